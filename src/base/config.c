@@ -1,0 +1,169 @@
+/* Table-driven configuration loading: one row per key, the same rows document it. */
+#include "base/config.h"
+
+#include "base/mem.h"
+#include "base/text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum kind { STR, NUM };
+
+struct key {
+    jg_config_key pub;
+    enum kind kind;
+    size_t offset;
+    long min, max;
+};
+
+#define S(k, def, doc) {{#k, def, doc}, STR, offsetof(jg_config, k), 0, 0}
+#define N(k, def, lo, hi, doc) {{#k, def, doc}, NUM, offsetof(jg_config, k), lo, hi}
+
+static const struct key keys[] = {
+    S(listen, "127.0.0.1:8080", "Address and port the HTTP server listens on (host:port)."),
+    S(database, "sqlite:data/jianguan.db",
+      "Database URL: sqlite:PATH or postgresql://user:password@host:port/dbname."),
+    S(data_dir, "data", "Directory for uploaded files and keys."),
+    S(web_dir, "web/dist", "Directory of the built web UI served at /."),
+    S(access_log, "-", "Access log: a file path, - for standard output, or off."),
+    S(log_level, "info", "Lowest diagnostic level written to standard error: debug, info, warn, error."),
+    N(threads, "4", 1, 256, "HTTP worker threads."),
+    N(db_pool_size, "8", 1, 512, "Database connections in the pool (reader connections on SQLite)."),
+    N(db_acquire_timeout_ms, "5000", 1, 600000,
+      "How long a request waits for a free database connection before answering 503."),
+    N(db_busy_retries, "5", 0, 100,
+      "How often a transaction is retried after SQLITE_BUSY or a serialization failure."),
+    N(max_body_bytes, "10485760", 1024, 1073741824, "Largest request body accepted (413 beyond)."),
+    N(max_header_bytes, "16384", 1024, 1048576, "Largest total size of request headers (431 beyond)."),
+    N(max_json_depth, "32", 2, 512, "Deepest nesting of arrays and objects accepted in a JSON body."),
+    N(request_timeout_s, "30", 1, 3600, "Seconds an idle or slow connection is kept before it is closed."),
+    N(shutdown_grace_s, "10", 0, 600,
+      "Seconds in-flight requests get to finish after SIGTERM/SIGINT."),
+    N(max_page_size, "200", 1, 10000, "Largest page size a list endpoint accepts."),
+    {{NULL, NULL, NULL}, STR, 0, 0, 0},
+};
+
+const jg_config_key *jg_config_key_at(size_t i)
+{
+    if (i >= sizeof(keys) / sizeof(keys[0]) - 1)
+        return NULL;
+    return &keys[i].pub;
+}
+
+jg_rc jg_config_set(jg_config *cfg, const char *key, const char *value)
+{
+    for (const struct key *k = keys; k->pub.key != NULL; k++) {
+        if (strcmp(k->pub.key, key) != 0)
+            continue;
+        char *field = (char *)cfg + k->offset;
+        if (k->kind == STR) {
+            char **slot = (char **)(void *)field;
+            free(*slot);
+            *slot = jg_xstrdup(value);
+            return JG_OK;
+        }
+        int64_t v;
+        jg_rc rc = jg_parse_int64(value, k->min, k->max, &v);
+        if (rc != JG_OK)
+            return JG_INVALID;
+        *(long *)(void *)field = (long)v;
+        return JG_OK;
+    }
+    return JG_NOTFOUND;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static jg_rc load_file(jg_config *cfg, const char *path, int required, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        if (!required)
+            return JG_OK;
+        snprintf(err, errlen, "cannot open configuration file %s", path);
+        return JG_INVALID;
+    }
+    char line[4096];
+    int lineno = 0;
+    jg_rc rc = JG_OK;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+            rc = JG_INVALID;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = trim(eq + 1);
+        rc = jg_config_set(cfg, key, value);
+        if (rc != JG_OK) {
+            snprintf(err, errlen, "%s:%d: %s key %s", path, lineno,
+                     rc == JG_NOTFOUND ? "unknown" : "bad value for", key);
+            rc = JG_INVALID;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static jg_rc load_env(jg_config *cfg, char *err, size_t errlen)
+{
+    for (const struct key *k = keys; k->pub.key != NULL; k++) {
+        char name[64] = "JIANGUAN_";
+        size_t n = strlen(name);
+        for (const char *p = k->pub.key; *p != '\0' && n < sizeof(name) - 1; p++)
+            name[n++] = (char)toupper((unsigned char)*p);
+        name[n] = '\0';
+        const char *v = getenv(name);
+        if (v == NULL)
+            continue;
+        if (jg_config_set(cfg, k->pub.key, v) != JG_OK) {
+            snprintf(err, errlen, "bad value for %s", name);
+            return JG_INVALID;
+        }
+    }
+    return JG_OK;
+}
+
+jg_rc jg_config_load(jg_config *cfg, const char *path, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (const struct key *k = keys; k->pub.key != NULL; k++) {
+        jg_rc rc = jg_config_set(cfg, k->pub.key, k->pub.fallback);
+        if (rc != JG_OK) {
+            snprintf(err, errlen, "bad default for %s", k->pub.key);
+            return JG_ERR;
+        }
+    }
+    jg_rc rc = load_file(cfg, path != NULL ? path : "jianguan.conf", path != NULL, err, errlen);
+    if (rc != JG_OK)
+        return rc;
+    return load_env(cfg, err, errlen);
+}
+
+void jg_config_free(jg_config *cfg)
+{
+    for (const struct key *k = keys; k->pub.key != NULL; k++) {
+        if (k->kind == STR) {
+            char **slot = (char **)(void *)((char *)cfg + k->offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}

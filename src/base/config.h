@@ -1,0 +1,44 @@
+/* Configuration: defaults, then jianguan.conf, then JIANGUAN_* environment variables. */
+#ifndef JG_CONFIG_H
+#define JG_CONFIG_H
+#include "base/rc.h"
+
+#include <stddef.h>
+
+typedef struct {
+    char *listen;         /* host:port */
+    char *database;       /* sqlite:PATH or postgresql://... */
+    char *data_dir;       /* files and keys */
+    char *web_dir;        /* built web UI */
+    char *access_log;     /* path, "-" for stdout, "off" */
+    char *log_level;      /* debug|info|warn|error */
+    long threads;         /* HTTP worker threads */
+    long db_pool_size;    /* database connections (readers on SQLite) */
+    long db_acquire_timeout_ms;
+    long db_busy_retries; /* transaction retries on SQLITE_BUSY / serialization failure */
+    long max_body_bytes;
+    long max_header_bytes;
+    long max_json_depth;
+    long request_timeout_s;
+    long shutdown_grace_s;
+    long max_page_size;
+} jg_config;
+
+/* One documented key, for docs/configuration.md and `jianguan help config`. */
+typedef struct {
+    const char *key;      /* key in jianguan.conf; env var is JIANGUAN_ + upper-case key */
+    const char *fallback; /* default value as text */
+    const char *doc;      /* one line of documentation */
+} jg_config_key;
+
+/* Fill cfg with defaults, then the file at path (if path is NULL, ./jianguan.conf when it exists),
+ * then the environment. On JG_INVALID writes a message to err. Free with jg_config_free(). */
+jg_rc jg_config_load(jg_config *cfg, const char *path, char *err, size_t errlen);
+/* Set one key from text. JG_NOTFOUND for an unknown key, JG_INVALID for a bad value. */
+jg_rc jg_config_set(jg_config *cfg, const char *key, const char *value);
+/* Release the strings held by cfg. */
+void jg_config_free(jg_config *cfg);
+/* The i-th documented key, or NULL past the last. Static storage; cannot fail. */
+const jg_config_key *jg_config_key_at(size_t i);
+
+#endif

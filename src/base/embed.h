@@ -1,0 +1,16 @@
+/* Files compiled into the binary by tools/embed (migrations, seed data). */
+#ifndef JG_EMBED_H
+#define JG_EMBED_H
+#include <stddef.h>
+
+typedef struct {
+    const char *name;          /* file name without directory, e.g. "0001_core.sql" */
+    const unsigned char *data; /* contents, NUL-terminated */
+    size_t len;                /* length without the NUL */
+} jg_embedded_file;
+
+/* Sorted by name, terminated by an entry with name == NULL. */
+extern const jg_embedded_file jg_embedded_migrations[];
+extern const jg_embedded_file jg_embedded_seed[];
+
+#endif

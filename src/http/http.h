@@ -1,0 +1,129 @@
+/* The HTTP layer's public interface: requests, responses, routes, modules and the app context. */
+#ifndef JG_HTTP_H
+#define JG_HTTP_H
+#include "base/arena.h"
+#include "base/config.h"
+#include "base/rc.h"
+#include "db/db.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *key, *value;
+} jg_kv;
+
+typedef struct jg_app jg_app;
+typedef struct jg_router jg_router;
+typedef struct jg_metrics jg_metrics;
+
+/* One request. Everything it points to lives in its arena, freed when the response is sent. */
+typedef struct {
+    jg_arena *arena;
+    jg_app *app;
+    const char *method;
+    const char *path; /* decoded, without the query string */
+    jg_kv *headers;
+    int nheaders;
+    jg_kv *query;
+    int nquery;
+    jg_kv *params; /* path parameters of the matched route */
+    int nparams;
+    const char *body;
+    size_t body_len;
+    json_t *json;     /* parsed body for routes with JG_ROUTE_JSON; decref'd with the arena */
+    const char *user; /* who made it, for the access log; NULL when anonymous */
+    int route;        /* index of the matched route, or a JG_ROUTE_* pseudo index */
+} jg_req;
+
+#define JG_RESP_MAX_HEADERS 12
+
+typedef struct {
+    int status; /* 0 until something set it */
+    const char *content_type;
+    const char *body; /* arena-owned or static */
+    size_t body_len;
+    jg_kv headers[JG_RESP_MAX_HEADERS];
+    int nheaders;
+    int fd; /* >= 0: send this file (closed after) instead of body */
+    uint64_t fd_size;
+} jg_resp;
+
+typedef jg_rc (*jg_handler)(jg_req *req, jg_resp *resp);
+
+enum {
+    JG_ROUTE_JSON = 1, /* the body must be a JSON document (415 / 400 otherwise) */
+};
+
+typedef struct {
+    const char *method;  /* GET, POST, PUT, PATCH, DELETE; NULL ends a table */
+    const char *pattern; /* /api/v1/records/{entity}/{id} */
+    jg_handler handler;
+    unsigned flags;
+    const char *summary; /* one line for the OpenAPI document */
+    const char *tag;     /* OpenAPI tag (subsystem) */
+} jg_route;
+
+/* A feature that registers itself (after nginx's ngx_module_t): listed once in src/modules/modules.c. */
+typedef struct {
+    const char *name;
+    const jg_route *routes;         /* terminated by {NULL} */
+    jg_rc (*init)(jg_app *app);     /* may be NULL */
+    void (*exit)(jg_app *app);      /* may be NULL */
+} jg_module;
+
+/* Modules compiled in, terminated by NULL. */
+extern const jg_module *const jg_modules[];
+
+struct jg_app {
+    const jg_config *cfg;
+    jg_db *db;
+    jg_router *router;
+    jg_metrics *metrics;
+    char *openapi;  /* the OpenAPI document, built once at start */
+    int access_fd;  /* -1 when the access log is off */
+};
+
+/* Set up an app over cfg and db: register every module's routes, run their init hooks, build the
+ * OpenAPI document. Free with jg_app_exit(). */
+jg_rc jg_app_init(jg_app *app, const jg_config *cfg, jg_db *db);
+/* Run module exit hooks and free what jg_app_init made (not cfg or db). */
+void jg_app_exit(jg_app *app);
+
+/* Serve HTTP until SIGTERM/SIGINT, then let in-flight requests finish (up to shutdown_grace_s). */
+jg_rc jg_server_run(jg_app *app);
+
+/* Case-insensitive header lookup; NULL if absent. */
+const char *jg_req_header(const jg_req *req, const char *name);
+/* First query parameter of that name; NULL if absent. */
+const char *jg_req_query(const jg_req *req, const char *name);
+/* Path parameter of the matched route; NULL if absent. */
+const char *jg_req_param(const jg_req *req, const char *name);
+
+/* Add a response header (copied into the request arena). Ignored past JG_RESP_MAX_HEADERS. */
+void jg_resp_header(jg_req *req, jg_resp *resp, const char *name, const char *value);
+/* Serialise json (reference stolen) as the body with status. Returns JG_OK. */
+jg_rc jg_resp_json(jg_req *req, jg_resp *resp, int status, json_t *json);
+/* Set an error body {"error":{"code","message"}} with the status mapped from rc; message is the
+ * Chinese text shown to the user (NULL: the default for rc). Returns rc, so handlers can
+ * `return jg_resp_error(...)`. */
+jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message);
+/* Same, with a "fields" object (reference stolen) naming the bad input fields. */
+jg_rc jg_resp_error_fields(jg_req *req, jg_resp *resp, jg_rc rc, const char *message, json_t *fields);
+/* Lowest level: an error body with an explicit status and code (405, 431 ...). */
+void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code,
+                          const char *message, json_t *fields);
+/* The HTTP status for rc: the one place where the mapping lives. */
+int jg_http_status_of(jg_rc rc);
+
+/* Check what is known before the body arrives: header size (431), route and method (404, 405),
+ * declared body size (413). Returns 1 and fills resp when the request is answered already. */
+int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp *resp);
+/* Answer a request whose body has arrived (static files, or the route's handler). Always fills resp. */
+void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp);
+
+/* Row set to JSON: an object per row keyed by column name, typed by the column's values. */
+json_t *jg_json_row(const jg_rows *rows, int row);
+
+#endif

@@ -1,0 +1,127 @@
+/* Requests and responses: lookups, JSON bodies, the error format and the rc -> status mapping. */
+#include "http/http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *find(const jg_kv *kv, int n, const char *name, int nocase)
+{
+    for (int i = 0; i < n; i++)
+        if ((nocase ? strcasecmp(kv[i].key, name) : strcmp(kv[i].key, name)) == 0)
+            return kv[i].value;
+    return NULL;
+}
+
+const char *jg_req_header(const jg_req *req, const char *name)
+{
+    return find(req->headers, req->nheaders, name, 1);
+}
+
+const char *jg_req_query(const jg_req *req, const char *name)
+{
+    return find(req->query, req->nquery, name, 0);
+}
+
+const char *jg_req_param(const jg_req *req, const char *name)
+{
+    return find(req->params, req->nparams, name, 0);
+}
+
+void jg_resp_header(jg_req *req, jg_resp *resp, const char *name, const char *value)
+{
+    if (resp->nheaders >= JG_RESP_MAX_HEADERS)
+        return;
+    resp->headers[resp->nheaders].key = jg_arena_strdup(req->arena, name);
+    resp->headers[resp->nheaders].value = jg_arena_strdup(req->arena, value);
+    resp->nheaders++;
+}
+
+jg_rc jg_resp_json(jg_req *req, jg_resp *resp, int status, json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(json);
+    if (text == NULL)
+        text = strdup("{}");
+    jg_arena_on_free(req->arena, free, text);
+    resp->status = status;
+    resp->content_type = "application/json; charset=utf-8";
+    resp->body = text;
+    resp->body_len = strlen(text);
+    return JG_OK;
+}
+
+int jg_http_status_of(jg_rc rc)
+{
+    switch (rc) {
+    case JG_OK: return 200;
+    case JG_INVALID: return 400;
+    case JG_UNAUTHORIZED: return 401;
+    case JG_DENIED: return 403;
+    case JG_NOTFOUND: return 404;
+    case JG_CONFLICT: return 409;
+    case JG_TOOLARGE: return 413;
+    case JG_UNSUPPORTED: return 415;
+    case JG_BUSY:
+    case JG_UNAVAILABLE: return 503;
+    case JG_TIMEOUT: return 504;
+    case JG_ERR:
+    case JG_NOMEM: return 500;
+    }
+    return 500;
+}
+
+static const char *default_message(jg_rc rc)
+{
+    switch (rc) {
+    case JG_INVALID: return "请求参数不正确";
+    case JG_UNAUTHORIZED: return "请先登录";
+    case JG_DENIED: return "没有权限执行此操作";
+    case JG_NOTFOUND: return "记录不存在";
+    case JG_CONFLICT: return "数据已被修改或与现有记录冲突，请刷新后重试";
+    case JG_TOOLARGE: return "请求内容过大";
+    case JG_UNSUPPORTED: return "不支持的内容类型";
+    case JG_BUSY: return "系统繁忙，请稍后重试";
+    case JG_UNAVAILABLE: return "数据库暂时不可用，请稍后重试";
+    case JG_TIMEOUT: return "处理超时，请稍后重试";
+    default: return "服务器内部错误";
+    }
+}
+
+void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code,
+                          const char *message, json_t *fields)
+{
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+    if (fields != NULL)
+        json_object_set_new(err, "fields", fields);
+    jg_resp_json(req, resp, status, json_pack("{s:o}", "error", err));
+}
+
+jg_rc jg_resp_error_fields(jg_req *req, jg_resp *resp, jg_rc rc, const char *message, json_t *fields)
+{
+    jg_resp_status_error(req, resp, jg_http_status_of(rc), jg_rc_name(rc),
+                         message != NULL ? message : default_message(rc), fields);
+    return rc;
+}
+
+jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message)
+{
+    return jg_resp_error_fields(req, resp, rc, message, NULL);
+}
+
+json_t *jg_json_row(const jg_rows *rows, int row)
+{
+    json_t *o = json_object();
+    for (int c = 0; c < jg_rows_ncols(rows); c++) {
+        json_t *v;
+        switch (jg_rows_type(rows, row, c)) {
+        case JG_V_NULL: v = json_null(); break;
+        case JG_V_INT: v = json_integer(jg_rows_int(rows, row, c)); break;
+        case JG_V_REAL: v = json_real(jg_rows_real(rows, row, c)); break;
+        default: v = json_string(jg_rows_text(rows, row, c)); break;
+        }
+        /* Invalid UTF-8 from the database cannot become JSON: null rather than a broken document. */
+        json_object_set_new(o, jg_rows_name(rows, c), v != NULL ? v : json_null());
+    }
+    return o;
+}

@@ -1,0 +1,261 @@
+/* libmicrohttpd glue: a thread pool over epoll, body collection with limits, graceful shutdown. */
+#include "http/http_int.h"
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/text.h"
+#include "base/timeutil.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Per-request state, from the first callback to the completion notice. */
+struct exchange {
+    jg_req req;
+    jg_resp resp;
+    jg_buf body;
+    int queued;
+    uint64_t bytes; /* body bytes of the queued response */
+    int64_t start_us;
+};
+
+struct kv_list {
+    jg_arena *arena;
+    jg_kv *kv;
+    int n, cap;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct kv_list *l = cls;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        jg_kv *kv = jg_arena_alloc(l->arena, sizeof(jg_kv) * (size_t)cap);
+        if (l->n > 0)
+            memcpy(kv, l->kv, sizeof(jg_kv) * (size_t)l->n);
+        l->kv = kv;
+        l->cap = cap;
+    }
+    l->kv[l->n].key = key;
+    l->kv[l->n].value = value != NULL ? value : "";
+    l->n++;
+    return MHD_YES;
+}
+
+static void fill_list(struct MHD_Connection *conn, enum MHD_ValueKind kind, jg_arena *a, jg_kv **out, int *n)
+{
+    struct kv_list l = {a, NULL, 0, 0};
+    MHD_get_connection_values(conn, kind, collect, &l);
+    *out = l.kv;
+    *n = l.n;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct exchange *x)
+{
+    jg_resp *resp = &x->resp;
+    struct MHD_Response *r;
+    if (resp->fd >= 0)
+        r = MHD_create_response_from_fd64(resp->fd_size, resp->fd);
+    else /* The body lives in the request arena, which outlives the response (freed on completion). */
+        r = MHD_create_response_from_buffer(resp->body_len, (void *)(resp->body ? resp->body : ""),
+                                            MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    x->bytes = resp->fd >= 0 ? resp->fd_size : resp->body_len;
+    resp->fd = -1; /* the response owns it now */
+    if (resp->content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    if (x->req.route != JG_ROUTE_STATIC) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    }
+    for (int i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i].key, resp->headers[i].value);
+    x->queued = 1;
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static struct exchange *start(jg_app *app, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    struct exchange *x = jg_xcalloc(1, sizeof(*x));
+    jg_arena *a = jg_arena_new();
+    x->start_us = jg_time_mono_us();
+    x->req.arena = a;
+    x->req.app = app;
+    x->req.method = jg_arena_strdup(a, method);
+    x->req.path = jg_arena_strdup(a, url);
+    x->req.route = JG_ROUTE_NONE;
+    x->resp.fd = -1;
+    fill_list(conn, MHD_HEADER_KIND, a, &x->req.headers, &x->req.nheaders);
+    fill_list(conn, MHD_GET_ARGUMENT_KIND, a, &x->req.query, &x->req.nquery);
+    jg_buf_init(&x->body, (size_t)app->cfg->max_body_bytes);
+    jg_metrics_inflight(app->metrics, 1);
+    return x;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    jg_app *app = cls;
+    struct exchange *x = *con_cls;
+    if (x == NULL) {
+        x = start(app, conn, url, method);
+        *con_cls = x;
+        int64_t declared = 0;
+        const char *cl = jg_req_header(&x->req, "Content-Length");
+        if (cl != NULL && jg_parse_int64(cl, 0, INT64_MAX, &declared) != JG_OK)
+            declared = 0; /* MHD itself rejects a malformed Content-Length */
+        if (jg_http_precheck(app, &x->req, (uint64_t)declared, &x->resp))
+            return queue(conn, x);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (x->queued)
+            return MHD_YES; /* answered already: discard the rest */
+        if (jg_buf_append(&x->body, upload_data, n) != JG_OK) {
+            jg_resp_error(&x->req, &x->resp, JG_TOOLARGE, "请求内容过大");
+            return queue(conn, x);
+        }
+        return MHD_YES;
+    }
+    if (x->queued)
+        return MHD_YES;
+    x->req.body = x->body.data != NULL ? x->body.data : "";
+    x->req.body_len = x->body.len;
+    jg_http_dispatch(app, &x->req, &x->resp);
+    return queue(conn, x);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    jg_app *app = cls;
+    struct exchange *x = *con_cls;
+    if (x == NULL)
+        return;
+    *con_cls = NULL;
+    int64_t us = jg_time_mono_us() - x->start_us;
+    /* 499, as nginx says, when the client went away before an answer was sent. */
+    int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || x->queued ? x->resp.status : 499;
+    jg_access_log(app->access_fd, &x->req, status, x->bytes, us);
+    jg_metrics_observe(app->metrics, x->req.route, status, us);
+    jg_metrics_inflight(app->metrics, -1);
+    if (x->resp.fd >= 0)
+        close(x->resp.fd);
+    jg_buf_free(&x->body);
+    jg_arena_free(x->req.arena);
+    free(x);
+}
+
+static jg_rc parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL || (size_t)(colon - listen) >= sizeof(host))
+        return JG_INVALID;
+    int64_t port;
+    if (jg_parse_int64(colon + 1, 0, 65535, &port) != JG_OK)
+        return JG_INVALID;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+            return JG_INVALID;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*in6);
+        return JG_OK;
+    }
+    if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+        return JG_INVALID;
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)port);
+    *len = sizeof(*in4);
+    return JG_OK;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    if (n > 0 && line[n - 1] == '\n')
+        line[n - 1] = '\0';
+    jg_debug("microhttpd: %s", line);
+}
+
+jg_rc jg_server_run(jg_app *app)
+{
+    const jg_config *cfg = app->cfg;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (parse_listen(cfg->listen, &ss, &sslen) != JG_OK) {
+        jg_error("listen must be host:port, got %s", cfg->listen);
+        return JG_INVALID;
+    }
+    /* Signals are taken by sigwait below; workers inherit the blocked mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    size_t memory = (size_t)cfg->max_header_bytes * 2 + 32 * 1024;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->request_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U, MHD_OPTION_END);
+    if (d == NULL) {
+        jg_error("cannot listen on %s", cfg->listen);
+        return JG_UNAVAILABLE;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char where[160];
+    snprintf(where, sizeof(where), "%.*s:%u", (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen,
+             info ? (unsigned)info->port : 0U);
+    jg_info("listening on http://%s (%ld threads, database %s)", where, cfg->threads, jg_db_kind_name(app->db));
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    jg_info("signal %d: no new connections, finishing requests in flight", sig);
+    MHD_socket lfd = MHD_quiesce_daemon(d);
+    int64_t deadline = jg_time_mono_us() + (int64_t)cfg->shutdown_grace_s * 1000000;
+    while (jg_metrics_inflight_now(app->metrics) > 0 && jg_time_mono_us() < deadline) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    long left = jg_metrics_inflight_now(app->metrics);
+    if (left > 0)
+        jg_warn("%ld requests still running after %ld s; stopping anyway", left, cfg->shutdown_grace_s);
+    MHD_stop_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
+    jg_info("stopped");
+    return JG_OK;
+}

@@ -1,0 +1,238 @@
+/* jianguan: one binary, several verbs (serve, migrate, seed-demo, backup, restore, version, help). */
+#include "base/config.h"
+#include "base/log.h"
+#include "base/text.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "http/http.h"
+#include "platform/seed.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef JG_VERSION
+#define JG_VERSION "dev"
+#endif
+#ifndef JG_COMMIT
+#define JG_COMMIT "unknown"
+#endif
+
+#define DEFAULT_DEMO_PROJECTS 300
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: jianguan [--config FILE] VERB [ARGS]\n"
+                 "\n"
+                 "verbs:\n"
+                 "  serve                     serve the API and web UI until SIGTERM/SIGINT\n"
+                 "  migrate                   bring the database schema up to date\n"
+                 "  seed-demo [--projects N]  add demo regions, accounts and N projects (default %d)\n"
+                 "  backup FILE               write a consistent copy of the database to FILE\n"
+                 "  restore FILE              replace the database's contents with FILE\n"
+                 "  version                   print the version\n"
+                 "  help [config]             print this text, or the configuration keys\n"
+                 "\n"
+                 "Configuration: jianguan.conf (or --config FILE), then JIANGUAN_* variables.\n",
+            DEFAULT_DEMO_PROJECTS);
+}
+
+static void print_config_keys(void)
+{
+    for (size_t i = 0; jg_config_key_at(i) != NULL; i++) {
+        const jg_config_key *k = jg_config_key_at(i);
+        printf("%-24s default %-26s %s\n", k->key, k->fallback, k->doc);
+    }
+}
+
+/* Make the directory that will hold a SQLite file, so a fresh checkout just works. */
+static void make_parent_dir(const char *url)
+{
+    if (strncmp(url, "sqlite:", 7) != 0)
+        return;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", url + 7);
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path)
+        return;
+    *slash = '\0';
+    if (mkdir(path, 0750) != 0 && errno != EEXIST)
+        jg_warn("cannot create directory %s", path);
+}
+
+static jg_rc open_db(const jg_config *cfg, jg_db **db)
+{
+    make_parent_dir(cfg->database);
+    jg_db_options opt = {(int)cfg->db_pool_size, (int)cfg->db_acquire_timeout_ms, (int)cfg->db_busy_retries};
+    char err[256] = "";
+    jg_rc rc = jg_db_open(cfg->database, &opt, db, err, sizeof(err));
+    if (rc != JG_OK)
+        fprintf(stderr, "jianguan: %s\n", err);
+    return rc;
+}
+
+static int cmd_serve(const jg_config *cfg, jg_db *db)
+{
+    int have = 0;
+    jg_rc rc = jg_migrate_current(db, &have);
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: cannot read the schema version: database unavailable\n");
+        return 1;
+    }
+    if (have > jg_migrate_latest()) {
+        fprintf(stderr, "jianguan: the database (schema %d) is newer than this binary (schema %d); refusing to start\n",
+                have, jg_migrate_latest());
+        return 1;
+    }
+    if (have < jg_migrate_latest()) {
+        fprintf(stderr, "jianguan: the database schema is %d, this binary needs %d: run `jianguan migrate`\n", have,
+                jg_migrate_latest());
+        return 1;
+    }
+    jg_app app;
+    rc = jg_app_init(&app, cfg, db);
+    if (rc == JG_OK)
+        rc = jg_server_run(&app);
+    jg_app_exit(&app);
+    return rc == JG_OK ? 0 : 1;
+}
+
+static int cmd_migrate(jg_db *db)
+{
+    int applied = 0;
+    jg_rc rc = jg_migrate_up(db, &applied);
+    if (rc == JG_CONFLICT) {
+        fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
+        return 1;
+    }
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: migration failed (%s)\n", jg_rc_name(rc));
+        return 1;
+    }
+    printf("schema at version %d (%d migrations applied)\n", jg_migrate_latest(), applied);
+    return 0;
+}
+
+static int cmd_seed(jg_db *db, long projects)
+{
+    jg_rc rc = jg_seed_demo(db, projects);
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: seeding failed (%s); run `jianguan migrate` first?\n", jg_rc_name(rc));
+        return 1;
+    }
+    printf("demo data ready (%ld projects). Demo accounts:\n\n", projects);
+    jg_seed_print_accounts(stdout);
+    return 0;
+}
+
+static int cmd_copy(jg_db *db, const char *file, int restore)
+{
+    jg_rc rc = restore ? jg_db_restore(db, file) : jg_db_backup(db, file);
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: %s failed (%s)\n", restore ? "restore" : "backup", jg_rc_name(rc));
+        return 1;
+    }
+    printf("%s %s\n", restore ? "restored from" : "backed up to", file);
+    return 0;
+}
+
+/* Parse the arguments after the verb. Returns 0 when they fit the verb, else -1. */
+static int verb_args(const char *verb, int argc, char **argv, long *projects, const char **file)
+{
+    if (strcmp(verb, "seed-demo") == 0) {
+        for (int i = 0; i < argc; i++) {
+            int64_t n;
+            if (strcmp(argv[i], "--projects") != 0 || i + 1 >= argc ||
+                jg_parse_int64(argv[i + 1], 0, 100000000, &n) != JG_OK)
+                return -1;
+            *projects = (long)n;
+            i++;
+        }
+        return 0;
+    }
+    if (strcmp(verb, "backup") == 0 || strcmp(verb, "restore") == 0) {
+        if (argc != 1 || argv[0][0] == '-')
+            return -1;
+        *file = argv[0];
+        return 0;
+    }
+    return argc == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int i = 1;
+    while (i < argc && strncmp(argv[i], "-", 1) == 0) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[i + 1];
+            i += 2;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "jianguan: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[i++];
+    static const char *const verbs[] = {"serve", "migrate", "seed-demo", "backup", "restore", "version", "help"};
+    int known = 0;
+    for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+        known |= strcmp(verb, verbs[k]) == 0;
+    if (!known) {
+        fprintf(stderr, "jianguan: unknown verb %s\n", verb);
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(verb, "help") == 0) {
+        if (i < argc && strcmp(argv[i], "config") == 0)
+            print_config_keys();
+        else
+            usage(stdout);
+        return 0;
+    }
+    long projects = DEFAULT_DEMO_PROJECTS;
+    const char *file = NULL;
+    if (verb_args(verb, argc - i, argv + i, &projects, &file) != 0) {
+        fprintf(stderr, "jianguan: bad arguments for %s\n", verb);
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(verb, "version") == 0) {
+        printf("jianguan %s (%s), schema %d\n", JG_VERSION, JG_COMMIT, jg_migrate_latest());
+        return 0;
+    }
+
+    jg_config cfg;
+    char err[512] = "";
+    if (jg_config_load(&cfg, config_path, err, sizeof(err)) != JG_OK) {
+        fprintf(stderr, "jianguan: %s\n", err);
+        jg_config_free(&cfg);
+        return 2;
+    }
+    int level = jg_log_level_parse(cfg.log_level);
+    jg_log_set_level(level < 0 ? JG_LOG_INFO : (jg_log_level)level);
+    jg_db *db = NULL;
+    int status = 1;
+    if (open_db(&cfg, &db) == JG_OK) {
+        if (strcmp(verb, "serve") == 0)
+            status = cmd_serve(&cfg, db);
+        else if (strcmp(verb, "migrate") == 0)
+            status = cmd_migrate(db);
+        else if (strcmp(verb, "seed-demo") == 0)
+            status = cmd_seed(db, projects);
+        else
+            status = cmd_copy(db, file, strcmp(verb, "restore") == 0);
+    }
+    jg_db_close(db);
+    jg_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,11 @@
+/* The modules compiled into this server, each listed once (see STYLE.md, "Features register themselves"). */
+#include "http/http.h"
+
+extern const jg_module jg_module_builtin;
+extern const jg_module jg_module_publicity;
+
+const jg_module *const jg_modules[] = {
+    &jg_module_builtin,
+    &jg_module_publicity,
+    NULL,
+};

@@ -1,0 +1,259 @@
+/* Demo data. Regions come from the embedded GB/T 2260 list (defs/platform/divisions.csv). */
+#include "platform/seed.h"
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/embed.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/timeutil.h"
+#include "crypto/crypto.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const jg_demo_account jg_demo_accounts[] = {
+    {"admin", "Jg@demo2026", "系统管理员", "platform_admin", "35"},
+    {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35"},
+    {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501"},
+    {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102"},
+    {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise", "350102"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* Pingtan has a county code under Fuzhou but is run as a city-level unit; Kinmen is not
+ * administered by Fujian and is hidden from pickers (shared/DOMAIN.md). */
+#define PINGTAN "350128"
+#define KINMEN "350527"
+
+struct region {
+    char code[8], name[64], parent[8];
+    const char *level;
+};
+
+/* GB/T 2260 six-digit code to our code: 350000 -> 35, 350100 -> 3501, 350102 stays. */
+static void short_code(const char *six, char *out)
+{
+    size_t n = strlen(six);
+    if (n > 6)
+        n = 6;
+    memcpy(out, six, n);
+    out[n] = '\0';
+    while (n > 2 && out[n - 1] == '0' && out[n - 2] == '0') {
+        n -= 2;
+        out[n] = '\0';
+    }
+}
+
+/* Parse the CSV (county_code,county_name,city_code,city_name) into regions; returns the count. */
+static int load_regions(struct region **out)
+{
+    const char *csv = NULL;
+    for (const jg_embedded_file *f = jg_embedded_seed; f->name != NULL; f++)
+        if (strcmp(f->name, "divisions.csv") == 0)
+            csv = (const char *)f->data;
+    int cap = 128, n = 0;
+    struct region *r = jg_xcalloc((size_t)cap, sizeof(*r));
+    snprintf(r[0].code, sizeof(r[0].code), "35");
+    snprintf(r[0].name, sizeof(r[0].name), "福建省");
+    r[0].level = "province";
+    n = 1;
+    const char *line = csv ? strchr(csv, '\n') : NULL; /* skip the header */
+    while (line != NULL && line[1] != '\0' && n < cap) {
+        line++;
+        char cols[4][64] = {{0}};
+        const char *p = line;
+        for (int c = 0; c < 4; c++) {
+            size_t len = strcspn(p, ",\r\n");
+            snprintf(cols[c], sizeof(cols[c]), "%.*s", (int)len, p);
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+        line = strchr(line, '\n');
+        if (cols[0][0] == '\0')
+            continue;
+        struct region *g = &r[n++];
+        short_code(cols[0], g->code);
+        snprintf(g->name, sizeof(g->name), "%s", cols[1]);
+        if (strlen(g->code) == 4 || strcmp(g->code, PINGTAN) == 0) {
+            g->level = "city";
+            snprintf(g->parent, sizeof(g->parent), "35");
+        } else {
+            g->level = "county";
+            short_code(cols[2], g->parent);
+        }
+    }
+    *out = r;
+    return n;
+}
+
+struct seed {
+    struct region *regions;
+    int nregions;
+    long nprojects;
+    char now[32];
+};
+
+static jg_rc insert_regions(jg_conn *c, void *ud)
+{
+    struct seed *s = ud;
+    for (int i = 0; i < s->nregions; i++) {
+        struct region *g = &s->regions[i];
+        jg_value p[] = {JG_VTEXT(g->code), JG_VTEXT(g->name), JG_VTEXT(g->level),
+                        g->parent[0] ? JG_VTEXT(g->parent) : JG_VNULL, JG_VINT(strcmp(g->code, KINMEN) == 0),
+                        JG_VTEXT(s->now)};
+        jg_rc rc = jg_db_exec(c,
+                              "INSERT INTO org (code, name, level, parent_code, hidden, created_at)"
+                              " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
+                              p, 6, NULL);
+        if (rc != JG_OK)
+            return rc;
+    }
+    return JG_OK;
+}
+
+static jg_rc insert_accounts(jg_conn *c, void *ud)
+{
+    struct seed *s = ud;
+    for (const jg_demo_account *a = jg_demo_accounts; a->username != NULL; a++) {
+        jg_rows *have;
+        jg_value who[] = {JG_VTEXT(a->username)};
+        jg_rc rc = jg_db_query(c, "SELECT id FROM app_user WHERE username = $1", who, 1, &have);
+        if (rc != JG_OK)
+            return rc;
+        int exists = jg_rows_count(have) > 0;
+        jg_rows_free(have);
+        if (exists)
+            continue;
+        char hash[JG_PASSWORD_HASH_MAX];
+        rc = jg_password_hash(a->password, JG_PASSWORD_ITERATIONS, hash, sizeof(hash));
+        if (rc != JG_OK)
+            return rc;
+        jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),   JG_VTEXT(a->display_name),
+                        JG_VTEXT(a->role),     JG_VTEXT(a->org_code), JG_VTEXT(s->now)};
+        rc = jg_db_exec(c,
+                        "INSERT INTO app_user (username, password_hash, display_name, role, org_code,"
+                        " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                        p, 6, NULL);
+        if (rc != JG_OK)
+            return rc;
+    }
+    return JG_OK;
+}
+
+/* splitmix64: a small deterministic generator, so demo data is the same on every machine. */
+static uint64_t next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static const char *pick(uint64_t *st, const char *const *list, size_t n)
+{
+    return list[next(st) % n];
+}
+#define PICK(st, list) pick(st, list, sizeof(list) / sizeof(list[0]))
+
+static const char *const places[] = {"东湖", "西河", "南山", "北岭", "金港", "江滨", "榕城", "海峡",
+                                     "滨海", "龙湖", "青山", "凤凰", "紫阳", "白鹭", "丝路", "闽江"};
+static const char *const kinds[] = {"安置房", "商住楼", "中学教学楼", "医院门诊楼", "产业园厂房",
+                                    "市政道路", "跨江大桥", "污水处理厂", "体育中心", "商业综合体"};
+static const char *const phases[] = {"", "（一期）", "（二期）", "（三期）"};
+static const char *const firms[] = {"榕建", "闽安", "海西", "八闽", "鹭岛", "泉港", "武夷", "三山"};
+
+#define BATCH 400
+#define PROJECT_COLS 14
+
+struct batch {
+    struct seed *s;
+    long first, count; /* project numbers [first, first + count) */
+};
+
+static const char *const statuses[] = {"under_construction", "under_construction", "under_construction",
+                                       "under_construction", "under_construction", "under_construction",
+                                       "registered",         "suspended",          "completed",
+                                       "completed"};
+
+/* Fill the PROJECT_COLS values of project number k; text goes into the arena. */
+static void make_project(struct seed *s, long k, jg_arena *a, jg_value *v)
+{
+    uint64_t st = 0x6A69616E6775616EULL ^ (uint64_t)k * 0x9E3779B97F4A7C15ULL;
+    const struct region *county;
+    do
+        county = &s->regions[next(&st) % (uint64_t)s->nregions];
+    while (strcmp(county->level, "county") != 0 || strcmp(county->code, KINMEN) == 0);
+    const char *place = PICK(&st, places), *kind = PICK(&st, kinds);
+    int year = 2016 + (int)(next(&st) % 11);
+    int month = 1 + (int)(next(&st) % 12), day = 1 + (int)(next(&st) % 28);
+    if (year == 2026 && month > 10) /* no registrations dated after the demo data was made */
+        month = 10;
+    const char *firm = PICK(&st, firms);
+    v[0] = JG_VTEXT(jg_arena_printf(a, "BJ%s%04d%07ld", county->code, year, k + 1));
+    v[1] = JG_VTEXT(jg_arena_printf(a, "%s%s%s%s", county->name, place, kind, PICK(&st, phases)));
+    v[2] = JG_VTEXT(county->code);
+    v[3] = JG_VTEXT(jg_arena_printf(a, "%s%s路%d号", county->name, place, 1 + (int)(next(&st) % 300)));
+    v[4] = JG_VTEXT(jg_arena_printf(a, "%s%s建设发展有限公司", county->name, place));
+    v[5] = JG_VTEXT(jg_arena_printf(a, "福建%s建工集团有限公司", firm));
+    v[6] = JG_VTEXT(jg_arena_printf(a, "福建%s工程监理有限公司", PICK(&st, firms)));
+    v[7] = JG_VTEXT(PICK(&st, statuses));
+    v[8] = JG_VTEXT(jg_arena_printf(a, "%04d-%02d-%02d", year, month, day));
+    v[9] = JG_VREAL((double)(1000 + next(&st) % 199000) + (double)(next(&st) % 100) / 100.0);
+    v[10] = JG_VREAL((double)(500 + next(&st) % 499500) + (double)(next(&st) % 100) / 100.0);
+    v[11] = JG_VTEXT(s->now);
+    v[12] = JG_VTEXT(s->now);
+    v[13] = JG_VINT(1);
+}
+
+static jg_rc insert_projects(jg_conn *c, void *ud)
+{
+    struct batch *b = ud;
+    jg_arena *a = jg_arena_new();
+    jg_value *p = jg_arena_alloc(a, sizeof(jg_value) * PROJECT_COLS * (size_t)b->count);
+    jg_buf sql;
+    jg_buf_init(&sql, 1 << 20);
+    jg_buf_puts(&sql, "INSERT INTO project (code, name, org_code, address, owner_name, contractor_name,"
+                      " supervisor_firm_name, status, registered_on, area_m2, cost_wan, created_at,"
+                      " updated_at, version) VALUES ");
+    for (long i = 0; i < b->count; i++) {
+        make_project(b->s, b->first + i, a, p + i * PROJECT_COLS);
+        jg_buf_puts(&sql, i ? ", (" : "(");
+        for (int col = 0; col < PROJECT_COLS; col++)
+            jg_buf_printf(&sql, "%s$%ld", col ? ", " : "", i * PROJECT_COLS + col + 1);
+        jg_buf_puts(&sql, ")");
+    }
+    jg_buf_puts(&sql, " ON CONFLICT (code) DO NOTHING");
+    jg_rc rc = jg_db_exec(c, sql.data, p, (int)(PROJECT_COLS * b->count), NULL);
+    jg_buf_free(&sql);
+    jg_arena_free(a);
+    return rc;
+}
+
+jg_rc jg_seed_demo(jg_db *db, long nprojects)
+{
+    struct seed s = {0};
+    s.nregions = load_regions(&s.regions);
+    s.nprojects = nprojects;
+    jg_time_iso_now(s.now, sizeof(s.now));
+    jg_rc rc = jg_db_tx(db, insert_regions, &s);
+    if (rc == JG_OK)
+        rc = jg_db_tx(db, insert_accounts, &s);
+    for (long first = 0; rc == JG_OK && first < nprojects; first += BATCH) {
+        struct batch b = {&s, first, nprojects - first < BATCH ? nprojects - first : BATCH};
+        rc = jg_db_tx(db, insert_projects, &b);
+        if (first > 0 && first % 100000 == 0)
+            jg_info("seeded %ld projects", first);
+    }
+    free(s.regions);
+    return rc;
+}
+
+void jg_seed_print_accounts(FILE *out)
+{
+    fprintf(out, "| username | password | role | org_code |\n|---|---|---|---|\n");
+    for (const jg_demo_account *a = jg_demo_accounts; a->username != NULL; a++)
+        fprintf(out, "| %s | %s | %s | %s |\n", a->username, a->password, a->role, a->org_code);
+}
