@@ -1,4 +1,5 @@
 /* 公示: what the public may see of registered projects, without logging in. */
+#include "base/buf.h"
 #include "base/text.h"
 #include "http/http.h"
 
@@ -58,30 +59,67 @@ static jg_rc get_one(jg_req *req, jg_resp *resp)
 }
 
 /* The list query: filters and order from fixed fragments, every value bound. */
+#define MAX_STATUSES 4
+#define MAX_KEYWORD_BYTES 60
+
 struct list_query {
-    const char *status, *region;
+    const char *status[MAX_STATUSES];
+    int nstatus;
+    const char *region;
     char region_end[8];
+    const char *keyword; /* LIKE pattern, already escaped and wrapped in % */
     const char *order;
     int64_t page, size;
 };
 
-static jg_rc parse_list(jg_req *req, const jg_config *cfg, struct list_query *q, json_t **fields)
+static void bad(json_t *fields, const char *field, const char *message)
 {
-    *fields = json_object();
-    q->status = jg_req_query(req, "status");
-    if (q->status != NULL && !known_status(q->status))
-        json_object_set_new(*fields, "status", json_string("状态取值无效"));
-    q->region = jg_req_query(req, "org_code");
-    if (q->region != NULL) {
-        if (!region_code(q->region)) {
-            json_object_set_new(*fields, "org_code", json_string("行政区划代码应为 2、4 或 6 位数字"));
-        } else {
-            /* Prefix match as a range, so an ordinary index serves it on both backends. */
-            snprintf(q->region_end, sizeof(q->region_end), "%s", q->region);
-            q->region_end[strlen(q->region_end) - 1]++;
-        }
+    json_object_set_new(fields, field, json_string(message));
+}
+
+static void set_status(struct list_query *q, const char *s, json_t *fields)
+{
+    if (s == NULL || !known_status(s))
+        bad(fields, "status", "状态取值无效");
+    else if (q->nstatus < MAX_STATUSES)
+        q->status[q->nstatus++] = s;
+}
+
+static void set_region(struct list_query *q, const char *s, json_t *fields)
+{
+    if (s == NULL || !region_code(s)) {
+        bad(fields, "org_code", "行政区划代码应为 2、4 或 6 位数字");
+        return;
     }
-    const char *sort = jg_req_query(req, "sort");
+    /* Prefix match as a range, so an ordinary index serves it on both backends. */
+    q->region = s;
+    snprintf(q->region_end, sizeof(q->region_end), "%s", s);
+    q->region_end[strlen(q->region_end) - 1]++;
+}
+
+static void set_keyword(jg_arena *a, struct list_query *q, const char *s, json_t *fields)
+{
+    if (s == NULL || strlen(s) > MAX_KEYWORD_BYTES) {
+        bad(fields, "keyword", "关键字不超过 20 个汉字");
+        return;
+    }
+    if (*s == '\0')
+        return;
+    /* Escape LIKE's wildcards so the keyword matches literally. */
+    char *p = jg_arena_alloc(a, strlen(s) * 2 + 3), *o = p;
+    *o++ = '%';
+    for (; *s != '\0'; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            *o++ = '\\';
+        *o++ = *s;
+    }
+    *o++ = '%';
+    *o = '\0';
+    q->keyword = p;
+}
+
+static void set_sort(struct list_query *q, const char *sort, json_t *fields)
+{
     static const struct {
         const char *name, *order;
     } sorts[] = {
@@ -90,80 +128,167 @@ static jg_rc parse_list(jg_req *req, const jg_config *cfg, struct list_query *q,
         {"-id", " ORDER BY id DESC"},
         {"id", " ORDER BY id"},
     };
-    q->order = sorts[0].order;
-    if (sort != NULL) {
-        q->order = NULL;
-        for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
-            if (strcmp(sort, sorts[i].name) == 0)
-                q->order = sorts[i].order;
-        if (q->order == NULL)
-            json_object_set_new(*fields, "sort", json_string("排序字段无效"));
-    }
-    const char *page = jg_req_query(req, "page"), *size = jg_req_query(req, "size");
+    for (size_t i = 0; sort != NULL && i < sizeof(sorts) / sizeof(sorts[0]); i++)
+        if (strcmp(sort, sorts[i].name) == 0) {
+            q->order = sorts[i].order;
+            return;
+        }
+    bad(fields, "sort", "排序字段无效");
+}
+
+static void set_paging(struct list_query *q, int64_t page, int64_t size, long max_size, json_t *fields)
+{
+    if (page < 1 || page > 1000000)
+        bad(fields, "page", "页码应为正整数");
+    else if (size < 1 || size > max_size)
+        bad(fields, "size", "每页条数超出范围");
+    else if ((page - 1) * size > MAX_OFFSET)
+        bad(fields, "page", "页码过大，请缩小查询范围");
+    q->page = page;
+    q->size = size;
+}
+
+static void query_defaults(struct list_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->order = " ORDER BY registered_on DESC, id DESC";
     q->page = 1;
     q->size = 20;
-    if (page != NULL && jg_parse_int64(page, 1, 1000000, &q->page) != JG_OK)
-        json_object_set_new(*fields, "page", json_string("页码应为正整数"));
-    if (size != NULL && jg_parse_int64(size, 1, cfg->max_page_size, &q->size) != JG_OK)
-        json_object_set_new(*fields, "size", json_string("每页条数超出范围"));
-    if (json_object_size(*fields) == 0 && (q->page - 1) * q->size > MAX_OFFSET)
-        json_object_set_new(*fields, "page", json_string("页码过大，请缩小查询范围"));
-    if (json_object_size(*fields) > 0)
-        return JG_INVALID;
-    json_decref(*fields);
-    *fields = NULL;
-    return JG_OK;
+}
+
+static int64_t int_param(const char *s, json_t *fields, const char *field)
+{
+    int64_t v = 1;
+    if (s != NULL && jg_parse_int64(s, -1000000000, 1000000000, &v) != JG_OK)
+        bad(fields, field, "应为整数");
+    return v;
+}
+
+/* GET ?status=&org_code=&keyword=&sort=&page=&size= */
+static void from_query_string(jg_req *req, struct list_query *q, json_t *fields)
+{
+    const char *v;
+    if ((v = jg_req_query(req, "status")) != NULL)
+        set_status(q, v, fields);
+    if ((v = jg_req_query(req, "org_code")) != NULL)
+        set_region(q, v, fields);
+    if ((v = jg_req_query(req, "keyword")) != NULL)
+        set_keyword(req->arena, q, v, fields);
+    if ((v = jg_req_query(req, "sort")) != NULL)
+        set_sort(q, v, fields);
+    const char *page = jg_req_query(req, "page"), *size = jg_req_query(req, "size");
+    set_paging(q, page ? int_param(page, fields, "page") : 1, size ? int_param(size, fields, "size") : 20,
+               req->app->cfg->max_page_size, fields);
+}
+
+/* POST {"status": [..] | "..", "org_code", "keyword", "sort", "page", "size"} */
+static void from_json(jg_req *req, struct list_query *q, json_t *fields)
+{
+    json_t *body = req->json, *v;
+    if (!json_is_object(body)) {
+        bad(fields, "body", "请求内容应为 JSON 对象");
+        return;
+    }
+    const char *key;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "status") == 0) {
+            if (json_is_array(v) && json_array_size(v) <= MAX_STATUSES) {
+                size_t i;
+                json_t *s;
+                json_array_foreach(v, i, s) set_status(q, json_string_value(s), fields);
+            } else {
+                set_status(q, json_string_value(v), fields);
+            }
+        } else if (strcmp(key, "org_code") == 0) {
+            set_region(q, json_string_value(v), fields);
+        } else if (strcmp(key, "keyword") == 0) {
+            set_keyword(req->arena, q, json_string_value(v), fields);
+        } else if (strcmp(key, "sort") == 0) {
+            set_sort(q, json_string_value(v), fields);
+        } else if (strcmp(key, "page") != 0 && strcmp(key, "size") != 0) {
+            bad(fields, key, "不支持的查询条件");
+        }
+    }
+    json_t *page = json_object_get(body, "page"), *size = json_object_get(body, "size");
+    if ((page != NULL && !json_is_integer(page)) || (size != NULL && !json_is_integer(size))) {
+        bad(fields, page != NULL && !json_is_integer(page) ? "page" : "size", "应为整数");
+        return;
+    }
+    set_paging(q, page ? json_integer_value(page) : 1, size ? json_integer_value(size) : 20,
+               req->app->cfg->max_page_size, fields);
+}
+
+static jg_rc run_list(jg_req *req, jg_resp *resp, const struct list_query *q)
+{
+    jg_buf sql;
+    jg_buf_init(&sql, 2048);
+    jg_value p[MAX_STATUSES + 5];
+    int n = 0;
+    jg_buf_puts(&sql, COLUMNS);
+    const char *glue = " WHERE ";
+    if (q->nstatus > 0) {
+        jg_buf_printf(&sql, "%sstatus IN (", glue);
+        for (int i = 0; i < q->nstatus; i++) {
+            p[n++] = JG_VTEXT(q->status[i]);
+            jg_buf_printf(&sql, "%s$%d", i ? ", " : "", n);
+        }
+        jg_buf_puts(&sql, ")");
+        glue = " AND ";
+    }
+    if (q->region != NULL) {
+        p[n++] = JG_VTEXT(q->region);
+        p[n++] = JG_VTEXT(q->region_end);
+        jg_buf_printf(&sql, "%sorg_code >= $%d AND org_code < $%d", glue, n - 1, n);
+        glue = " AND ";
+    }
+    if (q->keyword != NULL) {
+        p[n++] = JG_VTEXT(q->keyword);
+        jg_buf_printf(&sql, "%sname LIKE $%d ESCAPE '\\'", glue, n);
+    }
+    p[n++] = JG_VINT(q->size + 1); /* one more row says whether there is a next page */
+    p[n++] = JG_VINT((q->page - 1) * q->size);
+    jg_buf_printf(&sql, "%s LIMIT $%d OFFSET $%d", q->order, n - 1, n);
+
+    jg_conn *c;
+    jg_rows *rows = NULL;
+    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
+    if (rc == JG_OK) {
+        rc = jg_db_query(c, sql.data, p, n, &rows);
+        jg_db_release(c);
+    }
+    jg_buf_free(&sql);
+    if (rc != JG_OK)
+        return rc;
+    json_t *items = json_array();
+    int count = jg_rows_count(rows);
+    for (int i = 0; i < count && i < q->size; i++)
+        json_array_append_new(items, jg_json_row(rows, i));
+    jg_rows_free(rows);
+    return jg_resp_json(req, resp, 200,
+                        json_pack("{s:o, s:I, s:I, s:b}", "items", items, "page", (json_int_t)q->page, "size",
+                                  (json_int_t)q->size, "has_more", count > q->size));
 }
 
 static jg_rc list(jg_req *req, jg_resp *resp)
 {
     struct list_query q;
-    json_t *fields;
-    if (parse_list(req, req->app->cfg, &q, &fields) != JG_OK)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "查询参数不正确", fields);
-    char sql[512];
-    jg_value p[5];
-    int n = 0;
-    size_t len = (size_t)snprintf(sql, sizeof(sql), "%s", COLUMNS);
-    const char *glue = " WHERE ";
-    if (q.status != NULL) {
-        p[n] = JG_VTEXT(q.status);
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%sstatus = $%d", glue, ++n);
-        glue = " AND ";
-    }
-    if (q.region != NULL) {
-        p[n] = JG_VTEXT(q.region);
-        p[n + 1] = JG_VTEXT(q.region_end);
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%sorg_code >= $%d AND org_code < $%d", glue,
-                                n + 1, n + 2);
-        n += 2;
-    }
-    p[n] = JG_VINT(q.size + 1); /* one more row says whether there is a next page */
-    p[n + 1] = JG_VINT((q.page - 1) * q.size);
-    snprintf(sql + len, sizeof(sql) - len, "%s LIMIT $%d OFFSET $%d", q.order, n + 1, n + 2);
-    n += 2;
-
-    jg_conn *c;
-    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
-    jg_rows *rows;
-    rc = jg_db_query(c, sql, p, n, &rows);
-    jg_db_release(c);
-    if (rc != JG_OK)
-        return rc;
-    json_t *items = json_array();
-    int count = jg_rows_count(rows);
-    for (int i = 0; i < count && i < q.size; i++)
-        json_array_append_new(items, jg_json_row(rows, i));
-    jg_rows_free(rows);
-    return jg_resp_json(req, resp, 200,
-                        json_pack("{s:o, s:I, s:I, s:b}", "items", items, "page", (json_int_t)q.page, "size",
-                                  (json_int_t)q.size, "has_more", count > q.size));
+    query_defaults(&q);
+    json_t *fields = json_object();
+    if (strcmp(req->method, "POST") == 0)
+        from_json(req, &q, fields);
+    else
+        from_query_string(req, &q, fields);
+    if (json_object_size(fields) > 0)
+        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
+    json_decref(fields);
+    return run_list(req, resp, &q);
 }
 
 static const jg_route routes[] = {
     {"GET", "/api/v1/public/projects", list, 0, "公示：在监项目列表（筛选、排序、分页）", "publicity"},
+    {"POST", "/api/v1/public/projects/query", list, JG_ROUTE_JSON, "公示：多条件查询在监项目（JSON 条件）",
+     "publicity"},
     {"GET", "/api/v1/public/projects/{id}", get_one, 0, "公示：项目详情", "publicity"},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make test: unit tests, then the API tests on SQLite and on a real PostgreSQL 15, for the
+# release build and again for the AddressSanitizer + UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+scripts/install-deps.sh test
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DJG_WERROR=ON -DJG_TESTS=ON >/dev/null
+cmake --build build -j "$jobs"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJG_WERROR=ON -DJG_SANITIZE=ON -DJG_TESTS=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+scripts/web.sh
+tools/checksrc.sh
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+echo "== unit tests (release)"
+ctest --test-dir build --output-on-failure
+echo "== unit tests (sanitizers)"
+ctest --test-dir build-asan --output-on-failure
+
+pgdir=$(mktemp -d /tmp/jianguan-pg.XXXXXX)
+pgport=${JIANGUAN_TEST_PG_PORT:-55432}
+trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
+scripts/pg-cluster.sh start "$pgdir" "$pgport"
+export JIANGUAN_TEST_PG="postgresql://postgres@127.0.0.1:$pgport"
+
+api() {
+  local bin=$1 db=$2
+  echo "== API tests: $bin on $db"
+  JIANGUAN_TEST_BIN="$top/$bin" JIANGUAN_TEST_DB=$db node --test --test-concurrency=2 tests/api/*.test.mjs
+}
+api build/jianguan sqlite
+api build/jianguan postgresql
+api build-asan/jianguan sqlite
+api build-asan/jianguan postgresql
+echo "== all tests passed"
