@@ -283,6 +283,11 @@ kill -0 "$J_PID" 2>/dev/null || { CHECK_FAILED=1; log "jianguan is no longer run
 # ---------------------------------------------------------------- report
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print 0; else printf "%.6f", a / b }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print 0; else printf "%.6f", 100 * a / b }'; }
+# The value printed in a GOAL line is rounded against the goal (down for
+# "at least" goals, up for "below" goals) and the verdict is taken on it.
+floor_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; printf "%.*f", d, int(v * s + 1e-9) / s }'; }
+ceil_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; x = v * s; i = int(x); if (i < x - 1e-9) i++; printf "%.*f", d, i / s }'; }
 
 echo
 echo "== bench/api_read.sh: public project API, read path =="
@@ -292,7 +297,9 @@ echo "load: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency (after ${WARMUP
 echo "jianguan: JIANGUAN_THREADS=$J_THREADS JIANGUAN_DB_POOL_SIZE=$J_POOL, access log off"
 echo "peer: node $(node --version), fastify $(node -p "require('$ROOT/bench/peer/node_modules/fastify/package.json').version") + pg $(node -p "require('$ROOT/bench/peer/node_modules/pg/package.json').version"), pg.Pool max $PEER_POOL_MAX per process; modes: $PEER_MODES"
 echo "      (cluster = node cluster module with $NCPU workers, what a Node team runs on a $NCPU-core box; the goal ratio uses the faster peer mode)"
-[ "$CHECK_FAILED" = 1 ] && echo "!! correctness check FAILED, see the problems above; numbers below compare servers that do not give the same answers"
+if [ "$CHECK_FAILED" = 1 ]; then
+  echo "!! correctness check FAILED (see the problems above): the numbers below compare servers that do not give the same answers"
+fi
 echo
 
 declare -A BEST_PEER
@@ -314,20 +321,15 @@ for c in "${CASES[@]}"; do
   done
   BEST_PEER[$c]=$best
   printf '   jianguan / peer (%s) = %sx   jianguan / pgbench = %s%%\n' "${best#*:}" \
-    "$(fmt "$(div "${RPS[$c:jianguan]}" "${RPS[$best]}")" '%.2f')" \
-    "$(fmt "$(div "${RPS[$c:jianguan]}" "${RPS[$c:pgbench]}")" '%.4f' | awk '{ printf "%.0f", $1 * 100 }')"
+    "$(floor_to "$(div "${RPS[$c:jianguan]}" "${RPS[$best]}")" 2)" \
+    "$(floor_to "$(pct "${RPS[$c:jianguan]}" "${RPS[$c:pgbench]}")" 0)"
   for mode in $PEER_MODES; do
-    printf '   peer (%s) / pgbench = %s%%\n' "$mode" \
-      "$(awk -v a="${RPS[$c:peer-$mode]}" -v b="${RPS[$c:pgbench]}" 'BEGIN { printf "%.0f", 100 * a / b }')"
+    printf '   peer (%s) / pgbench = %s%%\n' "$mode" "$(floor_to "$(pct "${RPS[$c:peer-$mode]}" "${RPS[$c:pgbench]}")" 0)"
   done
   [ "${ERR[$c:jianguan]}" = 0 ] || echo "   !! jianguan answered ${ERR[$c:jianguan]} requests with a non-2xx status or a socket error: its throughput goals count as MISS"
   echo
 done
 
-# The value printed in a GOAL line is rounded against the goal (down for
-# "at least" goals, up for "below" goals) and the verdict is taken on it.
-floor_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; printf "%.*f", d, int(v * s + 1e-9) / s }'; }
-ceil_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; x = v * s; i = int(x); if (i < x - 1e-9) i++; printf "%.*f", d, i / s }'; }
 verdict() { # measured target ge|lt clean(1|0)
   if [ "$4" != 1 ]; then echo MISS; return; fi
   if awk -v m="$1" -v t="$2" -v op="$3" 'BEGIN { exit !((op == "ge") ? (m >= t) : (m < t)) }'; then echo PASS; else echo MISS; fi
@@ -338,7 +340,7 @@ for c in "${CASES[@]}"; do
   [ "${ERR[$c:jianguan]}" = 0 ] && [ "$CHECK_FAILED" = 0 ] || clean=0
   r=$(floor_to "$(div "${RPS[$c:jianguan]}" "${RPS[${BEST_PEER[$c]}]}")" 2)
   echo "GOAL ${c}_vs_peer measured=${r}x target=3x $(verdict "$r" 3 ge "$clean")"
-  r=$(floor_to "$(awk -v a="${RPS[$c:jianguan]}" -v b="${RPS[$c:pgbench]}" 'BEGIN { printf "%.6f", (b > 0) ? 100 * a / b : 0 }')" 0)
+  r=$(floor_to "$(pct "${RPS[$c:jianguan]}" "${RPS[$c:pgbench]}")" 0)
   echo "GOAL ${c}_vs_pgbench measured=${r}% target=60% $(verdict "$r" 60 ge "$clean")"
   r=$(ceil_to "${P99[$c:jianguan]}" 1)
   echo "GOAL ${c}_p99 measured=${r}ms target=20ms $(verdict "$r" 20 lt "$clean")"

@@ -65,7 +65,8 @@ static void make_parent_dir(const char *url)
 static jg_rc open_db(const jg_config *cfg, jg_db **db)
 {
     make_parent_dir(cfg->database);
-    jg_db_options opt = {(int)cfg->db_pool_size, (int)cfg->db_acquire_timeout_ms, (int)cfg->db_busy_retries};
+    jg_db_options opt = {(int)cfg->db_pool_size, (int)cfg->db_acquire_timeout_ms, (int)cfg->db_busy_retries,
+                         (int)cfg->request_timeout_s * 1000};
     char err[256] = "";
     jg_rc rc = jg_db_open(cfg->database, &opt, db, err, sizeof(err));
     if (rc != JG_OK)

@@ -35,6 +35,7 @@ typedef struct {
     int pool_size;          /* connections; on SQLite the number of readers (one writer besides) */
     int acquire_timeout_ms; /* wait for a free connection before JG_UNAVAILABLE */
     int busy_retries;       /* transaction retries on JG_BUSY */
+    int statement_timeout_ms; /* PostgreSQL cancels statements running longer (0: no limit) */
 } jg_db_options;
 
 typedef struct {

@@ -28,8 +28,10 @@ static void notice_quiet(void *arg, const char *message)
 
 static jg_rc pg_connect(jg_conn *c)
 {
-    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {c->db->target, "jianguan", "5", NULL};
+    char options[64];
+    snprintf(options, sizeof(options), "-c statement_timeout=%d", c->db->opt.statement_timeout_ms);
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", "options", NULL};
+    const char *vals[] = {c->db->target, "jianguan", "5", options, NULL};
     PGconn *h = PQconnectdbParams(keys, vals, 1);
     if (h == NULL || PQstatus(h) != CONNECTION_OK) {
         /* libpq's message names host and port but never the password. */
@@ -71,6 +73,10 @@ static jg_rc map_result(jg_conn *c, PGresult *res)
     }
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return JG_BUSY;
+    if (strcmp(state, "57014") == 0) { /* statement_timeout */
+        jg_warn("postgresql: statement cancelled after the time limit");
+        return JG_TIMEOUT;
+    }
     if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)
         return JG_CONFLICT;
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
