@@ -8,7 +8,7 @@ all: release
 
 release:
 	@scripts/install-deps.sh run
-	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DJG_TESTS=OFF >/dev/null
+	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build -j $(JOBS) --target jianguan
 
 asan:

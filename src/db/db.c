@@ -84,20 +84,18 @@ jg_rows *rows_new(int ncols)
 
 struct cell *rows_add(jg_rows *r)
 {
-    /* Cells grow by doubling inside the arena; old blocks stay until the arena is freed. */
-    size_t have = (size_t)r->nrows * (size_t)r->ncols;
-    size_t cap = 16;
-    while (cap < have)
-        cap *= 2;
-    if (r->nrows == 0 || have == cap) {
-        size_t ncap = have == 0 ? 16 * (size_t)(r->ncols ? r->ncols : 1) : cap * 2;
-        struct cell *n = jg_arena_alloc(r->arena, ncap * sizeof(struct cell));
-        if (have > 0)
-            memcpy(n, r->cells, have * sizeof(struct cell));
+    size_t ncols = (size_t)(r->ncols ? r->ncols : 1);
+    if (r->nrows == r->cap) {
+        /* Grow by doubling inside the arena; the old block stays until the arena is freed. */
+        int cap = r->cap ? r->cap * 2 : 16;
+        struct cell *n = jg_arena_alloc(r->arena, (size_t)cap * ncols * sizeof(struct cell));
+        if (r->nrows > 0)
+            memcpy(n, r->cells, (size_t)r->nrows * ncols * sizeof(struct cell));
         r->cells = n;
+        r->cap = cap;
     }
-    struct cell *row = r->cells + have;
-    memset(row, 0, sizeof(struct cell) * (size_t)r->ncols);
+    struct cell *row = r->cells + (size_t)r->nrows * ncols;
+    memset(row, 0, sizeof(struct cell) * ncols);
     r->nrows++;
     return row;
 }

@@ -39,6 +39,7 @@ struct cell {
 
 struct jg_rows {
     int nrows, ncols;
+    int cap; /* rows the cells array has room for */
     const char **names;
     struct cell *cells; /* nrows * ncols */
     jg_arena *arena;
