@@ -14,12 +14,15 @@ void jg_buf_init(jg_buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->overflowed = 0;
 }
 
 jg_rc jg_buf_append(jg_buf *b, const void *p, size_t n)
 {
-    if (n > b->max - b->len)
+    if (n > b->max - b->len) {
+        b->overflowed = 1;
         return JG_TOOLARGE;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)

@@ -10,11 +10,12 @@ typedef struct {
     size_t len;
     size_t cap;
     size_t max; /* largest len allowed */
+    int overflowed; /* an append was refused: the contents are incomplete */
 } jg_buf;
 
 /* Initialise an empty buffer that may hold at most max bytes. Cannot fail. */
 void jg_buf_init(jg_buf *b, size_t max);
-/* Append n bytes. JG_TOOLARGE (buffer unchanged) if len would pass max. */
+/* Append n bytes. JG_TOOLARGE (buffer unchanged, overflowed set) if len would pass max. */
 jg_rc jg_buf_append(jg_buf *b, const void *p, size_t n);
 /* Append a NUL-terminated string. As jg_buf_append. */
 jg_rc jg_buf_puts(jg_buf *b, const char *s);

@@ -147,8 +147,11 @@ static void copy_row(jg_rows *r, sqlite3_stmt *st)
         default: row[i].type = JG_V_TEXT; break;
         }
         if (row[i].type == JG_V_REAL) {
-            /* SQLite's own text for reals is only 15 digits; keep full precision. */
-            row[i].text = jg_arena_printf(r->arena, "%.17g", sqlite3_column_double(st, i));
+            /* The shortest of 15 or 17 digits that reads back as the same double, as PostgreSQL
+             * prints float8: 145337.54 rather than 145337.53999999999. */
+            double v = sqlite3_column_double(st, i);
+            char *t = jg_arena_printf(r->arena, "%.15g", v);
+            row[i].text = strtod(t, NULL) == v ? t : jg_arena_printf(r->arena, "%.17g", v);
         } else {
             const char *t = (const char *)sqlite3_column_text(st, i);
             row[i].text = jg_arena_strndup(r->arena, t ? t : "", (size_t)sqlite3_column_bytes(st, i));

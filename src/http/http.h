@@ -2,6 +2,7 @@
 #ifndef JG_HTTP_H
 #define JG_HTTP_H
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/config.h"
 #include "base/rc.h"
 #include "db/db.h"
@@ -123,7 +124,11 @@ int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp 
 /* Answer a request whose body has arrived (static files, or the route's handler). Always fills resp. */
 void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp);
 
-/* Row set to JSON: an object per row keyed by column name, typed by the column's values. */
-json_t *jg_json_row(const jg_rows *rows, int row);
+/* Append one row as a JSON object keyed by column name: numbers as numbers, NULL as null,
+ * text as strings (null if not valid UTF-8). */
+void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row);
+/* Send the JSON text in b (taken over: b is left empty) with status. Returns JG_OK, or
+ * JG_TOOLARGE (with a 500 answer) if b overflowed while being written. */
+jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b);
 
 #endif

@@ -1,6 +1,8 @@
 /* Requests and responses: lookups, JSON bodies, the error format and the rc -> status mapping. */
 #include "http/http_int.h"
 
+#include "base/jsonw.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,19 +111,40 @@ jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message)
     return jg_resp_error_fields(req, resp, rc, message, NULL);
 }
 
-json_t *jg_json_row(const jg_rows *rows, int row)
+void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row)
 {
-    json_t *o = json_object();
+    jg_buf_append(b, "{", 1);
     for (int c = 0; c < jg_rows_ncols(rows); c++) {
-        json_t *v;
+        if (c > 0)
+            jg_buf_append(b, ",", 1);
+        jg_jsonw_string(b, jg_rows_name(rows, c));
+        jg_buf_append(b, ":", 1);
+        const char *text = jg_rows_text(rows, row, c);
         switch (jg_rows_type(rows, row, c)) {
-        case JG_V_NULL: v = json_null(); break;
-        case JG_V_INT: v = json_integer(jg_rows_int(rows, row, c)); break;
-        case JG_V_REAL: v = json_real(jg_rows_real(rows, row, c)); break;
-        default: v = json_string(jg_rows_text(rows, row, c)); break;
+        case JG_V_NULL: jg_buf_append(b, "null", 4); break;
+        case JG_V_INT:
+        case JG_V_REAL: jg_jsonw_number_text(b, text); break;
+        default: jg_jsonw_string(b, text); break;
         }
-        /* Invalid UTF-8 from the database cannot become JSON: null rather than a broken document. */
-        json_object_set_new(o, jg_rows_name(rows, c), v != NULL ? v : json_null());
     }
-    return o;
+    jg_buf_append(b, "}", 1);
+}
+
+jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b)
+{
+    if (b->overflowed) {
+        jg_buf_free(b);
+        jg_resp_error(req, resp, JG_ERR, "返回数据过大，请缩小查询范围");
+        return JG_TOOLARGE;
+    }
+    char *text = jg_buf_steal(b);
+    if (text == NULL)
+        text = jg_arena_strdup(req->arena, "{}");
+    else
+        jg_arena_on_free(req->arena, free, text);
+    resp->status = status;
+    resp->content_type = "application/json; charset=utf-8";
+    resp->body = text;
+    resp->body_len = strlen(text);
+    return JG_OK;
 }
