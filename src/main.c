@@ -2,6 +2,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "base/version.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/http.h"
@@ -13,12 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef JG_VERSION
-#define JG_VERSION "dev"
-#endif
-#ifndef JG_COMMIT
-#define JG_COMMIT "unknown"
-#endif
 
 #define DEFAULT_DEMO_PROJECTS 300
 

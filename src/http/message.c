@@ -39,18 +39,23 @@ void jg_resp_header(jg_req *req, jg_resp *resp, const char *name, const char *va
     resp->nheaders++;
 }
 
+/* Answer with JSON text that malloc made (freed with the request), or "{}" when there is none. */
+static jg_rc json_text(jg_req *req, jg_resp *resp, int status, char *text)
+{
+    if (text != NULL)
+        jg_arena_on_free(req->arena, free, text);
+    resp->status = status;
+    resp->content_type = "application/json; charset=utf-8";
+    resp->body = text != NULL ? text : "{}";
+    resp->body_len = strlen(resp->body);
+    return JG_OK;
+}
+
 jg_rc jg_resp_json(jg_req *req, jg_resp *resp, int status, json_t *json)
 {
     char *text = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(json);
-    if (text == NULL)
-        text = strdup("{}");
-    jg_arena_on_free(req->arena, free, text);
-    resp->status = status;
-    resp->content_type = "application/json; charset=utf-8";
-    resp->body = text;
-    resp->body_len = strlen(text);
-    return JG_OK;
+    return json_text(req, resp, status, text);
 }
 
 int jg_http_status_of(jg_rc rc)
@@ -137,14 +142,5 @@ jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b)
         jg_resp_error(req, resp, JG_ERR, "返回数据过大，请缩小查询范围");
         return JG_TOOLARGE;
     }
-    char *text = jg_buf_steal(b);
-    if (text == NULL)
-        text = jg_arena_strdup(req->arena, "{}");
-    else
-        jg_arena_on_free(req->arena, free, text);
-    resp->status = status;
-    resp->content_type = "application/json; charset=utf-8";
-    resp->body = text;
-    resp->body_len = strlen(text);
-    return JG_OK;
+    return json_text(req, resp, status, jg_buf_steal(b));
 }

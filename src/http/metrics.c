@@ -2,18 +2,13 @@
 #include "http/http_int.h"
 
 #include "base/buf.h"
+#include "base/version.h"
 #include "base/mem.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef JG_VERSION
-#define JG_VERSION "dev"
-#endif
-#ifndef JG_COMMIT
-#define JG_COMMIT "unknown"
-#endif
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 504, 0 /* other */};

@@ -2,13 +2,11 @@
 #include "http/http_int.h"
 
 #include "base/mem.h"
+#include "base/version.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#ifndef JG_VERSION
-#define JG_VERSION "dev"
-#endif
 
 static json_t *error_response(const char *description)
 {
