@@ -21,6 +21,18 @@ static size_t header_bytes(const jg_req *req)
     return n;
 }
 
+/* Path and query values, decoded, must be UTF-8 text before any handler sees them. */
+static int text_ok(const char *path, const jg_kv *query, int nquery)
+{
+    if (!jg_utf8_valid(path, strlen(path)))
+        return 0;
+    for (int i = 0; i < nquery; i++)
+        if (!jg_utf8_valid(query[i].key, strlen(query[i].key)) ||
+            !jg_utf8_valid(query[i].value, strlen(query[i].value)))
+            return 0;
+    return 1;
+}
+
 int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp *resp)
 {
     if (header_bytes(req) > (size_t)app->cfg->max_header_bytes) {
@@ -39,6 +51,11 @@ int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp 
             return 1;
         }
         return 0;
+    }
+    if (!text_ok(req->path, req->query, req->nquery)) {
+        req->route = JG_ROUTE_NONE;
+        jg_resp_error(req, resp, JG_INVALID, "请求地址或查询参数不是有效的 UTF-8 文本");
+        return 1;
     }
     const char *allow = NULL;
     jg_match m = jg_router_match(app->router, req->method, req->path, req->arena, &req->route,
