@@ -17,8 +17,12 @@
 #   WARMUP=3           seconds of warm-up before each timed run
 #   ROWS=1000000       rows seeded by `jianguan seed-demo --projects ROWS`
 #   CONNS=64           wrk connections / pgbench clients
-#   J_THREADS, J_POOL  JIANGUAN_THREADS / JIANGUAN_DB_POOL_SIZE for jianguan
+#   J_THREADS=4        JIANGUAN_THREADS (each worker thread blocks on its query, so a
+#                      few more than the cores; 4 measured best on 2 cores)
+#   J_POOL=J_THREADS   JIANGUAN_DB_POOL_SIZE (more than the threads is never used)
 #   PEER_MODES="cluster single"   peer deployments to measure
+#   PGBENCH_POOL_ROW=1 also run pgbench with J_POOL clients (information only:
+#                      what the database does at the concurrency jianguan gives it)
 #   PG_PORT=55433 J_PORT=18080 PEER_PORT=18081 (PEER_PORT+1 for the 1-process peer)
 #   JIANGUAN_BIN=build/jianguan   PGBIN=/usr/lib/postgresql/15/bin   KEEP_TMP=1
 # Quick smoke run: ROWS=20000 DURATION=3 bash bench/api_read.sh
@@ -33,10 +37,11 @@ ROWS=${ROWS:-1000000}
 CONNS=${CONNS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 NCPU=$(nproc)
-J_THREADS=${J_THREADS:-$NCPU}
-J_POOL=${J_POOL:-16}
+J_THREADS=${J_THREADS:-4}
+J_POOL=${J_POOL:-$J_THREADS}
 PEER_MODES=${PEER_MODES:-cluster single}
 PEER_POOL_MAX=${PEER_POOL_MAX:-10}
+PGBENCH_POOL_ROW=${PGBENCH_POOL_ROW:-1}
 PG_PORT=${PG_PORT:-55433}
 J_PORT=${J_PORT:-18080}
 PEER_PORT=${PEER_PORT:-18081}
@@ -66,6 +71,11 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$PG_PORT" "$J_PORT" "$PEER_PORT" "$((PEER_PORT + 1))"; do
   if port_busy "$p"; then die "port $p on 127.0.0.1 is already in use (set PG_PORT/J_PORT/PEER_PORT)"; fi
 done
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_START%% *}" -v n="$NCPU" 'BEGIN { exit !(l > n / 4) }'; then
+  log "WARNING: load average is $LOAD_START before the benchmark starts: other work on this machine will skew the numbers"
+fi
 
 # ---------------------------------------------------------------- cleanup
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jianguan-bench.XXXXXX")
@@ -240,13 +250,13 @@ run_wrk() { # key url lua
   log "  $key: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, errors ${ERR[$key]}"
 }
 
-run_pgbench() { # key sqlfile -D args...
-  local key=$1 sql=$2 out="$WORK/pgbench-${1//[^a-z0-9]/_}.txt" logdir="$WORK/pgbench-log-${1//[^a-z0-9]/_}" failed
-  shift 2
-  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$CONNS" -j "$WRK_THREADS" \
+run_pgbench() { # key clients sqlfile -D args...
+  local key=$1 clients=$2 sql=$3 out="$WORK/pgbench-${1//[^a-z0-9]/_}.txt" logdir="$WORK/pgbench-log-${1//[^a-z0-9]/_}" failed
+  shift 3
+  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$clients" -j "$WRK_THREADS" \
     -T "$WARMUP" "$@" -f "$sql" bench >/dev/null 2>&1 || true
   mkdir -p "$logdir"
-  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$CONNS" -j "$WRK_THREADS" \
+  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$clients" -j "$WRK_THREADS" \
     -T "$DURATION" "$@" -f "$sql" --log --log-prefix="$logdir/tx" bench >"$out" 2>&1 ||
     die "pgbench failed: $(tail -n 5 "$out")"
   RPS[$key]=$(awk '/^tps = / { print $3 }' "$out")
@@ -275,10 +285,15 @@ for c in "${CASES[@]}"; do
   run_wrk "$c:jianguan" "http://127.0.0.1:$J_PORT" "${LUA[$c]}"
   for mode in $PEER_MODES; do run_wrk "$c:peer-$mode" "${PEER_URL[$mode]}" "${LUA[$c]}"; done
   # shellcheck disable=SC2086
-  run_pgbench "$c:pgbench" "${SQL[$c]}" ${PGARGS[$c]}
+  run_pgbench "$c:pgbench" "$CONNS" "${SQL[$c]}" ${PGARGS[$c]}
+  if [ "$PGBENCH_POOL_ROW" = 1 ]; then
+    # shellcheck disable=SC2086
+    run_pgbench "$c:pgbench-pool" "$J_POOL" "${SQL[$c]}" ${PGARGS[$c]}
+  fi
 done
 
 kill -0 "$J_PID" 2>/dev/null || { CHECK_FAILED=1; log "jianguan is no longer running after the load"; }
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
@@ -292,6 +307,7 @@ ceil_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; x = v * s; i = int(x); 
 echo
 echo "== bench/api_read.sh: public project API, read path =="
 echo "machine: $NCPU cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; all processes (load generator, servers, PostgreSQL) share it"
+echo "load average: $LOAD_START before the start (anything well above 0 means other work competed for the cores), $LOAD_END at the end"
 echo "postgres: $("$PGBIN/postgres" --version | awk '{ print $3 }'), shared_buffers=$PG_SHARED_BUFFERS, max_connections=200; project: $NROWS rows, $TABLE_SIZE incl. indexes (seed-demo took ${SEED_S}s)"
 echo "load: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency (after ${WARMUP}s warm-up); pgbench -n -M prepared -c $CONNS -j $WRK_THREADS -T $DURATION"
 echo "jianguan: JIANGUAN_THREADS=$J_THREADS JIANGUAN_DB_POOL_SIZE=$J_POOL, access log off"
@@ -309,11 +325,13 @@ for c in "${CASES[@]}"; do
   keys=("$c:jianguan")
   for mode in $PEER_MODES; do keys+=("$c:peer-$mode"); done
   keys+=("$c:pgbench")
+  [ "$PGBENCH_POOL_ROW" = 1 ] && keys+=("$c:pgbench-pool")
   best=""
   for k in "${keys[@]}"; do
     case ${k#*:} in
       jianguan) label="jianguan (C)" ;;
-      pgbench) label="pgbench limit (same SQL, prepared)" ;;
+      pgbench) label="pgbench limit, $CONNS clients" ;;
+      pgbench-pool) label="(info) pgbench, $J_POOL clients" ;;
       peer-*) label=${PEER_LABEL[${k#*:peer-}]} ;;
     esac
     printf '   %-36s %12s %10s %10s %8s\n' "$label" "$(fmt "${RPS[$k]}" '%.0f')" "$(fmt "${P99[$k]}" '%.2f')" "$(fmt "${AVG[$k]}" '%.2f')" "${ERR[$k]}"

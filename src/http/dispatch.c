@@ -52,7 +52,7 @@ int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp 
         }
         return 0;
     }
-    if (!text_ok(req->path, req->query, req->nquery)) {
+    if (req->has_nul || !text_ok(req->path, req->query, req->nquery)) {
         req->route = JG_ROUTE_NONE;
         jg_resp_error(req, resp, JG_INVALID, "请求地址或查询参数不是有效的 UTF-8 文本");
         return 1;

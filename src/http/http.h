@@ -35,6 +35,7 @@ typedef struct {
     size_t body_len;
     json_t *json;     /* parsed body for routes with JG_ROUTE_JSON; decref'd with the arena */
     const char *user; /* who made it, for the access log; NULL when anonymous */
+    int has_nul;      /* a header or query value held a NUL byte (%00): refused with 400 */
     int route;        /* index of the matched route, or a JG_ROUTE_* pseudo index */
 } jg_req;
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,12 +32,17 @@ struct kv_list {
     jg_arena *arena;
     jg_kv *kv;
     int n, cap;
+    int nul; /* some key or value contained a NUL byte */
 };
 
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                               const char *value, size_t value_size)
 {
     (void)kind;
     struct kv_list *l = cls;
+    /* A decoded %00 would silently cut the text short: refuse such requests instead. */
+    if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size))
+        l->nul = 1;
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 16;
         jg_kv *kv = jg_arena_alloc(l->arena, sizeof(jg_kv) * (size_t)cap);
@@ -51,12 +57,14 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-static void fill_list(struct MHD_Connection *conn, enum MHD_ValueKind kind, jg_arena *a, jg_kv **out, int *n)
+/* Copy the headers or query arguments; returns 1 if one of them held a NUL byte. */
+static int fill_list(struct MHD_Connection *conn, enum MHD_ValueKind kind, jg_arena *a, jg_kv **out, int *n)
 {
-    struct kv_list l = {a, NULL, 0, 0};
-    MHD_get_connection_values(conn, kind, collect, &l);
+    struct kv_list l = {a, NULL, 0, 0, 0};
+    MHD_get_connection_values_n(conn, kind, collect, &l);
     *out = l.kv;
     *n = l.n;
+    return l.nul;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct exchange *x)
@@ -97,8 +105,8 @@ static struct exchange *start(jg_app *app, struct MHD_Connection *conn, const ch
     x->req.path = jg_arena_strdup(a, url);
     x->req.route = JG_ROUTE_NONE;
     x->resp.fd = -1;
-    fill_list(conn, MHD_HEADER_KIND, a, &x->req.headers, &x->req.nheaders);
-    fill_list(conn, MHD_GET_ARGUMENT_KIND, a, &x->req.query, &x->req.nquery);
+    x->req.has_nul = fill_list(conn, MHD_HEADER_KIND, a, &x->req.headers, &x->req.nheaders);
+    x->req.has_nul |= fill_list(conn, MHD_GET_ARGUMENT_KIND, a, &x->req.query, &x->req.nquery);
     jg_buf_init(&x->body, (size_t)app->cfg->max_body_bytes);
     jg_metrics_inflight(app->metrics, 1);
     return x;
@@ -125,16 +133,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (x->queued)
-            return MHD_YES; /* answered already: discard the rest */
+        if (x->queued || x->body.overflowed)
+            return MHD_YES; /* answered already, or too large: discard the rest */
         if (jg_buf_append(&x->body, upload_data, n) != JG_OK) {
-            jg_resp_error(&x->req, &x->resp, JG_TOOLARGE, "请求内容过大");
-            return queue(conn, x);
+            jg_buf_free(&x->body); /* nothing of it is kept; 413 once the upload ends */
+            x->body.overflowed = 1;
         }
         return MHD_YES;
     }
     if (x->queued)
         return MHD_YES;
+    if (x->body.overflowed) {
+        /* libmicrohttpd 0.9.75 cannot answer in the middle of an upload, so a chunked body over
+         * the limit is read to its end (bounded by request_timeout_s) and stored nowhere. */
+        jg_resp_error(&x->req, &x->resp, JG_TOOLARGE, "请求内容过大");
+        return queue(conn, x);
+    }
     x->req.body = x->body.data != NULL ? x->body.data : "";
     x->req.body_len = x->body.len;
     jg_http_dispatch(app, &x->req, &x->resp);
@@ -245,6 +259,10 @@ jg_rc jg_server_run(jg_app *app)
     sigwait(&set, &sig);
     jg_info("signal %d: no new connections, finishing requests in flight", sig);
     MHD_socket lfd = MHD_quiesce_daemon(d);
+    /* Quiescing stops accept() but the kernel would still queue connections on the open socket:
+     * shut it so new clients are refused at once rather than left hanging for the grace period. */
+    if (lfd != MHD_INVALID_SOCKET)
+        shutdown(lfd, SHUT_RDWR);
     int64_t deadline = jg_time_mono_us() + (int64_t)cfg->shutdown_grace_s * 1000000;
     while (jg_metrics_inflight_now(app->metrics) > 0 && jg_time_mono_us() < deadline) {
         struct timespec ts = {0, 10 * 1000000L};

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -53,16 +54,24 @@ int jg_static_path_safe(const char *path)
     for (const char *p = path; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20)
             return 0;
-        if (p[0] == '/' && p[1] == '.' && (p[2] == '.' || p[2] == '/' || p[2] == '\0'))
-            return 0; /* "..", "./" and hidden files like /.git */
+        if (p[0] == '/' && p[1] == '.')
+            return 0; /* "..", "." and hidden files such as /.git or /.env */
     }
     return 1;
 }
 
+/* Whether Accept-Encoding lists gzip without refusing it (q=0). */
 static int accepts_gzip(const jg_req *req)
 {
     const char *ae = jg_req_header(req, "Accept-Encoding");
-    return ae != NULL && strstr(ae, "gzip") != NULL;
+    const char *g = ae != NULL ? strcasestr(ae, "gzip") : NULL;
+    if (g == NULL)
+        return 0;
+    const char *end = g + strcspn(g, ",");
+    const char *q = strcasestr(g, "q=");
+    if (q == NULL || q > end)
+        return 1;
+    return strtod(q + 2, NULL) > 0;
 }
 
 /* Open a regular file; returns the fd or -1. */
@@ -96,7 +105,7 @@ void jg_static_serve(jg_app *app, jg_req *req, jg_resp *resp)
     struct stat st;
     char *full = jg_arena_printf(req->arena, "%s%s", root, rel);
     int fd = open_file(full, &st);
-    if (fd < 0 && !has_extension(rel)) {
+    if (fd < 0 && !has_extension(path)) {
         /* A client-side route of the single-page app: the app's shell answers it. */
         rel = "/index.html";
         full = jg_arena_printf(req->arena, "%s%s", root, rel);

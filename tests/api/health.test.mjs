@@ -1,7 +1,9 @@
 // /healthz, /metrics and the OpenAPI document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, dbKind } from './lib/harness.mjs';
+import { waitFor, req } from './lib/checks.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -35,4 +37,38 @@ test('the OpenAPI document lists the registered routes', async () => {
   assert.ok(doc.paths['/api/v1/public/projects/{id}'].get);
   assert.equal(doc.paths['/api/v1/public/projects/{id}'].get.parameters[0].name, 'id');
   assert.ok(doc.paths['/healthz'].get);
+});
+
+test('the access log has one JSON line per request', async () => {
+  const lines = () => readFileSync(srv.env.JIANGUAN_ACCESS_LOG, 'utf8').split('\n').filter(Boolean);
+  const start = lines().length;
+  const made = [];
+  for (const [method, path, body] of [['GET', '/healthz'], ['GET', '/api/v1/public/projects/1'], ['GET', '/api/v1/public/projects/999999'],
+    ['POST', '/api/v1/public/projects/query', '{"size":2}'], ['POST', '/healthz'], ['GET', '/api/v1/nope'], ['HEAD', '/'],
+    ['GET', '/api/v1/%22quoted%22%5Cback%0Aslash'], ['GET', '/路径/中文']]) {
+    const r = await req(srv.url + path, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
+    made.push({ method, status: r.status, bytes: method === 'HEAD' ? null : r.buf.length });
+  }
+  assert.ok(await waitFor(() => lines().length >= start + made.length, 3000), 'a line for every request');
+  const got = lines().slice(start).map((l) => JSON.parse(l));
+  assert.equal(got.length, made.length, 'one line per request, no more');
+  for (const [i, line] of got.entries()) {
+    for (const k of ['method', 'path', 'status', 'bytes', 'us', 'user']) assert.ok(k in line, `line ${i} has ${k}`);
+    assert.equal(typeof line.method, 'string');
+    assert.equal(typeof line.path, 'string');
+    assert.ok(line.path.startsWith('/'));
+    assert.ok(Number.isInteger(line.status));
+    assert.ok(Number.isInteger(line.bytes) && line.bytes >= 0);
+    assert.ok(Number.isInteger(line.us) && line.us >= 0);
+    assert.ok(line.user === null || typeof line.user === 'string');
+  }
+  // Lines are written as answers complete; match them to the requests regardless of order.
+  const key = (x) => `${x.method} ${x.status}`;
+  assert.deepEqual(got.map(key).sort(), made.map(key).sort());
+  for (const m of made.filter((x) => x.bytes !== null)) {
+    assert.ok(got.some((l) => l.method === m.method && l.status === m.status && l.bytes === m.bytes), `bytes of ${m.method} ${m.status}: ${m.bytes}`);
+  }
+  assert.ok(got.some((l) => l.path === '/api/v1/public/projects/999999' && l.status === 404));
+  assert.ok(got.some((l) => l.path === '/api/v1/"quoted"\\back\nslash'), 'quotes, backslashes and newlines survive as JSON');
+  assert.ok(got.some((l) => l.path === '/路径/中文'), 'UTF-8 paths are kept as they are');
 });
