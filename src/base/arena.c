@@ -64,6 +64,11 @@ void jg_arena_free(jg_arena *a)
 
 void *jg_arena_alloc(jg_arena *a, size_t n)
 {
+    if (n > SIZE_MAX / 2) {
+        /* No request can be this big: rounding up would wrap to a tiny block. */
+        fprintf(stderr, "jianguan: arena allocation of %zu bytes refused\n", n);
+        abort();
+    }
     size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
     if (need == 0)
         need = ALIGN;

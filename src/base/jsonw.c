@@ -6,18 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-void jg_jsonw_string(jg_buf *b, const char *s)
+/* Quote and escape s; bytes >= 0x80 are escaped too unless utf8 says they form valid text. */
+static void quote(jg_buf *b, const char *s, int utf8)
 {
-    size_t n = strlen(s);
-    if (!jg_utf8_valid(s, n)) {
-        jg_buf_append(b, "null", 4);
-        return;
-    }
     jg_buf_append(b, "\"", 1);
     const char *run = s;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || utf8))
             continue;
         jg_buf_append(b, run, (size_t)(p - run));
         switch (c) {
@@ -32,6 +28,19 @@ void jg_jsonw_string(jg_buf *b, const char *s)
     }
     jg_buf_append(b, run, strlen(run));
     jg_buf_append(b, "\"", 1);
+}
+
+void jg_jsonw_string(jg_buf *b, const char *s)
+{
+    if (!jg_utf8_valid(s, strlen(s)))
+        jg_buf_append(b, "null", 4);
+    else
+        quote(b, s, 1);
+}
+
+void jg_jsonw_text(jg_buf *b, const char *s)
+{
+    quote(b, s, jg_utf8_valid(s, strlen(s)));
 }
 
 /* The JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */

@@ -2,31 +2,17 @@
 #include "http/http_int.h"
 
 #include "base/buf.h"
-#include "base/text.h"
+#include "base/jsonw.h"
 #include "base/timeutil.h"
 
-#include <string.h>
 #include <unistd.h>
 
-/* Append s as a JSON string. Valid UTF-8 is kept as it is; in anything else bytes outside
- * printable ASCII are escaped as \u00XX, so a line stays valid JSON whatever a client sent. */
 static void put_string(jg_buf *b, const char *s)
 {
-    if (s == NULL) {
+    if (s == NULL)
         jg_buf_puts(b, "null");
-        return;
-    }
-    int utf8 = jg_utf8_valid(s, strlen(s));
-    jg_buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            jg_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f || (*p > 0x7f && !utf8))
-            jg_buf_printf(b, "\\u%04x", *p);
-        else
-            jg_buf_append(b, p, 1);
-    }
-    jg_buf_append(b, "\"", 1);
+    else
+        jg_jsonw_text(b, s);
 }
 
 void jg_access_log(int fd, const jg_req *req, int status, uint64_t bytes, int64_t micros)

@@ -122,7 +122,7 @@ void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row)
     for (int c = 0; c < jg_rows_ncols(rows); c++) {
         if (c > 0)
             jg_buf_append(b, ",", 1);
-        jg_jsonw_string(b, jg_rows_name(rows, c));
+        jg_jsonw_text(b, jg_rows_name(rows, c));
         jg_buf_append(b, ":", 1);
         const char *text = jg_rows_text(rows, row, c);
         switch (jg_rows_type(rows, row, c)) {
