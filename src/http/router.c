@@ -66,6 +66,9 @@ jg_rc jg_router_add(jg_router *r, const jg_route *route)
     int n = split(route->pattern, start, len, MAX_SEGMENTS);
     if (n < 0)
         return JG_INVALID;
+    for (int i = 0; i < n; i++)
+        if (len[i] == 0)
+            return JG_INVALID;
     for (int i = 0; i < r->n; i++)
         if (strcmp(r->e[i].route->pattern, route->pattern) == 0 &&
             strcmp(r->e[i].route->method, route->method) == 0)
@@ -79,8 +82,6 @@ jg_rc jg_router_add(jg_router *r, const jg_route *route)
     e->route = route;
     e->nseg = n;
     for (int i = 0; i < n; i++) {
-        if (len[i] == 0)
-            return JG_INVALID;
         e->param[i] = start[i][0] == '{' && start[i][len[i] - 1] == '}';
         if (e->param[i])
             e->seg[i] = jg_xstrndup(start[i] + 1, len[i] - 2);
