@@ -110,8 +110,8 @@ cleanup() {
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
       as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 30 stop >/dev/null 2>&1
   fi
-  if [ "$rc" != 0 ]; then
-    for f in "$WORK"/*.log "$PGDIR"/postgres.log; do
+  if [ "$rc" != 0 ] && [ "$rc" != 130 ] && [ "$rc" != 143 ]; then
+    for f in "$WORK"/migrate.log "$WORK"/seed.log "$WORK"/npm.log "$WORK"/jianguan.log "$WORK"/peer-*.log "$PGDIR"/postgres.log; do
       [ -s "$f" ] || continue
       echo "---- last lines of $f" >&2
       tail -n 20 "$f" >&2

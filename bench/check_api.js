@@ -84,15 +84,20 @@ function checkShape(c, body, problems, who) {
   }
 }
 
+function short(v) {
+  const t = v === undefined ? 'missing' : JSON.stringify(v);
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
 function diff(a, b, path, out) {
-  if (out.length > 10) return;
+  if (out.length >= 5) return;
   if (typeof a !== typeof b || Array.isArray(a) !== Array.isArray(b) || (a === null) !== (b === null)) {
-    out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    out.push(`${path}: ${short(a)} vs ${short(b)}`);
   } else if (a && typeof a === 'object') {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of keys) diff(a[k], b[k], `${path}.${k}`, out);
   } else if (a !== b) {
-    out.push(`${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    out.push(`${path}: ${short(a)} vs ${short(b)}`);
   }
 }
 

@@ -17,16 +17,16 @@ tools/checksrc.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-echo "== unit tests (release)"
-ctest --test-dir build --output-on-failure
-echo "== unit tests (sanitizers)"
-ctest --test-dir build-asan --output-on-failure
-
 pgdir=$(mktemp -d /tmp/jianguan-pg.XXXXXX)
 pgport=${JIANGUAN_TEST_PG_PORT:-55432}
 trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
 scripts/pg-cluster.sh start "$pgdir" "$pgport"
 export JIANGUAN_TEST_PG="postgresql://postgres@127.0.0.1:$pgport"
+
+echo "== unit tests (release)"
+ctest --test-dir build --output-on-failure
+echo "== unit tests (sanitizers)"
+ctest --test-dir build-asan --output-on-failure
 
 api() {
   local bin=$1 db=$2

@@ -138,13 +138,12 @@ static int cmd_copy(jg_db *db, const char *file, int restore)
 static int verb_args(const char *verb, int argc, char **argv, long *projects, const char **file)
 {
     if (strcmp(verb, "seed-demo") == 0) {
-        for (int i = 0; i < argc; i++) {
+        for (int i = 0; i < argc; i += 2) {
             int64_t n;
             if (strcmp(argv[i], "--projects") != 0 || i + 1 >= argc ||
                 jg_parse_int64(argv[i + 1], 0, 100000000, &n) != JG_OK)
                 return -1;
             *projects = (long)n;
-            i++;
         }
         return 0;
     }

@@ -322,7 +322,9 @@ void jg_db_release(jg_conn *c)
     pthread_mutex_lock(&db->mu);
     c->in_use = 0;
     db->stats.in_use--;
-    pthread_cond_signal(&db->cv);
+    /* Readers and the writer wait on one condition: wake them all, so the waiter that can use
+     * this kind of connection is never left asleep. */
+    pthread_cond_broadcast(&db->cv);
     pthread_mutex_unlock(&db->mu);
 }
 

@@ -215,6 +215,12 @@ static jg_rc pg_script(jg_conn *c, const char *sql)
     PGresult *res = PQexec(c->impl, sql);
     ExecStatusType st = PQresultStatus(res);
     jg_rc rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? JG_OK : map_result(c, res);
+    if (rc == JG_OK && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+        /* A statement failed inside the transaction and the caller carried on: PostgreSQL has
+         * rolled everything back, so this is no success (SQLite would have kept the rest). */
+        jg_error("postgresql: COMMIT rolled back an aborted transaction");
+        rc = JG_ERR;
+    }
     PQclear(res);
     return rc;
 }

@@ -79,17 +79,26 @@ static jg_rc map_error(sqlite3 *h, int e)
     }
 }
 
-/* Rewrite $N placeholders as ?N (outside quotes) so SQL is written once for both backends. */
+/* Rewrite $N placeholders as ?N so SQL is written once for both backends. Quoted text and
+ * comments are copied as they are: a $1 or an apostrophe there is not SQL. */
 static char *translate(const char *sql)
 {
     char *out = jg_xstrdup(sql);
-    char quote = 0;
     for (char *p = out; *p != '\0'; p++) {
-        if (quote) {
-            if (*p == quote)
-                quote = 0;
-        } else if (*p == '\'' || *p == '"') {
-            quote = *p;
+        if (*p == '\'' || *p == '"') {
+            char *close = strchr(p + 1, *p);
+            if (close == NULL)
+                break;
+            p = close;
+        } else if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+            if (*p == '\0')
+                break;
+        } else if (p[0] == '/' && p[1] == '*') {
+            char *close = strstr(p + 2, "*/");
+            if (close == NULL)
+                break;
+            p = close + 1;
         } else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
             *p = '?';
         }

@@ -126,7 +126,7 @@ jg_match jg_router_match(const jg_router *r, const char *method, const char *pat
     if (n < 0)
         return JG_MATCH_NOPATH;
     char allowed[128] = "";
-    int path_seen = 0;
+    int path_seen = 0, best = -1, best_literals = -1;
     for (int i = 0; i < r->n; i++) {
         const struct entry *e = &r->e[i];
         if (!path_matches(e, n, start, len))
@@ -140,9 +140,18 @@ jg_match jg_router_match(const jg_router *r, const char *method, const char *pat
             path_seen = 1;
             continue;
         }
-        int np = 0;
+        /* The most literal pattern wins: /x/stats before /x/{id}, whatever the order of registration. */
+        int literals = 0;
         for (int k = 0; k < n; k++)
-            np += e->param[k];
+            literals += !e->param[k];
+        if (literals > best_literals) {
+            best = i;
+            best_literals = literals;
+        }
+    }
+    if (best >= 0) {
+        const struct entry *e = &r->e[best];
+        int np = n - best_literals;
         jg_kv *kv = np ? jg_arena_alloc(a, sizeof(jg_kv) * (size_t)np) : NULL;
         for (int k = 0, j = 0; k < n; k++) {
             if (!e->param[k])
@@ -151,7 +160,7 @@ jg_match jg_router_match(const jg_router *r, const char *method, const char *pat
             kv[j].value = jg_arena_strndup(a, start[k], len[k]);
             j++;
         }
-        *index = i;
+        *index = best;
         *params = kv;
         *nparams = np;
         return JG_MATCH_OK;

@@ -60,8 +60,12 @@ static int load_regions(struct region **out)
     r[0].level = "province";
     n = 1;
     const char *line = csv ? strchr(csv, '\n') : NULL; /* skip the header */
-    while (line != NULL && line[1] != '\0' && n < cap) {
+    while (line != NULL && line[1] != '\0') {
         line++;
+        if (n == cap) {
+            cap *= 2;
+            r = jg_xrealloc(r, sizeof(*r) * (size_t)cap);
+        }
         char cols[4][64] = {{0}};
         const char *p = line;
         for (int c = 0; c < 4; c++) {
@@ -236,6 +240,14 @@ jg_rc jg_seed_demo(jg_db *db, long nprojects)
 {
     struct seed s = {0};
     s.nregions = load_regions(&s.regions);
+    int counties = 0;
+    for (int i = 0; i < s.nregions; i++)
+        counties += strcmp(s.regions[i].level, "county") == 0;
+    if (counties == 0) { /* the embedded division list is missing: nothing to place projects in */
+        jg_error("seed: no county in the embedded division list");
+        free(s.regions);
+        return JG_ERR;
+    }
     s.nprojects = nprojects;
     jg_time_iso_now(s.now, sizeof(s.now));
     jg_rc rc = jg_db_tx(db, insert_regions, &s);

@@ -8,7 +8,8 @@
  *                                         <- a blank line
  *   body bytes ...                        <- everything after it
  *
- * Lines end in "\n" or "\r\n". The query is split on '&' and the first '=' without percent-decoding.
+ * Lines end in "\n" or "\r\n". The query is split on '&' and the first '=' without percent-decoding;
+ * a NUL byte in a query or header line sets has_nul, as a decoded %00 does in the server.
  * Besides the sanitizers, every answer is checked: a status was set, JSON bodies parse, error
  * statuses carry {"error":{"code","message"}}, and a file that is served lies inside the web root
  * and is not hidden (the root holds .env and .git/config to tempt it). */
@@ -183,6 +184,9 @@ static void parse_query(jg_req *req, const char *q, size_t n)
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp != NULL ? amp : end;
         if (stop > p) {
+            /* The server refuses a NUL (a decoded %00) in a name or value; mirror that. */
+            if (memchr(p, '\0', (size_t)(stop - p)) != NULL)
+                req->has_nul = 1;
             const char *eq = memchr(p, '=', (size_t)(stop - p));
             jg_kv *kv = &req->query[req->nquery++];
             if (eq != NULL) {
@@ -284,6 +288,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *v = colon + 1, *vend = line + len;
         while (v < vend && (*v == ' ' || *v == '\t'))
             v++;
+        if (memchr(line, '\0', len) != NULL)
+            req.has_nul = 1;
         jg_kv *kv = &req.headers[req.nheaders++];
         kv->key = jg_arena_strndup(req.arena, line, (size_t)(colon - line));
         kv->value = jg_arena_strndup(req.arena, v, (size_t)(vend - v));

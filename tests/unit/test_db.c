@@ -1,14 +1,17 @@
 /* Unit tests for src/db (db.c, db_sqlite.c) through db.h on a SQLite file in a scratch directory:
  * URLs, $N parameters, value types, error mapping, transactions, readers, the statement cache,
  * backup/restore and the pool counters. */
+#include "base/timeutil.h"
 #include "db/db.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -145,6 +148,34 @@ static void parameters_are_bound(void **state)
     /* The wrong number of values is refused, not silently padded with NULLs. */
     assert_int_not_equal(jg_db_query(c, "SELECT $1, $2", one, 1, &r), JG_OK);
     jg_db_release(c);
+}
+
+/* Run sql with ("a", "b") and copy column col of the first row; frees everything before returning so a
+ * failed comparison afterwards leaks nothing. */
+static void query_ab(const char *sql, int col, char *out, size_t outlen)
+{
+    jg_conn *c;
+    jg_rows *r;
+    jg_value two[] = {JG_VTEXT("a"), JG_VTEXT("b")};
+    assert_int_equal(jg_db_acquire(db, 0, &c), JG_OK);
+    jg_rc rc = jg_db_query(c, sql, two, 2, &r);
+    jg_db_release(c);
+    assert_int_equal(rc, JG_OK);
+    snprintf(out, outlen, "%s", jg_rows_text(r, 0, col));
+    jg_rows_free(r);
+}
+
+static void placeholders_after_comments(void **state)
+{
+    (void)state;
+    char v[16];
+    /* A quote inside a comment does not open a string: the placeholders after it still count.
+     * ('$2 || $1' must give "ba"; read as SQLite's own $NNN names they would bind in order of
+     * appearance and give "ab".) */
+    query_ab("SELECT /* the owner's name */ $2 || $1 AS v -- it's\n", 0, v, sizeof(v));
+    assert_string_equal(v, "ba");
+    query_ab("SELECT $1 AS a -- don't\n, $2 || $1 AS v", 1, v, sizeof(v));
+    assert_string_equal(v, "ba");
 }
 
 static void value_types(void **state)
@@ -497,6 +528,65 @@ static void pool_times_out(void **state)
     jg_db_close(d);
 }
 
+struct waiter {
+    jg_db *db;
+    int write;
+    jg_rc rc;
+    int64_t waited_ms;
+};
+
+static void *wait_for_conn(void *ud)
+{
+    struct waiter *w = ud;
+    jg_conn *c = NULL;
+    int64_t t0 = jg_time_mono_us();
+    w->rc = jg_db_acquire(w->db, w->write, &c);
+    w->waited_ms = (jg_time_mono_us() - t0) / 1000;
+    if (w->rc == JG_OK)
+        jg_db_release(c);
+    return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Readers and the writer wait on the pool together. Returning a reader must wake a thread waiting
+ * for a reader, even when a thread waiting for the writer has been waiting longer. */
+static void released_reader_wakes_reader_waiter(void **state)
+{
+    (void)state;
+    jg_db_options opt = {1, 3000, 0, 0}; /* one reader, one writer, 3 s acquire timeout */
+    char err[256];
+    jg_db *d;
+    assert_int_equal(jg_db_open(t.url, &opt, &d, err, sizeof(err)), JG_OK);
+    for (int round = 0; round < 3; round++) {
+        jg_conn *r, *w;
+        assert_int_equal(jg_db_acquire(d, 0, &r), JG_OK);
+        assert_int_equal(jg_db_acquire(d, 1, &w), JG_OK);
+        struct waiter wants_writer = {d, 1, JG_ERR, 0}, wants_reader = {d, 0, JG_ERR, 0};
+        pthread_t tw, tr;
+        assert_int_equal(pthread_create(&tw, NULL, wait_for_conn, &wants_writer), 0);
+        sleep_ms(100);
+        assert_int_equal(pthread_create(&tr, NULL, wait_for_conn, &wants_reader), 0);
+        sleep_ms(100);
+        jg_db_release(r); /* the reader is free from now on */
+        assert_int_equal(pthread_join(tr, NULL), 0);
+        jg_db_release(w);
+        assert_int_equal(pthread_join(tw, NULL), 0);
+        if (wants_reader.waited_ms > 1000) {
+            jg_db_close(d);
+            fail_msg("round %d: a free reader sat unused for %lld ms while its waiter slept (released at ~100 ms)",
+                     round, (long long)wants_reader.waited_ms);
+        }
+        assert_int_equal(wants_reader.rc, JG_OK);
+        assert_int_equal(wants_writer.rc, JG_OK);
+    }
+    jg_db_close(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +594,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unopenable_sqlite_file_is_unavailable, setup, teardown),
         cmocka_unit_test_setup_teardown(kind_and_conn_db, setup, teardown),
         cmocka_unit_test_setup_teardown(parameters_are_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(placeholders_after_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(value_types, setup, teardown),
         cmocka_unit_test_setup_teardown(many_rows_odd_column_count, setup, teardown),
         cmocka_unit_test_setup_teardown(constraint_errors_map, setup, teardown),
@@ -515,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(backup_and_restore_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(pool_stats_move, setup, teardown),
         cmocka_unit_test_setup_teardown(pool_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(released_reader_wakes_reader_waiter, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

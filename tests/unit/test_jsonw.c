@@ -44,6 +44,28 @@ static void strings(void **state)
     jg_buf_free(&b);
 }
 
+static const char *text(jg_buf *b, const char *s)
+{
+    jg_buf_free(b);
+    jg_jsonw_text(b, s);
+    return b->data;
+}
+
+static void text_is_never_null(void **state)
+{
+    (void)state;
+    jg_buf b;
+    jg_buf_init(&b, 1 << 16);
+    /* Valid UTF-8: as jg_jsonw_string. */
+    assert_string_equal(text(&b, "福建 \"q\"\n"), "\"福建 \\\"q\\\"\\n\"");
+    assert_string_equal(text(&b, ""), "\"\"");
+    /* Not UTF-8: every byte outside printable ASCII escaped, the rest kept. */
+    assert_string_equal(text(&b, "a\xff\"b"), "\"a\\u00ff\\\"b\"");
+    assert_string_equal(text(&b, "\xe7\xa6"), "\"\\u00e7\\u00a6\"");
+    assert_string_equal(text(&b, "\xc0\x80\x01"), "\"\\u00c0\\u0080\\u0001\"");
+    jg_buf_free(&b);
+}
+
 static void numbers(void **state)
 {
     (void)state;
@@ -93,6 +115,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(strings),
+        cmocka_unit_test(text_is_never_null),
         cmocka_unit_test(numbers),
         cmocka_unit_test(integers),
         cmocka_unit_test(overflow_is_remembered),

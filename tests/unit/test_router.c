@@ -265,6 +265,21 @@ static void segment_limit(void **state)
     assert_int_equal(match(f, "GET", deep).m, JG_MATCH_NOPATH);
 }
 
+/* Regression: the first registered route used to win, so /x/{id} hid a later /x/stats. */
+static void literal_beats_parameter(void **state)
+{
+    struct fixture *f = *state;
+    static const jg_route later[] = {{"GET", "/api/v1/items/stats", h, 0, "stats", "t"}};
+    assert_int_equal(jg_router_add(f->r, &later[0]), JG_OK);
+    struct result r = match(f, "GET", "/api/v1/items/stats");
+    assert_int_equal(r.m, JG_MATCH_OK);
+    assert_int_equal(r.index, NROUTES);
+    assert_int_equal(r.nparams, 0);
+    r = match(f, "GET", "/api/v1/items/7");
+    assert_int_equal(r.index, 3);
+    assert_string_equal(r.params[0].value, "7");
+}
+
 static void free_null_is_noop(void **state)
 {
     (void)state;
@@ -283,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(duplicate_is_conflict, setup, teardown),
         cmocka_unit_test(bad_patterns_are_invalid),
         cmocka_unit_test_setup_teardown(segment_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(literal_beats_parameter, setup, teardown),
         cmocka_unit_test(free_null_is_noop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -192,6 +192,29 @@ static void precompressed_gzip(void **state)
     done(&s);
 }
 
+static void gzip_refused_with_q0(void **state)
+{
+    (void)state;
+    struct served s;
+    const char *refusing[] = {"gzip;q=0", "br, gzip; q=0", "GZIP;Q=0.0, br", "identity"};
+    for (size_t i = 0; i < sizeof(refusing) / sizeof(refusing[0]); i++) {
+        serve(&s, "/app.js", refusing[i], NULL);
+        assert_int_equal(s.resp.status, 200);
+        if (resp_header(&s.resp, "Content-Encoding") != NULL)
+            fail_msg("Accept-Encoding: %s got gzip", refusing[i]);
+        assert_int_equal(s.resp.fd_size, strlen("console.log(1);\n"));
+        done(&s);
+    }
+    const char *accepting[] = {"gzip", "gzip;q=0.5", "br;q=0, gzip", "deflate, GZIP"};
+    for (size_t i = 0; i < sizeof(accepting) / sizeof(accepting[0]); i++) {
+        serve(&s, "/app.js", accepting[i], NULL);
+        if (resp_header(&s.resp, "Content-Encoding") == NULL)
+            fail_msg("Accept-Encoding: %s did not get gzip", accepting[i]);
+        assert_int_equal(s.resp.fd_size, 2);
+        done(&s);
+    }
+}
+
 static void spa_fallback_and_not_found(void **state)
 {
     (void)state;
@@ -203,6 +226,11 @@ static void spa_fallback_and_not_found(void **state)
     assert_string_equal(s.resp.content_type, "text/html; charset=utf-8");
     file_body(s.resp.fd, body, sizeof(body));
     assert_string_equal(body, "<!doctype html><title>建管</title>");
+    done(&s);
+    /* A client-side route with a trailing slash too (there is no index.html below it). */
+    serve(&s, "/projects/", NULL, NULL);
+    assert_int_equal(s.resp.status, 200);
+    assert_string_equal(s.resp.content_type, "text/html; charset=utf-8");
     done(&s);
     /* A directory is not a file: also the shell. */
     serve(&s, "/assets", NULL, NULL);
@@ -256,6 +284,7 @@ int main(void)
         cmocka_unit_test(mime_types),
         cmocka_unit_test_setup_teardown(serves_files_with_types_and_caching, setup, teardown),
         cmocka_unit_test_setup_teardown(precompressed_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(gzip_refused_with_q0, setup, teardown),
         cmocka_unit_test_setup_teardown(spa_fallback_and_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(etag_gives_304, setup, teardown),
     };
