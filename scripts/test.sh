@@ -2,6 +2,7 @@
 # make test: unit tests, then the API tests on SQLite and on a real PostgreSQL 15, for the
 # release build and again for the AddressSanitizer + UndefinedBehaviorSanitizer build.
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 top=$PWD
 
@@ -23,18 +24,28 @@ trap 'scripts/pg-cluster.sh stop "$pgdir"' EXIT
 scripts/pg-cluster.sh start "$pgdir" "$pgport"
 export JIANGUAN_TEST_PG="postgresql://postgres@127.0.0.1:$pgport"
 
-echo "== unit tests (release)"
-ctest --test-dir build --output-on-failure
-echo "== unit tests (sanitizers)"
-ctest --test-dir build-asan --output-on-failure
+# Every runner's output also goes to a log, summed up in one closing line at the end.
+log=$(mktemp /tmp/jianguan-test-log.XXXXXX)
+trap 'scripts/pg-cluster.sh stop "$pgdir"; rm -f "$log"' EXIT
+
+unit() {
+  echo "== unit tests ($1)"
+  ctest --test-dir "$2" --output-on-failure 2>&1 | tee -a "$log"
+}
+unit release build
+unit sanitizers build-asan
 
 api() {
   local bin=$1 db=$2
   echo "== API tests: $bin on $db"
-  JIANGUAN_TEST_BIN="$top/$bin" JIANGUAN_TEST_DB=$db node --test --test-concurrency=2 tests/api/*.test.mjs
+  JIANGUAN_TEST_BIN="$top/$bin" JIANGUAN_TEST_DB=$db node --test --test-concurrency=2 tests/api/*.test.mjs \
+    2>&1 | tee -a "$log"
 }
 api build/jianguan sqlite
 api build/jianguan postgresql
 api build-asan/jianguan sqlite
 api build-asan/jianguan postgresql
-echo "== all tests passed"
+# ctest: "100% tests passed, 0 tests failed out of 15"; node: "# pass 66" / "# fail 0".
+passed=$(awk '/tests passed, [0-9]+ tests failed out of/ {p += $(NF) - $(NF-4)} /^# pass / {p += $3} END {print p+0}' "$log")
+failed=$(awk '/tests passed, [0-9]+ tests failed out of/ {f += $(NF-4)} /^# fail / {f += $3} END {print f+0}' "$log")
+echo "$passed passed, $failed failed"
