@@ -1,0 +1,15 @@
+/* Check characters of Chinese identifiers: 统一社会信用代码 (GB 32100) and 居民身份证号 (GB 11643). */
+#ifndef JG_IDCHECK_H
+#define JG_IDCHECK_H
+
+/* Return 1 if code is an 18-character unified social credit code whose check character
+ * (GB 32100-2015, weights 3^i mod 31 over the 31-character alphabet without I O S V Z) is right. */
+int jg_idcheck_credit_code(const char *code);
+/* Return 1 if id is an 18-character resident ID number (GB 11643-1999): 17 digits with a valid
+ * birth date, then the ISO 7064 MOD 11-2 check character (0-9 or X). */
+int jg_idcheck_resident_id(const char *id);
+/* Write the masked form for lists: the first 4 and last 4 characters kept, the rest '*'
+ * (3501**********1234). out needs strlen(s) + 1 bytes; shorter s is masked whole. */
+void jg_idcheck_mask(const char *s, char *out);
+
+#endif
