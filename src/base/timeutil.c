@@ -16,8 +16,14 @@ int64_t jg_time_mono_us(void)
 
 void jg_time_iso_now(char *out, size_t outlen)
 {
+    jg_time_iso_offset(0, out, outlen);
+}
+
+void jg_time_iso_offset(int64_t offset_s, char *out, size_t outlen)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)offset_s;
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,

@@ -8,6 +8,8 @@
 int64_t jg_time_mono_us(void);
 /* Write the current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" (needs 25 bytes). Cannot fail. */
 void jg_time_iso_now(char *out, size_t outlen);
+/* As jg_time_iso_now, for the moment offset_s seconds from now (negative: in the past). */
+void jg_time_iso_offset(int64_t offset_s, char *out, size_t outlen);
 /* Write the business date (Asia/Shanghai) of unix time t as "YYYY-MM-DD" (needs 11 bytes). */
 void jg_time_business_date(int64_t t, char *out, size_t outlen);
 /* Return 1 if s is a valid "YYYY-MM-DD" calendar date, else 0. */

@@ -116,6 +116,14 @@ void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp)
         return;
     }
     const jg_route *route = jg_router_at(app->router, req->route);
+    if (route->flags & JG_ROUTE_AUTH) {
+        jg_rc rc = app->authenticate != NULL ? app->authenticate(req, resp) : JG_UNAUTHORIZED;
+        if (rc != JG_OK) {
+            if (resp->status == 0)
+                jg_resp_error(req, resp, rc, NULL);
+            return;
+        }
+    }
     if ((route->flags & JG_ROUTE_JSON) && parse_body(app, req, resp) != JG_OK)
         return;
     jg_rc rc = route->handler(req, resp);

@@ -36,6 +36,8 @@ typedef struct {
     json_t *json;     /* parsed body for routes with JG_ROUTE_JSON; decref'd with the arena */
     const char *user; /* who made it, for the access log; NULL when anonymous */
     int has_nul;      /* a header or query value held a NUL byte (%00): refused with 400 */
+    const char *ip;   /* the client's address */
+    void *principal;  /* who is logged in, set by the app's authenticate hook (platform layer) */
     int route;        /* index of the matched route, or a JG_ROUTE_* pseudo index */
 } jg_req;
 
@@ -56,6 +58,7 @@ typedef jg_rc (*jg_handler)(jg_req *req, jg_resp *resp);
 
 enum {
     JG_ROUTE_JSON = 1, /* the body must be a JSON document (415 / 400 otherwise) */
+    JG_ROUTE_AUTH = 2, /* a logged-in user is needed (401), and writes need the CSRF token (403) */
 };
 
 typedef struct {
@@ -85,6 +88,9 @@ struct jg_app {
     jg_metrics *metrics;
     char *openapi;  /* the OpenAPI document, built once at start */
     int access_fd;  /* -1 when the access log is off */
+    /* Installed by the identity module: set req->principal and req->user, or answer 401/403. */
+    jg_rc (*authenticate)(jg_req *req, jg_resp *resp);
+    void *identity; /* the identity module's state */
 };
 
 /* Set up an app over cfg and db: register every module's routes, run their init hooks, build the

@@ -94,6 +94,20 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct exchange *x)
     return ok;
 }
 
+static const char *client_ip(struct MHD_Connection *conn, jg_arena *a)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char text[INET6_ADDRSTRLEN] = "";
+    if (ci != NULL && ci->client_addr != NULL) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text, sizeof(text));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text, sizeof(text));
+    }
+    return jg_arena_strdup(a, text);
+}
+
 static struct exchange *start(jg_app *app, struct MHD_Connection *conn, const char *url, const char *method)
 {
     struct exchange *x = jg_xcalloc(1, sizeof(*x));
@@ -108,6 +122,7 @@ static struct exchange *start(jg_app *app, struct MHD_Connection *conn, const ch
     x->req.has_nul = fill_list(conn, MHD_HEADER_KIND, a, &x->req.headers, &x->req.nheaders);
     x->req.has_nul |= fill_list(conn, MHD_GET_ARGUMENT_KIND, a, &x->req.query, &x->req.nquery);
     jg_buf_init(&x->body, (size_t)app->cfg->max_body_bytes);
+    x->req.ip = client_ip(conn, a);
     jg_metrics_inflight(app->metrics, 1);
     return x;
 }
