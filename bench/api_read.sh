@@ -151,10 +151,12 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDIR/postgres.log" -w -t 60 -o "\
  -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null ||
   die "PostgreSQL did not start: $(tail -n 5 "$PGDIR/postgres.log")"
 PG_STARTED=1
+PG_PID=$(head -n 1 "$PGDATA/postmaster.pid")
 "$PGBIN/psql" "postgresql://postgres@127.0.0.1:${PG_PORT}/postgres" -X -q -c "CREATE DATABASE bench" >/dev/null
 
 # ---------------------------------------------------------------- schema + data
-export JIANGUAN_DATABASE="$DB_URL"
+export JIANGUAN_DATABASE="$DB_URL" JIANGUAN_DATA_DIR="$WORK/data"
+mkdir -p "$WORK/data"
 log "jianguan migrate"
 "$JIANGUAN_BIN" migrate >"$WORK/migrate.log" 2>&1 || die "jianguan migrate failed: $(tail -n 5 "$WORK/migrate.log")"
 log "jianguan seed-demo --projects $ROWS"
@@ -193,7 +195,7 @@ fi
 mkdir -p "$WORK/web"
 log "starting jianguan serve on 127.0.0.1:$J_PORT (threads $J_THREADS, db pool $J_POOL)"
 JIANGUAN_LISTEN="127.0.0.1:$J_PORT" JIANGUAN_THREADS="$J_THREADS" JIANGUAN_DB_POOL_SIZE="$J_POOL" \
-  JIANGUAN_ACCESS_LOG=/dev/null JIANGUAN_WEB_DIR="$WORK/web" \
+  JIANGUAN_ACCESS_LOG=off JIANGUAN_WEB_DIR="$WORK/web" \
   "$JIANGUAN_BIN" serve >"$WORK/jianguan.log" 2>&1 &
 J_PID=$!
 CHILD_PIDS+=("$J_PID")
@@ -225,7 +227,31 @@ fi
 cat "$WORK/check.txt" >&2
 
 # ---------------------------------------------------------------- measuring
-declare -A RPS P99 AVG ERR
+declare -A RPS P99 AVG ERR OTHER
+
+# CPU used by anything that is not this benchmark, to tell a clean run from one
+# that shared the cores with a build or a test. Ours = this shell with every
+# child it reaped (wrk, pgbench, psql), the servers and the postmaster with
+# their children (workers, backends). Kernel time spent in interrupts is not
+# counted on either side.
+proc_ticks() { # pid... -> utime+stime+cutime+cstime of the pids and their live children
+  local total=0 p t
+  for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
+    t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }') || true
+    total=$(( total + ${t:-0} ))
+  done
+  echo "$total"
+}
+cpu_snap() { # -> "busy_ticks total_ticks our_ticks"
+  local ours
+  ours=$(proc_ticks $$ "${CHILD_PIDS[@]}" "$PG_PID")
+  awk -v ours="$ours" '$1 == "cpu" { print $2 + $3 + $4, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, ours; exit }' /proc/stat
+}
+other_pct() { # snap_before snap_after -> % of the machine used by other processes
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    busy = y[1] - x[1]; total = y[2] - x[2]; ours = y[3] - x[3]; o = busy - ours;
+    if (o < 0 || total <= 0) o = 0; printf "%.0f", (total > 0) ? 100 * o / total : 0 }'
+}
 
 to_ms() { # wrk time ("812.00us", "4.10ms", "1.02s", "1.50m") -> ms
   awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
@@ -234,10 +260,12 @@ to_ms() { # wrk time ("812.00us", "4.10ms", "1.02s", "1.50m") -> ms
 }
 
 run_wrk() { # key url lua
-  local key=$1 url=$2 lua=$3 out="$WORK/wrk-${1//[^a-z0-9]/_}.txt" lat p99 bad sock
+  local key=$1 url=$2 lua=$3 out="$WORK/wrk-${1//[^a-z0-9]/_}.txt" lat p99 bad sock snap
   MAX_ID=$MAX_ID MAX_PAGE=$MAX_PAGE wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$lua" "$url" >/dev/null 2>&1 || true
+  snap=$(cpu_snap)
   MAX_ID=$MAX_ID MAX_PAGE=$MAX_PAGE wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$lua" "$url" >"$out" 2>&1 ||
     die "wrk failed against $url: $(tail -n 3 "$out")"
+  OTHER[$key]=$(other_pct "$snap" "$(cpu_snap)")
   RPS[$key]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
   lat=$(awk '$1 == "Latency" { print $2; exit }' "$out")
   p99=$(awk '$1 == "99%" { print $2; exit }' "$out")
@@ -247,18 +275,20 @@ run_wrk() { # key url lua
   P99[$key]=$(to_ms "$p99")
   AVG[$key]=$(to_ms "$lat")
   ERR[$key]=$(( ${bad:-0} + ${sock:-0} ))
-  log "  $key: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, errors ${ERR[$key]}"
+  log "  $key: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, errors ${ERR[$key]}, other processes ${OTHER[$key]}% CPU"
 }
 
 run_pgbench() { # key clients sqlfile -D args...
-  local key=$1 clients=$2 sql=$3 out="$WORK/pgbench-${1//[^a-z0-9]/_}.txt" logdir="$WORK/pgbench-log-${1//[^a-z0-9]/_}" failed
+  local key=$1 clients=$2 sql=$3 out="$WORK/pgbench-${1//[^a-z0-9]/_}.txt" logdir="$WORK/pgbench-log-${1//[^a-z0-9]/_}" failed snap
   shift 3
   "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$clients" -j "$WRK_THREADS" \
     -T "$WARMUP" "$@" -f "$sql" bench >/dev/null 2>&1 || true
   mkdir -p "$logdir"
+  snap=$(cpu_snap)
   "$PGBIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$clients" -j "$WRK_THREADS" \
     -T "$DURATION" "$@" -f "$sql" --log --log-prefix="$logdir/tx" bench >"$out" 2>&1 ||
     die "pgbench failed: $(tail -n 5 "$out")"
+  OTHER[$key]=$(other_pct "$snap" "$(cpu_snap)")
   RPS[$key]=$(awk '/^tps = / { print $3 }' "$out")
   AVG[$key]=$(awk '/^latency average = / { print $4 }' "$out")
   failed=$(awk '/^number of failed transactions:/ { print $5 }' "$out")
@@ -268,7 +298,7 @@ run_pgbench() { # key clients sqlfile -D args...
     awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit } i = int(NR * 0.99 + 0.999999); if (i > NR) i = NR; printf "%.3f", a[i] / 1000 }')
   rm -rf "$logdir"
   [ -n "${RPS[$key]}" ] || die "could not parse pgbench output: $(cat "$out")"
-  log "  $key: ${RPS[$key]} tps, p99 ${P99[$key]} ms, failed ${ERR[$key]}"
+  log "  $key: ${RPS[$key]} tps, p99 ${P99[$key]} ms, failed ${ERR[$key]}, other processes ${OTHER[$key]}% CPU"
 }
 
 CASES=(byid list)
@@ -292,8 +322,8 @@ for c in "${CASES[@]}"; do
   fi
 done
 
-kill -0 "$J_PID" 2>/dev/null || { CHECK_FAILED=1; log "jianguan is no longer running after the load"; }
-LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+J_DIED=0
+kill -0 "$J_PID" 2>/dev/null || { J_DIED=1; log "jianguan is no longer running after the load"; }
 
 # ---------------------------------------------------------------- report
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
@@ -307,21 +337,27 @@ ceil_to() { awk -v v="$1" -v d="$2" 'BEGIN { s = 10 ^ d; x = v * s; i = int(x); 
 echo
 echo "== bench/api_read.sh: public project API, read path =="
 echo "machine: $NCPU cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; all processes (load generator, servers, PostgreSQL) share it"
-echo "load average: $LOAD_START before the start (anything well above 0 means other work competed for the cores), $LOAD_END at the end"
+echo "load average before the start: $LOAD_START (well above 0 means other work was running and skews every number)"
 echo "postgres: $("$PGBIN/postgres" --version | awk '{ print $3 }'), shared_buffers=$PG_SHARED_BUFFERS, max_connections=200; project: $NROWS rows, $TABLE_SIZE incl. indexes (seed-demo took ${SEED_S}s)"
 echo "load: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s --latency (after ${WARMUP}s warm-up); pgbench -n -M prepared -c $CONNS -j $WRK_THREADS -T $DURATION"
 echo "jianguan: JIANGUAN_THREADS=$J_THREADS JIANGUAN_DB_POOL_SIZE=$J_POOL, access log off"
 echo "peer: node $(node --version), fastify $(node -p "require('$ROOT/bench/peer/node_modules/fastify/package.json').version") + pg $(node -p "require('$ROOT/bench/peer/node_modules/pg/package.json').version"), pg.Pool max $PEER_POOL_MAX per process; modes: $PEER_MODES"
 echo "      (cluster = node cluster module with $NCPU workers, what a Node team runs on a $NCPU-core box; the goal ratio uses the faster peer mode)"
 if [ "$CHECK_FAILED" = 1 ]; then
-  echo "!! correctness check FAILED (see the problems above): the numbers below compare servers that do not give the same answers"
+  echo "!! correctness check FAILED: the numbers below compare servers that do not give the same answers"
+  sed 's/^/   /' "$WORK/check.txt"
+fi
+if [ "$J_DIED" = 1 ]; then
+  echo "!! jianguan had exited by the end of the load; last lines of its log:"
+  tail -n 20 "$WORK/jianguan.log" | sed 's/^/   /'
 fi
 echo
 
 declare -A BEST_PEER
+NOISY=0
 for c in "${CASES[@]}"; do
   echo "-- $c: ${CASE_TITLE[$c]}"
-  printf '   %-36s %12s %10s %10s %8s\n' "target" "req/s" "p99 ms" "avg ms" "errors"
+  printf '   %-36s %12s %10s %10s %8s %8s\n' "target" "req/s" "p99 ms" "avg ms" "errors" "other%"
   keys=("$c:jianguan")
   for mode in $PEER_MODES; do keys+=("$c:peer-$mode"); done
   keys+=("$c:pgbench")
@@ -334,7 +370,8 @@ for c in "${CASES[@]}"; do
       pgbench-pool) label="(info) pgbench, $J_POOL clients" ;;
       peer-*) label=${PEER_LABEL[${k#*:peer-}]} ;;
     esac
-    printf '   %-36s %12s %10s %10s %8s\n' "$label" "$(fmt "${RPS[$k]}" '%.0f')" "$(fmt "${P99[$k]}" '%.2f')" "$(fmt "${AVG[$k]}" '%.2f')" "${ERR[$k]}"
+    printf '   %-36s %12s %10s %10s %8s %8s\n' "$label" "$(fmt "${RPS[$k]}" '%.0f')" "$(fmt "${P99[$k]}" '%.2f')" "$(fmt "${AVG[$k]}" '%.2f')" "${ERR[$k]}" "${OTHER[$k]}"
+    [ "${OTHER[$k]}" -lt 10 ] || NOISY=1
     if [[ $k == *:peer-* ]] && { [ -z "$best" ] || awk -v a="${RPS[$k]}" -v b="${RPS[$best]}" 'BEGIN { exit !(a > b) }'; }; then best=$k; fi
   done
   BEST_PEER[$c]=$best
@@ -344,9 +381,15 @@ for c in "${CASES[@]}"; do
   for mode in $PEER_MODES; do
     printf '   peer (%s) / pgbench = %s%%\n' "$mode" "$(floor_to "$(pct "${RPS[$c:peer-$mode]}" "${RPS[$c:pgbench]}")" 0)"
   done
-  [ "${ERR[$c:jianguan]}" = 0 ] || echo "   !! jianguan answered ${ERR[$c:jianguan]} requests with a non-2xx status or a socket error: its throughput goals count as MISS"
+  [ "${ERR[$c:jianguan]}" = 0 ] || echo "   !! jianguan answered ${ERR[$c:jianguan]} requests with a non-2xx status or a socket error: its goals for this case count as MISS"
   echo
 done
+
+echo "other% = share of the machine's CPU used by processes outside this benchmark during the timed run"
+if [ "$NOISY" = 1 ]; then
+  echo "!! other processes used 10 % or more of the CPU during some runs: those rows are skewed; rerun on a quiet machine"
+fi
+echo
 
 verdict() { # measured target ge|lt clean(1|0)
   if [ "$4" != 1 ]; then echo MISS; return; fi
@@ -355,7 +398,7 @@ verdict() { # measured target ge|lt clean(1|0)
 
 for c in "${CASES[@]}"; do
   clean=1
-  [ "${ERR[$c:jianguan]}" = 0 ] && [ "$CHECK_FAILED" = 0 ] || clean=0
+  [ "${ERR[$c:jianguan]}" = 0 ] && [ "$CHECK_FAILED" = 0 ] && [ "$J_DIED" = 0 ] || clean=0
   r=$(floor_to "$(div "${RPS[$c:jianguan]}" "${RPS[${BEST_PEER[$c]}]}")" 2)
   echo "GOAL ${c}_vs_peer measured=${r}x target=3x $(verdict "$r" 3 ge "$clean")"
   r=$(floor_to "$(pct "${RPS[$c:jianguan]}" "${RPS[$c:pgbench]}")" 0)
@@ -364,7 +407,7 @@ for c in "${CASES[@]}"; do
   echo "GOAL ${c}_p99 measured=${r}ms target=20ms $(verdict "$r" 20 lt "$clean")"
 done
 
-if [ "$CHECK_FAILED" = 1 ]; then
-  log "correctness problems (see above): exiting 1"
+if [ "$CHECK_FAILED" = 1 ] || [ "$J_DIED" = 1 ]; then
+  log "jianguan failed the correctness check or did not survive the load: exiting 1"
   exit 1
 fi

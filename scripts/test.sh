@@ -14,6 +14,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJG_WERROR=ON -DJG_S
 cmake --build build-asan -j "$jobs"
 scripts/web.sh
 tools/checksrc.sh
+# sm-crypto encrypts login passwords in the API tests as the browser does.
+(cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -6,7 +6,11 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/http.h"
+#include "platform/audit.h"
+#include "platform/keys.h"
 #include "platform/seed.h"
+
+#include <openssl/crypto.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@ static void usage(FILE *out)
                  "  seed-demo [--projects N]  add demo regions, accounts and N projects (default %d)\n"
                  "  backup FILE               write a consistent copy of the database to FILE\n"
                  "  restore FILE              replace the database's contents with FILE\n"
+                 "  audit-verify              check the audit log's hash chain; exit 1 at the first broken link\n"
                  "  version                   print the version\n"
                  "  help [config]             print this text, or the configuration keys\n"
                  "\n"
@@ -123,6 +128,30 @@ static int cmd_seed(jg_db *db, long projects)
     return 0;
 }
 
+static int cmd_audit_verify(const jg_config *cfg, jg_db *db)
+{
+    unsigned char key[JG_AUDIT_KEY_LEN];
+    jg_rc rc = jg_keys_secret(cfg->data_dir, "audit.key", key, sizeof(key));
+    int64_t rows = 0, bad = 0;
+    if (rc == JG_OK)
+        rc = jg_audit_verify(db, key, &rows, &bad);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (rc == JG_CONFLICT) {
+        if (bad > 0)
+            printf("audit log BROKEN at row %lld: changed, removed or inserted behind the server's back\n",
+                   (long long)bad);
+        else
+            printf("audit log BROKEN: rows missing at its end (%lld rows chain correctly)\n", (long long)rows);
+        return 1;
+    }
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: audit-verify failed (%s)\n", jg_rc_name(rc));
+        return 1;
+    }
+    printf("audit log intact: %lld rows\n", (long long)rows);
+    return 0;
+}
+
 static int cmd_copy(jg_db *db, const char *file, int restore)
 {
     jg_rc rc = restore ? jg_db_restore(db, file) : jg_db_backup(db, file);
@@ -178,7 +207,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[i++];
-    static const char *const verbs[] = {"serve", "migrate", "seed-demo", "backup", "restore", "version", "help"};
+    static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",
+                                        "restore", "version", "audit-verify", "help"};
     int known = 0;
     for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
         known |= strcmp(verb, verbs[k]) == 0;
@@ -224,6 +254,8 @@ int main(int argc, char **argv)
             status = cmd_migrate(db);
         else if (strcmp(verb, "seed-demo") == 0)
             status = cmd_seed(db, projects);
+        else if (strcmp(verb, "audit-verify") == 0)
+            status = cmd_audit_verify(&cfg, db);
         else
             status = cmd_copy(db, file, strcmp(verb, "restore") == 0);
     }

@@ -43,6 +43,12 @@ static const struct key keys[] = {
     N(shutdown_grace_s, "10", 0, 600,
       "Seconds in-flight requests get to finish after SIGTERM/SIGINT."),
     N(max_page_size, "200", 1, 10000, "Largest page size a list endpoint accepts."),
+    N(session_idle_s, "1800", 60, 86400, "A login session unused this many seconds ends."),
+    N(session_absolute_s, "43200", 300, 2592000, "Any login session ends this many seconds after login."),
+    N(login_max_failures, "5", 1, 100, "Failed logins in a row that lock an account."),
+    N(login_lock_s, "900", 1, 86400, "Seconds an account stays locked after too many failed logins."),
+    N(auth_rate_per_minute, "60", 1, 100000, "Login requests one client address may make per minute (429 beyond)."),
+    N(cookie_secure, "0", 0, 1, "1: mark the session cookie Secure (behind HTTPS)."),
     {{NULL, NULL, NULL}, STR, 0, 0, 0},
 };
 

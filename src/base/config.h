@@ -22,6 +22,12 @@ typedef struct {
     long request_timeout_s;
     long shutdown_grace_s;
     long max_page_size;
+    long session_idle_s;
+    long session_absolute_s;
+    long login_max_failures;
+    long login_lock_s;
+    long auth_rate_per_minute;
+    long cookie_secure;
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

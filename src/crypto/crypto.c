@@ -1,10 +1,15 @@
-/* SM3-based password hashing and randomness over OpenSSL 3. */
+/* Randomness, SM3 and HMAC-SM3, SM3-based password hashing over OpenSSL 3; helpers for sm2.c and sm4.c. */
 #include "crypto/crypto.h"
 
+#include "base/log.h"
 #include "base/text.h"
+#include "crypto/crypto_int.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,16 +23,86 @@ jg_rc jg_crypto_random(void *out, size_t n)
     return RAND_bytes(out, (int)n) == 1 ? JG_OK : JG_ERR;
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
+jg_rc jg_crypto_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0 ? JG_OK : JG_DENIED;
+}
+
+void jg_crypto_hex_encode(const void *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = in;
     for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
     }
     out[2 * n] = '\0';
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+jg_rc jg_crypto_hex_decode(const char *in, size_t hexlen, unsigned char *out)
+{
+    if (hexlen % 2 != 0)
+        return JG_INVALID;
+    for (size_t i = 0; i < hexlen / 2; i++) {
+        int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return JG_INVALID;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return JG_OK;
+}
+
+jg_rc jg_crypto_ossl_fail(const char *what)
+{
+    char detail[256] = "no OpenSSL error";
+    unsigned long e = ERR_peek_error();
+    if (e != 0)
+        ERR_error_string_n(e, detail, sizeof(detail));
+    ERR_clear_error();
+    jg_error("crypto: %s failed: %s", what, detail);
+    return JG_ERR;
+}
+
+jg_rc jg_sm3(const void *data, size_t len, unsigned char out[JG_SM3_LEN])
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_sm3(), NULL) != 1 || n != JG_SM3_LEN)
+        return jg_crypto_ossl_fail("SM3");
+    return JG_OK;
+}
+
+jg_rc jg_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[JG_SM3_LEN])
+{
+    /* EVP_MAC rejects a NULL key even when keylen is 0; an empty key is legal HMAC. */
+    static const unsigned char empty[1];
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SM3", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    jg_rc rc = JG_OK;
+    size_t n = 0;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    if (ctx == NULL || EVP_MAC_init(ctx, keylen > 0 ? key : empty, keylen, params) != 1 ||
+        EVP_MAC_update(ctx, data, len) != 1 || EVP_MAC_final(ctx, out, &n, JG_SM3_LEN) != 1 || n != JG_SM3_LEN)
+        rc = jg_crypto_ossl_fail("HMAC-SM3");
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return rc;
+}
+
+/* Lower-case only: the stored password format has exactly one spelling. */
 static int from_hex(const char *in, size_t hexlen, unsigned char *out)
 {
     for (size_t i = 0; i < hexlen / 2; i++) {
@@ -64,8 +139,8 @@ jg_rc jg_password_hash(const char *password, int iterations, char *out, size_t o
         rc = derive(password, salt, iterations, hash);
     if (rc != JG_OK)
         return rc;
-    to_hex(salt, SALT_LEN, salt_hex);
-    to_hex(hash, HASH_LEN, hash_hex);
+    jg_crypto_hex_encode(salt, SALT_LEN, salt_hex);
+    jg_crypto_hex_encode(hash, HASH_LEN, hash_hex);
     int n = snprintf(out, outlen, "pbkdf2-sm3$%d$%s$%s", iterations, salt_hex, hash_hex);
     OPENSSL_cleanse(hash, sizeof(hash));
     return n > 0 && (size_t)n < outlen ? JG_OK : JG_TOOLARGE;

@@ -14,12 +14,12 @@
 #include <string.h>
 
 const jg_demo_account jg_demo_accounts[] = {
-    {"admin", "Jg@demo2026", "系统管理员", "platform_admin", "35"},
-    {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35"},
-    {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501"},
-    {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102"},
-    {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise", "350102"},
-    {NULL, NULL, NULL, NULL, NULL},
+    {"admin", "Jg@demo2026", "系统管理员", "platform_admin", "35", "admin"},
+    {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35", "government"},
+    {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501", "government"},
+    {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102", "government"},
+    {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise", "350102", "enterprise"},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 /* Pingtan has a county code under Fuzhou but is run as a city-level unit; Kinmen is not
@@ -135,12 +135,14 @@ static jg_rc insert_accounts(jg_conn *c, void *ud)
         rc = jg_password_hash(a->password, JG_PASSWORD_ITERATIONS, hash, sizeof(hash));
         if (rc != JG_OK)
             return rc;
-        jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),   JG_VTEXT(a->display_name),
-                        JG_VTEXT(a->role),     JG_VTEXT(a->org_code), JG_VTEXT(s->now)};
+        /* Demo passwords are published, so they are not "initial" ones that must be changed. */
+        jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),     JG_VTEXT(a->display_name), JG_VTEXT(a->role),
+                        JG_VTEXT(a->org_code), JG_VTEXT(a->kind),  JG_VTEXT(s->now)};
         rc = jg_db_exec(c,
-                        "INSERT INTO app_user (username, password_hash, display_name, role, org_code,"
-                        " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                        p, 6, NULL);
+                        "INSERT INTO app_user (username, password_hash, display_name, role, org_code, kind,"
+                        " must_change_password, password_changed_at, created_at, updated_at)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7)",
+                        p, 7, NULL);
         if (rc != JG_OK)
             return rc;
     }

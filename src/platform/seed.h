@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *username, *password, *display_name, *role, *org_code;
+    const char *username, *password, *display_name, *role, *org_code, *kind;
 } jg_demo_account;
 
 /* The demo accounts, terminated by an entry with username == NULL. Static; cannot fail. */

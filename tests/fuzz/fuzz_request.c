@@ -126,10 +126,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[256] = "";
     if (jg_config_load(&cfg, NULL, err, sizeof(err)) != JG_OK)
         die("configuration", err);
-    char url[128], web[128];
+    char url[128], web[128], data[128];
     snprintf(url, sizeof(url), "sqlite:%s/fuzz.db", dir);
     snprintf(web, sizeof(web), "%s/web", dir);
+    snprintf(data, sizeof(data), "%s/data", dir);
     if (jg_config_set(&cfg, "database", url) != JG_OK || jg_config_set(&cfg, "web_dir", web) != JG_OK ||
+        jg_config_set(&cfg, "data_dir", data) != JG_OK ||
         jg_config_set(&cfg, "access_log", "off") != JG_OK || jg_config_set(&cfg, "db_pool_size", "2") != JG_OK)
         die("configuration", "cannot set keys");
 

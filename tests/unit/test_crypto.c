@@ -1,5 +1,6 @@
-/* Unit tests for src/crypto/crypto.c: PBKDF2-HMAC-SM3 password hashes, and SM3 itself in the
- * platform's OpenSSL (GB/T 32905-2016 test vectors). */
+/* Unit tests for src/crypto/crypto.c: PBKDF2-HMAC-SM3 password hashes, SM3 itself in the
+ * platform's OpenSSL and through jg_sm3 (GB/T 32905-2016 test vectors), HMAC-SM3, constant-time
+ * comparison. SM4 and SM2: test_crypto_sm4.c, test_crypto_sm2.c. */
 #include "crypto/crypto.h"
 
 #include <openssl/evp.h>
@@ -176,10 +177,111 @@ static void random_bytes(void **state)
     assert_int_equal(jg_crypto_random(a, 0), JG_OK);
 }
 
+static void jg_sm3_test_vectors(void **state)
+{
+    (void)state;
+    unsigned char out[JG_SM3_LEN];
+    char text[2 * JG_SM3_LEN + 1];
+    assert_int_equal(jg_sm3("abc", 3, out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+    char m2[65] = "";
+    for (int i = 0; i < 16; i++)
+        memcpy(m2 + 4 * i, "abcd", 4);
+    assert_int_equal(jg_sm3(m2, 64, out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732");
+    /* The empty message (a well-known value, not in the standard). */
+    assert_int_equal(jg_sm3("", 0, out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b");
+}
+
+/* HMAC from its definition (RFC 2104) over jg_sm3: H((K ^ opad) | H((K ^ ipad) | m)), block 64. */
+static void hmac_by_hand(const unsigned char *key, size_t keylen, const void *msg, size_t len,
+                         unsigned char out[JG_SM3_LEN])
+{
+    unsigned char k[64] = {0}, inner[64 + 1024], outer[64 + JG_SM3_LEN], ih[JG_SM3_LEN];
+    assert_true(len <= 1024);
+    if (keylen > 64)
+        assert_int_equal(jg_sm3(key, keylen, k), JG_OK);
+    else if (keylen > 0)
+        memcpy(k, key, keylen);
+    for (int i = 0; i < 64; i++) {
+        inner[i] = k[i] ^ 0x36;
+        outer[i] = k[i] ^ 0x5c;
+    }
+    if (len > 0)
+        memcpy(inner + 64, msg, len);
+    assert_int_equal(jg_sm3(inner, 64 + len, ih), JG_OK);
+    memcpy(outer + 64, ih, JG_SM3_LEN);
+    assert_int_equal(jg_sm3(outer, sizeof(outer), out), JG_OK);
+}
+
+static void hmac_sm3(void **state)
+{
+    (void)state;
+    unsigned char out[JG_SM3_LEN], want[JG_SM3_LEN];
+    char text[2 * JG_SM3_LEN + 1];
+    /* Known answers from an independent implementation (sm-crypto's sm3(msg, {key}), the
+     * browser side of the platform) and `openssl mac -digest SM3 -macopt key:key HMAC`. */
+    assert_int_equal(jg_hmac_sm3("key", 3, "abc", 3, out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393");
+    const char *fox = "The quick brown fox jumps over the lazy dog";
+    assert_int_equal(jg_hmac_sm3("key", 3, fox, strlen(fox), out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "bd4a34077888162b210645b8ebf74b9af357303789357a27c7fc457244ebd398");
+    unsigned char long_key[100];
+    memset(long_key, 0x0b, sizeof(long_key)); /* longer than the block: hashed first */
+    char m2[65] = "";
+    for (int i = 0; i < 16; i++)
+        memcpy(m2 + 4 * i, "abcd", 4);
+    assert_int_equal(jg_hmac_sm3(long_key, sizeof(long_key), m2, 64, out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "4be6723d8ccf88f1af07bff76d03f3ce967ead05e229231b101109c8c9c2633f");
+    unsigned char zero_key[64] = {0};
+    assert_int_equal(jg_hmac_sm3(zero_key, sizeof(zero_key), "监督", strlen("监督"), out), JG_OK);
+    hex(out, sizeof(out), text);
+    assert_string_equal(text, "3ade0639af11cac2c5d6b87566c985001d8a1ef6be1eff06704c6bb1ba5a02e1");
+    /* Against the definition, for key lengths around the block size and an empty key (which
+     * HMAC pads to 64 zero bytes, so it equals the all-zero 64-byte key). */
+    const size_t lens[] = {0, 1, 16, 32, 63, 64, 65, 100};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        assert_int_equal(jg_hmac_sm3(long_key, lens[i], fox, strlen(fox), out), JG_OK);
+        hmac_by_hand(long_key, lens[i], fox, strlen(fox), want);
+        assert_memory_equal(out, want, JG_SM3_LEN);
+        assert_int_equal(jg_hmac_sm3(long_key, lens[i], "", 0, out), JG_OK);
+        hmac_by_hand(long_key, lens[i], "", 0, want);
+        assert_memory_equal(out, want, JG_SM3_LEN);
+    }
+    assert_int_equal(jg_hmac_sm3(NULL, 0, "abc", 3, out), JG_OK);
+    assert_int_equal(jg_hmac_sm3(zero_key, 64, "abc", 3, want), JG_OK);
+    assert_memory_equal(out, want, JG_SM3_LEN);
+}
+
+static void constant_time_equal(void **state)
+{
+    (void)state;
+    unsigned char a[32], b[32];
+    memset(a, 7, sizeof(a));
+    memset(b, 7, sizeof(b));
+    assert_int_equal(jg_crypto_equal(a, b, sizeof(a)), JG_OK);
+    for (size_t i = 0; i < sizeof(b); i++) {
+        b[i] ^= 0x80;
+        assert_int_equal(jg_crypto_equal(a, b, sizeof(a)), JG_DENIED);
+        b[i] ^= 0x80;
+    }
+    assert_int_equal(jg_crypto_equal(a, b, 0), JG_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sm3_test_vectors),
+        cmocka_unit_test(jg_sm3_test_vectors),
+        cmocka_unit_test(hmac_sm3),
+        cmocka_unit_test(constant_time_equal),
         cmocka_unit_test(hash_format),
         cmocka_unit_test(round_trip_and_wrong_password),
         cmocka_unit_test(salts_differ),
