@@ -49,6 +49,7 @@ static const struct key keys[] = {
     N(login_lock_s, "900", 1, 86400, "Seconds an account stays locked after too many failed logins."),
     N(auth_rate_per_minute, "60", 1, 100000, "Login requests one client address may make per minute (429 beyond)."),
     N(cookie_secure, "0", 0, 1, "1: mark the session cookie Secure (behind HTTPS)."),
+    N(password_max_age_days, "90", 1, 3650, "Days after which a password must be changed at the next login."),
     {{NULL, NULL, NULL}, STR, 0, 0, 0},
 };
 

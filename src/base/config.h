@@ -28,6 +28,7 @@ typedef struct {
     long login_lock_s;
     long auth_rate_per_minute;
     long cookie_secure;
+    long password_max_age_days;
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

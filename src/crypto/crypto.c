@@ -95,7 +95,8 @@ jg_rc jg_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len, 
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
     if (ctx == NULL || EVP_MAC_init(ctx, keylen > 0 ? key : empty, keylen, params) != 1 ||
-        EVP_MAC_update(ctx, data, len) != 1 || EVP_MAC_final(ctx, out, &n, JG_SM3_LEN) != 1 || n != JG_SM3_LEN)
+        EVP_MAC_update(ctx, data, len) != 1 || EVP_MAC_final(ctx, out, &n, JG_SM3_LEN) != 1 ||
+        n != JG_SM3_LEN)
         rc = jg_crypto_ossl_fail("HMAC-SM3");
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(mac);

@@ -22,7 +22,8 @@ jg_rc jg_crypto_equal(const void *a, const void *b, size_t n);
 jg_rc jg_sm3(const void *data, size_t len, unsigned char out[JG_SM3_LEN]);
 /* HMAC-SM3 (RFC 2104 with SM3) of len bytes at data under keylen bytes of key, into out.
  * JG_ERR (logged) only if OpenSSL fails. */
-jg_rc jg_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[JG_SM3_LEN]);
+jg_rc jg_hmac_sm3(const void *key, size_t keylen, const void *data, size_t len,
+                  unsigned char out[JG_SM3_LEN]);
 /* Hash password with PBKDF2-HMAC-SM3 and a fresh 16-byte salt into out as
  * "pbkdf2-sm3$ITERATIONS$SALT_HEX$HASH_HEX" (JG_PASSWORD_HASH_MAX bytes suffice). */
 jg_rc jg_password_hash(const char *password, int iterations, char *out, size_t outlen);
@@ -63,8 +64,8 @@ jg_rc jg_sm4_seal(const unsigned char key[JG_SM4_KEY_LEN], const char *context, 
  * a well-formed "v1." token, JG_DENIED if its MAC does not verify (tampered, other key, other
  * context), JG_TOOLARGE if outlen is too small; nothing is decrypted unless the MAC verifies.
  * The caller owns out. */
-jg_rc jg_sm4_open(const unsigned char key[JG_SM4_KEY_LEN], const char *context, const char *token,
-                  void *out, size_t outlen, size_t *n);
+jg_rc jg_sm4_open(const unsigned char key[JG_SM4_KEY_LEN], const char *context, const char *token, void *out,
+                  size_t outlen, size_t *n);
 /* Blind index for equality search on an encrypted column: 64 lower-case hex digits of
  * HMAC-SM3(index_key, u32be(len(field)) | field | value) into out (NUL-terminated), with
  * index_key derived from the master key. The same value in different fields gives unrelated

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define COORD_LEN 32
-#define C1_HEX (4 * COORD_LEN)    /* X1 | Y1 in hex, without the 04 */
+#define C1_HEX (4 * COORD_LEN) /* X1 | Y1 in hex, without the 04 */
 #define C3_HEX (2 * JG_SM3_LEN)
 #define PUB_LEN (1 + 2 * COORD_LEN) /* 04 | X | Y */
 
@@ -141,7 +141,8 @@ jg_rc jg_sm2_pub_from_hex(const char *hex, jg_sm2_key **out)
     if (ctx == NULL)
         return jg_crypto_ossl_fail("SM2 context");
     /* fromdata decodes the point with EC_POINT_oct2point, which refuses points off the curve. */
-    int ok = EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    int ok =
+        EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
     EVP_PKEY_CTX_free(ctx);
     if (!ok) {
         EVP_PKEY_free(pkey);
@@ -233,8 +234,8 @@ static size_t cipher_der(const unsigned char xy[2 * COORD_LEN], const unsigned c
 }
 
 /* Read one DER element with tag at *p (before end): its content in *val, *vlen; advance *p. */
-static int der_read(const unsigned char **p, const unsigned char *end, unsigned char tag, const unsigned char **val,
-                    size_t *vlen)
+static int der_read(const unsigned char **p, const unsigned char *end, unsigned char tag,
+                    const unsigned char **val, size_t *vlen)
 {
     const unsigned char *q = *p;
     if (end - q < 2 || q[0] != tag)
@@ -305,7 +306,8 @@ jg_rc jg_sm2_encrypt_hex(const jg_sm2_key *key, const void *data, size_t len, ch
     unsigned char *der = NULL;
     jg_rc rc = JG_OK;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key->pkey, NULL);
-    if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 || EVP_PKEY_encrypt(ctx, NULL, &der_len_out, data, len) != 1)
+    if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 ||
+        EVP_PKEY_encrypt(ctx, NULL, &der_len_out, data, len) != 1)
         rc = jg_crypto_ossl_fail("SM2 encryption");
     if (rc == JG_OK) {
         der = jg_xmalloc(der_len_out);
@@ -451,7 +453,8 @@ jg_rc jg_sm2_sign(const jg_sm2_key *key, const void *data, size_t len, jg_sm2_si
     return JG_OK;
 }
 
-jg_rc jg_sm2_verify(const jg_sm2_key *key, const void *data, size_t len, const unsigned char *der, size_t derlen)
+jg_rc jg_sm2_verify(const jg_sm2_key *key, const void *data, size_t len, const unsigned char *der,
+                    size_t derlen)
 {
     /* Strict DER only: the same signature has one encoding, so it can serve as an identifier. */
     if (derlen == 0 || derlen > JG_SM2_SIG_DER_MAX)
@@ -460,7 +463,8 @@ jg_rc jg_sm2_verify(const jg_sm2_key *key, const void *data, size_t len, const u
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
     unsigned char *again = NULL;
     int again_len = es != NULL ? i2d_ECDSA_SIG(es, &again) : -1;
-    int strict = es != NULL && p == der + derlen && again_len == (int)derlen && memcmp(again, der, derlen) == 0;
+    int strict =
+        es != NULL && p == der + derlen && again_len == (int)derlen && memcmp(again, der, derlen) == 0;
     OPENSSL_free(again);
     ECDSA_SIG_free(es);
     if (!strict) {

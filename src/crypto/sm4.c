@@ -28,7 +28,8 @@ static const char LABEL_INDEX[] = "jianguan/v1/blind-index";
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static jg_rc derive(const unsigned char master[JG_SM4_KEY_LEN], const char *label, unsigned char out[JG_SM3_LEN])
+static jg_rc derive(const unsigned char master[JG_SM4_KEY_LEN], const char *label,
+                    unsigned char out[JG_SM3_LEN])
 {
     return jg_hmac_sm3(master, JG_SM4_KEY_LEN, label, strlen(label), out);
 }
@@ -78,8 +79,8 @@ static jg_rc token_tag(const unsigned char mac_key[JG_SM3_LEN], const char *cont
 }
 
 /* SM4-CTR over n bytes (encryption and decryption are the same operation). */
-static jg_rc sm4_ctr(const unsigned char key[SM4_KEY_LEN], const unsigned char iv[IV_LEN], const unsigned char *in,
-                     size_t n, unsigned char *out)
+static jg_rc sm4_ctr(const unsigned char key[SM4_KEY_LEN], const unsigned char iv[IV_LEN],
+                     const unsigned char *in, size_t n, unsigned char *out)
 {
     jg_rc rc = JG_OK;
     int got = 0, fin = 0;
@@ -87,8 +88,8 @@ static jg_rc sm4_ctr(const unsigned char key[SM4_KEY_LEN], const unsigned char i
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     /* n <= JG_SM4_MAX_PLAINTEXT, so it fits EVP's int lengths in one call. */
     if (cipher == NULL || ctx == NULL || EVP_EncryptInit_ex2(ctx, cipher, key, iv, NULL) != 1 ||
-        EVP_EncryptUpdate(ctx, out, &got, in, (int)n) != 1 || EVP_EncryptFinal_ex(ctx, out + got, &fin) != 1 ||
-        (size_t)got + (size_t)fin != n)
+        EVP_EncryptUpdate(ctx, out, &got, in, (int)n) != 1 ||
+        EVP_EncryptFinal_ex(ctx, out + got, &fin) != 1 || (size_t)got + (size_t)fin != n)
         rc = jg_crypto_ossl_fail("SM4-CTR");
     EVP_CIPHER_CTX_free(ctx);
     EVP_CIPHER_free(cipher);
@@ -199,8 +200,8 @@ jg_rc jg_sm4_seal(const unsigned char key[JG_SM4_KEY_LEN], const char *context, 
     return rc;
 }
 
-jg_rc jg_sm4_open(const unsigned char key[JG_SM4_KEY_LEN], const char *context, const char *token,
-                  void *out, size_t outlen, size_t *n)
+jg_rc jg_sm4_open(const unsigned char key[JG_SM4_KEY_LEN], const char *context, const char *token, void *out,
+                  size_t outlen, size_t *n)
 {
     *n = 0;
     if (context == NULL)

@@ -102,6 +102,9 @@ void jg_app_exit(jg_app *app);
 /* Serve HTTP until SIGTERM/SIGINT, then let in-flight requests finish (up to shutdown_grace_s). */
 jg_rc jg_server_run(jg_app *app);
 
+/* The pattern of the route req matched ("/api/v1/records/{entity}"), or "" if none. */
+const char *jg_router_pattern(const jg_req *req);
+
 /* Case-insensitive header lookup; NULL if absent. */
 const char *jg_req_header(const jg_req *req, const char *name);
 /* First query parameter of that name; NULL if absent. */

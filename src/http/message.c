@@ -25,6 +25,13 @@ const char *jg_req_query(const jg_req *req, const char *name)
     return find(req->query, req->nquery, name, 0);
 }
 
+const char *jg_router_pattern(const jg_req *req)
+{
+    if (req->route < 0 || req->route >= jg_router_count(req->app->router))
+        return "";
+    return jg_router_at(req->app->router, req->route)->pattern;
+}
+
 const char *jg_req_param(const jg_req *req, const char *name)
 {
     return find(req->params, req->nparams, name, 0);

@@ -9,6 +9,7 @@
 #include "http/http.h"
 #include "platform/audit.h"
 #include "platform/keys.h"
+#include "platform/password.h"
 #include "platform/session.h"
 
 #include <pthread.h>
@@ -102,6 +103,10 @@ static jg_rc authenticate(jg_req *req, jg_resp *resp)
             return JG_DENIED;
         }
     }
+    if (p->must_change_password && strncmp(jg_router_pattern(req), "/api/v1/auth/", 13) != 0) {
+        jg_resp_status_error(req, resp, 403, "password_change_required", "请先修改初始或已过期的密码", NULL);
+        return JG_DENIED;
+    }
     req->principal = p;
     return JG_OK;
 }
@@ -127,6 +132,21 @@ static jg_rc login_key(jg_req *req, jg_resp *resp)
     return jg_resp_json(req, resp, 200,
                         json_pack("{s:s, s:s, s:s}", "algorithm", "SM2", "public_key", identity_of(req)->login_pub,
                                   "cipher_mode", "C1C3C2"));
+}
+
+/* Decrypt an SM2 (C1C3C2 hex) password into out (MAX_PASSWORD_BYTES + 1): UTF-8 text, no NUL. */
+static jg_rc decrypt_password(struct identity *id, const char *cipher, char *out)
+{
+    size_t n = 0;
+    if (cipher == NULL || strlen(cipher) > MAX_CIPHER_HEX)
+        return JG_INVALID;
+    jg_rc rc = jg_sm2_decrypt_hex(id->login_key, cipher, out, MAX_PASSWORD_BYTES, &n);
+    if (rc != JG_OK || !jg_utf8_valid(out, n)) {
+        memset(out, 0, MAX_PASSWORD_BYTES + 1);
+        return JG_INVALID;
+    }
+    out[n] = '\0';
+    return JG_OK;
 }
 
 struct audit_ctx {
@@ -167,7 +187,8 @@ static jg_rc find_account(jg_req *req, const char *username, struct account **ou
     jg_value p[] = {JG_VTEXT(username)};
     rc = jg_db_query(c,
                      "SELECT id, password_hash, locked_until, display_name, role, kind, org_code,"
-                     " must_change_password FROM app_user WHERE username = $1 AND status = 'active'",
+                     " must_change_password, password_changed_at FROM app_user"
+                     " WHERE username = $1 AND status = 'active'",
                      p, 1, &r);
     jg_db_release(c);
     if (rc != JG_OK)
@@ -186,6 +207,12 @@ static jg_rc find_account(jg_req *req, const char *username, struct account **ou
         acc->p.kind = jg_arena_strdup(a, jg_rows_text(r, 0, 5));
         acc->p.org_code = jg_arena_strdup(a, jg_rows_text(r, 0, 6));
         acc->p.must_change_password = (int)jg_rows_int(r, 0, 7);
+        /* A password older than the policy allows must be changed now, like an initial one. */
+        char oldest[32];
+        jg_time_iso_offset(-req->app->cfg->password_max_age_days * 86400, oldest, sizeof(oldest));
+        const char *changed = jg_rows_text(r, 0, 8);
+        if (changed == NULL || strcmp(changed, oldest) < 0)
+            acc->p.must_change_password = 1;
         *out = acc;
     }
     jg_rows_free(r);
@@ -258,14 +285,11 @@ static jg_rc login(jg_req *req, jg_resp *resp)
     json_decref(fields);
 
     char plain[MAX_PASSWORD_BYTES + 1];
-    size_t n = 0;
-    jg_rc rc = jg_sm2_decrypt_hex(id->login_key, cipher, plain, MAX_PASSWORD_BYTES, &n);
-    if (rc != JG_OK || !jg_utf8_valid(plain, n))
+    if (decrypt_password(id, cipher, plain) != JG_OK)
         return jg_resp_error(req, resp, JG_INVALID, "密码密文无效，请刷新登录页面后重试");
-    plain[n] = '\0';
 
     struct account *acc = NULL;
-    rc = find_account(req, username, &acc);
+    jg_rc rc = find_account(req, username, &acc);
     if (rc == JG_OK) {
         char now[32];
         jg_time_iso_now(now, sizeof(now));
@@ -298,6 +322,61 @@ static jg_rc login(jg_req *req, jg_resp *resp)
     set_cookie(req, resp, s.token, id->limits.absolute_s);
     acc->p.csrf_token = jg_arena_strdup(req->arena, s.csrf);
     return answer_user(req, resp, &acc->p);
+}
+
+struct change {
+    struct identity *id;
+    const jg_principal *p;
+    const char *ip;
+    char hash[JG_PASSWORD_HASH_MAX];
+};
+
+static jg_rc change_tx(jg_conn *c, void *ud)
+{
+    struct change *ch = ud;
+    jg_rc rc = jg_password_set(c, ch->p->user_id, ch->hash);
+    jg_audit_entry e = {ch->p->user_id, ch->p->username, ch->ip, "password_change", "app_user", NULL, NULL};
+    if (rc == JG_OK)
+        rc = jg_audit_append(c, ch->id->audit_key, &e);
+    return rc;
+}
+
+/* POST {"old_password","new_password"}, both SM2-encrypted like the login password. */
+static jg_rc change_password(jg_req *req, jg_resp *resp)
+{
+    struct identity *id = identity_of(req);
+    const jg_principal *p = req->principal;
+    char old[MAX_PASSWORD_BYTES + 1], fresh[MAX_PASSWORD_BYTES + 1];
+    if (decrypt_password(id, json_string_value(json_object_get(req->json, "old_password")), old) != JG_OK ||
+        decrypt_password(id, json_string_value(json_object_get(req->json, "new_password")), fresh) != JG_OK)
+        return jg_resp_error(req, resp, JG_INVALID, "密码密文无效，请刷新页面后重试");
+    struct account *acc = NULL;
+    jg_rc rc = find_account(req, p->username, &acc);
+    if (rc == JG_OK && acc == NULL)
+        rc = JG_UNAUTHORIZED;
+    if (rc == JG_OK && jg_password_verify(old, acc->hash) != JG_OK) {
+        rc = jg_resp_error_fields(req, resp, JG_INVALID, "原密码不正确",
+                                  json_pack("{s:s}", "old_password", "原密码不正确"));
+    }
+    const char *weak = rc == JG_OK ? jg_password_weakness(fresh, p->username) : NULL;
+    if (weak != NULL)
+        rc = jg_resp_error_fields(req, resp, JG_INVALID, weak, json_pack("{s:s}", "new_password", weak));
+    if (rc == JG_OK) {
+        rc = jg_password_reused(req->app->db, p->user_id, fresh);
+        if (rc == JG_CONFLICT)
+            jg_resp_error_fields(req, resp, JG_INVALID, "新密码不能与最近 5 次使用过的密码相同",
+                                 json_pack("{s:s}", "new_password", "不能与最近使用过的密码相同"));
+    }
+    struct change ch = {.id = id, .p = p, .ip = req->ip};
+    if (rc == JG_OK)
+        rc = jg_password_hash(fresh, JG_PASSWORD_ITERATIONS, ch.hash, sizeof(ch.hash));
+    memset(old, 0, sizeof(old));
+    memset(fresh, 0, sizeof(fresh));
+    if (rc == JG_OK)
+        rc = jg_db_tx(req->app->db, change_tx, &ch);
+    if (rc != JG_OK)
+        return rc == JG_CONFLICT ? JG_INVALID : rc;
+    return jg_resp_json(req, resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 static jg_rc me(jg_req *req, jg_resp *resp)
@@ -352,6 +431,8 @@ static const jg_route routes[] = {
     {"POST", "/api/v1/auth/login", login, JG_ROUTE_JSON, "登录（密码为 SM2 C1C3C2 密文）", "identity"},
     {"POST", "/api/v1/auth/logout", logout, JG_ROUTE_AUTH, "退出登录", "identity"},
     {"GET", "/api/v1/auth/me", me, JG_ROUTE_AUTH, "当前用户", "identity"},
+    {"POST", "/api/v1/auth/password", change_password, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "修改密码（新旧密码均为 SM2 密文）", "identity"},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 

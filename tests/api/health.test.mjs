@@ -41,6 +41,11 @@ test('the OpenAPI document lists the registered routes', async () => {
 
 test('the access log has one JSON line per request', async () => {
   const lines = () => readFileSync(srv.env.JIANGUAN_ACCESS_LOG, 'utf8').split('\n').filter(Boolean);
+  // Lines are written when answers complete, which can be after the client has read them: wait
+  // for a marker request's line so no earlier request's line lands inside the window.
+  const marker = `/api/v1/marker-${Date.now()}`;
+  await req(srv.url + marker);
+  assert.ok(await waitFor(() => lines().some((l) => l.includes(marker)), 3000), 'marker line written');
   const start = lines().length;
   const made = [];
   for (const [method, path, body] of [['GET', '/healthz'], ['GET', '/api/v1/public/projects/1'], ['GET', '/api/v1/public/projects/999999'],

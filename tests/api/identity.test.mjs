@@ -114,6 +114,52 @@ test('every login, failure and logout is audited, and audit-verify notices tampe
   assert.match(v.stdout, /BROKEN at row 2/);
 });
 
+async function session(username, password) {
+  const r = await login(username, password);
+  assert.equal(r.status, 200, r.text);
+  return { cookie: r.headers.get('set-cookie').split(';')[0], csrf: r.json.csrf_token, user: r.json.user };
+}
+
+function changePassword(s, oldPassword, newPassword) {
+  return req(srv.url + '/api/v1/auth/password', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf },
+    body: JSON.stringify({
+      old_password: sm2.doEncrypt(oldPassword, publicKey, 1),
+      new_password: sm2.doEncrypt(newPassword, publicKey, 1),
+    }),
+  });
+}
+
+test('password change: policy, old password, reuse of recent ones, then the new one logs in', async () => {
+  const s = await session('fuzhou', PASSWORD);
+  let r = await changePassword(s, PASSWORD, 'short1A');
+  assert.equal(r.status, 400);
+  assert.ok(assertError(r.json, 'invalid').fields.new_password);
+  r = await changePassword(s, PASSWORD, 'alllowercase123');  /* two classes only */
+  assert.equal(r.status, 400);
+  r = await changePassword(s, 'Wrong@pass1', 'Fresh@2026pw');
+  assert.equal(r.status, 400);
+  assert.ok(assertError(r.json, 'invalid').fields.old_password);
+  r = await changePassword(s, PASSWORD, PASSWORD);  /* the current one is "recent" too */
+  assert.equal(r.status, 400);
+  r = await changePassword(s, PASSWORD, 'Fresh@2026pw');
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await login('fuzhou', PASSWORD)).status, 401);
+  const again = await session('fuzhou', 'Fresh@2026pw');
+  r = await changePassword(again, 'Fresh@2026pw', PASSWORD);  /* back to an earlier one */
+  assert.equal(r.status, 400);
+  assert.match(r.json.error.message, /最近/);
+  const rows = dbExec(srv.env.JIANGUAN_DATABASE, "SELECT count(*) FROM audit_log WHERE action = 'password_change'");
+  assert.equal(rows.trim(), '1');
+});
+
+test('a password older than the policy allows must be changed at the next login', async () => {
+  dbExec(srv.env.JIANGUAN_DATABASE, "UPDATE app_user SET password_changed_at = '2020-01-01T00:00:00.000Z' WHERE username = 'province'");
+  const s = await session('province', PASSWORD);
+  assert.equal(s.user.must_change_password, true);
+});
+
 test('too many login requests from one address: 429', async () => {
   let last;
   for (let i = 0; i < 45; i++) {

@@ -250,10 +250,12 @@ static int cmp_double(const void *a, const void *b)
 }
 
 enum { OP_SIGN, OP_VERIFY, OP_DECRYPT, OP_ENCRYPT, OP_SEAL, OP_OPEN, OP_COUNT };
-static const char *const OP_NAME[OP_COUNT] = {"sm2 sign (jg_sm2_sign)", "sm2 verify (jg_sm2_verify)",
+static const char *const OP_NAME[OP_COUNT] = {"sm2 sign (jg_sm2_sign)",
+                                              "sm2 verify (jg_sm2_verify)",
                                               "sm2 decrypt (jg_sm2_decrypt_hex, 16 B)",
                                               "sm2 encrypt (jg_sm2_encrypt_hex, 16 B)",
-                                              "sm4 seal (jg_sm4_seal, 18 B)", "sm4 open (jg_sm4_open, 18 B)"};
+                                              "sm4 seal (jg_sm4_seal, 18 B)",
+                                              "sm4 open (jg_sm4_open, 18 B)"};
 
 typedef struct {
     jg_sm2_key *key;

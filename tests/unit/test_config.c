@@ -271,7 +271,7 @@ static void key_at_enumerates_all_keys(void **state)
                               "db_acquire_timeout_ms", "db_busy_retries", "max_body_bytes", "max_header_bytes",
                               "max_json_depth", "request_timeout_s", "shutdown_grace_s", "max_page_size",
                               "session_idle_s", "session_absolute_s", "login_max_failures", "login_lock_s",
-                              "auth_rate_per_minute", "cookie_secure"};
+                              "auth_rate_per_minute", "cookie_secure", "password_max_age_days"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);

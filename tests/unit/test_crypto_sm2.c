@@ -172,7 +172,7 @@ static void public_key_hex_checked(void **state)
     jg_sm2_key *key = NULL;
     char bad[140];
     const char *cases[] = {
-        "", "04", STD_PUB + 2,                /* without the 04 */
+        "", "04", STD_PUB + 2, /* without the 04 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         assert_int_equal(jg_sm2_pub_from_hex(cases[i], &key), JG_INVALID);
@@ -321,7 +321,8 @@ static void signature_encodings_strict(void **state)
     memset(h, '0', 128);
     h[128] = '\0';
     assert_int_equal(jg_sm2_verify_hex(key, "m", 1, h), JG_DENIED);
-    snprintf(h, sizeof(h), "%s%.64s", "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123", sig.hex + 64);
+    snprintf(h, sizeof(h), "%s%.64s", "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123",
+             sig.hex + 64);
     assert_int_equal(jg_sm2_verify_hex(key, "m", 1, h), JG_DENIED);
     /* DER: empty, truncated, trailing byte, BER long-form length, a padded INTEGER. */
     unsigned char d[100];
@@ -397,12 +398,30 @@ static size_t encrypt_until(jg_sm2_key *key, int (*want)(const char *), char *he
     return 0;
 }
 
-static int x_leading_zero(const char *h) { return h[0] == '0' && h[1] == '0'; }
-static int y_leading_zero(const char *h) { return h[64] == '0' && h[65] == '0'; }
-static int x_starts_04(const char *h) { return h[0] == '0' && h[1] == '4'; }
-static int x_high_bit(const char *h) { return h[0] >= '8'; }
-static int y_high_bit(const char *h) { return h[64] >= '8'; }
-static int x_small_high(const char *h) { return h[0] == '0' && h[1] == '0' && h[2] >= '8'; }
+static int x_leading_zero(const char *h)
+{
+    return h[0] == '0' && h[1] == '0';
+}
+static int y_leading_zero(const char *h)
+{
+    return h[64] == '0' && h[65] == '0';
+}
+static int x_starts_04(const char *h)
+{
+    return h[0] == '0' && h[1] == '4';
+}
+static int x_high_bit(const char *h)
+{
+    return h[0] >= '8';
+}
+static int y_high_bit(const char *h)
+{
+    return h[64] >= '8';
+}
+static int x_small_high(const char *h)
+{
+    return h[0] == '0' && h[1] == '0' && h[2] >= '8';
+}
 
 static void c1_shapes(void **state)
 {
@@ -410,7 +429,7 @@ static void c1_shapes(void **state)
     /* The DER INTEGERs OpenSSL wants differ from the fixed 32-byte coordinates exactly when a
      * coordinate starts with a zero byte (dropped) or with a byte >= 0x80 (00 added). */
     int (*const shapes[])(const char *) = {x_leading_zero, y_leading_zero, x_starts_04,
-                                            x_high_bit,     y_high_bit,     x_small_high};
+                                           x_high_bit,     y_high_bit,     x_small_high};
     jg_sm2_key *key;
     assert_int_equal(jg_sm2_keygen(&key), JG_OK);
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
@@ -580,7 +599,8 @@ static void zero_kdf_mask_refused(void **state)
     assert_int_equal(jg_sm2_keygen(&key), JG_OK);
     assert_int_equal(jg_sm2_pub_to_hex(key, pub), JG_OK);
     encrypt_by_hand(pub, 'A', 0, hex);
-    assert_int_equal(jg_sm2_decrypt_hex(key, hex, out, sizeof(out), &n), JG_OK); /* the construction is right */
+    assert_int_equal(jg_sm2_decrypt_hex(key, hex, out, sizeof(out), &n),
+                     JG_OK); /* the construction is right */
     assert_int_equal(n, 1);
     assert_int_equal(out[0], 'A');
     encrypt_by_hand(pub, 'A', 1, hex);

@@ -80,7 +80,8 @@ static size_t b64url_decode(const char *in, unsigned char *out)
     return o;
 }
 
-static void hmac(const unsigned char *key, size_t keylen, const unsigned char *data, size_t len, unsigned char *out)
+static void hmac(const unsigned char *key, size_t keylen, const unsigned char *data, size_t len,
+                 unsigned char *out)
 {
     size_t n = 0;
     assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, key, keylen, data, len, out, 32, &n));
@@ -321,11 +322,11 @@ static void malformed_and_sizes(void **state)
     snprintf(bad[nbad++], 80, "v2.%s", a64);
     snprintf(bad[nbad++], 80, "V1.%s", a64);
     snprintf(bad[nbad++], 80, " v1.%s", a64);
-    snprintf(bad[nbad++], 80, "v1.%s", "AAAA");  /* shorter than IV + tag */
-    snprintf(bad[nbad++], 80, "v1.%s", a63);     /* 47 bytes */
-    snprintf(bad[nbad++], 80, "v1.%s", a65);     /* 4n + 1 characters */
-    snprintf(bad[nbad++], 80, "v1.%s+", a63);    /* standard alphabet, not url */
-    snprintf(bad[nbad++], 80, "v1.%s=", a63);    /* padding */
+    snprintf(bad[nbad++], 80, "v1.%s", "AAAA"); /* shorter than IV + tag */
+    snprintf(bad[nbad++], 80, "v1.%s", a63);    /* 47 bytes */
+    snprintf(bad[nbad++], 80, "v1.%s", a65);    /* 4n + 1 characters */
+    snprintf(bad[nbad++], 80, "v1.%s+", a63);   /* standard alphabet, not url */
+    snprintf(bad[nbad++], 80, "v1.%s=", a63);   /* padding */
     snprintf(bad[nbad++], 80, "v1.%.62s==", a64);
     for (int i = 0; i < nbad; i++) {
         jg_rc rc = jg_sm4_open(MASTER, "", bad[i], out, sizeof(out), &n);

@@ -62,3 +62,12 @@ CREATE TABLE audit_head (
     hash TEXT NOT NULL
 );
 INSERT INTO audit_head (id, hash) VALUES (1, '');
+
+-- Earlier password hashes of each user: a new password may not repeat the last few.
+CREATE TABLE password_history (
+    id {{id}},
+    user_id {{bigint}} NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX password_history_user ON password_history (user_id, id);
