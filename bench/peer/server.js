@@ -14,6 +14,9 @@
 // same thing `pm2 start -i max` does. That is what a Node team puts behind a
 // load balancer on a 2-core box; a single process would leave a core idle.
 // PEER_WORKERS=1 runs the plain single-process baseline (no cluster master).
+// bench/api_read.sh measures both deployments and holds jianguan to the
+// faster one: on a box whose 2 cores are shared with PostgreSQL and the load
+// generator, the second worker does not always pay for itself.
 //
 // Environment:
 //   PEER_LISTEN     host:port to listen on (default 127.0.0.1:18081)
