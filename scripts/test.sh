@@ -37,6 +37,15 @@ unit() {
 unit release build
 unit sanitizers build-asan
 
+# SM2/SM4 interop with sm-crypto (the browser's library), against both builds' sm2tool.
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+interop() {
+  echo "== interop tests: $1"
+  (cd tests/interop && JIANGUAN_SM2TOOL="$top/$1" node --test) 2>&1 | tee -a "$log"
+}
+interop build/sm2tool
+interop build-asan/sm2tool
+
 api() {
   local bin=$1 db=$2
   echo "== API tests: $bin on $db"

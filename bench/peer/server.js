@@ -74,11 +74,14 @@ function startWorker() {
     'supervisor_firm_name, status, registered_on, area_m2, cost_wan, updated_at, version';
 
   const Q_BY_ID = `SELECT ${COLS} FROM project WHERE id = $1`;
+  // The same deferred join as jianguan: ids from the index, then only the page's rows.
+  const DESC = 'ORDER BY registered_on DESC, id DESC';
+  const ASC = 'ORDER BY registered_on ASC, id ASC';
   const Q_LIST = {
-    'desc:status': `SELECT ${COLS} FROM project WHERE status = $1 ORDER BY registered_on DESC, id DESC LIMIT $2 OFFSET $3`,
-    'asc:status': `SELECT ${COLS} FROM project WHERE status = $1 ORDER BY registered_on ASC, id ASC LIMIT $2 OFFSET $3`,
-    'desc:all': `SELECT ${COLS} FROM project ORDER BY registered_on DESC, id DESC LIMIT $1 OFFSET $2`,
-    'asc:all': `SELECT ${COLS} FROM project ORDER BY registered_on ASC, id ASC LIMIT $1 OFFSET $2`,
+    'desc:status': `SELECT ${COLS} FROM project WHERE id IN (SELECT id FROM project WHERE status IN ($1) ${DESC} LIMIT $2 OFFSET $3) ${DESC}`,
+    'asc:status': `SELECT ${COLS} FROM project WHERE id IN (SELECT id FROM project WHERE status IN ($1) ${ASC} LIMIT $2 OFFSET $3) ${ASC}`,
+    'desc:all': `SELECT ${COLS} FROM project WHERE id IN (SELECT id FROM project ${DESC} LIMIT $1 OFFSET $2) ${DESC}`,
+    'asc:all': `SELECT ${COLS} FROM project WHERE id IN (SELECT id FROM project ${ASC} LIMIT $1 OFFSET $2) ${ASC}`,
   };
 
   const projectSchema = {

@@ -350,6 +350,12 @@ jg_rc jg_sm2_decrypt_hex(const jg_sm2_key *key, const char *hex, void *out, size
     size_t hexlen = strlen(hex);
     if (hexlen < C1_HEX + C3_HEX + 2 || hexlen % 2 != 0)
         return JG_INVALID;
+    /* C2's length is known from the text alone (one less if "04" turns out to be a prefix):
+     * refuse what cannot fit before any arithmetic. */
+    size_t c2_max = (hexlen - C1_HEX - C3_HEX) / 2;
+    size_t c2_min = hex[0] == '0' && hex[1] == '4' && c2_max > 1 ? c2_max - 1 : c2_max;
+    if (c2_min > outlen)
+        return JG_TOOLARGE;
     /* sm-crypto writes C1 without the 04; others (BouncyCastle, GmSSL's hex tools) keep it.
      * A leading "04" is no proof of the prefix: one C1 in 256 starts with the byte 04. Read it
      * without the prefix first and fall back only when that C1 is not a point on the curve; the
@@ -361,7 +367,7 @@ jg_rc jg_sm2_decrypt_hex(const jg_sm2_key *key, const char *hex, void *out, size
     int on = on_curve(xy);
     if (on < 0)
         return jg_crypto_ossl_fail("SM2 curve check");
-    if (on == 0 && hex[0] == '0' && hex[1] == '4' && hexlen >= 2 + C1_HEX + C3_HEX + 2) {
+    if (on == 0 && hex[0] == '0' && hex[1] == '4' && c2_max > 1) {
         if (jg_crypto_hex_decode(hex + 2, C1_HEX, xy) != JG_OK)
             return JG_INVALID;
         on = on_curve(xy);
@@ -371,7 +377,7 @@ jg_rc jg_sm2_decrypt_hex(const jg_sm2_key *key, const char *hex, void *out, size
     }
     if (on == 0)
         return JG_INVALID;
-    size_t c2_len = (hexlen - skip - C1_HEX - C3_HEX) / 2;
+    size_t c2_len = c2_max - skip / 2;
     if (c2_len > outlen)
         return JG_TOOLARGE;
     unsigned char c3[JG_SM3_LEN];

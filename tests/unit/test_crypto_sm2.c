@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,6 +377,8 @@ static void standard_ciphertext(void **state)
     assert_int_equal(n, 19);
     /* The plaintext must fit: checked before anything else. */
     assert_int_equal(jg_sm2_decrypt_hex(key, STD_CIPHER, out, 18, &n), JG_TOOLARGE);
+    assert_int_equal(jg_sm2_decrypt_hex(key, STD_CIPHER, out, 17, &n), JG_TOOLARGE);
+    assert_int_equal(jg_sm2_decrypt_hex(key, with, NULL, 0, &n), JG_TOOLARGE);
     assert_int_equal(n, 0);
     assert_int_equal(jg_sm2_decrypt_hex(key, STD_CIPHER, out, 19, &n), JG_OK);
     jg_sm2_key_free(key);
@@ -611,6 +614,49 @@ static void zero_kdf_mask_refused(void **state)
     jg_sm2_key_free(key);
 }
 
+struct shared_key {
+    jg_sm2_key *key;
+    const char *cipher;
+    int failures;
+};
+
+static void *use_key(void *arg)
+{
+    struct shared_key *sk = arg;
+    for (int i = 0; i < 100; i++) {
+        jg_sm2_sig sig;
+        unsigned char out[32];
+        size_t n = 0;
+        if (jg_sm2_sign(sk->key, "shared", 6, &sig) != JG_OK ||
+            jg_sm2_verify(sk->key, "shared", 6, sig.der, sig.der_len) != JG_OK ||
+            jg_sm2_decrypt_hex(sk->key, sk->cipher, out, sizeof(out), &n) != JG_OK || n != 6 ||
+            memcmp(out, "shared", 6) != 0)
+            sk->failures++;
+    }
+    return NULL;
+}
+
+static void one_key_many_threads(void **state)
+{
+    (void)state;
+    /* The server keeps one login key for all its request threads. */
+    char cipher[JG_SM2_CIPHER_HEX_SIZE(6)];
+    struct shared_key sk[4];
+    pthread_t t[4];
+    jg_sm2_key *key;
+    assert_int_equal(jg_sm2_keygen(&key), JG_OK);
+    assert_int_equal(jg_sm2_encrypt_hex(key, "shared", 6, cipher, sizeof(cipher)), JG_OK);
+    for (int i = 0; i < 4; i++) {
+        sk[i] = (struct shared_key){key, cipher, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, use_key, &sk[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(sk[i].failures, 0);
+    }
+    jg_sm2_key_free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +672,7 @@ int main(void)
         cmocka_unit_test(ciphertext_refusals),
         cmocka_unit_test(longer_messages),
         cmocka_unit_test(zero_kdf_mask_refused),
+        cmocka_unit_test(one_key_many_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
