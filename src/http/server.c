@@ -253,7 +253,9 @@ jg_rc jg_server_run(jg_app *app)
 
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    size_t memory = (size_t)cfg->max_header_bytes * 2 + 32 * 1024;
+    /* libmicrohttpd clears its per-connection pool for every request: keep it no larger than
+     * headers need, so our own 431 check still sees header blocks a little over the limit. */
+    size_t memory = (size_t)cfg->max_header_bytes * 3 / 2 + 8 * 1024;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
