@@ -18,6 +18,11 @@ jg_rc jg_crypto_random(void *out, size_t n);
 /* JG_OK if the n bytes at a and b are equal, else JG_DENIED; the time taken depends on n only.
  * Cannot fail otherwise. */
 jg_rc jg_crypto_equal(const void *a, const void *b, size_t n);
+/* Write n bytes at in as 2n lower-case hex digits and a NUL into out. Cannot fail. */
+void jg_crypto_hex_encode(const void *in, size_t n, char *out);
+/* Write n bytes at in as base64url (RFC 4648 section 5, no padding) and a NUL into out, which
+ * needs (4n + 2) / 3 + 1 bytes. Cannot fail. */
+void jg_crypto_b64url_encode(const void *in, size_t n, char *out);
 /* SM3 digest (GB/T 32905) of len bytes at data into out. JG_ERR (logged) only if OpenSSL fails. */
 jg_rc jg_sm3(const void *data, size_t len, unsigned char out[JG_SM3_LEN]);
 /* HMAC-SM3 (RFC 2104 with SM3) of len bytes at data under keylen bytes of key, into out.

@@ -5,8 +5,6 @@
 
 #include <stddef.h>
 
-/* Write n bytes at in as 2n lower-case hex digits and a NUL into out. Cannot fail. */
-void jg_crypto_hex_encode(const void *in, size_t n, char *out);
 /* Decode hexlen digits (either case) at in into hexlen / 2 bytes at out. JG_INVALID if hexlen
  * is odd or a character is not a hex digit (out is then partly written). */
 jg_rc jg_crypto_hex_decode(const char *in, size_t hexlen, unsigned char *out);

@@ -96,8 +96,9 @@ static jg_rc sm4_ctr(const unsigned char key[SM4_KEY_LEN], const unsigned char i
     return rc;
 }
 
-static void b64url_encode(const unsigned char *in, size_t n, char *out)
+void jg_crypto_b64url_encode(const void *data, size_t n, char *out)
 {
+    const unsigned char *in = data;
     size_t i = 0, o = 0;
     for (; i + 3 <= n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -192,7 +193,7 @@ jg_rc jg_sm4_seal(const unsigned char key[JG_SM4_KEY_LEN], const char *context, 
         rc = token_tag(mac, context, raw, IV_LEN + len, raw + IV_LEN + len);
     if (rc == JG_OK) {
         memcpy(out_text, VERSION, VERSION_LEN);
-        b64url_encode(raw, raw_len, out_text + VERSION_LEN);
+        jg_crypto_b64url_encode(raw, raw_len, out_text + VERSION_LEN);
     }
     OPENSSL_cleanse(enc, sizeof(enc));
     OPENSSL_cleanse(mac, sizeof(mac));

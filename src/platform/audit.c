@@ -38,8 +38,7 @@ static jg_rc chain_hash(const unsigned char *key, const char *prev, const char *
     jg_buf_free(&b);
     if (rc != JG_OK)
         return rc;
-    for (int i = 0; i < JG_SM3_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    jg_crypto_hex_encode(mac, sizeof(mac), out);
     return JG_OK;
 }
 

@@ -11,40 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static void base64url(const unsigned char *in, size_t n, char *out)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
-                     (i + 2 < n ? in[i + 2] : 0);
-        out[o++] = abc[(v >> 18) & 63];
-        out[o++] = abc[(v >> 12) & 63];
-        if (i + 1 < n)
-            out[o++] = abc[(v >> 6) & 63];
-        if (i + 2 < n)
-            out[o++] = abc[v & 63];
-    }
-    out[o] = '\0';
-}
-
 /* SM3 of the cookie value, as stored. */
 static jg_rc token_hash(const char *token, char out[65])
 {
     unsigned char digest[JG_SM3_LEN];
     jg_rc rc = jg_sm3(token, strlen(token), digest);
     if (rc == JG_OK)
-        hex(digest, sizeof(digest), out);
+        jg_crypto_hex_encode(digest, sizeof(digest), out);
     return rc;
 }
 
@@ -57,8 +30,8 @@ jg_rc jg_session_create(jg_conn *c, int64_t user_id, const char *ip, const jg_se
         rc = jg_crypto_random(raw_csrf, sizeof(raw_csrf));
     if (rc != JG_OK)
         return rc;
-    base64url(raw, sizeof(raw), token);
-    hex(raw_csrf, sizeof(raw_csrf), csrf);
+    jg_crypto_b64url_encode(raw, sizeof(raw), token);
+    jg_crypto_hex_encode(raw_csrf, sizeof(raw_csrf), csrf);
     char hash[65], now[32], expires[32];
     rc = token_hash(token, hash);
     if (rc != JG_OK)
