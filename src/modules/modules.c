@@ -2,12 +2,12 @@
 #include "http/http.h"
 
 extern const jg_module jg_module_builtin;
-extern const jg_module jg_module_publicity;
+extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
-    &jg_module_publicity,
+    &jg_module_project,
     &jg_module_identity,
     NULL,
 };

@@ -18,6 +18,7 @@ const jg_demo_account jg_demo_accounts[] = {
     {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35", "government"},
     {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501", "government"},
     {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102", "government"},
+    {"xiamen", "Jg@demo2026", "厦门市建设工程质量安全监督站", "inspector", "3502", "government"},
     {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise", "350102", "enterprise"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };

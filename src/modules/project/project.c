@@ -1,7 +1,9 @@
-/* 公示: what the public may see of registered projects, without logging in. */
+/* Registered projects, for two audiences: the public (公示, no login, every project) and
+ * supervisors (logged in, only the projects in their data scope; 404 for the rest). */
 #include "base/buf.h"
 #include "base/text.h"
 #include "http/http.h"
+#include "platform/scope.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,14 +43,24 @@ static jg_rc get_one(jg_req *req, jg_resp *resp)
     int64_t id;
     if (jg_parse_int64(jg_req_param(req, "id"), 1, INT64_MAX, &id) != JG_OK)
         return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
+    jg_buf sql;
+    jg_buf_init(&sql, 2048);
+    jg_value p[5] = {JG_VINT(id)};
+    int n = 1;
+    jg_buf_puts(&sql, COLUMNS " WHERE id = $1");
+    /* Outside the caller's scope a project is as absent as one that does not exist. */
+    if (req->principal != NULL && jg_scope_sql(req->principal, "org_code", &sql, p, &n, req->arena) != JG_OK) {
+        jg_buf_free(&sql);
+        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
+    }
     jg_conn *c;
+    jg_rows *rows = NULL;
     jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
-    jg_rows *rows;
-    jg_value p[] = {JG_VINT(id)};
-    rc = jg_db_query(c, COLUMNS " WHERE id = $1", p, 1, &rows);
-    jg_db_release(c);
+    if (rc == JG_OK) {
+        rc = jg_db_query(c, sql.data, p, n, &rows);
+        jg_db_release(c);
+    }
+    jg_buf_free(&sql);
     if (rc != JG_OK)
         return rc;
     if (jg_rows_count(rows) == 0) {
@@ -227,31 +239,30 @@ static jg_rc run_list(jg_req *req, jg_resp *resp, const struct list_query *q)
 {
     jg_buf sql;
     jg_buf_init(&sql, 2048);
-    jg_value p[MAX_STATUSES + 5];
+    jg_value p[MAX_STATUSES + 9];
     int n = 0;
     /* Deferred join: the page's ids come from the index alone (an index-only scan skips the
      * OFFSET rows without reading the table), then only those rows are fetched. */
-    jg_buf_printf(&sql, "%s WHERE id IN (SELECT id FROM project", COLUMNS);
-    const char *glue = " WHERE ";
+    jg_buf_printf(&sql, "%s WHERE id IN (SELECT id FROM project WHERE 1 = 1", COLUMNS);
     if (q->nstatus > 0) {
-        jg_buf_printf(&sql, "%sstatus IN (", glue);
+        jg_buf_puts(&sql, " AND status IN (");
         for (int i = 0; i < q->nstatus; i++) {
             p[n++] = JG_VTEXT(q->status[i]);
             jg_buf_printf(&sql, "%s$%d", i ? ", " : "", n);
         }
         jg_buf_puts(&sql, ")");
-        glue = " AND ";
     }
     if (q->region != NULL) {
         p[n++] = JG_VTEXT(q->region);
         p[n++] = JG_VTEXT(q->region_end);
-        jg_buf_printf(&sql, "%sorg_code >= $%d AND org_code < $%d", glue, n - 1, n);
-        glue = " AND ";
+        jg_buf_printf(&sql, " AND org_code >= $%d AND org_code < $%d", n - 1, n);
     }
     if (q->keyword != NULL) {
         p[n++] = JG_VTEXT(q->keyword);
-        jg_buf_printf(&sql, "%sname LIKE $%d ESCAPE '\\'", glue, n);
+        jg_buf_printf(&sql, " AND name LIKE $%d ESCAPE '\\'", n);
     }
+    if (req->principal != NULL && jg_scope_sql(req->principal, "org_code", &sql, p, &n, req->arena) != JG_OK)
+        jg_buf_puts(&sql, " AND 1 = 0"); /* no scope: nothing */
     p[n++] = JG_VINT(q->size + 1); /* one more row says whether there is a next page */
     p[n++] = JG_VINT((q->page - 1) * q->size);
     jg_buf_printf(&sql, "%s LIMIT $%d OFFSET $%d)%s", q->order, n - 1, n, q->order);
@@ -297,6 +308,10 @@ static jg_rc list(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
+    {"GET", "/api/v1/projects", list, JG_ROUTE_AUTH, "在监项目列表（本人数据权限范围内）", "project"},
+    {"POST", "/api/v1/projects/query", list, JG_ROUTE_AUTH | JG_ROUTE_JSON, "在监项目多条件查询（数据权限范围内）",
+     "project"},
+    {"GET", "/api/v1/projects/{id}", get_one, JG_ROUTE_AUTH, "项目详情（数据权限范围外为 404）", "project"},
     {"GET", "/api/v1/public/projects", list, 0, "公示：在监项目列表（筛选、排序、分页）", "publicity"},
     {"POST", "/api/v1/public/projects/query", list, JG_ROUTE_JSON, "公示：多条件查询在监项目（JSON 条件）",
      "publicity"},
@@ -304,4 +319,4 @@ static const jg_route routes[] = {
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 
-const jg_module jg_module_publicity = {"publicity", routes, NULL, NULL};
+const jg_module jg_module_project = {"project", routes, NULL, NULL};
