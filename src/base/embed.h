@@ -1,4 +1,4 @@
-/* Files compiled into the binary by tools/embed (migrations, seed data). */
+/* Files compiled into the binary by tools/embed (migrations, defs/platform). */
 #ifndef JG_EMBED_H
 #define JG_EMBED_H
 #include <stddef.h>
@@ -11,6 +11,9 @@ typedef struct {
 
 /* Sorted by name, terminated by an entry with name == NULL. */
 extern const jg_embedded_file jg_embedded_migrations[];
-extern const jg_embedded_file jg_embedded_seed[];
+extern const jg_embedded_file jg_embedded_defs[];
+
+/* The embedded file called name in files, or NULL. */
+const jg_embedded_file *jg_embedded_find(const jg_embedded_file *files, const char *name);
 
 #endif

@@ -48,10 +48,10 @@ static jg_rc openapi(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"GET", "/healthz", healthz, 0, "健康检查（含数据库）", "platform"},
-    {"GET", "/metrics", metrics, 0, "Prometheus 指标", "platform"},
-    {"GET", "/api/v1/openapi.json", openapi, 0, "OpenAPI 接口文档", "platform"},
-    {NULL, NULL, NULL, 0, NULL, NULL},
+    {"GET", "/healthz", healthz, 0, "健康检查（含数据库）", "platform", NULL},
+    {"GET", "/metrics", metrics, 0, "Prometheus 指标", "platform", NULL},
+    {"GET", "/api/v1/openapi.json", openapi, 0, "OpenAPI 接口文档", "platform", NULL},
+    {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const jg_module jg_module_builtin = {"builtin", routes, NULL, NULL};

@@ -68,6 +68,7 @@ typedef struct {
     unsigned flags;
     const char *summary; /* one line for the OpenAPI document */
     const char *tag;     /* OpenAPI tag (subsystem) */
+    const char *permission; /* code the user's role must hold (JG_ROUTE_AUTH routes); NULL: any user */
 } jg_route;
 
 /* A feature that registers itself (after nginx's ngx_module_t): listed once in src/modules/modules.c. */
@@ -104,6 +105,9 @@ jg_rc jg_server_run(jg_app *app);
 
 /* The pattern of the route req matched ("/api/v1/records/{entity}"), or "" if none. */
 const char *jg_router_pattern(const jg_req *req);
+
+/* The permission code of the route req matched, or NULL. */
+const char *jg_router_permission(const jg_req *req);
 
 /* Case-insensitive header lookup; NULL if absent. */
 const char *jg_req_header(const jg_req *req, const char *name);

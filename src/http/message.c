@@ -25,11 +25,21 @@ const char *jg_req_query(const jg_req *req, const char *name)
     return find(req->query, req->nquery, name, 0);
 }
 
-const char *jg_router_pattern(const jg_req *req)
+static const jg_route *matched(const jg_req *req)
 {
     if (req->route < 0 || req->route >= jg_router_count(req->app->router))
-        return "";
-    return jg_router_at(req->app->router, req->route)->pattern;
+        return NULL;
+    return jg_router_at(req->app->router, req->route);
+}
+
+const char *jg_router_pattern(const jg_req *req)
+{
+    return matched(req) != NULL ? matched(req)->pattern : "";
+}
+
+const char *jg_router_permission(const jg_req *req)
+{
+    return matched(req) != NULL ? matched(req)->permission : NULL;
 }
 
 const char *jg_req_param(const jg_req *req, const char *name)

@@ -2,6 +2,7 @@
  *
  * Routes: GET /api/v1/auth/login-key, POST /api/v1/auth/login, POST /api/v1/auth/logout,
  * GET /api/v1/auth/me. Installs the app's authenticate hook for JG_ROUTE_AUTH routes. */
+#include "base/embed.h"
 #include "base/mem.h"
 #include "base/text.h"
 #include "base/timeutil.h"
@@ -38,7 +39,22 @@ struct identity {
     pthread_mutex_t rate_mu;
     struct rate_slot rate[RATE_SLOTS];
     char dummy_hash[JG_PASSWORD_HASH_MAX]; /* verified against for unknown users: same timing */
+    json_t *roles;                         /* defs/platform/roles.json "roles" */
 };
+
+/* 1 when role holds permission, per defs/platform/roles.json. */
+static int role_has(const struct identity *id, const char *role, const char *permission)
+{
+    json_t *perms = json_object_get(json_object_get(id->roles, role), "permissions");
+    size_t i;
+    json_t *p;
+    json_array_foreach(perms, i, p)
+    {
+        if (json_is_string(p) && strcmp(json_string_value(p), permission) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 static struct identity *identity_of(jg_req *req)
 {
@@ -105,6 +121,11 @@ static jg_rc authenticate(jg_req *req, jg_resp *resp)
     }
     if (p->must_change_password && strncmp(jg_router_pattern(req), "/api/v1/auth/", 13) != 0) {
         jg_resp_status_error(req, resp, 403, "password_change_required", "请先修改初始或已过期的密码", NULL);
+        return JG_DENIED;
+    }
+    const char *permission = jg_router_permission(req);
+    if (permission != NULL && !role_has(id, p->role, permission)) {
+        jg_resp_error(req, resp, JG_DENIED, "没有权限执行此操作");
         return JG_DENIED;
     }
     req->principal = p;
@@ -379,6 +400,43 @@ static jg_rc change_password(jg_req *req, jg_resp *resp)
     return jg_resp_json(req, resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* GET /api/v1/audit?page=&size=&action= — the audit log, newest first (auditors only). */
+static jg_rc audit_list(jg_req *req, jg_resp *resp)
+{
+    int64_t page = 1, size = 50;
+    const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
+    const char *action = jg_req_query(req, "action");
+    if ((pg != NULL && jg_parse_int64(pg, 1, 100000, &page) != JG_OK) ||
+        (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, &size) != JG_OK))
+        return jg_resp_error(req, resp, JG_INVALID, "分页参数不正确");
+    jg_conn *c;
+    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
+    if (rc != JG_OK)
+        return rc;
+    jg_rows *r = NULL;
+    jg_value p[] = {JG_VTEXT(action ? action : ""), JG_VINT(size + 1), JG_VINT((page - 1) * size)};
+    rc = jg_db_query(c,
+                     "SELECT id, at, user_id, username, ip, action, entity, record_id, detail, hash FROM audit_log"
+                     " WHERE ($1 = '' OR action = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
+                     p, 3, &r);
+    jg_db_release(c);
+    if (rc != JG_OK)
+        return rc;
+    jg_buf out;
+    jg_buf_init(&out, 64 << 20);
+    jg_buf_puts(&out, "{\"items\":[");
+    int n = jg_rows_count(r);
+    for (int i = 0; i < n && i < size; i++) {
+        if (i > 0)
+            jg_buf_append(&out, ",", 1);
+        jg_json_write_row(&out, r, i);
+    }
+    jg_rows_free(r);
+    jg_buf_printf(&out, "],\"page\":%lld,\"size\":%lld,\"has_more\":%s}", (long long)page, (long long)size,
+                  n > size ? "true" : "false");
+    return jg_resp_json_buf(req, resp, 200, &out);
+}
+
 static jg_rc me(jg_req *req, jg_resp *resp)
 {
     return answer_user(req, resp, req->principal);
@@ -396,9 +454,21 @@ static jg_rc logout(jg_req *req, jg_resp *resp)
     return jg_resp_json(req, resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* The roles table compiled in from defs/platform/roles.json. */
+static json_t *load_roles(void)
+{
+    const jg_embedded_file *f = jg_embedded_find(jg_embedded_defs, "roles.json");
+    json_error_t e;
+    json_t *doc = f != NULL ? json_loadb((const char *)f->data, f->len, 0, &e) : NULL;
+    json_t *roles = json_incref(json_object_get(doc, "roles"));
+    json_decref(doc);
+    return roles;
+}
+
 static jg_rc identity_init(jg_app *app)
 {
     struct identity *id = jg_xcalloc(1, sizeof(*id));
+    id->roles = load_roles();
     pthread_mutex_init(&id->rate_mu, NULL);
     id->limits.idle_s = (int)app->cfg->session_idle_s;
     id->limits.absolute_s = (int)app->cfg->session_absolute_s;
@@ -407,6 +477,8 @@ static jg_rc identity_init(jg_app *app)
         rc = jg_sm2_pub_to_hex(id->login_key, id->login_pub);
     if (rc == JG_OK)
         rc = jg_keys_secret(app->cfg->data_dir, "audit.key", id->audit_key, sizeof(id->audit_key));
+    if (rc == JG_OK && !json_is_object(id->roles))
+        rc = JG_ERR; /* the build embedded a broken roles.json */
     if (rc == JG_OK)
         rc = jg_password_hash("jianguan-no-such-user", JG_PASSWORD_ITERATIONS, id->dummy_hash,
                               sizeof(id->dummy_hash));
@@ -421,19 +493,21 @@ static void identity_exit(jg_app *app)
     if (id == NULL)
         return;
     jg_sm2_key_free(id->login_key);
+    json_decref(id->roles);
     pthread_mutex_destroy(&id->rate_mu);
     free(id);
     app->identity = NULL;
 }
 
 static const jg_route routes[] = {
-    {"GET", "/api/v1/auth/login-key", login_key, 0, "登录公钥（SM2，密码加密用）", "identity"},
-    {"POST", "/api/v1/auth/login", login, JG_ROUTE_JSON, "登录（密码为 SM2 C1C3C2 密文）", "identity"},
-    {"POST", "/api/v1/auth/logout", logout, JG_ROUTE_AUTH, "退出登录", "identity"},
-    {"GET", "/api/v1/auth/me", me, JG_ROUTE_AUTH, "当前用户", "identity"},
+    {"GET", "/api/v1/auth/login-key", login_key, 0, "登录公钥（SM2，密码加密用）", "identity", NULL},
+    {"POST", "/api/v1/auth/login", login, JG_ROUTE_JSON, "登录（密码为 SM2 C1C3C2 密文）", "identity", NULL},
+    {"POST", "/api/v1/auth/logout", logout, JG_ROUTE_AUTH, "退出登录", "identity", NULL},
+    {"GET", "/api/v1/auth/me", me, JG_ROUTE_AUTH, "当前用户", "identity", NULL},
     {"POST", "/api/v1/auth/password", change_password, JG_ROUTE_AUTH | JG_ROUTE_JSON,
-     "修改密码（新旧密码均为 SM2 密文）", "identity"},
-    {NULL, NULL, NULL, 0, NULL, NULL},
+     "修改密码（新旧密码均为 SM2 密文）", "identity", NULL},
+    {"GET", "/api/v1/audit", audit_list, JG_ROUTE_AUTH, "审计日志查询（审计员）", "identity", "audit.read"},
+    {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const jg_module jg_module_identity = {"identity", routes, identity_init, identity_exit};

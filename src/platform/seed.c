@@ -15,6 +15,8 @@
 
 const jg_demo_account jg_demo_accounts[] = {
     {"admin", "Jg@demo2026", "系统管理员", "platform_admin", "35", "admin"},
+    {"secadmin", "Jg@demo2026", "安全管理员", "security_admin", "35", "admin"},
+    {"auditor", "Jg@demo2026", "审计员", "auditor", "35", "admin"},
     {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35", "government"},
     {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501", "government"},
     {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102", "government"},
@@ -50,10 +52,8 @@ static void short_code(const char *six, char *out)
 /* Parse the CSV (county_code,county_name,city_code,city_name) into regions; returns the count. */
 static int load_regions(struct region **out)
 {
-    const char *csv = NULL;
-    for (const jg_embedded_file *f = jg_embedded_seed; f->name != NULL; f++)
-        if (strcmp(f->name, "divisions.csv") == 0)
-            csv = (const char *)f->data;
+    const jg_embedded_file *file = jg_embedded_find(jg_embedded_defs, "divisions.csv");
+    const char *csv = file != NULL ? (const char *)file->data : NULL;
     int cap = 128, n = 0;
     struct region *r = jg_xcalloc((size_t)cap, sizeof(*r));
     snprintf(r[0].code, sizeof(r[0].code), "35");

@@ -102,3 +102,27 @@ test('the JSON query needs the CSRF token', async () => {
   assert.equal(r.status, 403);
   assertError(r.json, 'csrf');
 });
+
+test('the 三员 do not do each other\'s work, nor see business data', async () => {
+  for (const u of ['admin', 'secadmin', 'auditor']) sessions[u] = await session(u);
+  const get = (u, path) => req(srv.url + path, { headers: { cookie: sessions[u].cookie } });
+  for (const u of ['admin', 'secadmin', 'auditor']) {
+    const r = await get(u, '/api/v1/projects');
+    assert.equal(r.status, 403, `${u} may not list projects`);
+    assertError(r.json, 'forbidden');
+  }
+  for (const u of ['admin', 'secadmin', 'province', 'contractor']) {
+    assert.equal((await get(u, '/api/v1/audit')).status, 403, `${u} may not read the audit log`);
+  }
+  const log = await get('auditor', '/api/v1/audit?size=5');
+  assert.equal(log.status, 200, log.text);
+  assert.equal(log.json.items.length, 5);
+  assert.ok(log.json.items.every((e) => typeof e.action === 'string' && /^[0-9a-f]{64}$/.test(e.hash)));
+  assert.ok(log.json.items[0].id > log.json.items[1].id, 'newest first');
+  const logins = await get('auditor', '/api/v1/audit?action=login&size=200');
+  assert.ok(logins.json.items.length >= 8);
+  assert.ok(logins.json.items.every((e) => e.action === 'login'));
+  // No one can change the log through the API.
+  const del = await req(srv.url + '/api/v1/audit', { method: 'DELETE', headers: { cookie: sessions.auditor.cookie, 'x-csrf-token': sessions.auditor.csrf } });
+  assert.equal(del.status, 405);
+});

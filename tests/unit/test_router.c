@@ -20,15 +20,15 @@ static jg_rc h(jg_req *req, jg_resp *resp)
 
 /* Indexes below follow this table's order. */
 static const jg_route routes[] = {
-    {"GET", "/api/v1/items", h, 0, "list", "t"},                        /* 0 */
-    {"POST", "/api/v1/items", h, 0, "create", "t"},                     /* 1 */
-    {"POST", "/api/v1/items/query", h, 0, "query", "t"},                /* 2 */
-    {"GET", "/api/v1/items/{id}", h, 0, "get", "t"},                    /* 3 */
-    {"PUT", "/api/v1/items/{id}", h, 0, "put", "t"},                    /* 4 */
-    {"GET", "/api/v1/items/{id}/files/{name}", h, 0, "file", "t"},      /* 5 */
-    {"GET", "/healthz", h, 0, "health", "t"},                           /* 6 */
-    {"GET", "/", h, 0, "root", "t"},                                    /* 7 */
-    {NULL, NULL, NULL, 0, NULL, NULL},
+    {"GET", "/api/v1/items", h, 0, "list", "t", NULL},                        /* 0 */
+    {"POST", "/api/v1/items", h, 0, "create", "t", NULL},                     /* 1 */
+    {"POST", "/api/v1/items/query", h, 0, "query", "t", NULL},                /* 2 */
+    {"GET", "/api/v1/items/{id}", h, 0, "get", "t", NULL},                    /* 3 */
+    {"PUT", "/api/v1/items/{id}", h, 0, "put", "t", NULL},                    /* 4 */
+    {"GET", "/api/v1/items/{id}/files/{name}", h, 0, "file", "t", NULL},      /* 5 */
+    {"GET", "/healthz", h, 0, "health", "t", NULL},                           /* 6 */
+    {"GET", "/", h, 0, "root", "t", NULL},                                    /* 7 */
+    {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 #define NROUTES 8
 
@@ -201,8 +201,8 @@ static void head_matches_get(void **state)
 static void duplicate_is_conflict(void **state)
 {
     struct fixture *f = *state;
-    static const jg_route dup = {"GET", "/api/v1/items/{id}", h, 0, "again", "t"};
-    static const jg_route other_method = {"DELETE", "/api/v1/items/{id}", h, 0, "delete", "t"};
+    static const jg_route dup = {"GET", "/api/v1/items/{id}", h, 0, "again", "t", NULL};
+    static const jg_route other_method = {"DELETE", "/api/v1/items/{id}", h, 0, "delete", "t", NULL};
     assert_int_equal(jg_router_add(f->r, &dup), JG_CONFLICT);
     assert_int_equal(jg_router_count(f->r), NROUTES);
     assert_int_equal(jg_router_add(f->r, &routes[0]), JG_CONFLICT);
@@ -217,11 +217,11 @@ static void bad_patterns_are_invalid(void **state)
 {
     (void)state;
     static const jg_route bad[] = {
-        {"GET", "", h, 0, NULL, NULL},
-        {"GET", "api/v1/x", h, 0, NULL, NULL},
-        {"GET", "/api//x", h, 0, NULL, NULL},  /* empty segment in the middle */
-        {"GET", "/api/x/", h, 0, NULL, NULL},  /* trailing slash */
-        {"GET", "//", h, 0, NULL, NULL},
+        {"GET", "", h, 0, NULL, NULL, NULL},
+        {"GET", "api/v1/x", h, 0, NULL, NULL, NULL},
+        {"GET", "/api//x", h, 0, NULL, NULL, NULL},  /* empty segment in the middle */
+        {"GET", "/api/x/", h, 0, NULL, NULL, NULL},  /* trailing slash */
+        {"GET", "//", h, 0, NULL, NULL, NULL},
     };
     jg_router *r = jg_router_new();
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -248,7 +248,7 @@ static void segment_limit(void **state)
     }
     memcpy(path16, p16, sizeof(p16));
     memcpy(path17, p17, sizeof(p17));
-    static jg_route r16 = {"GET", NULL, h, 0, NULL, NULL}, r17 = {"GET", NULL, h, 0, NULL, NULL};
+    static jg_route r16 = {"GET", NULL, h, 0, NULL, NULL, NULL}, r17 = {"GET", NULL, h, 0, NULL, NULL, NULL};
     r16.pattern = p16;
     r17.pattern = p17;
     assert_int_equal(jg_router_add(f->r, &r17), JG_INVALID);
@@ -269,7 +269,7 @@ static void segment_limit(void **state)
 static void literal_beats_parameter(void **state)
 {
     struct fixture *f = *state;
-    static const jg_route later[] = {{"GET", "/api/v1/items/stats", h, 0, "stats", "t"}};
+    static const jg_route later[] = {{"GET", "/api/v1/items/stats", h, 0, "stats", "t", NULL}};
     assert_int_equal(jg_router_add(f->r, &later[0]), JG_OK);
     struct result r = match(f, "GET", "/api/v1/items/stats");
     assert_int_equal(r.m, JG_MATCH_OK);

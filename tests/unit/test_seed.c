@@ -125,7 +125,7 @@ static void pingtan_and_kinmen(void **state)
 
 static int csv_rows(void)
 {
-    for (const jg_embedded_file *f = jg_embedded_seed; f->name != NULL; f++) {
+    for (const jg_embedded_file *f = jg_embedded_defs; f->name != NULL; f++) {
         if (strcmp(f->name, "divisions.csv") != 0)
             continue;
         int lines = 0;

@@ -308,15 +308,16 @@ static jg_rc list(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"GET", "/api/v1/projects", list, JG_ROUTE_AUTH, "在监项目列表（本人数据权限范围内）", "project"},
+    {"GET", "/api/v1/projects", list, JG_ROUTE_AUTH, "在监项目列表（本人数据权限范围内）", "project", "project.read"},
     {"POST", "/api/v1/projects/query", list, JG_ROUTE_AUTH | JG_ROUTE_JSON, "在监项目多条件查询（数据权限范围内）",
-     "project"},
-    {"GET", "/api/v1/projects/{id}", get_one, JG_ROUTE_AUTH, "项目详情（数据权限范围外为 404）", "project"},
-    {"GET", "/api/v1/public/projects", list, 0, "公示：在监项目列表（筛选、排序、分页）", "publicity"},
+     "project", "project.read"},
+    {"GET", "/api/v1/projects/{id}", get_one, JG_ROUTE_AUTH, "项目详情（数据权限范围外为 404）", "project",
+     "project.read"},
+    {"GET", "/api/v1/public/projects", list, 0, "公示：在监项目列表（筛选、排序、分页）", "publicity", NULL},
     {"POST", "/api/v1/public/projects/query", list, JG_ROUTE_JSON, "公示：多条件查询在监项目（JSON 条件）",
-     "publicity"},
-    {"GET", "/api/v1/public/projects/{id}", get_one, 0, "公示：项目详情", "publicity"},
-    {NULL, NULL, NULL, 0, NULL, NULL},
+     "publicity", NULL},
+    {"GET", "/api/v1/public/projects/{id}", get_one, 0, "公示：项目详情", "publicity", NULL},
+    {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const jg_module jg_module_project = {"project", routes, NULL, NULL};
