@@ -28,6 +28,7 @@ test:
 bench: release
 	@scripts/install-deps.sh bench
 	@bash bench/api_read.sh
+	@bash bench/auth.sh
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
