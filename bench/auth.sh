@@ -11,7 +11,10 @@ top=$PWD
 ROWS=${ROWS:-200000}
 DURATION=${DURATION:-10}
 LOGINS=${LOGINS:-40}
-[ -x build/jianguan ] && [ -x build/sm2tool ] || { echo "build first: make test (builds build/sm2tool)" >&2; exit 1; }
+if [ ! -x build/jianguan ] || [ ! -x build/sm2tool ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DJG_TESTS=ON >/dev/null
+  cmake --build build --target jianguan sm2tool
+fi
 [ -d tests/api/node_modules/sm-crypto ] || (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
 tmp=$(mktemp -d /tmp/jianguan-auth-bench.XXXXXX)
 chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
