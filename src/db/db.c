@@ -362,6 +362,18 @@ jg_rc jg_db_query(jg_conn *c, const char *sql, const jg_value *params, int n, jg
     return rc;
 }
 
+jg_rc jg_db_read(jg_db *db, const char *sql, const jg_value *params, int n, jg_rows **out)
+{
+    jg_conn *c;
+    *out = NULL;
+    jg_rc rc = jg_db_acquire(db, 0, &c);
+    if (rc != JG_OK)
+        return rc;
+    rc = jg_db_query(c, sql, params, n, out);
+    jg_db_release(c);
+    return rc;
+}
+
 jg_rc jg_db_exec(jg_conn *c, const char *sql, const jg_value *params, int n, int64_t *changes)
 {
     return run(c, sql, params, n, NULL, changes);

@@ -71,6 +71,9 @@ void jg_db_release(jg_conn *c);
  * JG_UNAVAILABLE (connection lost), JG_INVALID (bad parameter), JG_ERR (logged). Free rows with
  * jg_rows_free(). */
 jg_rc jg_db_query(jg_conn *c, const char *sql, const jg_value *params, int n, jg_rows **out);
+/* Borrow a read connection, run one query, return the connection: the common read path.
+ * Fails as jg_db_acquire or jg_db_query. */
+jg_rc jg_db_read(jg_db *db, const char *sql, const jg_value *params, int n, jg_rows **out);
 /* Run one statement without rows; *changes (if not NULL) gets the number of rows affected. */
 jg_rc jg_db_exec(jg_conn *c, const char *sql, const jg_value *params, int n, int64_t *changes);
 /* Run a script of several statements without parameters (migrations). */

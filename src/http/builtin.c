@@ -8,13 +8,8 @@
 static jg_rc healthz(jg_req *req, jg_resp *resp)
 {
     jg_db *db = req->app->db;
-    jg_conn *c;
-    jg_rc rc = jg_db_acquire(db, 0, &c);
-    jg_rows *rows = NULL;
-    if (rc == JG_OK) {
-        rc = jg_db_query(c, "SELECT MAX(version) AS v FROM schema_migrations", NULL, 0, &rows);
-        jg_db_release(c);
-    }
+    jg_rows *rows;
+    jg_rc rc = jg_db_read(db, "SELECT MAX(version) AS v FROM schema_migrations", NULL, 0, &rows);
     if (rc != JG_OK) {
         jg_resp_json(req, resp, 503,
                      json_pack("{s:s, s:s, s:{s:s, s:s}}", "status", "unavailable", "database",

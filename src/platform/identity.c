@@ -200,18 +200,13 @@ struct account {
 
 static jg_rc find_account(jg_req *req, const char *username, struct account **out)
 {
-    jg_conn *c;
-    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
     jg_rows *r;
     jg_value p[] = {JG_VTEXT(username)};
-    rc = jg_db_query(c,
+    jg_rc rc = jg_db_read(req->app->db,
                      "SELECT id, password_hash, locked_until, display_name, role, kind, org_code,"
                      " must_change_password, password_changed_at FROM app_user"
                      " WHERE username = $1 AND status = 'active'",
                      p, 1, &r);
-    jg_db_release(c);
     if (rc != JG_OK)
         return rc;
     *out = NULL;
@@ -409,17 +404,12 @@ static jg_rc audit_list(jg_req *req, jg_resp *resp)
     if ((pg != NULL && jg_parse_int64(pg, 1, 100000, &page) != JG_OK) ||
         (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, &size) != JG_OK))
         return jg_resp_error(req, resp, JG_INVALID, "分页参数不正确");
-    jg_conn *c;
-    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
-    jg_rows *r = NULL;
+    jg_rows *r;
     jg_value p[] = {JG_VTEXT(action ? action : ""), JG_VINT(size + 1), JG_VINT((page - 1) * size)};
-    rc = jg_db_query(c,
+    jg_rc rc = jg_db_read(req->app->db,
                      "SELECT id, at, user_id, username, ip, action, entity, record_id, detail, hash FROM audit_log"
                      " WHERE ($1 = '' OR action = $1) ORDER BY id DESC LIMIT $2 OFFSET $3",
                      p, 3, &r);
-    jg_db_release(c);
     if (rc != JG_OK)
         return rc;
     jg_buf out;

@@ -35,18 +35,13 @@ const char *jg_password_weakness(const char *password, const char *username)
 
 jg_rc jg_password_reused(jg_db *db, int64_t user_id, const char *password)
 {
-    jg_conn *c;
-    jg_rc rc = jg_db_acquire(db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
     jg_rows *r;
     jg_value who[] = {JG_VINT(user_id), JG_VINT(JG_PASSWORD_HISTORY - 1)};
-    rc = jg_db_query(c,
+    jg_rc rc = jg_db_read(db,
                      "SELECT password_hash FROM app_user WHERE id = $1 UNION ALL"
                      " SELECT password_hash FROM (SELECT password_hash FROM password_history"
                      " WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS recent",
                      who, 2, &r);
-    jg_db_release(c);
     if (rc != JG_OK)
         return rc;
     rc = jg_rows_count(r) == 0 ? JG_NOTFOUND : JG_OK;

@@ -69,20 +69,15 @@ jg_rc jg_session_lookup(jg_db *db, const char *token, const jg_session_limits *l
     jg_time_iso_now(now, sizeof(now));
     jg_time_iso_offset(-limits->idle_s, idle_since, sizeof(idle_since));
     jg_time_iso_offset(-60, refresh_before, sizeof(refresh_before));
-    jg_conn *c;
-    rc = jg_db_acquire(db, 0, &c);
-    if (rc != JG_OK)
-        return rc;
     jg_rows *r;
     jg_value p[] = {JG_VTEXT(hash), JG_VTEXT(now), JG_VTEXT(idle_since)};
-    rc = jg_db_query(c,
+    rc = jg_db_read(db,
                      "SELECT s.id, s.user_id, s.csrf_token, s.last_seen_at, u.username, u.display_name,"
                      " u.role, u.kind, u.org_code, u.must_change_password FROM login_session s"
                      " JOIN app_user u ON u.id = s.user_id"
                      " WHERE s.token_hash = $1 AND s.revoked = 0 AND s.expires_at > $2"
                      " AND s.last_seen_at > $3 AND u.status = 'active'",
                      p, 3, &r);
-    jg_db_release(c);
     if (rc != JG_OK)
         return rc;
     if (jg_rows_count(r) == 0) {
@@ -104,6 +99,7 @@ jg_rc jg_session_lookup(jg_db *db, const char *token, const jg_session_limits *l
     if (stale) {
         /* Sliding idle window, written at most once a minute per session rather than per request. */
         jg_value u[] = {JG_VTEXT(now), JG_VINT(pr->session_id)};
+        jg_conn *c;
         if (jg_db_acquire(db, 1, &c) == JG_OK) {
             jg_db_exec(c, "UPDATE login_session SET last_seen_at = $1 WHERE id = $2", u, 2, NULL);
             jg_db_release(c);

@@ -53,13 +53,8 @@ static jg_rc get_one(jg_req *req, jg_resp *resp)
         jg_buf_free(&sql);
         return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
     }
-    jg_conn *c;
-    jg_rows *rows = NULL;
-    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc == JG_OK) {
-        rc = jg_db_query(c, sql.data, p, n, &rows);
-        jg_db_release(c);
-    }
+    jg_rows *rows;
+    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
     jg_buf_free(&sql);
     if (rc != JG_OK)
         return rc;
@@ -267,13 +262,8 @@ static jg_rc run_list(jg_req *req, jg_resp *resp, const struct list_query *q)
     p[n++] = JG_VINT((q->page - 1) * q->size);
     jg_buf_printf(&sql, "%s LIMIT $%d OFFSET $%d)%s", q->order, n - 1, n, q->order);
 
-    jg_conn *c;
-    jg_rows *rows = NULL;
-    jg_rc rc = jg_db_acquire(req->app->db, 0, &c);
-    if (rc == JG_OK) {
-        rc = jg_db_query(c, sql.data, p, n, &rows);
-        jg_db_release(c);
-    }
+    jg_rows *rows;
+    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
     jg_buf_free(&sql);
     if (rc != JG_OK)
         return rc;
