@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "platform/audit.h"
 #include "platform/keys.h"
+#include "platform/regions.h"
 #include "platform/seed.h"
 
 #include <openssl/crypto.h>
@@ -104,6 +105,8 @@ static int cmd_migrate(jg_db *db)
 {
     int applied = 0;
     jg_rc rc = jg_migrate_up(db, &applied);
+    if (rc == JG_OK)
+        rc = jg_regions_sync(db); /* reference data every installation has */
     if (rc == JG_CONFLICT) {
         fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
         return 1;

@@ -1,6 +1,8 @@
 /* Demo data. Regions come from the embedded GB/T 2260 list (defs/platform/divisions.csv). */
 #include "platform/seed.h"
 
+#include "platform/regions.h"
+
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/embed.h"
@@ -25,99 +27,12 @@ const jg_demo_account jg_demo_accounts[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
-/* Pingtan has a county code under Fuzhou but is run as a city-level unit; Kinmen is not
- * administered by Fujian and is hidden from pickers (shared/DOMAIN.md). */
-#define PINGTAN "350128"
-#define KINMEN "350527"
-
-struct region {
-    char code[8], name[64], parent[8];
-    const char *level;
-};
-
-/* GB/T 2260 six-digit code to our code: 350000 -> 35, 350100 -> 3501, 350102 stays. */
-static void short_code(const char *six, char *out)
-{
-    size_t n = strlen(six);
-    if (n > 6)
-        n = 6;
-    memcpy(out, six, n);
-    out[n] = '\0';
-    while (n > 2 && out[n - 1] == '0' && out[n - 2] == '0') {
-        n -= 2;
-        out[n] = '\0';
-    }
-}
-
-/* Parse the CSV (county_code,county_name,city_code,city_name) into regions; returns the count. */
-static int load_regions(struct region **out)
-{
-    const jg_embedded_file *file = jg_embedded_find(jg_embedded_defs, "divisions.csv");
-    const char *csv = file != NULL ? (const char *)file->data : NULL;
-    int cap = 128, n = 0;
-    struct region *r = jg_xcalloc((size_t)cap, sizeof(*r));
-    snprintf(r[0].code, sizeof(r[0].code), "35");
-    snprintf(r[0].name, sizeof(r[0].name), "福建省");
-    r[0].level = "province";
-    n = 1;
-    const char *line = csv ? strchr(csv, '\n') : NULL; /* skip the header */
-    while (line != NULL && line[1] != '\0') {
-        line++;
-        if (n == cap) {
-            cap *= 2;
-            r = jg_xrealloc(r, sizeof(*r) * (size_t)cap);
-        }
-        char cols[4][64] = {{0}};
-        const char *p = line;
-        for (int c = 0; c < 4; c++) {
-            size_t len = strcspn(p, ",\r\n");
-            snprintf(cols[c], sizeof(cols[c]), "%.*s", (int)len, p);
-            p += len;
-            if (*p == ',')
-                p++;
-        }
-        line = strchr(line, '\n');
-        if (cols[0][0] == '\0')
-            continue;
-        struct region *g = &r[n++];
-        short_code(cols[0], g->code);
-        snprintf(g->name, sizeof(g->name), "%s", cols[1]);
-        if (strlen(g->code) == 4 || strcmp(g->code, PINGTAN) == 0) {
-            g->level = "city";
-            snprintf(g->parent, sizeof(g->parent), "35");
-        } else {
-            g->level = "county";
-            short_code(cols[2], g->parent);
-        }
-    }
-    *out = r;
-    return n;
-}
-
 struct seed {
-    struct region *regions;
+    jg_region *regions;
     int nregions;
     long nprojects;
     char now[32];
 };
-
-static jg_rc insert_regions(jg_conn *c, void *ud)
-{
-    struct seed *s = ud;
-    for (int i = 0; i < s->nregions; i++) {
-        struct region *g = &s->regions[i];
-        jg_value p[] = {JG_VTEXT(g->code), JG_VTEXT(g->name), JG_VTEXT(g->level),
-                        g->parent[0] ? JG_VTEXT(g->parent) : JG_VNULL, JG_VINT(strcmp(g->code, KINMEN) == 0),
-                        JG_VTEXT(s->now)};
-        jg_rc rc = jg_db_exec(c,
-                              "INSERT INTO org (code, name, level, parent_code, hidden, created_at)"
-                              " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
-                              p, 6, NULL);
-        if (rc != JG_OK)
-            return rc;
-    }
-    return JG_OK;
-}
 
 static jg_rc insert_accounts(jg_conn *c, void *ud)
 {
@@ -189,10 +104,10 @@ static const char *const statuses[] = {"under_construction", "under_construction
 static void make_project(struct seed *s, long k, jg_arena *a, jg_value *v)
 {
     uint64_t st = 0x6A69616E6775616EULL ^ (uint64_t)k * 0x9E3779B97F4A7C15ULL;
-    const struct region *county;
+    const jg_region *county;
     do
         county = &s->regions[next(&st) % (uint64_t)s->nregions];
-    while (strcmp(county->level, "county") != 0 || strcmp(county->code, KINMEN) == 0);
+    while (strcmp(county->level, "county") != 0 || county->hidden);
     const char *place = PICK(&st, places), *kind = PICK(&st, kinds);
     int year = 2016 + (int)(next(&st) % 11);
     int month = 1 + (int)(next(&st) % 12), day = 1 + (int)(next(&st) % 28);
@@ -242,7 +157,7 @@ static jg_rc insert_projects(jg_conn *c, void *ud)
 jg_rc jg_seed_demo(jg_db *db, long nprojects)
 {
     struct seed s = {0};
-    s.nregions = load_regions(&s.regions);
+    s.nregions = jg_regions_load(&s.regions);
     int counties = 0;
     for (int i = 0; i < s.nregions; i++)
         counties += strcmp(s.regions[i].level, "county") == 0;
@@ -253,7 +168,7 @@ jg_rc jg_seed_demo(jg_db *db, long nprojects)
     }
     s.nprojects = nprojects;
     jg_time_iso_now(s.now, sizeof(s.now));
-    jg_rc rc = jg_db_tx(db, insert_regions, &s);
+    jg_rc rc = jg_regions_sync(db);
     if (rc == JG_OK)
         rc = jg_db_tx(db, insert_accounts, &s);
     for (long first = 0; rc == JG_OK && first < nprojects; first += BATCH) {

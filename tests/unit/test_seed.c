@@ -110,7 +110,7 @@ static void pingtan_and_kinmen(void **state)
     struct org o;
     /* 平潭: a county code under Fuzhou, run as a city-level unit directly under the province. */
     assert_true(find_org("350128", &o));
-    assert_string_equal(o.name, "平潭县");
+    assert_string_equal(o.name, "平潭综合实验区"); /* its name as a city-level unit, not 平潭县 */
     assert_string_equal(o.level, "city");
     assert_string_equal(o.parent, "35");
     assert_int_equal(o.hidden, 0);
@@ -121,6 +121,21 @@ static void pingtan_and_kinmen(void **state)
     assert_string_equal(o.parent, "3505");
     assert_int_equal(o.hidden, 1);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org WHERE hidden <> 0"), 1);
+}
+
+static void departments(void **state)
+{
+    (void)state;
+    /* A bureau and a supervision station for every region but the hidden one. */
+    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM department"),
+                     2 * db_scalar(db, "SELECT COUNT(*) FROM org WHERE hidden = 0"));
+    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM department WHERE code = '35-station'"
+                                   " AND name = '福建省建设工程质量安全监督总站'"),
+                     1);
+    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM department WHERE code = '3501-bureau'"
+                                   " AND name = '福州市住房和城乡建设局'"),
+                     1);
+    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM department WHERE org_code = '350527'"), 0);
 }
 
 static int csv_rows(void)
@@ -270,6 +285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(province_city_county),
         cmocka_unit_test(pingtan_and_kinmen),
+        cmocka_unit_test(departments),
         cmocka_unit_test(whole_tree_is_consistent),
         cmocka_unit_test(accounts),
         cmocka_unit_test(fifty_projects_in_counties),
