@@ -38,7 +38,7 @@ struct identity {
     jg_session_limits limits;
     pthread_mutex_t rate_mu;
     struct rate_slot rate[RATE_SLOTS];
-    char dummy_hash[JG_PASSWORD_HASH_MAX]; /* verified against for unknown users: same timing */
+    char decoy_hash[JG_PASSWORD_HASH_MAX]; /* verified against for unknown users: same timing */
     json_t *roles;                         /* defs/platform/roles.json "roles" */
 };
 
@@ -317,7 +317,7 @@ static jg_rc login(jg_req *req, jg_resp *resp)
             return JG_DENIED;
         }
         /* Unknown users cost a verification too, so timing does not tell them apart. */
-        rc = jg_password_verify(plain, acc != NULL ? acc->hash : id->dummy_hash);
+        rc = jg_password_verify(plain, acc != NULL ? acc->hash : id->decoy_hash);
         if (acc == NULL && rc == JG_OK)
             rc = JG_DENIED;
     }
@@ -470,8 +470,8 @@ static jg_rc identity_init(jg_app *app)
     if (rc == JG_OK && !json_is_object(id->roles))
         rc = JG_ERR; /* the build embedded a broken roles.json */
     if (rc == JG_OK)
-        rc = jg_password_hash("jianguan-no-such-user", JG_PASSWORD_ITERATIONS, id->dummy_hash,
-                              sizeof(id->dummy_hash));
+        rc = jg_password_hash("jianguan-no-such-user", JG_PASSWORD_ITERATIONS, id->decoy_hash,
+                              sizeof(id->decoy_hash));
     app->identity = id;
     app->authenticate = authenticate;
     return rc;
