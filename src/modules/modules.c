@@ -4,10 +4,12 @@
 extern const jg_module jg_module_builtin;
 extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
+extern const jg_module jg_module_org;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
     &jg_module_project,
     &jg_module_identity,
+    &jg_module_org,
     NULL,
 };

@@ -18,3 +18,38 @@ test('regions and departments exist after migrate, without seed-demo', async () 
     assert.equal(await srv.stop(), 0);
   }
 });
+
+test('GET /api/v1/orgs: the tree for pickers, parents first, 金门 left out; login needed', async () => {
+  const { createRequire } = await import('node:module');
+  const { sm2 } = createRequire(import.meta.url)('sm-crypto');
+  const { req } = await import('./lib/checks.mjs');
+  const srv = await startServer({ projects: 1 });
+  try {
+    assert.equal((await req(srv.url + '/api/v1/orgs')).status, 401);
+    const key = (await req(srv.url + '/api/v1/auth/login-key')).json.public_key;
+    const login = await req(srv.url + '/api/v1/auth/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'gulou', password: sm2.doEncrypt('Jg@demo2026', key, 1) }),
+    });
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    const r = await req(srv.url + '/api/v1/orgs', { headers: { cookie } });
+    assert.equal(r.status, 200);
+    const items = r.json.items;
+    assert.equal(items.length, 93);
+    assert.equal(items[0].code, '35');
+    assert.equal(items[0].parent_code, null);
+    assert.deepEqual(items[0].departments.map((d) => d.name), ['福建省住房和城乡建设厅', '福建省建设工程质量安全监督总站']);
+    const seen = new Set();
+    for (const o of items) {
+      if (o.parent_code !== null) assert.ok(seen.has(o.parent_code), `${o.code} comes after its parent`);
+      seen.add(o.code);
+      assert.equal(o.departments.length, 2);
+    }
+    assert.ok(!seen.has('350527'), '金门 is not offered');
+    const pingtan = items.find((o) => o.code === '350128');
+    assert.equal(pingtan.name, '平潭综合实验区');
+    assert.equal(pingtan.parent_code, '35');
+  } finally {
+    assert.equal(await srv.stop(), 0);
+  }
+});
