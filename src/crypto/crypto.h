@@ -20,6 +20,9 @@ jg_rc jg_crypto_random(void *out, size_t n);
 jg_rc jg_crypto_equal(const void *a, const void *b, size_t n);
 /* Write n bytes at in as 2n lower-case hex digits and a NUL into out. Cannot fail. */
 void jg_crypto_hex_encode(const void *in, size_t n, char *out);
+/* Decode hexlen digits (either case) at in into hexlen / 2 bytes at out. JG_INVALID if hexlen
+ * is odd or a character is not a hex digit (out is then partly written). */
+jg_rc jg_crypto_hex_decode(const char *in, size_t hexlen, unsigned char *out);
 /* Write n bytes at in as base64url (RFC 4648 section 5, no padding) and a NUL into out, which
  * needs (4n + 2) / 3 + 1 bytes. Cannot fail. */
 void jg_crypto_b64url_encode(const void *in, size_t n, char *out);

@@ -141,6 +141,11 @@ void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp);
 /* Append one row as a JSON object keyed by column name: numbers as numbers, NULL as null,
  * text as strings (null if not valid UTF-8). */
 void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row);
+/* Answer a page of rows as {"items":[...],"page","size","has_more"}: at most size rows, the query
+ * having fetched size + 1 so that one more row means a next page. Takes and frees rows. */
+jg_rc jg_resp_page(jg_req *req, jg_resp *resp, jg_rows *rows, int64_t page, int64_t size);
+/* Answer the first row as a JSON object, or 404 when there is none. Takes and frees rows. */
+jg_rc jg_resp_row(jg_req *req, jg_resp *resp, jg_rows *rows);
 /* Send the JSON text in b (taken over: b is left empty) with status. Returns JG_OK, or
  * JG_TOOLARGE (with a 500 answer) if b overflowed while being written. */
 jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b);

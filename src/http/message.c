@@ -161,3 +161,36 @@ jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b)
     }
     return json_text(req, resp, status, jg_buf_steal(b));
 }
+
+/* Largest JSON answer built from rows: pages are bounded by max_page_size, so this is a bug guard. */
+#define MAX_ROWS_JSON (64u << 20)
+
+jg_rc jg_resp_page(jg_req *req, jg_resp *resp, jg_rows *rows, int64_t page, int64_t size)
+{
+    jg_buf out;
+    jg_buf_init(&out, MAX_ROWS_JSON);
+    jg_buf_puts(&out, "{\"items\":[");
+    int count = jg_rows_count(rows);
+    for (int i = 0; i < count && i < size; i++) {
+        if (i > 0)
+            jg_buf_append(&out, ",", 1);
+        jg_json_write_row(&out, rows, i);
+    }
+    jg_rows_free(rows);
+    jg_buf_printf(&out, "],\"page\":%lld,\"size\":%lld,\"has_more\":%s}", (long long)page, (long long)size,
+                  count > size ? "true" : "false");
+    return jg_resp_json_buf(req, resp, 200, &out);
+}
+
+jg_rc jg_resp_row(jg_req *req, jg_resp *resp, jg_rows *rows)
+{
+    if (jg_rows_count(rows) == 0) {
+        jg_rows_free(rows);
+        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
+    }
+    jg_buf out;
+    jg_buf_init(&out, MAX_ROWS_JSON);
+    jg_json_write_row(&out, rows, 0);
+    jg_rows_free(rows);
+    return jg_resp_json_buf(req, resp, 200, &out);
+}

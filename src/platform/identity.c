@@ -412,19 +412,7 @@ static jg_rc audit_list(jg_req *req, jg_resp *resp)
                      p, 3, &r);
     if (rc != JG_OK)
         return rc;
-    jg_buf out;
-    jg_buf_init(&out, 64 << 20);
-    jg_buf_puts(&out, "{\"items\":[");
-    int n = jg_rows_count(r);
-    for (int i = 0; i < n && i < size; i++) {
-        if (i > 0)
-            jg_buf_append(&out, ",", 1);
-        jg_json_write_row(&out, r, i);
-    }
-    jg_rows_free(r);
-    jg_buf_printf(&out, "],\"page\":%lld,\"size\":%lld,\"has_more\":%s}", (long long)page, (long long)size,
-                  n > size ? "true" : "false");
-    return jg_resp_json_buf(req, resp, 200, &out);
+    return jg_resp_page(req, resp, r, page, size);
 }
 
 static jg_rc me(jg_req *req, jg_resp *resp)

@@ -1,11 +1,10 @@
-/* Demo data. Regions come from the embedded GB/T 2260 list (defs/platform/divisions.csv). */
+/* Demo data: accounts and generated projects, placed in the regions of platform/regions.h. */
 #include "platform/seed.h"
 
 #include "platform/regions.h"
 
 #include "base/arena.h"
 #include "base/buf.h"
-#include "base/embed.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"

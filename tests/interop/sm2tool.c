@@ -43,29 +43,12 @@ static void print_hex(const unsigned char *p, size_t n)
     putchar('\n');
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode hex into out (room for outlen bytes); returns the length or -1. */
 static long unhex(const char *hex, unsigned char *out, size_t outlen)
 {
     size_t n = strlen(hex);
-    if (n % 2 != 0 || n / 2 > outlen)
+    if (n / 2 > outlen || jg_crypto_hex_decode(hex, n, out) != JG_OK)
         return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
     return (long)(n / 2);
 }
 

@@ -14,8 +14,6 @@
 
 /* Deep pages cost the database a scan of every row before them; past this, narrow the filter. */
 #define MAX_OFFSET 10000
-/* A page of public records is a few kilobytes; anything near this is a bug, not data. */
-#define MAX_RESPONSE_BYTES (16 << 20)
 
 static const char *const statuses[] = {"registered", "under_construction", "suspended", "completed", NULL};
 
@@ -58,15 +56,7 @@ static jg_rc get_one(jg_req *req, jg_resp *resp)
     jg_buf_free(&sql);
     if (rc != JG_OK)
         return rc;
-    if (jg_rows_count(rows) == 0) {
-        jg_rows_free(rows);
-        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
-    }
-    jg_buf out;
-    jg_buf_init(&out, MAX_RESPONSE_BYTES);
-    jg_json_write_row(&out, rows, 0);
-    jg_rows_free(rows);
-    return jg_resp_json_buf(req, resp, 200, &out);
+    return jg_resp_row(req, resp, rows);
 }
 
 /* The list query: filters and order from fixed fragments, every value bound. */
@@ -267,19 +257,7 @@ static jg_rc run_list(jg_req *req, jg_resp *resp, const struct list_query *q)
     jg_buf_free(&sql);
     if (rc != JG_OK)
         return rc;
-    jg_buf out;
-    jg_buf_init(&out, MAX_RESPONSE_BYTES);
-    jg_buf_puts(&out, "{\"items\":[");
-    int count = jg_rows_count(rows);
-    for (int i = 0; i < count && i < q->size; i++) {
-        if (i > 0)
-            jg_buf_append(&out, ",", 1);
-        jg_json_write_row(&out, rows, i);
-    }
-    jg_rows_free(rows);
-    jg_buf_printf(&out, "],\"page\":%lld,\"size\":%lld,\"has_more\":%s}", (long long)q->page,
-                       (long long)q->size, count > q->size ? "true" : "false");
-    return jg_resp_json_buf(req, resp, 200, &out);
+    return jg_resp_page(req, resp, rows, q->page, q->size);
 }
 
 static jg_rc list(jg_req *req, jg_resp *resp)
