@@ -9,6 +9,7 @@
 #include "platform/audit.h"
 #include "platform/keys.h"
 #include "platform/regions.h"
+#include "platform/roles.h"
 #include "platform/seed.h"
 
 #include <openssl/crypto.h>
@@ -107,6 +108,8 @@ static int cmd_migrate(jg_db *db)
     jg_rc rc = jg_migrate_up(db, &applied);
     if (rc == JG_OK)
         rc = jg_regions_sync(db); /* reference data every installation has */
+    if (rc == JG_OK)
+        rc = jg_roles_sync(db);
     if (rc == JG_CONFLICT) {
         fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
         return 1;

@@ -17,10 +17,21 @@ struct key {
     enum kind kind;
     size_t offset;
     long min, max;
+    const char *choices; /* STR only: the allowed values, "|"-separated, or NULL for any text */
 };
 
-#define S(k, def, doc) {{#k, def, doc}, STR, offsetof(jg_config, k), 0, 0}
-#define N(k, def, lo, hi, doc) {{#k, def, doc}, NUM, offsetof(jg_config, k), lo, hi}
+#define S(k, def, doc)                                                                                       \
+    {                                                                                                        \
+        {#k, def, doc}, STR, offsetof(jg_config, k), 0, 0, NULL                                              \
+    }
+#define E(k, def, choices, doc)                                                                              \
+    {                                                                                                        \
+        {#k, def, doc}, STR, offsetof(jg_config, k), 0, 0, choices                                           \
+    }
+#define N(k, def, lo, hi, doc)                                                                               \
+    {                                                                                                        \
+        {#k, def, doc}, NUM, offsetof(jg_config, k), lo, hi, NULL                                            \
+    }
 
 static const struct key keys[] = {
     S(listen, "127.0.0.1:8080", "Address and port the HTTP server listens on (host:port)."),
@@ -40,17 +51,28 @@ static const struct key keys[] = {
     N(max_header_bytes, "16384", 1024, 1048576, "Largest total size of request headers (431 beyond)."),
     N(max_json_depth, "32", 2, 512, "Deepest nesting of arrays and objects accepted in a JSON body."),
     N(request_timeout_s, "30", 1, 3600, "Seconds an idle or slow connection is kept before it is closed."),
-    N(shutdown_grace_s, "10", 0, 600,
-      "Seconds in-flight requests get to finish after SIGTERM/SIGINT."),
+    N(shutdown_grace_s, "10", 0, 600, "Seconds in-flight requests get to finish after SIGTERM/SIGINT."),
     N(max_page_size, "200", 1, 10000, "Largest page size a list endpoint accepts."),
     N(session_idle_s, "1800", 60, 86400, "A login session unused this many seconds ends."),
     N(session_absolute_s, "43200", 300, 2592000, "Any login session ends this many seconds after login."),
     N(login_max_failures, "5", 1, 100, "Failed logins in a row that lock an account."),
     N(login_lock_s, "900", 1, 86400, "Seconds an account stays locked after too many failed logins."),
-    N(auth_rate_per_minute, "60", 1, 100000, "Login requests one client address may make per minute (429 beyond)."),
+    N(auth_rate_per_minute, "60", 1, 100000,
+      "Login requests one client address may make per minute (429 beyond)."),
     N(cookie_secure, "0", 0, 1, "1: mark the session cookie Secure (behind HTTPS)."),
     N(password_max_age_days, "90", 1, 3650, "Days after which a password must be changed at the next login."),
-    {{NULL, NULL, NULL}, STR, 0, 0, 0},
+    N(single_session, "0", 0, 1, "1: a user may hold one session only; a new login ends the others."),
+    E(captcha, "after_failure", "off|after_failure|always",
+      "When the login asks for the image captcha: off, after_failure (once a name has failed) or always."),
+    N(captcha_ttl_s, "300", 30, 3600, "Seconds an image captcha stays valid (each is usable once)."),
+    S(sms_gateway_url, "",
+      "HTTP(S) URL the SMS login codes are POSTed to as JSON; empty turns SMS login off."),
+    S(sms_gateway_token, "", "Bearer token sent to the SMS gateway (never logged)."),
+    N(sms_code_ttl_s, "300", 60, 3600, "Seconds an SMS login code stays valid."),
+    N(sms_resend_s, "60", 1, 3600, "Seconds before another SMS code may be sent to the same phone."),
+    N(signature_window_s, "300", 10, 3600,
+      "Largest difference in seconds between an app-key request's timestamp and the server clock."),
+    {{NULL, NULL, NULL}, STR, 0, 0, 0, NULL},
 };
 
 const jg_config_key *jg_config_key_at(size_t i)
@@ -60,6 +82,19 @@ const jg_config_key *jg_config_key_at(size_t i)
     return &keys[i].pub;
 }
 
+/* 1 when value is one of the "|"-separated choices. */
+static int one_of(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *c = choices; *c != '\0';) {
+        size_t len = strcspn(c, "|");
+        if (len == n && strncmp(c, value, n) == 0)
+            return 1;
+        c += len + (c[len] == '|');
+    }
+    return 0;
+}
+
 jg_rc jg_config_set(jg_config *cfg, const char *key, const char *value)
 {
     for (const struct key *k = keys; k->pub.key != NULL; k++) {
@@ -67,6 +102,8 @@ jg_rc jg_config_set(jg_config *cfg, const char *key, const char *value)
             continue;
         char *field = (char *)cfg + k->offset;
         if (k->kind == STR) {
+            if (k->choices != NULL && !one_of(k->choices, value))
+                return JG_INVALID;
             char **slot = (char **)(void *)field;
             free(*slot);
             *slot = jg_xstrdup(value);

@@ -29,6 +29,14 @@ typedef struct {
     long auth_rate_per_minute;
     long cookie_secure;
     long password_max_age_days;
+    long single_session;     /* 1: a new login ends the user's other sessions */
+    char *captcha;           /* off | after_failure | always */
+    long captcha_ttl_s;
+    char *sms_gateway_url;   /* "" : SMS login off */
+    char *sms_gateway_token; /* sent as Authorization: Bearer, never logged */
+    long sms_code_ttl_s;
+    long sms_resend_s;
+    long signature_window_s; /* app-key request signatures: allowed clock difference */
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

@@ -5,11 +5,15 @@ extern const jg_module jg_module_builtin;
 extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
 extern const jg_module jg_module_org;
+extern const jg_module jg_module_login;
+extern const jg_module jg_module_audit;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
     &jg_module_project,
     &jg_module_identity,
     &jg_module_org,
+    &jg_module_login,
+    &jg_module_audit,
     NULL,
 };

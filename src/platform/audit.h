@@ -11,7 +11,7 @@
 #define JG_AUDIT_KEY_LEN 32
 
 typedef struct {
-    int64_t user_id; /* 0: nobody logged in */
+    int64_t user_id;                                                  /* 0: nobody logged in */
     const char *username, *ip, *action, *entity, *record_id, *detail; /* NULL allowed; detail is JSON */
 } jg_audit_entry;
 
@@ -21,6 +21,7 @@ jg_rc jg_audit_append(jg_conn *c, const unsigned char key[JG_AUDIT_KEY_LEN], con
 /* Walk the whole chain. JG_OK if intact (*rows = rows checked); JG_CONFLICT if a row was
  * changed, removed or inserted behind the server's back (*first_bad = the first row whose hash
  * does not follow, or -1 when only audit_head disagrees). */
-jg_rc jg_audit_verify(jg_db *db, const unsigned char key[JG_AUDIT_KEY_LEN], int64_t *rows, int64_t *first_bad);
+jg_rc jg_audit_verify(jg_db *db, const unsigned char key[JG_AUDIT_KEY_LEN], int64_t *rows,
+                      int64_t *first_bad);
 
 #endif

@@ -7,11 +7,12 @@
 static jg_rc list_orgs(jg_req *req, jg_resp *resp)
 {
     jg_rows *r;
-    jg_rc rc = jg_db_read(req->app->db,
-                          "SELECT o.code, o.name, o.level, o.parent_code, d.code AS dept_code, d.name AS dept_name,"
-                          " d.kind FROM org o LEFT JOIN department d ON d.org_code = o.code"
-                          " WHERE o.hidden = 0 ORDER BY length(o.code), o.code, d.code",
-                          NULL, 0, &r);
+    jg_rc rc =
+        jg_db_read(req->app->db,
+                   "SELECT o.code, o.name, o.level, o.parent_code, d.code AS dept_code, d.name AS dept_name,"
+                   " d.kind FROM org o LEFT JOIN department d ON d.org_code = o.code"
+                   " WHERE o.hidden = 0 ORDER BY length(o.code), o.code, d.code",
+                   NULL, 0, &r);
     if (rc != JG_OK)
         return rc;
     json_t *items = json_array(), *current = NULL;
@@ -19,9 +20,9 @@ static jg_rc list_orgs(jg_req *req, jg_resp *resp)
         const char *code = jg_rows_text(r, i, 0);
         if (current == NULL || strcmp(json_string_value(json_object_get(current, "code")), code) != 0) {
             const char *parent = jg_rows_text(r, i, 3);
-            current = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "code", code, "name", jg_rows_text(r, i, 1), "level",
-                                jg_rows_text(r, i, 2), "parent_code", parent ? json_string(parent) : json_null(),
-                                "departments");
+            current = json_pack("{s:s, s:s, s:s, s:o, s:[]}", "code", code, "name", jg_rows_text(r, i, 1),
+                                "level", jg_rows_text(r, i, 2), "parent_code",
+                                parent ? json_string(parent) : json_null(), "departments");
             json_array_append_new(items, current);
         }
         if (jg_rows_text(r, i, 4) != NULL)
@@ -34,7 +35,8 @@ static jg_rc list_orgs(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"GET", "/api/v1/orgs", list_orgs, JG_ROUTE_AUTH, "行政区划与监管部门（树形数据，按上下级排列）", "org", NULL},
+    {"GET", "/api/v1/orgs", list_orgs, JG_ROUTE_AUTH, "行政区划与监管部门（树形数据，按上下级排列）", "org",
+     NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 

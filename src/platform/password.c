@@ -38,10 +38,10 @@ jg_rc jg_password_reused(jg_db *db, int64_t user_id, const char *password)
     jg_rows *r;
     jg_value who[] = {JG_VINT(user_id), JG_VINT(JG_PASSWORD_HISTORY - 1)};
     jg_rc rc = jg_db_read(db,
-                     "SELECT password_hash FROM app_user WHERE id = $1 UNION ALL"
-                     " SELECT password_hash FROM (SELECT password_hash FROM password_history"
-                     " WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS recent",
-                     who, 2, &r);
+                          "SELECT password_hash FROM app_user WHERE id = $1 UNION ALL"
+                          " SELECT password_hash FROM (SELECT password_hash FROM password_history"
+                          " WHERE user_id = $1 ORDER BY id DESC LIMIT $2) AS recent",
+                          who, 2, &r);
     if (rc != JG_OK)
         return rc;
     rc = jg_rows_count(r) == 0 ? JG_NOTFOUND : JG_OK;
@@ -64,8 +64,9 @@ jg_rc jg_password_set(jg_conn *c, int64_t user_id, const char *new_hash)
     if (rc != JG_OK)
         return rc;
     jg_value u[] = {JG_VTEXT(new_hash), JG_VTEXT(now), JG_VINT(user_id)};
-    return jg_db_exec(c,
-                      "UPDATE app_user SET password_hash = $1, password_changed_at = $2, must_change_password = 0,"
-                      " updated_at = $2, version = version + 1 WHERE id = $3",
-                      u, 3, NULL);
+    return jg_db_exec(
+        c,
+        "UPDATE app_user SET password_hash = $1, password_changed_at = $2, must_change_password = 0,"
+        " updated_at = $2, version = version + 1 WHERE id = $3",
+        u, 3, NULL);
 }

@@ -104,8 +104,9 @@ static jg_rc sync_tx(jg_conn *c, void *ud)
     struct sync *s = ud;
     for (int i = 0; i < s->n; i++) {
         const jg_region *g = &s->regions[i];
-        jg_value p[] = {JG_VTEXT(g->code), JG_VTEXT(g->name), JG_VTEXT(g->level),
-                        g->parent[0] ? JG_VTEXT(g->parent) : JG_VNULL, JG_VINT(g->hidden), JG_VTEXT(s->now)};
+        jg_value p[] = {JG_VTEXT(g->code),  JG_VTEXT(g->name),
+                        JG_VTEXT(g->level), g->parent[0] ? JG_VTEXT(g->parent) : JG_VNULL,
+                        JG_VINT(g->hidden), JG_VTEXT(s->now)};
         jg_rc rc = jg_db_exec(c,
                               "INSERT INTO org (code, name, level, parent_code, hidden, created_at)"
                               " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",

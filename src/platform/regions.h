@@ -5,11 +5,11 @@
 #include "db/db.h"
 
 typedef struct {
-    char code[8];   /* 35, 3501, 350102: GB/T 2260 without trailing "00" pairs */
+    char code[8]; /* 35, 3501, 350102: GB/T 2260 without trailing "00" pairs */
     char name[64];
-    char parent[8]; /* "" for the province */
+    char parent[8];    /* "" for the province */
     const char *level; /* province | city | county */
-    int hidden;     /* kept for data, not offered in pickers (金门县) */
+    int hidden;        /* kept for data, not offered in pickers (金门县) */
 } jg_region;
 
 /* The province, its cities (平潭综合实验区 as the tenth) and counties, parents first, into *out

@@ -18,11 +18,11 @@ const jg_demo_account jg_demo_accounts[] = {
     {"admin", "Jg@demo2026", "系统管理员", "platform_admin", "35", "admin"},
     {"secadmin", "Jg@demo2026", "安全管理员", "security_admin", "35", "admin"},
     {"auditor", "Jg@demo2026", "审计员", "auditor", "35", "admin"},
-    {"province", "Jg@demo2026", "省质安总站监督员", "inspector", "35", "government"},
+    {"province", "Jg@demo2026", "省住建厅管理员", "province_admin", "35", "government"},
     {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501", "government"},
     {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102", "government"},
     {"xiamen", "Jg@demo2026", "厦门市建设工程质量安全监督站", "inspector", "3502", "government"},
-    {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise", "350102", "enterprise"},
+    {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise_admin", "350102", "enterprise"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -51,8 +51,9 @@ static jg_rc insert_accounts(jg_conn *c, void *ud)
         if (rc != JG_OK)
             return rc;
         /* Demo passwords are published, so they are not "initial" ones that must be changed. */
-        jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),     JG_VTEXT(a->display_name), JG_VTEXT(a->role),
-                        JG_VTEXT(a->org_code), JG_VTEXT(a->kind),  JG_VTEXT(s->now)};
+        jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),        JG_VTEXT(a->display_name),
+                        JG_VTEXT(a->role),     JG_VTEXT(a->org_code), JG_VTEXT(a->kind),
+                        JG_VTEXT(s->now)};
         rc = jg_db_exec(c,
                         "INSERT INTO app_user (username, password_hash, display_name, role, org_code, kind,"
                         " must_change_password, password_changed_at, created_at, updated_at)"
@@ -81,8 +82,8 @@ static const char *pick(uint64_t *st, const char *const *list, size_t n)
 
 static const char *const places[] = {"东湖", "西河", "南山", "北岭", "金港", "江滨", "榕城", "海峡",
                                      "滨海", "龙湖", "青山", "凤凰", "紫阳", "白鹭", "丝路", "闽江"};
-static const char *const kinds[] = {"安置房", "商住楼", "中学教学楼", "医院门诊楼", "产业园厂房",
-                                    "市政道路", "跨江大桥", "污水处理厂", "体育中心", "商业综合体"};
+static const char *const kinds[] = {"安置房",   "商住楼",   "中学教学楼", "医院门诊楼", "产业园厂房",
+                                    "市政道路", "跨江大桥", "污水处理厂", "体育中心",   "商业综合体"};
 static const char *const phases[] = {"", "（一期）", "（二期）", "（三期）"};
 static const char *const firms[] = {"榕建", "闽安", "海西", "八闽", "鹭岛", "泉港", "武夷", "三山"};
 

@@ -15,13 +15,20 @@
 /* Who is calling, as a session says. Strings live in the arena given to jg_session_lookup. */
 typedef struct {
     int64_t session_id, user_id;
+    int64_t department_id, enterprise_id, person_id; /* 0 when the user has none */
     const char *username, *display_name, *role, *kind, *org_code, *csrf_token;
+    const char *scope;       /* the role's data scope: department | region | province | enterprise | none */
+    const char *permissions; /* the role's permission codes, a JSON array of strings */
     int must_change_password;
 } jg_principal;
 
+/* 1 when p's role holds permission. */
+int jg_principal_can(const jg_principal *p, const char *permission);
+
 typedef struct {
-    int idle_s;     /* a session unused this long ends */
-    int absolute_s; /* and any session ends this long after login */
+    int idle_s;             /* a session unused this long ends */
+    int absolute_s;         /* and any session ends this long after login */
+    int password_max_age_s; /* a password older than this must be changed before anything else */
 } jg_session_limits;
 
 /* Create a session for user_id on connection c (in the caller's transaction). Writes the cookie

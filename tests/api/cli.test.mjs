@@ -58,8 +58,8 @@ after(() => {
 /** Configuration keys as declared in src/base/config.c: [{ key, numeric }]. */
 function declaredKeys() {
   const src = readFileSync(join(root, 'src/base/config.c'), 'utf8');
-  const keys = [...src.matchAll(/^\s*([SN])\((\w+),/gm)].map((m) => ({ key: m[2], numeric: m[1] === 'N' }));
-  assert.ok(keys.length >= 10, 'config.c declares its keys with S(...) / N(...) rows');
+  const keys = [...src.matchAll(/^\s*([SEN])\((\w+),/gm)].map((m) => ({ key: m[2], numeric: m[1] === 'N' }));
+  assert.ok(keys.length >= 10, 'config.c declares its keys with S(...) / E(...) / N(...) rows');
   return keys;
 }
 /** `help config` as { key: default }. */

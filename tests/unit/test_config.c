@@ -266,12 +266,37 @@ static void set_one_key(void **state)
 static void key_at_enumerates_all_keys(void **state)
 {
     (void)state;
-    const char *expected[] = {"listen",         "database",         "data_dir",          "web_dir",
-                              "access_log",     "log_level",        "threads",           "db_pool_size",
-                              "db_acquire_timeout_ms", "db_busy_retries", "max_body_bytes", "max_header_bytes",
-                              "max_json_depth", "request_timeout_s", "shutdown_grace_s", "max_page_size",
-                              "session_idle_s", "session_absolute_s", "login_max_failures", "login_lock_s",
-                              "auth_rate_per_minute", "cookie_secure", "password_max_age_days"};
+    const char *expected[] = {"listen",
+                              "database",
+                              "data_dir",
+                              "web_dir",
+                              "access_log",
+                              "log_level",
+                              "threads",
+                              "db_pool_size",
+                              "db_acquire_timeout_ms",
+                              "db_busy_retries",
+                              "max_body_bytes",
+                              "max_header_bytes",
+                              "max_json_depth",
+                              "request_timeout_s",
+                              "shutdown_grace_s",
+                              "max_page_size",
+                              "session_idle_s",
+                              "session_absolute_s",
+                              "login_max_failures",
+                              "login_lock_s",
+                              "auth_rate_per_minute",
+                              "cookie_secure",
+                              "password_max_age_days",
+                              "single_session",
+                              "captcha",
+                              "captcha_ttl_s",
+                              "sms_gateway_url",
+                              "sms_gateway_token",
+                              "sms_code_ttl_s",
+                              "sms_resend_s",
+                              "signature_window_s"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);
@@ -298,6 +323,23 @@ static void key_at_enumerates_all_keys(void **state)
     jg_config_free(&cfg);
 }
 
+/* A key with a fixed set of values takes exactly those. */
+static void choice_keys_take_only_their_choices(void **state)
+{
+    (void)state;
+    jg_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    assert_int_equal(jg_config_set(&cfg, "captcha", "always"), JG_OK);
+    assert_string_equal(cfg.captcha, "always");
+    assert_int_equal(jg_config_set(&cfg, "captcha", "off"), JG_OK);
+    assert_int_equal(jg_config_set(&cfg, "captcha", "sometimes"), JG_INVALID);
+    assert_int_equal(jg_config_set(&cfg, "captcha", "of"), JG_INVALID);
+    assert_int_equal(jg_config_set(&cfg, "captcha", "off|always"), JG_INVALID);
+    assert_int_equal(jg_config_set(&cfg, "captcha", ""), JG_INVALID);
+    assert_string_equal(cfg.captcha, "off");
+    jg_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(env_beats_file, setup, teardown),
         cmocka_unit_test_setup_teardown(set_one_key, setup, teardown),
         cmocka_unit_test_setup_teardown(key_at_enumerates_all_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(choice_keys_take_only_their_choices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COLUMNS                                                                                      \
-    "SELECT id, code, name, org_code, address, owner_name, contractor_name, supervisor_firm_name, " \
+/* A project is scoped by its supervising region, and enterprises see those they take part in. */
+static const jg_scope_cols project_scope = {"org_code", NULL, "id"};
+
+#define COLUMNS                                                                                              \
+    "SELECT id, code, name, org_code, address, owner_name, contractor_name, supervisor_firm_name, "          \
     "status, registered_on, area_m2, cost_wan, updated_at, version FROM project"
 
 /* Deep pages cost the database a scan of every row before them; past this, narrow the filter. */
@@ -47,7 +50,8 @@ static jg_rc get_one(jg_req *req, jg_resp *resp)
     int n = 1;
     jg_buf_puts(&sql, COLUMNS " WHERE id = $1");
     /* Outside the caller's scope a project is as absent as one that does not exist. */
-    if (req->principal != NULL && jg_scope_sql(req->principal, "org_code", &sql, p, &n, req->arena) != JG_OK) {
+    if (req->principal != NULL &&
+        jg_scope_sql(req->principal, &project_scope, &sql, p, &n, req->arena) != JG_OK) {
         jg_buf_free(&sql);
         return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
     }
@@ -246,9 +250,10 @@ static jg_rc run_list(jg_req *req, jg_resp *resp, const struct list_query *q)
         p[n++] = JG_VTEXT(q->keyword);
         jg_buf_printf(&sql, " AND name LIKE $%d ESCAPE '\\'", n);
     }
-    if (req->principal != NULL && jg_scope_sql(req->principal, "org_code", &sql, p, &n, req->arena) != JG_OK)
+    if (req->principal != NULL &&
+        jg_scope_sql(req->principal, &project_scope, &sql, p, &n, req->arena) != JG_OK)
         jg_buf_puts(&sql, " AND 1 = 0"); /* no scope: nothing */
-    p[n++] = JG_VINT(q->size + 1); /* one more row says whether there is a next page */
+    p[n++] = JG_VINT(q->size + 1);       /* one more row says whether there is a next page */
     p[n++] = JG_VINT((q->page - 1) * q->size);
     jg_buf_printf(&sql, "%s LIMIT $%d OFFSET $%d)%s", q->order, n - 1, n, q->order);
 
@@ -276,9 +281,10 @@ static jg_rc list(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"GET", "/api/v1/projects", list, JG_ROUTE_AUTH, "在监项目列表（本人数据权限范围内）", "project", "project.read"},
-    {"POST", "/api/v1/projects/query", list, JG_ROUTE_AUTH | JG_ROUTE_JSON, "在监项目多条件查询（数据权限范围内）",
-     "project", "project.read"},
+    {"GET", "/api/v1/projects", list, JG_ROUTE_AUTH, "在监项目列表（本人数据权限范围内）", "project",
+     "project.read"},
+    {"POST", "/api/v1/projects/query", list, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "在监项目多条件查询（数据权限范围内）", "project", "project.read"},
     {"GET", "/api/v1/projects/{id}", get_one, JG_ROUTE_AUTH, "项目详情（数据权限范围外为 404）", "project",
      "project.read"},
     {"GET", "/api/v1/public/projects", list, 0, "公示：在监项目列表（筛选、排序、分页）", "publicity", NULL},
