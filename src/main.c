@@ -45,7 +45,7 @@ static void print_config_keys(void)
 {
     for (size_t i = 0; jg_config_key_at(i) != NULL; i++) {
         const jg_config_key *k = jg_config_key_at(i);
-        printf("%-24s default %-26s %s\n", k->key, k->fallback, k->doc);
+        printf("%-24s default %-26s %s\n", k->key, *k->fallback != '\0' ? k->fallback : "\"\"", k->doc);
     }
 }
 
@@ -122,9 +122,9 @@ static int cmd_migrate(jg_db *db)
     return 0;
 }
 
-static int cmd_seed(jg_db *db, long projects)
+static int cmd_seed(const jg_config *cfg, jg_db *db, long projects)
 {
-    jg_rc rc = jg_seed_demo(db, projects);
+    jg_rc rc = jg_seed_demo(db, cfg->data_dir, projects);
     if (rc != JG_OK) {
         fprintf(stderr, "jianguan: seeding failed (%s); run `jianguan migrate` first?\n", jg_rc_name(rc));
         return 1;
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
         else if (strcmp(verb, "migrate") == 0)
             status = cmd_migrate(db);
         else if (strcmp(verb, "seed-demo") == 0)
-            status = cmd_seed(db, projects);
+            status = cmd_seed(&cfg, db, projects);
         else if (strcmp(verb, "audit-verify") == 0)
             status = cmd_audit_verify(&cfg, db);
         else

@@ -222,6 +222,7 @@ void jg_db_close(jg_db *db)
     pthread_cond_destroy(&db->cv);
     free(db->conns);
     free(db->target);
+    free(db->serial_sql);
     free(db);
 }
 
@@ -411,7 +412,9 @@ jg_rc jg_db_tx_on(jg_conn *c, jg_tx_fn fn, void *ud)
             return rc;
         }
         c->in_tx = 1;
-        rc = fn(c, ud);
+        rc = c->db->serial_sql != NULL ? jg_db_script(c, c->db->serial_sql) : JG_OK;
+        if (rc == JG_OK)
+            rc = fn(c, ud);
         if (rc == JG_OK)
             rc = jg_db_script(c, "COMMIT");
         c->in_tx = 0;
@@ -424,6 +427,16 @@ jg_rc jg_db_tx_on(jg_conn *c, jg_tx_fn fn, void *ud)
     }
     jg_warn("transaction gave up after %d retries", c->db->opt.busy_retries);
     return rc;
+}
+
+void jg_db_serialize_writes(jg_db *db, const char *table)
+{
+    if (db->be->serial_prefix == NULL)
+        return;
+    size_t n = strlen(db->be->serial_prefix) + strlen(table) + sizeof(" IN EXCLUSIVE MODE");
+    free(db->serial_sql);
+    db->serial_sql = jg_xmalloc(n);
+    snprintf(db->serial_sql, n, "%s%s IN EXCLUSIVE MODE", db->be->serial_prefix, table);
 }
 
 jg_rc jg_db_tx(jg_db *db, jg_tx_fn fn, void *ud)

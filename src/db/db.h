@@ -86,6 +86,11 @@ typedef jg_rc (*jg_tx_fn)(jg_conn *c, void *ud);
 jg_rc jg_db_tx(jg_db *db, jg_tx_fn fn, void *ud);
 /* Same on a connection the caller already holds for writing. */
 jg_rc jg_db_tx_on(jg_conn *c, jg_tx_fn fn, void *ud);
+/* Make every later write transaction on db wait for the one before it from its start, on table
+ * (a constant naming a table every write touches, such as the audit chain's head): on PostgreSQL
+ * `LOCK TABLE table IN EXCLUSIVE MODE` before anything is read, so writers queue instead of
+ * failing to serialize and retrying; SQLite's single writer already queues. Call before serving. */
+void jg_db_serialize_writes(jg_db *db, const char *table);
 /* The db that c belongs to. Cannot fail. */
 jg_db *jg_conn_db(jg_conn *c);
 

@@ -63,6 +63,9 @@ typedef struct {
     /* Copy the whole database to path (restore: from path into the database). */
     jg_rc (*backup)(jg_conn *c, const char *path, int restore);
     const char *begin_sql; /* how a write transaction starts */
+    /* Statement prefix that makes a write transaction wait for the others on a table before it
+     * reads anything (the table name follows), or NULL when begin_sql already serialises writers. */
+    const char *serial_prefix;
 } jg_db_backend;
 
 struct jg_db {
@@ -76,6 +79,7 @@ struct jg_db {
     int nconns;
     int nreaders; /* SQLite: conns[0..nreaders) read, conns[nreaders] writes; PostgreSQL: all */
     jg_db_stats stats;
+    char *serial_sql; /* run after begin_sql in every write transaction, or NULL */
 };
 
 extern const jg_db_backend jg_db_sqlite_backend;

@@ -258,4 +258,7 @@ const jg_db_backend jg_db_pgsql_backend = {
     .script = pg_script,
     .stmt_free = pg_stmt_free,
     .begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    /* LOCK takes no snapshot: the transaction's snapshot comes after the lock, so it sees what the
+     * previous writer committed instead of failing to serialize against it. */
+    .serial_prefix = "LOCK TABLE ",
 };

@@ -43,6 +43,14 @@ typedef struct {
 
 #define JG_RESP_MAX_HEADERS 12
 
+/* A streamed body, produced piece by piece while it is sent (exports of any size in flat memory).
+ * Append the next piece to out and return JG_OK, setting *end when nothing follows (a call may
+ * append nothing and only set *end). Any other rc cuts the answer short: the connection is closed
+ * mid-body, so the client sees an incomplete download rather than a truncated file that looks
+ * whole. Called on a server thread, after the handler returned and its request arena may be gone:
+ * ud must own what it needs (the app and its db outlive it). */
+typedef jg_rc (*jg_stream_fn)(void *ud, jg_buf *out, int *end);
+
 typedef struct {
     int status; /* 0 until something set it */
     const char *content_type;
@@ -52,6 +60,9 @@ typedef struct {
     int nheaders;
     int fd; /* >= 0: send this file (closed after) instead of body */
     uint64_t fd_size;
+    jg_stream_fn stream; /* non-NULL: send what it produces instead of body (jg_resp_stream) */
+    void *stream_ud;
+    void (*stream_done)(void *ud); /* frees stream_ud once the answer is sent or abandoned */
 } jg_resp;
 
 typedef jg_rc (*jg_handler)(jg_req *req, jg_resp *resp);
@@ -68,7 +79,8 @@ typedef struct {
     unsigned flags;
     const char *summary; /* one line for the OpenAPI document */
     const char *tag;     /* OpenAPI tag (subsystem) */
-    const char *permission; /* code the user's role must hold (JG_ROUTE_AUTH routes); NULL: any user */
+    const char *permission; /* code the user's role must hold (JG_ROUTE_AUTH routes), or several as
+                               "a|b" (any one of them); NULL: any user */
 } jg_route;
 
 /* A feature that registers itself (after nginx's ngx_module_t): listed once in src/modules/modules.c. */
@@ -141,11 +153,19 @@ void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp);
 /* Append one row as a JSON object keyed by column name: numbers as numbers, NULL as null,
  * text as strings (null if not valid UTF-8). */
 void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row);
+/* One row as a new JSON object keyed by column name, typed as jg_json_write_row does. Caller
+ * json_decref()s it. Never returns NULL. */
+json_t *jg_json_row(const jg_rows *rows, int row);
 /* Answer a page of rows as {"items":[...],"page","size","has_more"}: at most size rows, the query
  * having fetched size + 1 so that one more row means a next page. Takes and frees rows. */
 jg_rc jg_resp_page(jg_req *req, jg_resp *resp, jg_rows *rows, int64_t page, int64_t size);
 /* Answer the first row as a JSON object, or 404 when there is none. Takes and frees rows. */
 jg_rc jg_resp_row(jg_req *req, jg_resp *resp, jg_rows *rows);
+/* Answer with a streamed body of content_type (chunked, length unknown): next is called for each
+ * piece until it sets *end; done(ud) (may be NULL) runs exactly once when the answer is finished,
+ * abandoned by the client, or never sent. Takes ud over. Returns JG_OK. */
+jg_rc jg_resp_stream(jg_req *req, jg_resp *resp, int status, const char *content_type, jg_stream_fn next,
+                     void *ud, void (*done)(void *ud));
 /* Send the JSON text in b (taken over: b is left empty) with status. Returns JG_OK, or
  * JG_TOOLARGE (with a 500 answer) if b overflowed while being written. */
 jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b);

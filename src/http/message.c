@@ -152,6 +152,37 @@ void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row)
     jg_buf_append(b, "}", 1);
 }
 
+json_t *jg_json_row(const jg_rows *rows, int row)
+{
+    json_t *o = json_object();
+    for (int c = 0; c < jg_rows_ncols(rows); c++) {
+        const char *text = jg_rows_text(rows, row, c);
+        json_t *v;
+        switch (jg_rows_type(rows, row, c)) {
+        case JG_V_NULL: v = json_null(); break;
+        case JG_V_INT: v = json_integer(jg_rows_int(rows, row, c)); break;
+        case JG_V_REAL: v = json_real(jg_rows_real(rows, row, c)); break;
+        default: v = json_string(text); break; /* NULL (so null) when not UTF-8 */
+        }
+        json_object_set_new(o, jg_rows_name(rows, c), v != NULL ? v : json_null());
+    }
+    return o;
+}
+
+jg_rc jg_resp_stream(jg_req *req, jg_resp *resp, int status, const char *content_type, jg_stream_fn next,
+                     void *ud, void (*done)(void *ud))
+{
+    (void)req;
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->stream = next;
+    resp->stream_ud = ud;
+    resp->stream_done = done;
+    return JG_OK;
+}
+
 jg_rc jg_resp_json_buf(jg_req *req, jg_resp *resp, int status, jg_buf *b)
 {
     if (b->overflowed) {

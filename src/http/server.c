@@ -11,12 +11,32 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A streamed answer (jg_resp_stream). libmicrohttpd reads it through read_stream and lets go of it
+ * when the response is destroyed; the exchange keeps it for the byte count of the access log.
+ * libmicrohttpd does not say which of the two comes first, so the last to let go frees it. */
+struct stream {
+    jg_stream_fn next;
+    void *ud;
+    void (*done)(void *ud);
+    jg_buf piece; /* what next produced and is not sent yet, from off */
+    size_t off;
+    int end;
+    atomic_int failed; /* next failed: the answer was cut short by the server */
+    atomic_ullong bytes;
+    atomic_int refs;
+};
+
+/* Largest piece one call of a stream's next may produce. */
+#define STREAM_PIECE_MAX (64u << 20)
+#define STREAM_BLOCK (32u * 1024)
 
 /* Per-request state, from the first callback to the completion notice. */
 struct exchange {
@@ -26,6 +46,7 @@ struct exchange {
     int queued;
     uint64_t bytes; /* body bytes of the queued response */
     int64_t start_us;
+    struct stream *stream; /* a streamed answer, or NULL */
 };
 
 struct kv_list {
@@ -67,18 +88,85 @@ static int fill_list(struct MHD_Connection *conn, enum MHD_ValueKind kind, jg_ar
     return l.nul;
 }
 
+static void stream_unref(struct stream *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    jg_buf_free(&s->piece);
+    free(s);
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct stream *s = cls;
+    while (s->off == s->piece.len) {
+        if (s->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        /* Reuse the piece's memory: a long export stays within one piece's size. */
+        s->piece.len = 0;
+        s->off = 0;
+        jg_rc rc = s->next(s->ud, &s->piece, &s->end);
+        if (rc == JG_OK && s->piece.overflowed)
+            rc = JG_TOOLARGE;
+        if (rc != JG_OK) {
+            jg_warn("streamed answer cut short: %s", jg_rc_name(rc));
+            atomic_store(&s->failed, 1);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    size_t n = s->piece.len - s->off < max ? s->piece.len - s->off : max;
+    memcpy(buf, s->piece.data + s->off, n);
+    s->off += n;
+    atomic_fetch_add(&s->bytes, n);
+    return (ssize_t)n;
+}
+
+/* The response is destroyed: the producer's state goes, the byte count stays for the exchange. */
+static void end_stream(void *cls)
+{
+    struct stream *s = cls;
+    if (s->done != NULL)
+        s->done(s->ud);
+    s->ud = NULL;
+    stream_unref(s);
+}
+
+static struct MHD_Response *stream_response(struct exchange *x)
+{
+    jg_resp *resp = &x->resp;
+    struct stream *s = jg_xcalloc(1, sizeof(*s));
+    s->next = resp->stream;
+    s->ud = resp->stream_ud;
+    s->done = resp->stream_done;
+    jg_buf_init(&s->piece, STREAM_PIECE_MAX);
+    atomic_init(&s->failed, 0);
+    atomic_init(&s->bytes, 0);
+    atomic_init(&s->refs, 2); /* the response and the exchange */
+    resp->stream = NULL;      /* the stream owns ud now */
+    resp->stream_ud = NULL;
+    x->stream = s;
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, read_stream, s, end_stream);
+    if (r == NULL)
+        end_stream(s);
+    return r;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct exchange *x)
 {
     jg_resp *resp = &x->resp;
     struct MHD_Response *r;
-    if (resp->fd >= 0)
+    if (resp->stream != NULL)
+        r = stream_response(x);
+    else if (resp->fd >= 0)
         r = MHD_create_response_from_fd64(resp->fd_size, resp->fd);
     else /* The body lives in the request arena, which outlives the response (freed on completion). */
         r = MHD_create_response_from_buffer(resp->body_len, (void *)(resp->body ? resp->body : ""),
                                             MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
-    x->bytes = resp->fd >= 0 ? resp->fd_size : resp->body_len;
+    x->bytes = x->stream != NULL ? 0 : resp->fd >= 0 ? resp->fd_size : resp->body_len;
     resp->fd = -1; /* the response owns it now */
     if (resp->content_type != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -182,11 +270,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int64_t us = jg_time_mono_us() - x->start_us;
     /* 499, as nginx says, when the client went away before an answer was sent. */
     int status = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || x->queued ? x->resp.status : 499;
+    if (x->stream != NULL) {
+        x->bytes = atomic_load(&x->stream->bytes);
+        if (atomic_load(&x->stream->failed))
+            status = 500; /* cut short by the producer (the status line said 200 already) */
+        else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            status = 499;
+        stream_unref(x->stream);
+    }
     jg_access_log(app->access_fd, &x->req, status, x->bytes, us);
     jg_metrics_observe(app->metrics, x->req.route, status, us);
     jg_metrics_inflight(app->metrics, -1);
     if (x->resp.fd >= 0)
         close(x->resp.fd);
+    if (x->resp.stream != NULL && x->resp.stream_done != NULL) /* set but never sent */
+        x->resp.stream_done(x->resp.stream_ud);
     jg_buf_free(&x->body);
     jg_arena_free(x->req.arena);
     free(x);

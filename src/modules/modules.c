@@ -4,16 +4,28 @@
 extern const jg_module jg_module_builtin;
 extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
+extern const jg_module jg_module_users;
+extern const jg_module jg_module_roles;
+extern const jg_module jg_module_sms;
+extern const jg_module jg_module_app_client;
+extern const jg_module jg_module_captcha;
 extern const jg_module jg_module_org;
 extern const jg_module jg_module_login;
 extern const jg_module jg_module_audit;
+extern const jg_module jg_module_registry;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
     &jg_module_project,
     &jg_module_identity,
+    &jg_module_users,
+    &jg_module_roles,
+    &jg_module_sms,
+    &jg_module_app_client,
+    &jg_module_captcha,
     &jg_module_org,
     &jg_module_login,
     &jg_module_audit,
+    &jg_module_registry,
     NULL,
 };

@@ -4,6 +4,7 @@
  * whether or not an account has that name: lockout (423) and the captcha then behave the same for
  * unknown names, and a wrong user and a wrong password get the same answer after the same work. */
 #include "platform/login.h"
+#include "platform/captcha.h"
 #include "platform/identity_int.h"
 
 #include "base/text.h"
@@ -158,6 +159,25 @@ static jg_rc login(jg_req *req, jg_resp *resp)
         jg_resp_status_error(req, resp, 423, "account_locked", "登录失败次数过多，账号已临时锁定，请稍后再试",
                              NULL);
         return JG_DENIED;
+    }
+    /* The captcha goes before the password, so an answer never tells whether the password was
+     * right; a wrong captcha is not a password failure (the password was not tried). */
+    if (jg_captcha_needed(req->app->cfg, failures)) {
+        const char *cid = json_string_value(json_object_get(req->json, "captcha_id"));
+        const char *answer = json_string_value(json_object_get(req->json, "captcha"));
+        if (cid == NULL || *cid == '\0' || answer == NULL || *answer == '\0') {
+            jg_resp_status_error(req, resp, 400, "captcha_required", "请输入图形验证码", NULL);
+            return JG_INVALID;
+        }
+        rc = jg_captcha_check(req, cid, answer);
+        if (rc == JG_DENIED) {
+            jg_identity_audit(req, 0, username, "captcha_failed", "app_user", NULL, NULL);
+            jg_resp_status_error(req, resp, 400, "captcha_invalid", "图形验证码错误或已过期，请刷新后重试",
+                                 NULL);
+            return JG_INVALID;
+        }
+        if (rc != JG_OK)
+            return rc;
     }
 
     char plain[JG_MAX_PASSWORD_BYTES + 1];

@@ -1,7 +1,11 @@
-/* Demo data: accounts and generated projects, placed in the regions of platform/regions.h. */
+/* Demo data: accounts and generated projects, placed in the regions of platform/regions.h (the
+ * registries and project parties: seed_registry.c). */
 #include "platform/seed.h"
 
+#include "platform/keys.h"
 #include "platform/regions.h"
+#include "platform/roles.h"
+#include "platform/seed_int.h"
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -10,6 +14,7 @@
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 
+#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,9 @@ const jg_demo_account jg_demo_accounts[] = {
     {"fuzhou", "Jg@demo2026", "福州市建设工程质量安全监督站", "inspector", "3501", "government"},
     {"gulou", "Jg@demo2026", "鼓楼区监督员", "inspector", "350102", "government"},
     {"xiamen", "Jg@demo2026", "厦门市建设工程质量安全监督站", "inspector", "3502", "government"},
+    {"gulou_chief", "Jg@demo2026", "鼓楼区监督站站长", "station_chief", "350102", "government"},
+    {"fuzhou_clerk", "Jg@demo2026", "福州市窗口受理员", "clerk", "3501", "government"},
+    {"expert", "Jg@demo2026", "评审专家", "expert", "35", "expert"},
     {"contractor", "Jg@demo2026", "福建榕建工程有限公司", "enterprise_admin", "350102", "enterprise"},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -31,7 +39,41 @@ struct seed {
     int nregions;
     long nprojects;
     char now[32];
+    unsigned char field_key[JG_SM4_KEY_LEN]; /* seals ID numbers and phones, as the server does */
 };
+
+/* Phones of a few demo accounts, for SMS login: sealed, blind-indexed and masked as in production. */
+static const struct {
+    const char *username, *phone;
+} demo_phones[] = {
+    {"fuzhou", "13800000002"},
+    {"gulou", "13800000003"},
+    {"xiamen", "13800000004"},
+    {"contractor", "13800000008"},
+};
+
+/* Give the accounts of demo_phones their phone, unless they have one already. */
+static jg_rc set_phones(jg_conn *c, void *ud)
+{
+    struct seed *s = ud;
+    for (size_t i = 0; i < sizeof(demo_phones) / sizeof(demo_phones[0]); i++) {
+        const char *phone = demo_phones[i].phone;
+        char sealed[JG_SM4_TOKEN_SIZE(11)], bidx[JG_SM4_INDEX_LEN + 1], mask[12];
+        jg_rc rc = jg_sm4_seal(s->field_key, "app_user.phone", phone, strlen(phone), sealed, sizeof(sealed));
+        if (rc == JG_OK)
+            rc = jg_sm4_blind_index(s->field_key, "phone", phone, strlen(phone), bidx);
+        snprintf(mask, sizeof(mask), "%.3s****%.4s", phone, phone + 7);
+        jg_value p[] = {JG_VTEXT(sealed), JG_VTEXT(bidx), JG_VTEXT(mask), JG_VTEXT(demo_phones[i].username)};
+        if (rc == JG_OK)
+            rc = jg_db_exec(c,
+                            "UPDATE app_user SET phone_enc = $1, phone_bidx = $2, phone_mask = $3"
+                            " WHERE username = $4 AND phone_bidx IS NULL",
+                            p, 4, NULL);
+        if (rc != JG_OK)
+            return rc;
+    }
+    return JG_OK;
+}
 
 static jg_rc insert_accounts(jg_conn *c, void *ud)
 {
@@ -50,14 +92,16 @@ static jg_rc insert_accounts(jg_conn *c, void *ud)
         rc = jg_password_hash(a->password, JG_PASSWORD_ITERATIONS, hash, sizeof(hash));
         if (rc != JG_OK)
             return rc;
-        /* Demo passwords are published, so they are not "initial" ones that must be changed. */
+        /* Demo passwords are published, so they are not "initial" ones that must be changed.
+         * Government staff work at their region's supervision station. */
         jg_value p[] = {JG_VTEXT(a->username), JG_VTEXT(hash),        JG_VTEXT(a->display_name),
                         JG_VTEXT(a->role),     JG_VTEXT(a->org_code), JG_VTEXT(a->kind),
                         JG_VTEXT(s->now)};
         rc = jg_db_exec(c,
                         "INSERT INTO app_user (username, password_hash, display_name, role, org_code, kind,"
-                        " must_change_password, password_changed_at, created_at, updated_at)"
-                        " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7)",
+                        " department_id, must_change_password, password_changed_at, created_at, updated_at)"
+                        " VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM department WHERE $6 = 'government'"
+                        " AND code = $5 || '-station'), 0, $7, $7, $7)",
                         p, 7, NULL);
         if (rc != JG_OK)
             return rc;
@@ -85,7 +129,7 @@ static const char *const places[] = {"东湖", "西河", "南山", "北岭", "�
 static const char *const kinds[] = {"安置房",   "商住楼",   "中学教学楼", "医院门诊楼", "产业园厂房",
                                     "市政道路", "跨江大桥", "污水处理厂", "体育中心",   "商业综合体"};
 static const char *const phases[] = {"", "（一期）", "（二期）", "（三期）"};
-static const char *const firms[] = {"榕建", "闽安", "海西", "八闽", "鹭岛", "泉港", "武夷", "三山"};
+static const char *const firms[] = JG_SEED_FIRMS;
 
 #define BATCH 400
 #define PROJECT_COLS 14
@@ -105,9 +149,12 @@ static void make_project(struct seed *s, long k, jg_arena *a, jg_value *v)
 {
     uint64_t st = 0x6A69616E6775616EULL ^ (uint64_t)k * 0x9E3779B97F4A7C15ULL;
     const jg_region *county;
+    /* A few 鼓楼 projects built by the demo contractor or its rival (enterprise data scope). */
+    int demo = k < 400 && k % 8 == 3;
     do
         county = &s->regions[next(&st) % (uint64_t)s->nregions];
-    while (strcmp(county->level, "county") != 0 || county->hidden);
+    while (strcmp(county->level, "county") != 0 || county->hidden ||
+           (demo && strcmp(county->code, JG_SEED_GULOU) != 0));
     const char *place = PICK(&st, places), *kind = PICK(&st, kinds);
     int year = 2016 + (int)(next(&st) % 11);
     int month = 1 + (int)(next(&st) % 12), day = 1 + (int)(next(&st) % 28);
@@ -118,9 +165,9 @@ static void make_project(struct seed *s, long k, jg_arena *a, jg_value *v)
     v[1] = JG_VTEXT(jg_arena_printf(a, "%s%s%s%s", county->name, place, kind, PICK(&st, phases)));
     v[2] = JG_VTEXT(county->code);
     v[3] = JG_VTEXT(jg_arena_printf(a, "%s%s路%d号", county->name, place, 1 + (int)(next(&st) % 300)));
-    v[4] = JG_VTEXT(jg_arena_printf(a, "%s%s建设发展有限公司", county->name, place));
-    v[5] = JG_VTEXT(jg_arena_printf(a, "福建%s建工集团有限公司", firm));
-    v[6] = JG_VTEXT(jg_arena_printf(a, "福建%s工程监理有限公司", PICK(&st, firms)));
+    v[5] = JG_VTEXT(demo ? (k % 16 == 3 ? JG_SEED_CONTRACTOR : JG_SEED_CONTRACTOR2)
+                         : jg_arena_printf(a, JG_SEED_CONTRACTOR_FMT, firm));
+    v[6] = JG_VTEXT(jg_arena_printf(a, JG_SEED_SUPERVISOR_FMT, PICK(&st, firms)));
     v[7] = JG_VTEXT(PICK(&st, statuses));
     v[8] = JG_VTEXT(jg_arena_printf(a, "%04d-%02d-%02d", year, month, day));
     v[9] = JG_VREAL((double)(1000 + next(&st) % 199000) + (double)(next(&st) % 100) / 100.0);
@@ -128,6 +175,13 @@ static void make_project(struct seed *s, long k, jg_arena *a, jg_value *v)
     v[11] = JG_VTEXT(s->now);
     v[12] = JG_VTEXT(s->now);
     v[13] = JG_VINT(1);
+    /* Half are built for the city's own development group, an owner in the registry. */
+    const jg_region *city = county;
+    for (int i = 0; i < s->nregions; i++)
+        if (strcmp(s->regions[i].code, county->parent) == 0)
+            city = &s->regions[i];
+    v[4] = JG_VTEXT(next(&st) % 2 ? jg_arena_printf(a, JG_SEED_OWNER_FMT, city->name)
+                                  : jg_arena_printf(a, "%s%s建设发展有限公司", county->name, place));
 }
 
 static jg_rc insert_projects(jg_conn *c, void *ud)
@@ -154,7 +208,7 @@ static jg_rc insert_projects(jg_conn *c, void *ud)
     return rc;
 }
 
-jg_rc jg_seed_demo(jg_db *db, long nprojects)
+jg_rc jg_seed_demo(jg_db *db, const char *data_dir, long nprojects)
 {
     struct seed s = {0};
     s.nregions = jg_regions_load(&s.regions);
@@ -168,15 +222,26 @@ jg_rc jg_seed_demo(jg_db *db, long nprojects)
     }
     s.nprojects = nprojects;
     jg_time_iso_now(s.now, sizeof(s.now));
-    jg_rc rc = jg_regions_sync(db);
+    jg_rc rc = jg_keys_secret(data_dir, "field.key", s.field_key, sizeof(s.field_key));
+    if (rc == JG_OK)
+        rc = jg_regions_sync(db);
+    if (rc == JG_OK)
+        rc = jg_roles_sync(db); /* the accounts' roles */
     if (rc == JG_OK)
         rc = jg_db_tx(db, insert_accounts, &s);
+    if (rc == JG_OK)
+        rc = jg_db_tx(db, set_phones, &s);
     for (long first = 0; rc == JG_OK && first < nprojects; first += BATCH) {
         struct batch b = {&s, first, nprojects - first < BATCH ? nprojects - first : BATCH};
         rc = jg_db_tx(db, insert_projects, &b);
         if (first > 0 && first % 100000 == 0)
             jg_info("seeded %ld projects", first);
     }
+    if (rc == JG_OK)
+        rc = jg_seed_registry(db, s.regions, s.nregions, s.field_key, s.now);
+    if (rc == JG_OK)
+        rc = jg_seed_parties(db, s.now);
+    OPENSSL_cleanse(s.field_key, sizeof(s.field_key));
     free(s.regions);
     return rc;
 }

@@ -12,7 +12,8 @@ const PASSWORD = 'Jg@demo2026';
 let srv;
 let publicKey;
 before(async () => {
-  srv = await startServer({ projects: 5, env: { JIANGUAN_LOGIN_MAX_FAILURES: '3', JIANGUAN_AUTH_RATE_PER_MINUTE: '40' } });
+  // The captcha is off so that repeated wrong passwords reach the lockout (captcha.test.mjs covers it).
+  srv = await startServer({ projects: 5, env: { JIANGUAN_LOGIN_MAX_FAILURES: '3', JIANGUAN_AUTH_RATE_PER_MINUTE: '40', JIANGUAN_CAPTCHA: 'off' } });
   const r = await req(srv.url + '/api/v1/auth/login-key');
   assert.equal(r.status, 200);
   publicKey = r.json.public_key;

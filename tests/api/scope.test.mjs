@@ -90,9 +90,21 @@ test('filters cannot widen the scope', async () => {
   assert.deepEqual(q.json.items, [], 'a 厦门 supervisor asking for 福州 gets nothing');
 });
 
-test('an enterprise account sees no region\'s projects through this view', async () => {
-  assert.deepEqual(await all(sessions.contractor), []);
-  assert.equal((await req(`${srv.url}/api/v1/projects/1`, { headers: { cookie: sessions.contractor.cookie } })).status, 404);
+test('an enterprise account sees only the projects its enterprise takes part in, no region\'s', async () => {
+  const everything = await all(sessions.province);
+  const mine = await all(sessions.contractor);
+  // The demo contractor (福建榕建工程有限公司) builds a few 鼓楼 projects (project_party), nothing else.
+  const expected = everything.filter((p) => p.contractor_name === '福建榕建工程有限公司');
+  assert.ok(expected.length > 0);
+  assert.deepEqual(mine.map((p) => p.id).sort((a, b) => a - b), expected.map((p) => p.id).sort((a, b) => a - b));
+  assert.ok(mine.every((p) => p.org_code === '350102'));
+  const other = everything.find((p) => p.org_code === '350102' && p.contractor_name !== '福建榕建工程有限公司');
+  const get = (id) => req(`${srv.url}/api/v1/projects/${id}`, { headers: { cookie: sessions.contractor.cookie } });
+  assert.equal((await get(other.id)).status, 404, 'another contractor\'s project in the same district');
+  assert.equal((await get(mine[0].id)).status, 200);
+  // Filters cannot widen it.
+  const r = await req(`${srv.url}/api/v1/projects?org_code=35&size=200`, { headers: { cookie: sessions.contractor.cookie } });
+  assert.deepEqual(r.json.items.map((p) => p.id).sort((a, b) => a - b), mine.map((p) => p.id).sort((a, b) => a - b));
 });
 
 test('the JSON query needs the CSRF token', async () => {

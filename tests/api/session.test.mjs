@@ -108,3 +108,14 @@ test('a user whose role no longer exists can log in but sees and does nothing', 
   assert.equal(r.status, 403);
   assertError(r.json, 'forbidden');
 });
+
+test('audited writes at the same time all succeed: writers queue for the audit chain instead of failing', async () => {
+  // No retries: a transaction that failed to serialize would answer 503 at once.
+  const srv = await server({ JIANGUAN_THREADS: '8', JIANGUAN_DB_POOL_SIZE: '8', JIANGUAN_DB_BUSY_RETRIES: '0' });
+  const users = ['province', 'fuzhou', 'gulou', 'xiamen'];
+  const sessions = [];
+  for (let i = 0; i < 3; i++) for (const u of users) sessions.push(await session(srv, u));
+  // Each logout revokes its session and appends to the chain, all at once.
+  const answers = await Promise.all(sessions.map((s) => as(srv, s, '/api/v1/auth/logout', { method: 'POST' })));
+  assert.deepEqual(answers.map((r) => r.status), Array(answers.length).fill(200));
+});

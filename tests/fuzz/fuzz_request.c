@@ -142,7 +142,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int applied = 0;
     if (jg_migrate_up(db, &applied) != JG_OK)
         die("migration failed", NULL);
-    if (jg_seed_demo(db, SEED_PROJECTS) != JG_OK)
+    if (jg_seed_demo(db, data, SEED_PROJECTS) != JG_OK)
         die("seeding failed", NULL);
     if (jg_app_init(&app, &cfg, db) != JG_OK)
         die("jg_app_init failed", NULL);

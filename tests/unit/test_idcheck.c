@@ -34,6 +34,49 @@ static void resident_ids(void **state)
     assert_false(jg_idcheck_resident_id("35010219900307211A"));
 }
 
+static void check_characters(void **state)
+{
+    (void)state;
+    /* The generators agree with the published check characters... */
+    assert_int_equal(jg_idcheck_credit_check("91350100M000100Y4"), '3');
+    assert_int_equal(jg_idcheck_credit_check("91110000802100433"), 'B');
+    assert_int_equal(jg_idcheck_resident_check("11010519491231002"), 'X');
+    assert_int_equal(jg_idcheck_resident_check("35010219900307211"), '4');
+    /* ...refuse what is outside the alphabet or too short... */
+    assert_int_equal(jg_idcheck_credit_check("9111000080210043I"), '\0');
+    assert_int_equal(jg_idcheck_credit_check("91110000"), '\0');
+    assert_int_equal(jg_idcheck_resident_check("3501021990030721A"), '\0');
+    assert_int_equal(jg_idcheck_resident_check("350102"), '\0');
+    /* ...and every code they complete validates, while every other last character does not. */
+    static const char alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    char code[19] = "91350102MA2XXXXX0";
+    for (int k = 0; k < 31; k++) {
+        code[16] = alphabet[k];
+        code[17] = jg_idcheck_credit_check(code);
+        code[18] = '\0';
+        assert_true(jg_idcheck_credit_code(code));
+        for (int j = 0; j < 31; j++) {
+            if (alphabet[j] == code[17])
+                continue;
+            char bad[19];
+            memcpy(bad, code, sizeof(bad));
+            bad[17] = alphabet[j];
+            assert_false(jg_idcheck_credit_code(bad));
+        }
+    }
+    char id[19] = "35020319850615003";
+    for (int seq = 0; seq < 1000; seq++) {
+        id[14] = (char)('0' + seq / 100);
+        id[15] = (char)('0' + seq / 10 % 10);
+        id[16] = (char)('0' + seq % 10);
+        id[17] = jg_idcheck_resident_check(id);
+        id[18] = '\0';
+        assert_true(jg_idcheck_resident_id(id));
+        id[17] = id[17] == 'X' ? '0' : 'X';
+        assert_false(jg_idcheck_resident_id(id));
+    }
+}
+
 static void masking(void **state)
 {
     (void)state;
@@ -53,6 +96,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(credit_codes),
         cmocka_unit_test(resident_ids),
+        cmocka_unit_test(check_characters),
         cmocka_unit_test(masking),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,18 +30,29 @@ static jg_db *open_migrated(tmpdb *where)
     return d;
 }
 
+/* Remove the field key seeding made under dir (tmpdir_remove leaves subdirectories). */
+static void remove_keys(const char *dir)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/keys/field.key", dir);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s/keys", dir);
+    rmdir(p);
+}
+
 /* Seeding hashes the demo passwords (slow on purpose), so the group seeds once. */
 static int group_setup(void **state)
 {
     (void)state;
     db = open_migrated(&t);
-    return jg_seed_demo(db, 50) == JG_OK ? 0 : -1;
+    return jg_seed_demo(db, t.dir, 50) == JG_OK ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
     jg_db_close(db);
+    remove_keys(t.dir);
     tmpdir_remove(t.dir);
     return 0;
 }
@@ -245,12 +256,12 @@ static void seeding_again_adds_nothing(void **state)
     (void)state;
     int64_t orgs = db_scalar(db, "SELECT COUNT(*) FROM org");
     int64_t users = db_scalar(db, "SELECT COUNT(*) FROM app_user");
-    assert_int_equal(jg_seed_demo(db, 50), JG_OK);
+    assert_int_equal(jg_seed_demo(db, t.dir, 50), JG_OK);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM project"), 50);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org"), orgs);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM app_user"), users);
     /* Fewer asked for: nothing removed. */
-    assert_int_equal(jg_seed_demo(db, 10), JG_OK);
+    assert_int_equal(jg_seed_demo(db, t.dir, 10), JG_OK);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM project"), 50);
 }
 
@@ -259,7 +270,7 @@ static void same_n_gives_same_rows(void **state)
     (void)state;
     tmpdb t2;
     jg_db *db2 = open_migrated(&t2);
-    assert_int_equal(jg_seed_demo(db2, 50), JG_OK);
+    assert_int_equal(jg_seed_demo(db2, t2.dir, 50), JG_OK);
     const char *sql = "SELECT code, name, org_code, status, registered_on, area_m2, cost_wan FROM project ORDER BY code";
     jg_conn *c1, *c2;
     jg_rows *r1, *r2;
@@ -277,6 +288,7 @@ static void same_n_gives_same_rows(void **state)
     jg_rows_free(r1);
     jg_rows_free(r2);
     jg_db_close(db2);
+    remove_keys(t2.dir);
     tmpdir_remove(t2.dir);
 }
 
