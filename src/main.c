@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/http.h"
+#include "platform/admin_cli.h"
 #include "platform/audit.h"
 #include "platform/keys.h"
 #include "platform/regions.h"
@@ -20,24 +21,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-
 #define DEFAULT_DEMO_PROJECTS 300
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: jianguan [--config FILE] VERB [ARGS]\n"
-                 "\n"
-                 "verbs:\n"
-                 "  serve                     serve the API and web UI until SIGTERM/SIGINT\n"
-                 "  migrate                   bring the database schema up to date\n"
-                 "  seed-demo [--projects N]  add demo regions, accounts and N projects (default %d)\n"
-                 "  backup FILE               write a consistent copy of the database to FILE\n"
-                 "  restore FILE              replace the database's contents with FILE\n"
-                 "  audit-verify              check the audit log's hash chain; exit 1 at the first broken link\n"
-                 "  version                   print the version\n"
-                 "  help [config]             print this text, or the configuration keys\n"
-                 "\n"
-                 "Configuration: jianguan.conf (or --config FILE), then JIANGUAN_* variables.\n",
+    fprintf(out,
+            "usage: jianguan [--config FILE] VERB [ARGS]\n"
+            "\n"
+            "verbs:\n"
+            "  serve                     serve the API and web UI until SIGTERM/SIGINT\n"
+            "  migrate                   bring the database schema up to date\n"
+            "  seed-demo [--projects N]  add demo regions, accounts and N projects (default %d)\n"
+            "  backup FILE               write a consistent copy of the database to FILE\n"
+            "  restore FILE              replace the database's contents with FILE\n"
+            "  audit-verify              check the audit log's hash chain; exit 1 at the first broken link\n"
+            "  admin-password ROLE       create the 三员 account of ROLE (platform_admin, security_admin,\n"
+            "                            auditor) or reset its password; prints a one-time password\n"
+            "  version                   print the version\n"
+            "  help [config]             print this text, or the configuration keys\n"
+            "\n"
+            "Configuration: jianguan.conf (or --config FILE), then JIANGUAN_* variables.\n",
             DEFAULT_DEMO_PROJECTS);
 }
 
@@ -85,13 +88,15 @@ static int cmd_serve(const jg_config *cfg, jg_db *db)
         return 1;
     }
     if (have > jg_migrate_latest()) {
-        fprintf(stderr, "jianguan: the database (schema %d) is newer than this binary (schema %d); refusing to start\n",
-                have, jg_migrate_latest());
+        fprintf(
+            stderr,
+            "jianguan: the database (schema %d) is newer than this binary (schema %d); refusing to start\n",
+            have, jg_migrate_latest());
         return 1;
     }
     if (have < jg_migrate_latest()) {
-        fprintf(stderr, "jianguan: the database schema is %d, this binary needs %d: run `jianguan migrate`\n", have,
-                jg_migrate_latest());
+        fprintf(stderr, "jianguan: the database schema is %d, this binary needs %d: run `jianguan migrate`\n",
+                have, jg_migrate_latest());
         return 1;
     }
     jg_app app;
@@ -147,7 +152,8 @@ static int cmd_audit_verify(const jg_config *cfg, jg_db *db)
             printf("audit log BROKEN at row %lld: changed, removed or inserted behind the server's back\n",
                    (long long)bad);
         else
-            printf("audit log BROKEN: rows missing at its end (%lld rows chain correctly)\n", (long long)rows);
+            printf("audit log BROKEN: rows missing at its end (%lld rows chain correctly)\n",
+                   (long long)rows);
         return 1;
     }
     if (rc != JG_OK) {
@@ -155,6 +161,24 @@ static int cmd_audit_verify(const jg_config *cfg, jg_db *db)
         return 1;
     }
     printf("audit log intact: %lld rows\n", (long long)rows);
+    return 0;
+}
+
+static int cmd_admin_password(const jg_config *cfg, jg_db *db, const char *role)
+{
+    char username[JG_ADMIN_USERNAME_MAX + 1], password[JG_PASSWORD_INITIAL_LEN + 1];
+    jg_rc rc = jg_admin_password(db, cfg->data_dir, role, username, password);
+    if (rc == JG_INVALID) {
+        fprintf(stderr, "jianguan: ROLE must be platform_admin, security_admin or auditor\n");
+        return 2;
+    }
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: admin-password failed (%s)\n", jg_rc_name(rc));
+        return 1;
+    }
+    printf("account %s (%s): one-time password %s\nIt must be changed at the first login.\n", username, role,
+           password);
+    OPENSSL_cleanse(password, sizeof(password));
     return 0;
 }
 
@@ -182,7 +206,7 @@ static int verb_args(const char *verb, int argc, char **argv, long *projects, co
         }
         return 0;
     }
-    if (strcmp(verb, "backup") == 0 || strcmp(verb, "restore") == 0) {
+    if (strcmp(verb, "backup") == 0 || strcmp(verb, "restore") == 0 || strcmp(verb, "admin-password") == 0) {
         if (argc != 1 || argv[0][0] == '-')
             return -1;
         *file = argv[0];
@@ -213,8 +237,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[i++];
-    static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",
-                                        "restore", "version", "audit-verify", "help"};
+    static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",        "restore",
+                                        "version", "help",    "audit-verify", "admin-password"};
     int known = 0;
     for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
         known |= strcmp(verb, verbs[k]) == 0;
@@ -262,6 +286,8 @@ int main(int argc, char **argv)
             status = cmd_seed(&cfg, db, projects);
         else if (strcmp(verb, "audit-verify") == 0)
             status = cmd_audit_verify(&cfg, db);
+        else if (strcmp(verb, "admin-password") == 0)
+            status = cmd_admin_password(&cfg, db, file);
         else
             status = cmd_copy(db, file, strcmp(verb, "restore") == 0);
     }

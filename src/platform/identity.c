@@ -3,6 +3,7 @@
  *
  * Routes: GET /api/v1/auth/login-key, POST /api/v1/auth/logout, GET /api/v1/auth/me. Password login
  * is in login.c; the other identity modules share jg_identity (identity_int.h). */
+#include "platform/identity.h"
 #include "platform/identity_int.h"
 
 #include "base/mem.h"
@@ -176,6 +177,30 @@ jg_rc jg_identity_audit(jg_req *req, int64_t user_id, const char *username, cons
     struct audit_ctx a = {jg_identity_of(req),
                           {user_id, username, req->ip, action, entity, record_id, detail}};
     return jg_db_tx(req->app->db, audit_tx, &a);
+}
+
+jg_rc jg_audit_req(jg_conn *c, jg_req *req, const char *action, const char *entity, const char *record_id,
+                   json_t *detail)
+{
+    const jg_principal *p = req->principal;
+    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(detail);
+    jg_audit_entry e = {p != NULL ? p->user_id : 0, p != NULL ? p->username : NULL, req->ip, action, entity,
+                        record_id, text};
+    jg_rc rc = jg_audit_append(c, jg_identity_of(req)->audit_key, &e);
+    free(text);
+    return rc;
+}
+
+json_t *jg_audit_change(json_t *before, json_t *after)
+{
+    return json_pack("{s:o, s:o}", "before", before != NULL ? before : json_null(), "after",
+                     after != NULL ? after : json_null());
+}
+
+const unsigned char *jg_identity_field_key(const jg_req *req)
+{
+    return jg_identity_of(req)->field_key;
 }
 
 struct start {

@@ -70,3 +70,49 @@ jg_rc jg_password_set(jg_conn *c, int64_t user_id, const char *new_hash)
         " updated_at = $2, version = version + 1 WHERE id = $3",
         u, 3, NULL);
 }
+
+/* A uniform index below n from the random bytes at rnd[*used...], skipping bytes past the largest
+ * multiple of n (no modulo bias); -1 when they run out. */
+static int uniform(const unsigned char *rnd, size_t len, size_t *used, unsigned n)
+{
+    while (*used < len) {
+        unsigned b = rnd[(*used)++];
+        if (b < 256 - 256 % n)
+            return (int)(b % n);
+    }
+    return -1;
+}
+
+jg_rc jg_password_initial(const char *username, char out[JG_PASSWORD_INITIAL_LEN + 1])
+{
+    static const char *const classes[] = {"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789",
+                                          "@#%+=?!"};
+    static const char all[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789@#%+=?!";
+    for (int attempt = 0; attempt < 8; attempt++) {
+        unsigned char rnd[128];
+        jg_rc rc = jg_crypto_random(rnd, sizeof(rnd));
+        if (rc != JG_OK)
+            return rc;
+        size_t used = 0;
+        int ok = 1;
+        /* One character of each class, the rest from all of them, then shuffled (Fisher-Yates). */
+        for (int i = 0; i < JG_PASSWORD_INITIAL_LEN && ok; i++) {
+            const char *set = i < 4 ? classes[i] : all;
+            int k = uniform(rnd, sizeof(rnd), &used, (unsigned)strlen(set));
+            ok = k >= 0;
+            out[i] = ok ? set[k] : '\0';
+        }
+        for (int i = JG_PASSWORD_INITIAL_LEN - 1; i > 0 && ok; i--) {
+            int j = uniform(rnd, sizeof(rnd), &used, (unsigned)i + 1);
+            ok = j >= 0;
+            char t = out[i];
+            out[i] = out[ok ? j : i];
+            out[ok ? j : i] = t;
+        }
+        out[JG_PASSWORD_INITIAL_LEN] = '\0';
+        memset(rnd, 0, sizeof(rnd));
+        if (ok && jg_password_weakness(out, username) == NULL)
+            return JG_OK;
+    }
+    return JG_ERR;
+}

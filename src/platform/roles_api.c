@@ -5,7 +5,8 @@
  * they cannot be edited or deleted, and no other role may hold one of their permission codes, so
  * the separation of the 三员 cannot be undone by putting user.manage into an ordinary role.
  * Builtin templates may be edited but not deleted (migrate would bring them back). */
-#include "platform/identity_int.h"
+#include "platform/identity.h"
+#include "platform/session.h"
 #include "platform/roles.h"
 
 #include "base/text.h"
@@ -142,24 +143,6 @@ static jg_rc load_role(jg_conn *c, const char *code, json_t **out)
     return JG_OK;
 }
 
-static char *audit_detail(jg_arena *a, json_t *before, json_t *after)
-{
-    json_t *d = json_pack("{s:o, s:o}", "before", before != NULL ? before : json_null(), "after",
-                          after != NULL ? after : json_null());
-    char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(d);
-    char *out = jg_arena_strdup(a, text != NULL ? text : "{}");
-    free(text);
-    return out;
-}
-
-static jg_rc audit_on(jg_conn *c, jg_req *req, const char *action, const char *code, const char *detail)
-{
-    const jg_principal *me = req->principal;
-    jg_audit_entry e = {me->user_id, me->username, req->ip, action, "role", code, detail};
-    return jg_audit_append(c, jg_identity_of(req)->audit_key, &e);
-}
-
 struct verdict {
     const char *message, *field;
 };
@@ -277,8 +260,8 @@ static jg_rc create_tx(jg_conn *c, void *ud)
     if (rc == JG_OK && w->role == NULL)
         rc = JG_ERR;
     if (rc == JG_OK)
-        rc = audit_on(c, w->req, "role_create", w->code,
-                      audit_detail(w->req->arena, NULL, json_incref(w->role)));
+        rc = jg_audit_req(c, w->req, "role_create", "role", w->code,
+                      jg_audit_change(NULL, json_incref(w->role)));
     return rc;
 }
 
@@ -383,8 +366,8 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     if (rc == JG_OK && w->role == NULL)
         rc = JG_ERR;
     if (rc == JG_OK) {
-        rc = audit_on(c, w->req, "role_update", w->code,
-                      audit_detail(w->req->arena, before, json_deep_copy(w->role)));
+        rc = jg_audit_req(c, w->req, "role_update", "role", w->code,
+                      jg_audit_change(before, json_deep_copy(w->role)));
         before = NULL;
     }
     json_decref(before);
@@ -464,7 +447,7 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
     if (rc == JG_OK)
         rc = jg_db_exec(c, "DELETE FROM role WHERE code = $1 AND reserved = 0 AND builtin = 0", p, 1, NULL);
     if (rc == JG_OK) {
-        rc = audit_on(c, w->req, "role_delete", w->code, audit_detail(w->req->arena, before, NULL));
+        rc = jg_audit_req(c, w->req, "role_delete", "role", w->code, jg_audit_change(before, NULL));
         before = NULL;
     }
     json_decref(before);

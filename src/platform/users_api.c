@@ -9,9 +9,10 @@
  * security administrator grants one. The 三员 accounts themselves (kind admin, or a reserved
  * role) cannot be changed through these routes by anyone, themselves included, and no reserved
  * role can be granted. Every write runs in one transaction with its audit row (before/after). */
-#include "platform/identity_int.h"
+#include "platform/identity.h"
 #include "platform/login.h"
 #include "platform/password.h"
+#include "platform/session.h"
 
 #include "base/buf.h"
 #include "base/text.h"
@@ -32,7 +33,6 @@
 #define MAX_KEYWORD_BYTES 60
 #define MAX_DISPLAY_NAME_BYTES 96 /* 32 Chinese characters */
 #define MAX_OFFSET 10000
-#define INITIAL_PASSWORD_LEN 12
 
 /* ---- small helpers ---- */
 
@@ -98,18 +98,6 @@ static int id_value(json_t *v, int null_ok, int64_t *id)
     return 1;
 }
 
-/* The audit detail {"before":..,"after":..} (references stolen; NULL is null), as text in arena. */
-static char *audit_detail(jg_arena *a, json_t *before, json_t *after)
-{
-    json_t *d = json_pack("{s:o, s:o}", "before", before != NULL ? before : json_null(), "after",
-                          after != NULL ? after : json_null());
-    char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(d);
-    char *out = jg_arena_strdup(a, text != NULL ? text : "{}");
-    free(text);
-    return out;
-}
-
 /* One user as the API shows it, read on c (inside the caller's transaction): *out or NULL. */
 static jg_rc load_user(jg_conn *c, int64_t id, json_t **out)
 {
@@ -131,53 +119,6 @@ static int64_t jint(json_t *o, const char *key)
 static const char *jstr(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
-}
-
-/* A uniform index below n from the random bytes at rnd[*used...], skipping bytes past the largest
- * multiple of n (no modulo bias); -1 when they run out. */
-static int uniform(const unsigned char *rnd, size_t len, size_t *used, unsigned n)
-{
-    while (*used < len) {
-        unsigned b = rnd[(*used)++];
-        if (b < 256 - 256 % n)
-            return (int)(b % n);
-    }
-    return -1;
-}
-
-/* A random initial password of the policy's four classes, without look-alike characters. */
-static jg_rc initial_password(const char *username, char out[INITIAL_PASSWORD_LEN + 1])
-{
-    static const char *const classes[] = {"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789",
-                                          "@#%+=?!"};
-    static const char all[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789@#%+=?!";
-    for (int attempt = 0; attempt < 8; attempt++) {
-        unsigned char rnd[128];
-        jg_rc rc = jg_crypto_random(rnd, sizeof(rnd));
-        if (rc != JG_OK)
-            return rc;
-        size_t used = 0;
-        int ok = 1;
-        /* One character of each class, the rest from all of them, then shuffled (Fisher-Yates). */
-        for (int i = 0; i < INITIAL_PASSWORD_LEN && ok; i++) {
-            const char *set = i < 4 ? classes[i] : all;
-            int k = uniform(rnd, sizeof(rnd), &used, (unsigned)strlen(set));
-            ok = k >= 0;
-            out[i] = ok ? set[k] : '\0';
-        }
-        for (int i = INITIAL_PASSWORD_LEN - 1; i > 0 && ok; i--) {
-            int j = uniform(rnd, sizeof(rnd), &used, (unsigned)i + 1);
-            ok = j >= 0;
-            char t = out[i];
-            out[i] = out[ok ? j : i];
-            out[ok ? j : i] = t;
-        }
-        out[INITIAL_PASSWORD_LEN] = '\0';
-        memset(rnd, 0, sizeof(rnd));
-        if (ok && jg_password_weakness(out, username) == NULL)
-            return JG_OK;
-    }
-    return JG_ERR;
 }
 
 /* What a transaction found wrong: rc with a message, and the field it concerns (or NULL). */
@@ -211,13 +152,11 @@ static jg_rc changeable(const jg_principal *me, json_t *user, struct verdict *v)
     return JG_OK;
 }
 
-static jg_rc audit_on(jg_conn *c, jg_req *req, const char *action, int64_t user_id, const char *detail)
+static jg_rc audit_on(jg_conn *c, jg_req *req, const char *action, int64_t user_id, json_t *detail)
 {
-    const jg_principal *me = req->principal;
     char rid[24];
     snprintf(rid, sizeof(rid), "%lld", (long long)user_id);
-    jg_audit_entry e = {me->user_id, me->username, req->ip, action, "app_user", rid, detail};
-    return jg_audit_append(c, jg_identity_of(req)->audit_key, &e);
+    return jg_audit_req(c, req, action, "app_user", rid, detail);
 }
 
 static jg_rc revoke_sessions(jg_conn *c, int64_t user_id, int64_t *count)
@@ -497,7 +436,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
     if (rc == JG_OK && cr->user == NULL)
         rc = JG_ERR;
     if (rc == JG_OK)
-        rc = audit_on(c, cr->req, "user_create", id, audit_detail(a, NULL, json_incref(cr->user)));
+        rc = audit_on(c, cr->req, "user_create", id, jg_audit_change(NULL, json_incref(cr->user)));
     return rc;
 }
 
@@ -578,8 +517,8 @@ static jg_rc create_user(jg_req *req, jg_resp *resp)
         return jg_resp_error_fields(req, resp, JG_INVALID, "用户信息不正确", fields);
     json_decref(fields);
 
-    char password[INITIAL_PASSWORD_LEN + 1];
-    jg_rc rc = initial_password(cr.username, password);
+    char password[JG_PASSWORD_INITIAL_LEN + 1];
+    jg_rc rc = jg_password_initial(cr.username, password);
     if (rc == JG_OK)
         rc = jg_password_hash(password, JG_PASSWORD_ITERATIONS, cr.hash, sizeof(cr.hash));
     if (rc == JG_OK)
@@ -679,7 +618,7 @@ static jg_rc update_tx(jg_conn *c, void *ud)
         json_t *after = json_deep_copy(u->user);
         if (revoked > 0)
             json_object_set_new(after, "sessions_revoked", json_integer(revoked));
-        rc = audit_on(c, u->req, "user_update", u->id, audit_detail(a, before, after));
+        rc = audit_on(c, u->req, "user_update", u->id, jg_audit_change(before, after));
         before = NULL;
     }
     json_decref(before);
@@ -750,7 +689,7 @@ static jg_rc unlock_tx(jg_conn *c, void *ud)
     jg_rows_free(r);
     rc = jg_db_exec(c, "DELETE FROM login_attempt WHERE name_key = $1", p, 1, &u->cleared);
     if (rc == JG_OK)
-        rc = audit_on(c, u->req, "user_unlock", u->id, audit_detail(u->req->arena, before, NULL));
+        rc = audit_on(c, u->req, "user_unlock", u->id, jg_audit_change(before, NULL));
     else
         json_decref(before);
     return rc;
@@ -812,7 +751,7 @@ static jg_rc reset_tx(jg_conn *c, void *ud)
         json_t *after = json_pack("{s:i, s:I, s:I}", "must_change_password", 1, "version",
                                   (json_int_t)json_integer_value(json_object_get(before, "version")) + 1,
                                   "sessions_revoked", (json_int_t)rs->revoked);
-        rc = audit_on(c, rs->req, "user_reset_password", rs->id, audit_detail(rs->req->arena, before, after));
+        rc = audit_on(c, rs->req, "user_reset_password", rs->id, jg_audit_change(before, after));
         before = NULL;
     }
     json_decref(before);
@@ -834,8 +773,8 @@ static jg_rc reset_password(jg_req *req, jg_resp *resp)
     jg_rows_free(r);
     if (username == NULL)
         return jg_resp_error(req, resp, JG_NOTFOUND, "用户不存在");
-    char password[INITIAL_PASSWORD_LEN + 1];
-    rc = initial_password(username, password);
+    char password[JG_PASSWORD_INITIAL_LEN + 1];
+    rc = jg_password_initial(username, password);
     if (rc == JG_OK)
         rc = jg_password_hash(password, JG_PASSWORD_ITERATIONS, rs.hash, sizeof(rs.hash));
     if (rc == JG_OK)
@@ -903,7 +842,7 @@ static jg_rc grant_tx(jg_conn *c, void *ud)
                               (json_int_t)jint(before, "version"));
         json_t *a = json_pack("{s:O, s:I}", "role", json_object_get(g->user, "role"), "version",
                               (json_int_t)jint(g->user, "version"));
-        rc = audit_on(c, g->req, "user_role_grant", g->id, audit_detail(g->req->arena, b, a));
+        rc = audit_on(c, g->req, "user_role_grant", g->id, jg_audit_change(b, a));
     }
     json_decref(before);
     return rc;

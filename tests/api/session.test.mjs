@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/harness.mjs';
 import { req, assertError, dbExec } from './lib/checks.mjs';
-import { login, session, as } from './lib/auth.mjs';
+import { login, session, as, encrypt, DEMO_PASSWORD } from './lib/auth.mjs';
 
 const servers = [];
 async function server(env = {}) {
@@ -118,4 +118,17 @@ test('audited writes at the same time all succeed: writers queue for the audit c
   // Each logout revokes its session and appends to the chain, all at once.
   const answers = await Promise.all(sessions.map((s) => as(srv, s, '/api/v1/auth/logout', { method: 'POST' })));
   assert.deepEqual(answers.map((r) => r.status), Array(answers.length).fill(200));
+});
+
+test('changing the password ends the user\'s other sessions, not the one that changed it', async () => {
+  const srv = await server();
+  const here = await session(srv, 'xiamen');
+  const elsewhere = await session(srv, 'xiamen');
+  const r = await as(srv, here, '/api/v1/auth/password', {
+    method: 'POST',
+    body: { old_password: await encrypt(srv, DEMO_PASSWORD), new_password: await encrypt(srv, 'Xm#new-pass-2026') },
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await as(srv, here, '/api/v1/auth/me')).status, 200);
+  assert.equal((await as(srv, elsewhere, '/api/v1/auth/me')).status, 401);
 });

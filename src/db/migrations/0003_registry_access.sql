@@ -16,6 +16,7 @@ CREATE TABLE enterprise_qualification (
     certificate_no TEXT NOT NULL,
     issued_on TEXT,
     expires_on TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active', -- active | deleted: users never hard-delete (ARCHITECTURE.md)
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -51,6 +52,7 @@ CREATE TABLE person_certificate (
     specialty TEXT NOT NULL DEFAULT '',
     issued_on TEXT,
     expires_on TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active', -- active | deleted
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -90,6 +92,9 @@ CREATE TABLE project_party (
 );
 CREATE UNIQUE INDEX project_party_key ON project_party (enterprise_id, project_id, role);
 CREATE INDEX project_party_project ON project_party (project_id);
+
+-- The auditor's queries and exports by time.
+CREATE INDEX audit_log_at ON audit_log (at);
 
 -- Image captchas: the answer kept only as an SM3 hash, each usable once.
 CREATE TABLE captcha (

@@ -358,7 +358,6 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                   in->kinds, "org_code", in->org_code, "legal_rep", in->legal_rep, "address", in->address);
     json_t *detail = json_pack("{s:o}", "after", after);
     rc = reg_audit(c, w->req, "create", "enterprise", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 
@@ -462,7 +461,6 @@ static jg_rc update_tx(jg_conn *c, void *ud)
             json_t *detail = json_pack("{s:O, s:O, s:I}", "before", before, "after", after, "version",
                                        (json_int_t)(w->version + 1));
             rc = reg_audit(c, w->req, "update", "enterprise", w->id, detail);
-            json_decref(detail);
         }
     }
     jg_buf_free(&sql);
@@ -536,7 +534,6 @@ static jg_rc qualification_add_tx(jg_conn *c, void *ud)
                   "after", "category", w->category, "grade", w->grade, "certificate_no", w->certificate_no,
                   "issued_on", w->issued_on, "expires_on", w->expires_on);
     rc = reg_audit(c, w->req, "create", "enterprise_qualification", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 
@@ -617,7 +614,6 @@ static jg_rc qualification_delete_tx(jg_conn *c, void *ud)
                     p, 3, NULL);
     if (rc == JG_OK)
         rc = reg_audit(c, w->req, "delete", "enterprise_qualification", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 

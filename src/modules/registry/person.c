@@ -13,6 +13,7 @@
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "platform/idcheck.h"
+#include "platform/identity.h"
 #include "platform/scope.h"
 
 #include <openssl/crypto.h>
@@ -73,7 +74,7 @@ struct sealed {
 
 static jg_rc seal(jg_req *req, const char *context, const char *field, const char *value, struct sealed *out)
 {
-    const unsigned char *key = reg_field_key(req);
+    const unsigned char *key = jg_identity_field_key(req);
     size_t n = strlen(value);
     jg_rc rc = jg_sm4_seal(key, context, value, n, out->enc, sizeof(out->enc));
     if (rc == JG_OK)
@@ -207,7 +208,7 @@ jg_rc reg_person_list(jg_req *req, jg_resp *resp)
         return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
     json_decref(fields);
 
-    const unsigned char *key = reg_field_key(req);
+    const unsigned char *key = jg_identity_field_key(req);
     char idx_id[JG_SM4_INDEX_LEN + 1], idx_phone[JG_SM4_INDEX_LEN + 1];
     jg_buf sql;
     jg_buf_init(&sql, 4096);
@@ -400,7 +401,6 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                                "gender", gender_of(in->id_number), "enterprise_id",
                                in->enterprise_id > 0 ? json_integer(in->enterprise_id) : json_null());
     rc = reg_audit(c, w->req, "create", "person", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 
@@ -558,7 +558,6 @@ static jg_rc update_tx(jg_conn *c, void *ud)
             json_t *detail = json_pack("{s:O, s:O, s:I}", "before", before, "after", after, "version",
                                        (json_int_t)(w->version + 1));
             rc = reg_audit(c, w->req, "update", "person", w->id, detail);
-            json_decref(detail);
         }
     }
     jg_buf_free(&sql);
@@ -624,7 +623,7 @@ static jg_rc reveal_tx(jg_conn *c, void *ud)
         return JG_NOTFOUND;
     }
     size_t n = 0;
-    rc = jg_sm4_open(reg_field_key(v->req), v->context, token, v->value, MAX_VALUE, &n);
+    rc = jg_sm4_open(jg_identity_field_key(v->req), v->context, token, v->value, MAX_VALUE, &n);
     jg_rows_free(r);
     if (rc != JG_OK) { /* a token that does not open was altered, or sealed under another key */
         OPENSSL_cleanse(v->value, sizeof(v->value));
@@ -635,7 +634,6 @@ static jg_rc reveal_tx(jg_conn *c, void *ud)
     /* The audit names the field, never the value. */
     json_t *detail = json_pack("{s:s}", "field", v->field);
     rc = reg_audit(c, v->req, "reveal", "person", v->id, detail);
-    json_decref(detail);
     return rc;
 }
 
@@ -707,7 +705,6 @@ static jg_rc certificate_add_tx(jg_conn *c, void *ud)
                                "after", "kind", w->kind, "certificate_no", w->certificate_no, "specialty",
                                w->specialty, "issued_on", w->issued_on, "expires_on", w->expires_on);
     rc = reg_audit(c, w->req, "create", "person_certificate", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 
@@ -787,7 +784,6 @@ static jg_rc certificate_delete_tx(jg_conn *c, void *ud)
                     p, 3, NULL);
     if (rc == JG_OK)
         rc = reg_audit(c, w->req, "delete", "person_certificate", w->id, detail);
-    json_decref(detail);
     return rc;
 }
 

@@ -4,7 +4,7 @@
 
 #include "base/text.h"
 #include "base/timeutil.h"
-#include "platform/identity_int.h"
+#include "platform/identity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,19 +224,9 @@ void reg_mark_expired(json_t *item, const char *today)
 
 jg_rc reg_audit(jg_conn *c, jg_req *req, const char *action, const char *entity, int64_t id, json_t *detail)
 {
-    const jg_principal *p = req->principal;
     char rid[24];
     snprintf(rid, sizeof(rid), "%lld", (long long)id);
-    char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    jg_audit_entry e = {p->user_id, p->username, req->ip, action, entity, rid, text};
-    jg_rc rc = jg_audit_append(c, jg_identity_of(req)->audit_key, &e);
-    free(text);
-    return rc;
-}
-
-const unsigned char *reg_field_key(jg_req *req)
-{
-    return jg_identity_of(req)->field_key;
+    return jg_audit_req(c, req, action, entity, rid, detail);
 }
 
 static const jg_route routes[] = {

@@ -72,10 +72,7 @@ jg_rc reg_resp_page(jg_req *req, jg_resp *resp, jg_rows *rows, int64_t page, int
 /* Set "expired": true on item when its expires_on is before today. Cannot fail. */
 void reg_mark_expired(json_t *item, const char *today);
 
-/* Append an audit row for req's user on c, inside the caller's transaction. detail (may be NULL)
- * is serialised and not stolen. Fails as jg_audit_append. */
+/* jg_audit_req for the record id of a registry row: detail (may be NULL) is stolen. */
 jg_rc reg_audit(jg_conn *c, jg_req *req, const char *action, const char *entity, int64_t id, json_t *detail);
-/* The deployment's field key (SM4 sealing of ID numbers and phones). Owned by the identity module. */
-const unsigned char *reg_field_key(jg_req *req);
 
 #endif

@@ -13,9 +13,14 @@ export async function loginKey(srv) {
   return keys.get(srv.url);
 }
 
+/** text SM2-encrypted for the server's login key, as the browser sends passwords. */
+export async function encrypt(srv, text) {
+  return sm2.doEncrypt(text, await loginKey(srv), 1);
+}
+
 /** POST /api/v1/auth/login; extra fields (captcha …) are added to the body. Returns req()'s answer. */
 export async function login(srv, username, password = DEMO_PASSWORD, extra = {}) {
-  const body = { username, password: sm2.doEncrypt(password, await loginKey(srv), 1), ...extra };
+  const body = { username, password: await encrypt(srv, password), ...extra };
   return req(srv.url + '/api/v1/auth/login', {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
