@@ -64,3 +64,18 @@ void jg_idcheck_mask(const char *s, char *out)
         out[i] = (n > 8 && (i < 4 || i >= n - 4)) ? s[i] : '*';
     out[n] = '\0';
 }
+
+int jg_idcheck_phone(const char *s)
+{
+    if (s == NULL || strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
+        return 0;
+    for (int i = 2; i < 11; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+void jg_idcheck_mask_phone(const char *s, char out[12])
+{
+    snprintf(out, 12, "%.3s****%.4s", s, s + 7);
+}

@@ -1,4 +1,5 @@
-/* Check characters of Chinese identifiers: 统一社会信用代码 (GB 32100) and 居民身份证号 (GB 11643). */
+/* Chinese identifiers: 统一社会信用代码 (GB 32100), 居民身份证号 (GB 11643), mobile numbers, and
+ * their masked forms for lists. */
 #ifndef JG_IDCHECK_H
 #define JG_IDCHECK_H
 
@@ -17,5 +18,10 @@ char jg_idcheck_resident_check(const char *s);
 /* Write the masked form for lists: the first 4 and last 4 characters kept, the rest '*'
  * (3501**********1234). out needs strlen(s) + 1 bytes; shorter s is masked whole. */
 void jg_idcheck_mask(const char *s, char *out);
+/* Return 1 if s is a mainland mobile number: 11 digits, 1[3-9] first. NULL is not one. */
+int jg_idcheck_phone(const char *s);
+/* The masked form of a mobile number, the first 3 and last 4 digits kept (138****0003), into out
+ * (12 bytes). s must be a valid number (jg_idcheck_phone). */
+void jg_idcheck_mask_phone(const char *s, char out[12]);
 
 #endif

@@ -141,9 +141,9 @@ static jg_rc login_key(jg_req *req, jg_resp *resp)
 {
     jg_identity *id = jg_identity_of(req);
     return jg_resp_json(req, resp, 200,
-                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "algorithm", "SM2", "public_key", id->login_pub,
-                                  "cipher_mode", "C1C3C2", "captcha", req->app->cfg->captcha, "sms_login",
-                                  req->app->cfg->sms_gateway_url[0] != '\0'));
+                        json_pack("{s:s, s:s, s:s, s:s, s:b}", "algorithm", "SM2", "public_key",
+                                  id->login_pub, "cipher_mode", "C1C3C2", "captcha", req->app->cfg->captcha,
+                                  "sms_login", req->app->cfg->sms_gateway_url[0] != '\0'));
 }
 
 jg_rc jg_identity_decrypt_password(jg_identity *id, const char *cipher, char *out)
@@ -185,8 +185,8 @@ jg_rc jg_audit_req(jg_conn *c, jg_req *req, const char *action, const char *enti
     const jg_principal *p = req->principal;
     char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(detail);
-    jg_audit_entry e = {p != NULL ? p->user_id : 0, p != NULL ? p->username : NULL, req->ip, action, entity,
-                        record_id, text};
+    jg_audit_entry e = {
+        p != NULL ? p->user_id : 0, p != NULL ? p->username : NULL, req->ip, action, entity, record_id, text};
     jg_rc rc = jg_audit_append(c, jg_identity_of(req)->audit_key, &e);
     free(text);
     return rc;

@@ -219,8 +219,9 @@ static jg_rc change_tx(jg_conn *c, void *ud)
     /* Whoever else holds a session of this user, perhaps with the old password, is logged out. */
     jg_value p[] = {JG_VINT(ch->p->user_id), JG_VINT(ch->p->session_id)};
     if (rc == JG_OK)
-        rc = jg_db_exec(c, "UPDATE login_session SET revoked = 1 WHERE user_id = $1 AND id <> $2 AND revoked = 0", p,
-                        2, NULL);
+        rc = jg_db_exec(
+            c, "UPDATE login_session SET revoked = 1 WHERE user_id = $1 AND id <> $2 AND revoked = 0", p, 2,
+            NULL);
     jg_audit_entry e = {ch->p->user_id, ch->p->username, ch->ip, "password_change", "app_user", NULL, NULL};
     if (rc == JG_OK)
         rc = jg_audit_append(c, ch->id->audit_key, &e);

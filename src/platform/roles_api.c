@@ -6,8 +6,8 @@
  * the separation of the 三员 cannot be undone by putting user.manage into an ordinary role.
  * Builtin templates may be edited but not deleted (migrate would bring them back). */
 #include "platform/identity.h"
-#include "platform/session.h"
 #include "platform/roles.h"
+#include "platform/session.h"
 
 #include "base/text.h"
 #include "base/timeutil.h"
@@ -261,7 +261,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
         rc = JG_ERR;
     if (rc == JG_OK)
         rc = jg_audit_req(c, w->req, "role_create", "role", w->code,
-                      jg_audit_change(NULL, json_incref(w->role)));
+                          jg_audit_change(NULL, json_incref(w->role)));
     return rc;
 }
 
@@ -367,7 +367,7 @@ static jg_rc update_tx(jg_conn *c, void *ud)
         rc = JG_ERR;
     if (rc == JG_OK) {
         rc = jg_audit_req(c, w->req, "role_update", "role", w->code,
-                      jg_audit_change(before, json_deep_copy(w->role)));
+                          jg_audit_change(before, json_deep_copy(w->role)));
         before = NULL;
     }
     json_decref(before);

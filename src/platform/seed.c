@@ -5,6 +5,7 @@
 #include "platform/keys.h"
 #include "platform/regions.h"
 #include "platform/roles.h"
+#include "platform/sealed.h"
 #include "platform/seed_int.h"
 
 #include "base/arena.h"
@@ -58,12 +59,10 @@ static jg_rc set_phones(jg_conn *c, void *ud)
     struct seed *s = ud;
     for (size_t i = 0; i < sizeof(demo_phones) / sizeof(demo_phones[0]); i++) {
         const char *phone = demo_phones[i].phone;
-        char sealed[JG_SM4_TOKEN_SIZE(11)], bidx[JG_SM4_INDEX_LEN + 1], mask[12];
-        jg_rc rc = jg_sm4_seal(s->field_key, "app_user.phone", phone, strlen(phone), sealed, sizeof(sealed));
-        if (rc == JG_OK)
-            rc = jg_sm4_blind_index(s->field_key, "phone", phone, strlen(phone), bidx);
-        snprintf(mask, sizeof(mask), "%.3s****%.4s", phone, phone + 7);
-        jg_value p[] = {JG_VTEXT(sealed), JG_VTEXT(bidx), JG_VTEXT(mask), JG_VTEXT(demo_phones[i].username)};
+        jg_sealed sp;
+        jg_rc rc = jg_sealed_make(s->field_key, "app_user.phone", "phone", phone, &sp);
+        jg_value p[] = {JG_VTEXT(sp.enc), JG_VTEXT(sp.bidx), JG_VTEXT(sp.mask),
+                        JG_VTEXT(demo_phones[i].username)};
         if (rc == JG_OK)
             rc = jg_db_exec(c,
                             "UPDATE app_user SET phone_enc = $1, phone_bidx = $2, phone_mask = $3"

@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "platform/idcheck.h"
+#include "platform/sealed.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -36,8 +37,7 @@ struct person {
     const char *name;
     char id_number[19], phone[12];
     int enterprise; /* index into the enterprises */
-    char id_enc[JG_SM4_TOKEN_SIZE(18)], id_bidx[JG_SM4_INDEX_LEN + 1], id_mask[19];
-    char phone_enc[JG_SM4_TOKEN_SIZE(11)], phone_bidx[JG_SM4_INDEX_LEN + 1], phone_mask[12];
+    jg_sealed id_sealed, phone_sealed;
     int64_t id;
 };
 
@@ -184,16 +184,9 @@ static jg_rc make_persons(struct gen *g)
         if (i % 10 != 9) /* a few have no phone on file */
             snprintf(p->phone, sizeof(p->phone), "%s%08d", PICK(&st, phone_prefixes),
                      (int)(next(&st) % 100000000));
-        jg_rc rc = jg_sm4_seal(g->key, "person.id_number", p->id_number, 18, p->id_enc, sizeof(p->id_enc));
-        if (rc == JG_OK)
-            rc = jg_sm4_blind_index(g->key, "id_number", p->id_number, 18, p->id_bidx);
-        jg_idcheck_mask(p->id_number, p->id_mask);
-        if (rc == JG_OK && p->phone[0] != '\0') {
-            rc = jg_sm4_seal(g->key, "person.phone", p->phone, 11, p->phone_enc, sizeof(p->phone_enc));
-            if (rc == JG_OK)
-                rc = jg_sm4_blind_index(g->key, "phone", p->phone, 11, p->phone_bidx);
-            jg_idcheck_mask(p->phone, p->phone_mask);
-        }
+        jg_rc rc = jg_sealed_make(g->key, "person.id_number", "id_number", p->id_number, &p->id_sealed);
+        if (rc == JG_OK && p->phone[0] != '\0')
+            rc = jg_sealed_make(g->key, "person.phone", "phone", p->phone, &p->phone_sealed);
         if (rc != JG_OK)
             return rc;
     }
@@ -322,12 +315,12 @@ static jg_rc insert_persons(struct gen *g, jg_conn *c)
             int phone = p->phone[0] != '\0';
             jg_value *r = v + 1 + 9 * i;
             r[0] = JG_VTEXT(p->name);
-            r[1] = JG_VTEXT(p->id_enc);
-            r[2] = JG_VTEXT(p->id_bidx);
-            r[3] = JG_VTEXT(p->id_mask);
-            r[4] = phone ? JG_VTEXT(p->phone_enc) : JG_VNULL;
-            r[5] = phone ? JG_VTEXT(p->phone_bidx) : JG_VNULL;
-            r[6] = phone ? JG_VTEXT(p->phone_mask) : JG_VNULL;
+            r[1] = JG_VTEXT(p->id_sealed.enc);
+            r[2] = JG_VTEXT(p->id_sealed.bidx);
+            r[3] = JG_VTEXT(p->id_sealed.mask);
+            r[4] = phone ? JG_VTEXT(p->phone_sealed.enc) : JG_VNULL;
+            r[5] = phone ? JG_VTEXT(p->phone_sealed.bidx) : JG_VNULL;
+            r[6] = phone ? JG_VTEXT(p->phone_sealed.mask) : JG_VNULL;
             r[7] = JG_VTEXT((p->id_number[16] - '0') % 2 == 1 ? "M" : "F"); /* odd 17th digit: male */
             r[8] = JG_VINT(g->ent[p->enterprise].id);
         }
@@ -345,7 +338,7 @@ static jg_rc insert_persons(struct gen *g, jg_conn *c)
         return rc;
     for (int k = 0; k < jg_rows_count(r); k++)
         for (int i = 0; i < NPERSONS; i++)
-            if (strcmp(g->per[i].id_bidx, jg_rows_text(r, k, 1)) == 0)
+            if (strcmp(g->per[i].id_sealed.bidx, jg_rows_text(r, k, 1)) == 0)
                 g->per[i].id = jg_rows_int(r, k, 0);
     jg_rows_free(r);
     return JG_OK;

@@ -2,6 +2,8 @@
  * Nothing secret reaches the log: not the code, not the token, and the phone only masked. */
 #include "platform/sms_gateway.h"
 
+#include "platform/idcheck.h"
+
 #include "base/log.h"
 
 #include <curl/curl.h>
@@ -37,14 +39,13 @@ static size_t discard(char *data, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* 138****0003 for the log; anything not 11 characters long is not shown at all. */
+/* 138****0003 for the log; anything not a mobile number is not shown at all. */
 static void mask(const char *phone, char out[12])
 {
-    if (strlen(phone) != 11) {
+    if (jg_idcheck_phone(phone))
+        jg_idcheck_mask_phone(phone, out);
+    else
         snprintf(out, 12, "?");
-        return;
-    }
-    snprintf(out, 12, "%.3s****%.4s", phone, phone + 7);
 }
 
 /* The request body; the caller frees it with free() after cleansing it (it holds the code). */

@@ -21,6 +21,7 @@
  *
  * Failed logins count in login_attempt under jg_login_name_key(phone_bidx): the same lockout as
  * passwords (423), per phone tried, without a reversible hash of the phone in that table. */
+#include "platform/idcheck.h"
 #include "platform/identity_int.h"
 #include "platform/login.h"
 #include "platform/sms_gateway.h"
@@ -40,17 +41,6 @@
 #define CODE_KEY_LABEL "jianguan sms login code v1"
 #define WRONG_CODE "验证码错误或已过期"
 #define PURGE_AFTER_S 86400 /* a phone's codes expired this long ago go at its next send */
-
-/* 1 if s is a mainland mobile number: 1[3-9] and nine more digits. */
-static int phone_valid(const char *s)
-{
-    if (s == NULL || strlen(s) != PHONE_LEN || s[0] != '1' || s[1] < '3' || s[1] > '9')
-        return 0;
-    for (int i = 2; i < PHONE_LEN; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
 
 /* 1 if s is CODE_LEN digits. */
 static int code_valid(const char *s)
@@ -95,12 +85,6 @@ static jg_rc code_hash(const unsigned char field_key[JG_SM4_KEY_LEN], const char
     memset(k, 0, sizeof(k));
     memset(msg, 0, sizeof(msg));
     return rc;
-}
-
-/* 138****0003: what logs and the audit log show of a phone. */
-static void phone_mask(const char *phone, char out[PHONE_LEN + 1])
-{
-    snprintf(out, PHONE_LEN + 1, "%.3s****%.4s", phone, phone + 7);
 }
 
 /* Milliseconds since the epoch of a stored "YYYY-MM-DDTHH:MM:SS.mmmZ"; 0 if it is not one. */
@@ -153,7 +137,7 @@ static jg_rc phone_lookup(jg_req *req, const char *number, struct phone *ph)
 {
     memset(ph, 0, sizeof(*ph));
     ph->number = number;
-    phone_mask(number, ph->mask);
+    jg_idcheck_mask_phone(number, ph->mask);
     jg_rc rc = jg_sm4_blind_index(jg_identity_of(req)->field_key, "phone", number, PHONE_LEN, ph->bidx);
     if (rc == JG_OK)
         rc = jg_login_name_key(ph->bidx, ph->name_key);
@@ -284,7 +268,7 @@ static jg_rc send_code(jg_req *req, jg_resp *resp)
     if (!jg_identity_rate_ok(req, resp))
         return JG_DENIED;
     const char *number = json_string_value(json_object_get(req->json, "phone"));
-    if (!phone_valid(number))
+    if (!jg_idcheck_phone(number))
         return jg_resp_error_fields(req, resp, JG_INVALID, "手机号码格式不正确",
                                     json_pack("{s:s}", "phone", "请输入 11 位手机号码"));
     struct phone ph;
@@ -378,7 +362,7 @@ static jg_rc login_sms(jg_req *req, jg_resp *resp)
     const char *number = json_string_value(json_object_get(req->json, "phone"));
     const char *code = json_string_value(json_object_get(req->json, "code"));
     json_t *fields = json_object();
-    if (!phone_valid(number))
+    if (!jg_idcheck_phone(number))
         json_object_set_new(fields, "phone", json_string("请输入 11 位手机号码"));
     if (!code_valid(code))
         json_object_set_new(fields, "code", json_string("请输入 6 位数字验证码"));

@@ -9,9 +9,11 @@
  * security administrator grants one. The 三员 accounts themselves (kind admin, or a reserved
  * role) cannot be changed through these routes by anyone, themselves included, and no reserved
  * role can be granted. Every write runs in one transaction with its audit row (before/after). */
+#include "platform/idcheck.h"
 #include "platform/identity.h"
 #include "platform/login.h"
 #include "platform/password.h"
+#include "platform/sealed.h"
 #include "platform/session.h"
 
 #include "base/buf.h"
@@ -25,7 +27,7 @@
 #define USER_COLUMNS                                                                                         \
     "SELECT u.id, u.username, u.display_name, u.kind, NULLIF(u.role, '') AS role, r.name AS role_name,"      \
     " u.org_code, u.department_id, d.name AS department_name, u.enterprise_id, e.name AS enterprise_name,"   \
-    " u.person_id, u.status, u.must_change_password,"                                                        \
+    " u.person_id, u.phone_mask, u.status, u.must_change_password,"                                          \
     " CASE WHEN u.kind = 'admin' OR r.reserved = 1 THEN 1 ELSE 0 END AS reserved,"                           \
     " u.created_at, u.updated_at, u.version FROM app_user u LEFT JOIN role r ON r.code = u.role"             \
     " LEFT JOIN department d ON d.id = u.department_id LEFT JOIN enterprise e ON e.id = u.enterprise_id"
@@ -233,6 +235,57 @@ struct binding {
     const char *org_code;
 };
 
+/* The phone of a request body: absent (no change), null (none), or a valid mobile number. */
+struct phone_in {
+    int given, clear;
+    jg_sealed sealed;
+};
+
+static void read_phone(jg_req *req, json_t *body, struct phone_in *ph, json_t *fields)
+{
+    json_t *v = json_object_get(body, "phone");
+    memset(ph, 0, sizeof(*ph));
+    if (v == NULL)
+        return;
+    ph->given = 1;
+    ph->clear = json_is_null(v);
+    if (ph->clear)
+        return;
+    if (!jg_idcheck_phone(json_string_value(v)))
+        bad(fields, "phone", "手机号应为 11 位大陆手机号码");
+    else if (jg_sealed_make(jg_identity_field_key(req), "app_user.phone", "phone", json_string_value(v),
+                            &ph->sealed) != JG_OK)
+        bad(fields, "phone", "手机号无法加密保存，请联系管理员");
+}
+
+/* Store ph on user id (when given). A phone logs in by SMS, so two active accounts may not share
+ * one: 409. */
+static jg_rc write_phone(jg_conn *c, int64_t id, const struct phone_in *ph, struct verdict *v)
+{
+    if (!ph->given)
+        return JG_OK;
+    jg_rows *r;
+    jg_value q[] = {JG_VTEXT(ph->sealed.bidx), JG_VINT(id)};
+    jg_rc rc = ph->clear ? JG_OK
+                         : jg_db_query(c,
+                                       "SELECT 1 FROM app_user WHERE phone_bidx = $1 AND id <> $2"
+                                       " AND status = 'active'",
+                                       q, 2, &r);
+    if (rc != JG_OK)
+        return rc;
+    if (!ph->clear) {
+        int taken = jg_rows_count(r) > 0;
+        jg_rows_free(r);
+        if (taken)
+            return refuse(v, JG_CONFLICT, "phone", "该手机号已被其他账号使用");
+    }
+    jg_value p[] = {ph->clear ? JG_VNULL : JG_VTEXT(ph->sealed.enc),
+                    ph->clear ? JG_VNULL : JG_VTEXT(ph->sealed.bidx),
+                    ph->clear ? JG_VNULL : JG_VTEXT(ph->sealed.mask), JG_VINT(id)};
+    return jg_db_exec(c, "UPDATE app_user SET phone_enc = $1, phone_bidx = $2, phone_mask = $3 WHERE id = $4",
+                      p, 4, NULL);
+}
+
 /* Check b for kind and fill b->org_code from what it is bound to. */
 static jg_rc resolve_binding(jg_conn *c, jg_arena *a, const char *kind, struct binding *b, struct verdict *v)
 {
@@ -383,6 +436,7 @@ struct create {
     jg_req *req;
     const char *username, *display_name, *kind;
     struct binding b;
+    struct phone_in phone;
     char hash[JG_PASSWORD_HASH_MAX];
     struct verdict v;
     json_t *user; /* the new account, set on success */
@@ -432,7 +486,9 @@ static jg_rc create_tx(jg_conn *c, void *ud)
         return rc;
     int64_t id = jg_rows_count(r) == 1 ? jg_rows_int(r, 0, 0) : 0;
     jg_rows_free(r);
-    rc = id > 0 ? load_user(c, id, &cr->user) : JG_ERR;
+    rc = id > 0 ? write_phone(c, id, &cr->phone, &cr->v) : JG_ERR;
+    if (rc == JG_OK)
+        rc = load_user(c, id, &cr->user);
     if (rc == JG_OK && cr->user == NULL)
         rc = JG_ERR;
     if (rc == JG_OK)
@@ -495,8 +551,9 @@ static void unknown_keys(json_t *body, const char *const *allowed, json_t *field
 
 static jg_rc create_user(jg_req *req, jg_resp *resp)
 {
-    static const char *const allowed[] = {"username",      "display_name", "kind",     "department_id",
-                                          "enterprise_id", "person_id",    "org_code", NULL};
+    static const char *const allowed[] = {"username",      "display_name",  "kind",
+                                          "department_id", "enterprise_id", "person_id",
+                                          "org_code",      "phone",         NULL};
     json_t *body = req->json, *fields = json_object();
     if (!json_is_object(body))
         return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
@@ -513,6 +570,7 @@ static jg_rc create_user(jg_req *req, jg_resp *resp)
         bad(fields, "kind", "用户类型应为政府用户、企业用户或专家");
     else
         read_binding(body, cr.kind, &cr.b, fields);
+    read_phone(req, body, &cr.phone, fields);
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "用户信息不正确", fields);
     json_decref(fields);
@@ -540,6 +598,7 @@ struct update {
     jg_req *req;
     int64_t id, version;
     json_t *body;
+    struct phone_in phone;
     struct verdict v;
     json_t *user;
 };
@@ -606,6 +665,8 @@ static jg_rc update_tx(jg_conn *c, void *ud)
         p, 9, &changed);
     if (rc == JG_OK && changed != 1)
         rc = refuse(&u->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
+    if (rc == JG_OK)
+        rc = write_phone(c, u->id, &u->phone, &u->v);
     /* A disabled account's sessions end now (the session lookup also wants status active). */
     int64_t revoked = 0;
     if (rc == JG_OK && status != NULL && strcmp(status, "disabled") == 0)
@@ -627,8 +688,9 @@ static jg_rc update_tx(jg_conn *c, void *ud)
 
 static jg_rc update_user(jg_req *req, jg_resp *resp)
 {
-    static const char *const allowed[] = {"version",       "display_name", "status",   "department_id",
-                                          "enterprise_id", "person_id",    "org_code", NULL};
+    static const char *const allowed[] = {"version",       "display_name",  "status",
+                                          "department_id", "enterprise_id", "person_id",
+                                          "org_code",      "phone",         NULL};
     int64_t id;
     if (path_id(req, &id) != JG_OK)
         return jg_resp_error(req, resp, JG_NOTFOUND, "用户不存在");
@@ -644,10 +706,11 @@ static jg_rc update_user(jg_req *req, jg_resp *resp)
         bad(fields, "display_name", "请填写姓名（不超过 32 个汉字）");
     if ((v = json_object_get(body, "status")) != NULL && !one_of(json_string_value(v), statuses))
         bad(fields, "status", "状态应为 active（启用）或 disabled（停用）");
+    struct update u = {.req = req, .id = id, .version = json_integer_value(version), .body = body};
+    read_phone(req, body, &u.phone, fields);
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "用户信息不正确", fields);
     json_decref(fields);
-    struct update u = {.req = req, .id = id, .version = json_integer_value(version), .body = body};
     jg_rc rc = jg_db_tx(req->app->db, update_tx, &u);
     if (rc != JG_OK) {
         json_decref(u.user);

@@ -354,6 +354,29 @@ test('account input is checked: username rules, duplicates, bindings by kind', a
   assert.equal(put.json.person_id, null);
 });
 
+test('an account\'s phone (for SMS login) is sealed, shown masked, unique among active accounts, and can be cleared', async () => {
+  const a = await createUser({ phone: '13912345678' });
+  assert.equal(a.user.phone_mask, '139****5678');
+  assert.ok(!JSON.stringify(a.user).includes('13912345678'));
+  assert.equal(sql(`SELECT count(*) FROM app_user WHERE phone_enc LIKE '%13912345678%' OR phone_mask = '13912345678'`), '0');
+  let r = await as(srv, s.admin, '/api/v1/users', {
+    method: 'POST', body: { username: `dup_${Date.now() % 100000}`, display_name: '重复手机号', kind: 'government', department_id: deptId('350102-station'), phone: '13912345678' },
+  });
+  assert.equal(r.status, 409);
+  assert.ok(r.json.error.fields.phone);
+  r = await as(srv, s.admin, '/api/v1/users', {
+    method: 'POST', body: { username: `bad_${Date.now() % 100000}`, display_name: '错误手机号', kind: 'government', department_id: deptId('350102-station'), phone: '1391234567' },
+  });
+  assert.equal(r.status, 400);
+  assert.ok(r.json.error.fields.phone);
+  r = await as(srv, s.admin, `/api/v1/users/${a.id}`, { method: 'PUT', body: { version: a.user.version, phone: null } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.phone_mask, null);
+  const audit = auditRows('user_update').at(-1);
+  assert.equal(audit.before.phone_mask, '139****5678');
+  assert.equal(audit.after.phone_mask, null);
+});
+
 test('listing filters: kind, role, org_code, status, keyword, paging', async () => {
   const get = async (q) => {
     const r = await as(srv, s.admin, '/api/v1/users?' + q);

@@ -47,7 +47,7 @@ const withCredit = (code17) => code17 + creditCheck(code17);
 const withResident = (id17) => id17 + residentCheck(id17);
 
 const MASK_ID = /^\d{4}\*{10}[\dX]{4}$/;
-const MASK_PHONE = /^1\d{3}\*{3}\d{4}$/;
+const MASK_PHONE = /^1[3-9]\d\*{4}\d{4}$/;
 const SECRET_KEYS = ['id_number', 'phone', 'id_number_enc', 'id_number_bidx', 'phone_enc', 'phone_bidx'];
 
 before(async () => {
@@ -139,7 +139,7 @@ test('province_admin reveals an ID number and a phone; the audit names the field
   assert.equal(r.status, 200, r.text);
   const phone = r.json.value;
   assert.match(phone, /^1[3-9]\d{9}$/);
-  assert.equal(phone.slice(0, 4) + '***' + phone.slice(7), p.phone_mask);
+  assert.equal(phone.slice(0, 3) + '****' + phone.slice(7), p.phone_mask);
 
   // Exact search by ID number (blind index), in either case of a final x.
   r = await get('province', `/api/v1/persons?id_number=${idNumber.toLowerCase()}`);
@@ -300,7 +300,7 @@ test('updates need the current version (409 when stale) and are audited with bef
   const p = r.json;
   r = await put('province', `/api/v1/persons/${p.id}`, { version: 1, phone: '13800001111' });
   assert.equal(r.status, 200, r.text);
-  assert.equal(r.json.phone_mask, '1380***1111');
+  assert.equal(r.json.phone_mask, '138****1111');
   r = await put('province', `/api/v1/persons/${p.id}`, { version: 1, name: '改名' });
   assert.equal(r.status, 409);
   r = await put('province', `/api/v1/persons/${p.id}`, { version: 2, phone: null, status: 'inactive' });
@@ -309,7 +309,7 @@ test('updates need the current version (409 when stale) and are audited with bef
   assert.equal(r.json.status, 'inactive');
   const plog = await get('auditor', '/api/v1/audit?action=update&size=50');
   const prow = plog.json.items.find((x) => x.entity === 'person' && x.record_id === String(p.id) && JSON.parse(x.detail).version === 2);
-  assert.deepEqual(JSON.parse(prow.detail), { before: { phone: null }, after: { phone: '1380***1111' }, version: 2 });
+  assert.deepEqual(JSON.parse(prow.detail), { before: { phone: null }, after: { phone: '138****1111' }, version: 2 });
   assert.ok(!plog.text.includes('13800001111'));
 });
 
@@ -333,7 +333,7 @@ test('creating a person validates the ID number and phone; duplicates are 409', 
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.gender, 'F');
   assert.equal(r.json.id_number_mask, id.slice(0, 4) + '**********' + id.slice(14));
-  assert.equal(r.json.phone_mask, '1590***0000');
+  assert.equal(r.json.phone_mask, '159****0000');
   assert.equal(r.json.enterprise_id, null);
   r = await post('province', '/api/v1/persons', { name: '另一人', id_number: id });
   assert.equal(r.status, 409);

@@ -19,13 +19,13 @@ static void phones(void **state)
         "12800000003", "10800000003", "23800000003",  "1380000000", "138000000031",
         "1380000000a", "+8613800000", "138 0000 000", "",           "１３８００００００００"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        assert_true(phone_valid(good[i]));
+        assert_true(jg_idcheck_phone(good[i]));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_false(phone_valid(bad[i]));
-    assert_false(phone_valid(NULL));
+        assert_false(jg_idcheck_phone(bad[i]));
+    assert_false(jg_idcheck_phone(NULL));
 
     char mask[PHONE_LEN + 1];
-    phone_mask("13800000003", mask);
+    jg_idcheck_mask_phone("13800000003", mask);
     assert_string_equal(mask, "138****0003");
 }
 

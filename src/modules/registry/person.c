@@ -3,7 +3,7 @@
  * The ID number and the phone are stored three ways, never in plain text:
  *   *_enc   jg_sm4_seal under the field key, context "person.id_number" / "person.phone"
  *   *_bidx  jg_sm4_blind_index, field "id_number" / "phone": equality search and uniqueness
- *   *_mask  what lists and records show (3501**********1234, 1380***8000)
+ *   *_mask  what lists and records show (3501**********1234, 138****8000)
  * The plain value leaves the server only through POST /persons/{id}/reveal, which needs the
  * person.reveal permission and writes an audit row naming the field (never the value). */
 #include "modules/registry/registry.h"
@@ -15,6 +15,7 @@
 #include "platform/idcheck.h"
 #include "platform/identity.h"
 #include "platform/scope.h"
+#include "platform/sealed.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@ static const char *const cert_kinds[] = {"registered_constructor",
 #define MAX_NAME 50
 #define MAX_CERT_NO 50
 #define MAX_SPECIALTY 40
-#define MAX_VALUE 32 /* longest sealed value: an ID number has 18 characters, a phone 11 */
+#define MAX_VALUE JG_SEALED_MAX
 
 static const char stale[] = "数据已被他人修改，请刷新后重试";
 static const char duplicate[] = "该身份证号已登记，不能重复登记";
@@ -63,24 +64,6 @@ static int in_list(const char *const *list, const char *s)
         if (strcmp(*list, s) == 0)
             return 1;
     return 0;
-}
-
-/* A value sealed for storage. */
-struct sealed {
-    char enc[JG_SM4_TOKEN_SIZE(MAX_VALUE)];
-    char bidx[JG_SM4_INDEX_LEN + 1];
-    char mask[MAX_VALUE + 1];
-};
-
-static jg_rc seal(jg_req *req, const char *context, const char *field, const char *value, struct sealed *out)
-{
-    const unsigned char *key = jg_identity_field_key(req);
-    size_t n = strlen(value);
-    jg_rc rc = jg_sm4_seal(key, context, value, n, out->enc, sizeof(out->enc));
-    if (rc == JG_OK)
-        rc = jg_sm4_blind_index(key, field, value, n, out->bidx);
-    jg_idcheck_mask(value, out->mask);
-    return rc;
 }
 
 /* An ID number from outside: spaces trimmed, a final x made X, then GB 11643 checked. NULL with a
@@ -106,17 +89,6 @@ static const char *parse_id_number(jg_req *req, const char *key, const char *s, 
         return NULL;
     }
     return jg_arena_strdup(req->arena, buf);
-}
-
-/* A mainland mobile number: 1[3-9] and nine more digits. */
-static int phone_ok(const char *s)
-{
-    if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
-        return 0;
-    for (int i = 2; i < 11; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
 }
 
 /* The person's row as the caller may see it: COLUMNS, then extra (a constant column list of this
@@ -200,7 +172,7 @@ jg_rc reg_person_list(jg_req *req, jg_resp *resp)
     const char *like = keyword != NULL ? reg_like(req, keyword, "keyword", fields) : NULL;
     if (idn != NULL)
         idn = parse_id_number(req, "id_number", idn, fields);
-    if (phone != NULL && !phone_ok(phone))
+    if (phone != NULL && !jg_idcheck_phone(phone))
         reg_bad(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
     if (status != NULL && !in_list(statuses, status))
         reg_bad(fields, "status", "状态取值无效");
@@ -260,7 +232,7 @@ struct person_in {
     const char *name, *id_number, *phone, *status;
     int has_phone, has_enterprise;
     int64_t enterprise_id; /* 0: none */
-    struct sealed id_sealed, phone_sealed;
+    jg_sealed id_sealed, phone_sealed;
 };
 
 static void parse_person(jg_req *req, json_t *body, int create, struct person_in *in, json_t *fields)
@@ -277,7 +249,7 @@ static void parse_person(jg_req *req, json_t *body, int create, struct person_in
     if (in->has_phone) {
         const char *s = reg_text(req, body, "phone", 0, 16, fields);
         if (s != NULL && *s != '\0') {
-            if (phone_ok(s))
+            if (jg_idcheck_phone(s))
                 in->phone = s;
             else
                 reg_bad(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
@@ -305,9 +277,10 @@ static jg_rc seal_person(jg_req *req, struct person_in *in)
 {
     jg_rc rc = JG_OK;
     if (in->id_number != NULL)
-        rc = seal(req, ID_NUMBER_CONTEXT, "id_number", in->id_number, &in->id_sealed);
+        rc = jg_sealed_make(jg_identity_field_key(req), ID_NUMBER_CONTEXT, "id_number", in->id_number,
+                            &in->id_sealed);
     if (rc == JG_OK && in->phone != NULL)
-        rc = seal(req, PHONE_CONTEXT, "phone", in->phone, &in->phone_sealed);
+        rc = jg_sealed_make(jg_identity_field_key(req), PHONE_CONTEXT, "phone", in->phone, &in->phone_sealed);
     return rc;
 }
 
