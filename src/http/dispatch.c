@@ -9,8 +9,8 @@
 /* Paths answered by the API (JSON errors) rather than the web UI. */
 static int api_path(const char *path)
 {
-    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
-           strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0;
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 || strcmp(path, "/healthz") == 0 ||
+           strcmp(path, "/metrics") == 0;
 }
 
 static size_t header_bytes(const jg_req *req)
@@ -58,8 +58,8 @@ int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp 
         return 1;
     }
     const char *allow = NULL;
-    jg_match m = jg_router_match(app->router, req->method, req->path, req->arena, &req->route,
-                                 &req->params, &req->nparams, &allow);
+    jg_match m = jg_router_match(app->router, req->method, req->path, req->arena, &req->route, &req->params,
+                                 &req->nparams, &allow);
     if (m == JG_MATCH_NOPATH) {
         req->route = JG_ROUTE_NONE;
         jg_resp_error(req, resp, JG_NOTFOUND, "请求的接口不存在");

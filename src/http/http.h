@@ -77,8 +77,8 @@ typedef struct {
     const char *pattern; /* /api/v1/records/{entity}/{id} */
     jg_handler handler;
     unsigned flags;
-    const char *summary; /* one line for the OpenAPI document */
-    const char *tag;     /* OpenAPI tag (subsystem) */
+    const char *summary;    /* one line for the OpenAPI document */
+    const char *tag;        /* OpenAPI tag (subsystem) */
     const char *permission; /* code the user's role must hold (JG_ROUTE_AUTH routes), or several as
                                "a|b" (any one of them); NULL: any user */
 } jg_route;
@@ -86,9 +86,9 @@ typedef struct {
 /* A feature that registers itself (after nginx's ngx_module_t): listed once in src/modules/modules.c. */
 typedef struct {
     const char *name;
-    const jg_route *routes;         /* terminated by {NULL} */
-    jg_rc (*init)(jg_app *app);     /* may be NULL */
-    void (*exit)(jg_app *app);      /* may be NULL */
+    const jg_route *routes;     /* terminated by {NULL} */
+    jg_rc (*init)(jg_app *app); /* may be NULL */
+    void (*exit)(jg_app *app);  /* may be NULL */
 } jg_module;
 
 /* Modules compiled in, terminated by NULL. */
@@ -99,8 +99,8 @@ struct jg_app {
     jg_db *db;
     jg_router *router;
     jg_metrics *metrics;
-    char *openapi;  /* the OpenAPI document, built once at start */
-    int access_fd;  /* -1 when the access log is off */
+    char *openapi; /* the OpenAPI document, built once at start */
+    int access_fd; /* -1 when the access log is off */
     /* Installed by the identity module: set req->principal and req->user, or answer 401/403. */
     jg_rc (*authenticate)(jg_req *req, jg_resp *resp);
     void *identity; /* the identity module's state */
@@ -138,9 +138,28 @@ jg_rc jg_resp_json(jg_req *req, jg_resp *resp, int status, json_t *json);
 jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message);
 /* Same, with a "fields" object (reference stolen) naming the bad input fields. */
 jg_rc jg_resp_error_fields(jg_req *req, jg_resp *resp, jg_rc rc, const char *message, json_t *fields);
+/* Lists page by offset up to this many rows deep; past it a narrower query is needed. */
+#define JG_MAX_OFFSET 10000
+/* The page (from 1) and size (1..max_page_size, default_size when absent) of a list request's
+ * query, with field errors added to fields for bad ones or a page deeper than JG_MAX_OFFSET. */
+void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *size, json_t *fields);
+/* Add a field error to fields (a JSON object) unless the field has one already: the first problem
+ * found in a field is the one shown. */
+void jg_field_error(json_t *fields, const char *field, const char *message);
+
+/* What a transaction refused, answered after it has rolled back: a Chinese message and the field
+ * it concerns (NULL for the record as a whole). Zero-initialise; message NULL means "nothing". */
+typedef struct {
+    const char *message, *field;
+} jg_refusal;
+/* Record the refusal in r and return rc: `return jg_refuse(&r, JG_CONFLICT, "phone", "…");`. */
+jg_rc jg_refuse(jg_refusal *r, jg_rc rc, const char *field, const char *message);
+/* Answer rc with r's message (as a field error when r names a field), or return rc unanswered when
+ * nothing was refused (a database failure, answered by the dispatcher). */
+jg_rc jg_resp_refusal(jg_req *req, jg_resp *resp, jg_rc rc, const jg_refusal *r);
 /* Lowest level: an error body with an explicit status and code (405, 431 ...). */
-void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code,
-                          const char *message, json_t *fields);
+void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code, const char *message,
+                          json_t *fields);
 /* The HTTP status for rc: the one place where the mapping lives. */
 int jg_http_status_of(jg_rc rc);
 

@@ -22,8 +22,8 @@ int jg_router_count(const jg_router *r);
 const jg_route *jg_router_at(const jg_router *r, int i);
 /* Match method and path; on JG_MATCH_OK sets *index and the path parameters (arena-allocated);
  * on JG_MATCH_NOMETHOD writes the allowed methods ("GET, POST") to allow (arena-allocated). */
-jg_match jg_router_match(const jg_router *r, const char *method, const char *path, jg_arena *a,
-                         int *index, jg_kv **params, int *nparams, const char **allow);
+jg_match jg_router_match(const jg_router *r, const char *method, const char *path, jg_arena *a, int *index,
+                         jg_kv **params, int *nparams, const char **allow);
 
 /* ---- metrics.c ---- */
 /* New metrics for nroutes routes. Never returns NULL. */

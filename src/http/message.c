@@ -2,6 +2,7 @@
 #include "http/http_int.h"
 
 #include "base/jsonw.h"
+#include "base/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,19 +79,30 @@ jg_rc jg_resp_json(jg_req *req, jg_resp *resp, int status, json_t *json)
 int jg_http_status_of(jg_rc rc)
 {
     switch (rc) {
-    case JG_OK: return 200;
-    case JG_INVALID: return 400;
-    case JG_UNAUTHORIZED: return 401;
-    case JG_DENIED: return 403;
-    case JG_NOTFOUND: return 404;
-    case JG_CONFLICT: return 409;
-    case JG_TOOLARGE: return 413;
-    case JG_UNSUPPORTED: return 415;
+    case JG_OK:
+        return 200;
+    case JG_INVALID:
+        return 400;
+    case JG_UNAUTHORIZED:
+        return 401;
+    case JG_DENIED:
+        return 403;
+    case JG_NOTFOUND:
+        return 404;
+    case JG_CONFLICT:
+        return 409;
+    case JG_TOOLARGE:
+        return 413;
+    case JG_UNSUPPORTED:
+        return 415;
     case JG_BUSY:
-    case JG_UNAVAILABLE: return 503;
-    case JG_TIMEOUT: return 504;
+    case JG_UNAVAILABLE:
+        return 503;
+    case JG_TIMEOUT:
+        return 504;
     case JG_ERR:
-    case JG_NOMEM: return 500;
+    case JG_NOMEM:
+        return 500;
     }
     return 500;
 }
@@ -98,22 +110,33 @@ int jg_http_status_of(jg_rc rc)
 static const char *default_message(jg_rc rc)
 {
     switch (rc) {
-    case JG_INVALID: return "请求参数不正确";
-    case JG_UNAUTHORIZED: return "请先登录";
-    case JG_DENIED: return "没有权限执行此操作";
-    case JG_NOTFOUND: return "记录不存在";
-    case JG_CONFLICT: return "数据已被修改或与现有记录冲突，请刷新后重试";
-    case JG_TOOLARGE: return "请求内容过大";
-    case JG_UNSUPPORTED: return "不支持的内容类型";
-    case JG_BUSY: return "系统繁忙，请稍后重试";
-    case JG_UNAVAILABLE: return "数据库暂时不可用，请稍后重试";
-    case JG_TIMEOUT: return "处理超时，请稍后重试";
-    default: return "服务器内部错误";
+    case JG_INVALID:
+        return "请求参数不正确";
+    case JG_UNAUTHORIZED:
+        return "请先登录";
+    case JG_DENIED:
+        return "没有权限执行此操作";
+    case JG_NOTFOUND:
+        return "记录不存在";
+    case JG_CONFLICT:
+        return "数据已被修改或与现有记录冲突，请刷新后重试";
+    case JG_TOOLARGE:
+        return "请求内容过大";
+    case JG_UNSUPPORTED:
+        return "不支持的内容类型";
+    case JG_BUSY:
+        return "系统繁忙，请稍后重试";
+    case JG_UNAVAILABLE:
+        return "数据库暂时不可用，请稍后重试";
+    case JG_TIMEOUT:
+        return "处理超时，请稍后重试";
+    default:
+        return "服务器内部错误";
     }
 }
 
-void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code,
-                          const char *message, json_t *fields)
+void jg_resp_status_error(jg_req *req, jg_resp *resp, int status, const char *code, const char *message,
+                          json_t *fields)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
     if (fields != NULL)
@@ -133,6 +156,41 @@ jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message)
     return jg_resp_error_fields(req, resp, rc, message, NULL);
 }
 
+void jg_field_error(json_t *fields, const char *field, const char *message)
+{
+    if (json_object_get(fields, field) == NULL)
+        json_object_set_new(fields, field, json_string(message));
+}
+
+void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *size, json_t *fields)
+{
+    const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
+    *page = 1;
+    *size = default_size;
+    if (pg != NULL && jg_parse_int64(pg, 1, 1000000, page) != JG_OK)
+        jg_field_error(fields, "page", "页码应为正整数");
+    if (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, size) != JG_OK)
+        jg_field_error(fields, "size", "每页条数超出范围");
+    if (json_object_size(fields) == 0 && (*page - 1) * *size > JG_MAX_OFFSET)
+        jg_field_error(fields, "page", "页码过大，请缩小查询范围");
+}
+
+jg_rc jg_refuse(jg_refusal *r, jg_rc rc, const char *field, const char *message)
+{
+    r->field = field;
+    r->message = message;
+    return rc;
+}
+
+jg_rc jg_resp_refusal(jg_req *req, jg_resp *resp, jg_rc rc, const jg_refusal *r)
+{
+    if (r->message == NULL)
+        return rc;
+    if (r->field != NULL)
+        return jg_resp_error_fields(req, resp, rc, r->message, json_pack("{s:s}", r->field, r->message));
+    return jg_resp_error(req, resp, rc, r->message);
+}
+
 void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row)
 {
     jg_buf_append(b, "{", 1);
@@ -143,10 +201,16 @@ void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row)
         jg_buf_append(b, ":", 1);
         const char *text = jg_rows_text(rows, row, c);
         switch (jg_rows_type(rows, row, c)) {
-        case JG_V_NULL: jg_buf_append(b, "null", 4); break;
+        case JG_V_NULL:
+            jg_buf_append(b, "null", 4);
+            break;
         case JG_V_INT:
-        case JG_V_REAL: jg_jsonw_number_text(b, text); break;
-        default: jg_jsonw_string(b, text); break;
+        case JG_V_REAL:
+            jg_jsonw_number_text(b, text);
+            break;
+        default:
+            jg_jsonw_string(b, text);
+            break;
         }
     }
     jg_buf_append(b, "}", 1);
@@ -159,10 +223,18 @@ json_t *jg_json_row(const jg_rows *rows, int row)
         const char *text = jg_rows_text(rows, row, c);
         json_t *v;
         switch (jg_rows_type(rows, row, c)) {
-        case JG_V_NULL: v = json_null(); break;
-        case JG_V_INT: v = json_integer(jg_rows_int(rows, row, c)); break;
-        case JG_V_REAL: v = json_real(jg_rows_real(rows, row, c)); break;
-        default: v = json_string(text); break; /* NULL (so null) when not UTF-8 */
+        case JG_V_NULL:
+            v = json_null();
+            break;
+        case JG_V_INT:
+            v = json_integer(jg_rows_int(rows, row, c));
+            break;
+        case JG_V_REAL:
+            v = json_real(jg_rows_real(rows, row, c));
+            break;
+        default:
+            v = json_string(text);
+            break; /* NULL (so null) when not UTF-8 */
         }
         json_object_set_new(o, jg_rows_name(rows, c), v != NULL ? v : json_null());
     }

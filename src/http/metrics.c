@@ -2,13 +2,12 @@
 #include "http/http_int.h"
 
 #include "base/buf.h"
-#include "base/version.h"
 #include "base/mem.h"
+#include "base/version.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
                                413, 415, 422, 429, 431, 500, 503, 504, 0 /* other */};
@@ -112,16 +111,18 @@ char *jg_metrics_render(jg_app *app, jg_arena *a)
     for (int i = 0; i <= NBUCKET; i++) {
         cum += atomic_load_explicit(&m->bucket[i], memory_order_relaxed);
         if (i < NBUCKET)
-            jg_buf_printf(&b, "jianguan_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n", bounds[i], cum);
+            jg_buf_printf(&b, "jianguan_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n", bounds[i],
+                          cum);
         else
             jg_buf_printf(&b, "jianguan_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
     }
     jg_buf_printf(&b, "jianguan_http_request_duration_seconds_sum %.6f\n",
                   (double)atomic_load(&m->sum_us) / 1e6);
     jg_buf_printf(&b, "jianguan_http_request_duration_seconds_count %lu\n", cum);
-    jg_buf_printf(&b, "# HELP jianguan_http_requests_in_flight Requests being handled now.\n"
-                      "# TYPE jianguan_http_requests_in_flight gauge\n"
-                      "jianguan_http_requests_in_flight %ld\n",
+    jg_buf_printf(&b,
+                  "# HELP jianguan_http_requests_in_flight Requests being handled now.\n"
+                  "# TYPE jianguan_http_requests_in_flight gauge\n"
+                  "jianguan_http_requests_in_flight %ld\n",
                   jg_metrics_inflight_now(m));
     jg_db_stats ds;
     jg_db_get_stats(app->db, &ds);

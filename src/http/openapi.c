@@ -7,17 +7,16 @@
 #include <ctype.h>
 #include <string.h>
 
-
 static json_t *error_response(const char *description)
 {
-    return json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", description, "content",
-                     "application/json", "schema", "$ref", "#/components/schemas/Error");
+    return json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", description, "content", "application/json",
+                     "schema", "$ref", "#/components/schemas/Error");
 }
 
 static json_t *operation(const jg_route *route)
 {
-    json_t *op = json_pack("{s:s, s:[s]}", "summary", route->summary ? route->summary : "",
-                           "tags", route->tag ? route->tag : "platform");
+    json_t *op = json_pack("{s:s, s:[s]}", "summary", route->summary ? route->summary : "", "tags",
+                           route->tag ? route->tag : "platform");
     json_t *params = json_array();
     for (const char *p = strchr(route->pattern, '{'); p != NULL; p = strchr(p + 1, '{')) {
         const char *end = strchr(p, '}');
@@ -61,12 +60,12 @@ char *jg_openapi_build(const jg_router *r)
         method[k] = '\0';
         json_object_set_new(item, method, operation(route));
     }
-    json_t *error_schema = json_pack(
-        "{s:s, s:[s], s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}}}}}", "type", "object", "required",
-        "error", "properties", "error", "type", "object", "required", "code", "properties", "code",
-        "type", "string", "message", "type", "string", "fields", "type", "object");
-    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:{s:o}}}", "openapi", "3.0.3", "info",
-                            "title", "建管 jianguan API", "version", JG_VERSION, "description",
+    json_t *error_schema = json_pack("{s:s, s:[s], s:{s:{s:s, s:[s], s:{s:{s:s}, s:{s:s}, s:{s:s}}}}}",
+                                     "type", "object", "required", "error", "properties", "error", "type",
+                                     "object", "required", "code", "properties", "code", "type", "string",
+                                     "message", "type", "string", "fields", "type", "object");
+    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:{s:o}}}", "openapi", "3.0.3", "info", "title",
+                            "建管 jianguan API", "version", JG_VERSION, "description",
                             "福建省建设工程监管一体化平台接口", "paths", paths, "components", "schemas",
                             "Error", error_schema);
     char *text = json_dumps(doc, JSON_COMPACT);

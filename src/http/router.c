@@ -117,8 +117,8 @@ static int path_matches(const struct entry *e, int n, const char **start, const 
     return 1;
 }
 
-jg_match jg_router_match(const jg_router *r, const char *method, const char *path, jg_arena *a,
-                         int *index, jg_kv **params, int *nparams, const char **allow)
+jg_match jg_router_match(const jg_router *r, const char *method, const char *path, jg_arena *a, int *index,
+                         jg_kv **params, int *nparams, const char **allow)
 {
     const char *start[MAX_SEGMENTS];
     size_t len[MAX_SEGMENTS];
@@ -135,8 +135,7 @@ jg_match jg_router_match(const jg_router *r, const char *method, const char *pat
                    (strcmp(method, "HEAD") == 0 && strcmp(e->route->method, "GET") == 0);
         if (!same) {
             size_t used = strlen(allowed);
-            snprintf(allowed + used, sizeof(allowed) - used, "%s%s", path_seen ? ", " : "",
-                     e->route->method);
+            snprintf(allowed + used, sizeof(allowed) - used, "%s%s", path_seen ? ", " : "", e->route->method);
             path_seen = 1;
             continue;
         }

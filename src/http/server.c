@@ -191,7 +191,8 @@ static const char *client_ip(struct MHD_Connection *conn, jg_arena *a)
         if (sa->sa_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text, sizeof(text));
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text, sizeof(text));
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
+                      sizeof(text));
     }
     return jg_arena_strdup(a, text);
 }
@@ -354,12 +355,12 @@ jg_rc jg_server_run(jg_app *app)
     /* libmicrohttpd clears its per-connection pool for every request: keep it no larger than
      * headers need, so our own 431 check still sees header blocks a little over the limit. */
     size_t memory = (size_t)cfg->max_header_bytes * 3 / 2 + 8 * 1024;
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->request_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)cfg->request_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                         NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U, MHD_OPTION_END);
     if (d == NULL) {
         jg_error("cannot listen on %s", cfg->listen);
         return JG_UNAVAILABLE;
@@ -368,7 +369,8 @@ jg_rc jg_server_run(jg_app *app)
     char where[160];
     snprintf(where, sizeof(where), "%.*s:%u", (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen,
              info ? (unsigned)info->port : 0U);
-    jg_info("listening on http://%s (%ld threads, database %s)", where, cfg->threads, jg_db_kind_name(app->db));
+    jg_info("listening on http://%s (%ld threads, database %s)", where, cfg->threads,
+            jg_db_kind_name(app->db));
 
     int sig = 0;
     sigwait(&set, &sig);

@@ -101,7 +101,8 @@ void jg_static_serve(jg_app *app, jg_req *req, jg_resp *resp)
         return;
     }
     const char *root = app->cfg->web_dir;
-    const char *rel = path[strlen(path) - 1] == '/' ? jg_arena_printf(req->arena, "%sindex.html", path) : path;
+    const char *rel =
+        path[strlen(path) - 1] == '/' ? jg_arena_printf(req->arena, "%sindex.html", path) : path;
     struct stat st;
     char *full = jg_arena_printf(req->arena, "%s%s", root, rel);
     int fd = open_file(full, &st);
@@ -133,7 +134,8 @@ void jg_static_serve(jg_app *app, jg_req *req, jg_resp *resp)
         jg_resp_header(req, resp, "Vary", "Accept-Encoding");
     }
     jg_resp_header(req, resp, "ETag", etag);
-    jg_resp_header(req, resp, "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    jg_resp_header(req, resp, "Cache-Control",
+                   immutable ? "public, max-age=31536000, immutable" : "no-cache");
     jg_resp_header(req, resp, "X-Content-Type-Options", "nosniff");
     resp->content_type = jg_static_mime(rel);
     const char *inm = jg_req_header(req, "If-None-Match");

@@ -75,14 +75,10 @@ static jg_rc answer_client(jg_req *req, jg_resp *resp, int status, int64_t id, c
 /* GET /api/v1/app-clients?page=&size=&status= */
 static jg_rc list_clients(jg_req *req, jg_resp *resp)
 {
-    int64_t page = 1, size = 20;
-    const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
+    int64_t page, size;
     const char *status = jg_req_query(req, "status");
     json_t *fields = json_object();
-    if (pg != NULL && jg_parse_int64(pg, 1, 100000, &page) != JG_OK)
-        json_object_set_new(fields, "page", json_string("页码应为正整数"));
-    if (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, &size) != JG_OK)
-        json_object_set_new(fields, "size", json_string("每页条数超出范围"));
+    jg_req_paging(req, 20, &page, &size, fields);
     if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
         json_object_set_new(fields, "status", json_string("状态应为 active 或 disabled"));
     if (json_object_size(fields) > 0)

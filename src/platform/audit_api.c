@@ -92,15 +92,11 @@ static void filter_values(const struct filter *f, jg_value *p)
 /* GET /api/v1/audit?from=&to=&action=&username=&page=&size= — the audit log, newest first. */
 static jg_rc audit_list(jg_req *req, jg_resp *resp)
 {
-    int64_t page = 1, size = 50;
-    const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
+    int64_t page, size;
     json_t *fields = json_object();
     struct filter f;
     read_filter(req, &f, 0, fields);
-    if (pg != NULL && jg_parse_int64(pg, 1, 100000, &page) != JG_OK)
-        json_object_set_new(fields, "page", json_string("页码应为正整数"));
-    if (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, &size) != JG_OK)
-        json_object_set_new(fields, "size", json_string("每页条数超出范围"));
+    jg_req_paging(req, 50, &page, &size, fields);
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
     json_decref(fields);

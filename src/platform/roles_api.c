@@ -23,11 +23,6 @@
 #define MAX_NAME_BYTES 96 /* 32 Chinese characters */
 #define MAX_PERMISSIONS 128
 
-static void bad(json_t *fields, const char *field, const char *message)
-{
-    json_object_set_new(fields, field, json_string(message));
-}
-
 static int one_of(const char *s, const char *const *list)
 {
     for (int i = 0; s != NULL && list[i] != NULL; i++)
@@ -91,7 +86,7 @@ static int reserved_permission(json_t *defs, const char *code)
 static void check_permissions(json_t *defs, json_t *perms, json_t *fields)
 {
     if (!json_is_array(perms) || json_array_size(perms) > MAX_PERMISSIONS) {
-        bad(fields, "permissions", "权限应为权限代码的数组");
+        jg_field_error(fields, "permissions", "权限应为权限代码的数组");
         return;
     }
     json_t *known = json_object_get(defs, "permissions");
@@ -101,16 +96,17 @@ static void check_permissions(json_t *defs, json_t *perms, json_t *fields)
     {
         const char *code = json_string_value(p);
         if (code == NULL || json_object_get(known, code) == NULL) {
-            bad(fields, "permissions", "包含未定义的权限代码");
+            jg_field_error(fields, "permissions", "包含未定义的权限代码");
             return;
         }
         if (reserved_permission(defs, code)) {
-            bad(fields, "permissions", "三员（系统管理员、安全管理员、审计员）的权限不能授予其他角色");
+            jg_field_error(fields, "permissions",
+                           "三员（系统管理员、安全管理员、审计员）的权限不能授予其他角色");
             return;
         }
         for (size_t k = 0; k < i; k++)
             if (strcmp(json_string_value(json_array_get(perms, k)), code) == 0) {
-                bad(fields, "permissions", "权限代码重复");
+                jg_field_error(fields, "permissions", "权限代码重复");
                 return;
             }
     }
@@ -141,26 +137,6 @@ static jg_rc load_role(jg_conn *c, const char *code, json_t **out)
     *out = jg_rows_count(r) == 1 ? role_json(r, 0) : NULL;
     jg_rows_free(r);
     return JG_OK;
-}
-
-struct verdict {
-    const char *message, *field;
-};
-
-static jg_rc refuse(struct verdict *v, jg_rc rc, const char *field, const char *message)
-{
-    v->field = field;
-    v->message = message;
-    return rc;
-}
-
-static jg_rc answer_refusal(jg_req *req, jg_resp *resp, jg_rc rc, const struct verdict *v)
-{
-    if (v->message == NULL)
-        return rc;
-    if (v->field != NULL)
-        return jg_resp_error_fields(req, resp, rc, v->message, json_pack("{s:s}", v->field, v->message));
-    return jg_resp_error(req, resp, rc, v->message);
 }
 
 /* ---- reads ---- */
@@ -222,7 +198,7 @@ struct write {
     const char *code;
     json_t *body;
     int64_t version;
-    struct verdict v;
+    jg_refusal v;
     json_t *role; /* the role after the change */
 };
 
@@ -244,7 +220,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
     jg_rc rc = jg_db_query(c, "SELECT id FROM role WHERE code = $1", p, 1, &have);
     if (rc == JG_OK) {
         if (jg_rows_count(have) > 0)
-            rc = refuse(&w->v, JG_CONFLICT, "code", "角色代码已存在");
+            rc = jg_refuse(&w->v, JG_CONFLICT, "code", "角色代码已存在");
         jg_rows_free(have);
     }
     if (rc == JG_OK)
@@ -254,7 +230,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                         p, 6, NULL);
     free(perms);
     if (rc == JG_CONFLICT && w->v.message == NULL)
-        rc = refuse(&w->v, JG_CONFLICT, "code", "角色代码已存在");
+        rc = jg_refuse(&w->v, JG_CONFLICT, "code", "角色代码已存在");
     if (rc == JG_OK)
         rc = load_role(c, w->code, &w->role);
     if (rc == JG_OK && w->role == NULL)
@@ -272,7 +248,7 @@ static void unknown_keys(json_t *body, const char *const *allowed, json_t *field
     json_object_foreach(body, key, v)
     {
         if (!one_of(key, allowed))
-            bad(fields, key, "不支持的字段");
+            jg_field_error(fields, key, "不支持的字段");
     }
 }
 
@@ -291,13 +267,13 @@ static jg_rc create_role(jg_req *req, jg_resp *resp)
     const char *kind = json_string_value(json_object_get(body, "user_kind"));
     const char *scope = json_string_value(json_object_get(body, "scope"));
     if (!code_ok(code))
-        bad(fields, "code", "角色代码为 2–32 位小写字母、数字或下划线，以字母开头");
+        jg_field_error(fields, "code", "角色代码为 2–32 位小写字母、数字或下划线，以字母开头");
     if (!name_ok(json_string_value(json_object_get(body, "name"))))
-        bad(fields, "name", "请填写角色名称（不超过 32 个汉字）");
+        jg_field_error(fields, "name", "请填写角色名称（不超过 32 个汉字）");
     if (!one_of(kind, role_kinds))
-        bad(fields, "user_kind", "适用用户类型应为 government、enterprise 或 expert");
+        jg_field_error(fields, "user_kind", "适用用户类型应为 government、enterprise 或 expert");
     else if (scope == NULL || !scope_fits(kind, scope))
-        bad(fields, "scope", "数据范围与适用用户类型不符");
+        jg_field_error(fields, "scope", "数据范围与适用用户类型不符");
     check_permissions(defs, json_object_get(body, "permissions"), fields);
     json_decref(defs);
     if (json_object_size(fields) > 0)
@@ -307,7 +283,7 @@ static jg_rc create_role(jg_req *req, jg_resp *resp)
     jg_rc rc = jg_db_tx(req->app->db, create_tx, &w);
     if (rc != JG_OK) {
         json_decref(w.role);
-        return answer_refusal(req, resp, rc, &w.v);
+        return jg_resp_refusal(req, resp, rc, &w.v);
     }
     return jg_resp_json(req, resp, 201, w.role);
 }
@@ -324,19 +300,19 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (before == NULL)
-        return refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
+        return jg_refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
     const char *kind = json_string_value(json_object_get(before, "user_kind"));
     json_t *v;
     if (json_is_true(json_object_get(before, "reserved")))
-        rc = refuse(&w->v, JG_DENIED, NULL, "三员角色不能修改");
+        rc = jg_refuse(&w->v, JG_DENIED, NULL, "三员角色不能修改");
     else if (json_integer_value(json_object_get(before, "version")) != w->version)
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
     else if ((v = json_object_get(w->body, "user_kind")) != NULL &&
              (!json_is_string(v) || strcmp(json_string_value(v), kind) != 0))
-        rc = refuse(&w->v, JG_INVALID, "user_kind", "适用用户类型不能修改，请新建角色");
+        rc = jg_refuse(&w->v, JG_INVALID, "user_kind", "适用用户类型不能修改，请新建角色");
     const char *scope = json_string_value(json_object_get(w->body, "scope"));
     if (rc == JG_OK && scope != NULL && !scope_fits(kind, scope))
-        rc = refuse(&w->v, JG_INVALID, "scope", "数据范围与适用用户类型不符");
+        rc = jg_refuse(&w->v, JG_INVALID, "scope", "数据范围与适用用户类型不符");
     if (rc != JG_OK) {
         json_decref(before);
         return rc;
@@ -360,7 +336,7 @@ static jg_rc update_tx(jg_conn *c, void *ud)
                     p, 6, &changed);
     free(perms);
     if (rc == JG_OK && changed != 1)
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
     if (rc == JG_OK)
         rc = load_role(c, w->code, &w->role);
     if (rc == JG_OK && w->role == NULL)
@@ -397,11 +373,11 @@ static jg_rc update_role(jg_req *req, jg_resp *resp)
     unknown_keys(body, allowed, fields);
     json_t *version = json_object_get(body, "version");
     if (!json_is_integer(version))
-        bad(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
+        jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
     if ((v = json_object_get(body, "name")) != NULL && !name_ok(json_string_value(v)))
-        bad(fields, "name", "请填写角色名称（不超过 32 个汉字）");
+        jg_field_error(fields, "name", "请填写角色名称（不超过 32 个汉字）");
     if ((v = json_object_get(body, "scope")) != NULL && !json_is_string(v))
-        bad(fields, "scope", "数据范围取值无效");
+        jg_field_error(fields, "scope", "数据范围取值无效");
     if ((v = json_object_get(body, "permissions")) != NULL)
         check_permissions(defs, v, fields);
     json_decref(defs);
@@ -413,7 +389,7 @@ static jg_rc update_role(jg_req *req, jg_resp *resp)
     rc = jg_db_tx(req->app->db, update_tx, &w);
     if (rc != JG_OK) {
         json_decref(w.role);
-        return answer_refusal(req, resp, rc, &w.v);
+        return jg_resp_refusal(req, resp, rc, &w.v);
     }
     return jg_resp_json(req, resp, 200, w.role);
 }
@@ -428,21 +404,21 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (before == NULL)
-        return refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
+        return jg_refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
     jg_rows *r = NULL;
     jg_value p[] = {JG_VTEXT(w->code)};
     if (json_is_true(json_object_get(before, "reserved")))
-        rc = refuse(&w->v, JG_DENIED, NULL, "三员角色不能删除");
+        rc = jg_refuse(&w->v, JG_DENIED, NULL, "三员角色不能删除");
     else if (w->version > 0 && json_integer_value(json_object_get(before, "version")) != w->version)
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
     else if (json_is_true(json_object_get(before, "builtin")))
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "内置角色模板不能删除，可修改其名称和权限");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "内置角色模板不能删除，可修改其名称和权限");
     else if (json_integer_value(json_object_get(before, "users")) > 0)
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "仍有用户使用该角色，请先为这些用户变更角色");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "仍有用户使用该角色，请先为这些用户变更角色");
     else
         rc = jg_db_query(c, "SELECT COUNT(*) FROM app_client WHERE role = $1", p, 1, &r);
     if (rc == JG_OK && jg_rows_int(r, 0, 0) > 0)
-        rc = refuse(&w->v, JG_CONFLICT, NULL, "仍有外部系统接入密钥使用该角色");
+        rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "仍有外部系统接入密钥使用该角色");
     jg_rows_free(r);
     if (rc == JG_OK)
         rc = jg_db_exec(c, "DELETE FROM role WHERE code = $1 AND reserved = 0 AND builtin = 0", p, 1, NULL);
@@ -463,7 +439,7 @@ static jg_rc delete_role(jg_req *req, jg_resp *resp)
                                     json_pack("{s:s}", "version", "版本号应为正整数"));
     jg_rc rc = jg_db_tx(req->app->db, delete_tx, &w);
     if (rc != JG_OK)
-        return answer_refusal(req, resp, rc, &w.v);
+        return jg_resp_refusal(req, resp, rc, &w.v);
     return jg_resp_json(req, resp, 200, json_pack("{s:b}", "ok", 1));
 }
 

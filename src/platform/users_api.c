@@ -34,14 +34,8 @@
 
 #define MAX_KEYWORD_BYTES 60
 #define MAX_DISPLAY_NAME_BYTES 96 /* 32 Chinese characters */
-#define MAX_OFFSET 10000
 
 /* ---- small helpers ---- */
-
-static void bad(json_t *fields, const char *field, const char *message)
-{
-    json_object_set_new(fields, field, json_string(message));
-}
 
 static int username_ok(const char *s)
 {
@@ -123,34 +117,13 @@ static const char *jstr(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* What a transaction found wrong: rc with a message, and the field it concerns (or NULL). */
-struct verdict {
-    const char *message, *field;
-};
-
-static jg_rc refuse(struct verdict *v, jg_rc rc, const char *field, const char *message)
-{
-    v->field = field;
-    v->message = message;
-    return rc;
-}
-
-static jg_rc answer_refusal(jg_req *req, jg_resp *resp, jg_rc rc, const struct verdict *v)
-{
-    if (v->message == NULL)
-        return rc;
-    if (v->field != NULL)
-        return jg_resp_error_fields(req, resp, rc, v->message, json_pack("{s:s}", v->field, v->message));
-    return jg_resp_error(req, resp, rc, v->message);
-}
-
 /* Who may not be changed through these routes: the 三员 accounts, and the caller himself. */
-static jg_rc changeable(const jg_principal *me, json_t *user, struct verdict *v)
+static jg_rc changeable(const jg_principal *me, json_t *user, jg_refusal *v)
 {
     if (jint(user, "reserved"))
-        return refuse(v, JG_DENIED, NULL, "三员账号（系统管理员、安全管理员、审计员）不能通过接口修改");
+        return jg_refuse(v, JG_DENIED, NULL, "三员账号（系统管理员、安全管理员、审计员）不能通过接口修改");
     if (jint(user, "id") == me->user_id)
-        return refuse(v, JG_DENIED, NULL, "不能对本人账号执行此操作");
+        return jg_refuse(v, JG_DENIED, NULL, "不能对本人账号执行此操作");
     return JG_OK;
 }
 
@@ -171,7 +144,7 @@ static jg_rc revoke_sessions(jg_conn *c, int64_t user_id, int64_t *count)
 /* ---- bindings: department, enterprise, person ---- */
 
 /* The org_code of department id, or a refusal. */
-static jg_rc department_org(jg_conn *c, jg_arena *a, int64_t id, const char **org, struct verdict *v)
+static jg_rc department_org(jg_conn *c, jg_arena *a, int64_t id, const char **org, jg_refusal *v)
 {
     jg_rows *r;
     jg_value p[] = {JG_VINT(id)};
@@ -181,12 +154,12 @@ static jg_rc department_org(jg_conn *c, jg_arena *a, int64_t id, const char **or
     if (jg_rows_count(r) == 1)
         *org = jg_arena_strdup(a, jg_rows_text(r, 0, 0));
     else
-        rc = refuse(v, JG_INVALID, "department_id", "所属部门不存在");
+        rc = jg_refuse(v, JG_INVALID, "department_id", "所属部门不存在");
     jg_rows_free(r);
     return rc;
 }
 
-static jg_rc enterprise_org(jg_conn *c, jg_arena *a, int64_t id, const char **org, struct verdict *v)
+static jg_rc enterprise_org(jg_conn *c, jg_arena *a, int64_t id, const char **org, jg_refusal *v)
 {
     jg_rows *r;
     jg_value p[] = {JG_VINT(id)};
@@ -197,13 +170,13 @@ static jg_rc enterprise_org(jg_conn *c, jg_arena *a, int64_t id, const char **or
     if (jg_rows_count(r) == 1)
         *org = jg_arena_strdup(a, jg_rows_text(r, 0, 0));
     else
-        rc = refuse(v, JG_INVALID, "enterprise_id", "所属企业不存在或已注销");
+        rc = jg_refuse(v, JG_INVALID, "enterprise_id", "所属企业不存在或已注销");
     jg_rows_free(r);
     return rc;
 }
 
 /* A person an enterprise account acts as must work for that enterprise. */
-static jg_rc person_of(jg_conn *c, int64_t person_id, int64_t enterprise_id, struct verdict *v)
+static jg_rc person_of(jg_conn *c, int64_t person_id, int64_t enterprise_id, jg_refusal *v)
 {
     jg_rows *r;
     jg_value p[] = {JG_VINT(person_id), JG_VINT(enterprise_id)};
@@ -211,12 +184,12 @@ static jg_rc person_of(jg_conn *c, int64_t person_id, int64_t enterprise_id, str
     if (rc != JG_OK)
         return rc;
     if (jg_rows_count(r) != 1)
-        rc = refuse(v, JG_INVALID, "person_id", "从业人员不存在或不属于该企业");
+        rc = jg_refuse(v, JG_INVALID, "person_id", "从业人员不存在或不属于该企业");
     jg_rows_free(r);
     return rc;
 }
 
-static jg_rc region_exists(jg_conn *c, const char *code, struct verdict *v)
+static jg_rc region_exists(jg_conn *c, const char *code, jg_refusal *v)
 {
     jg_rows *r;
     jg_value p[] = {JG_VTEXT(code)};
@@ -224,7 +197,7 @@ static jg_rc region_exists(jg_conn *c, const char *code, struct verdict *v)
     if (rc != JG_OK)
         return rc;
     if (jg_rows_count(r) != 1)
-        rc = refuse(v, JG_INVALID, "org_code", "行政区划不存在");
+        rc = jg_refuse(v, JG_INVALID, "org_code", "行政区划不存在");
     jg_rows_free(r);
     return rc;
 }
@@ -252,15 +225,15 @@ static void read_phone(jg_req *req, json_t *body, struct phone_in *ph, json_t *f
     if (ph->clear)
         return;
     if (!jg_idcheck_phone(json_string_value(v)))
-        bad(fields, "phone", "手机号应为 11 位大陆手机号码");
+        jg_field_error(fields, "phone", "手机号应为 11 位大陆手机号码");
     else if (jg_sealed_make(jg_identity_field_key(req), "app_user.phone", "phone", json_string_value(v),
                             &ph->sealed) != JG_OK)
-        bad(fields, "phone", "手机号无法加密保存，请联系管理员");
+        jg_field_error(fields, "phone", "手机号无法加密保存，请联系管理员");
 }
 
 /* Store ph on user id (when given). A phone logs in by SMS, so two active accounts may not share
  * one: 409. */
-static jg_rc write_phone(jg_conn *c, int64_t id, const struct phone_in *ph, struct verdict *v)
+static jg_rc write_phone(jg_conn *c, int64_t id, const struct phone_in *ph, jg_refusal *v)
 {
     if (!ph->given)
         return JG_OK;
@@ -277,7 +250,7 @@ static jg_rc write_phone(jg_conn *c, int64_t id, const struct phone_in *ph, stru
         int taken = jg_rows_count(r) > 0;
         jg_rows_free(r);
         if (taken)
-            return refuse(v, JG_CONFLICT, "phone", "该手机号已被其他账号使用");
+            return jg_refuse(v, JG_CONFLICT, "phone", "该手机号已被其他账号使用");
     }
     jg_value p[] = {ph->clear ? JG_VNULL : JG_VTEXT(ph->sealed.enc),
                     ph->clear ? JG_VNULL : JG_VTEXT(ph->sealed.bidx),
@@ -287,16 +260,16 @@ static jg_rc write_phone(jg_conn *c, int64_t id, const struct phone_in *ph, stru
 }
 
 /* Check b for kind and fill b->org_code from what it is bound to. */
-static jg_rc resolve_binding(jg_conn *c, jg_arena *a, const char *kind, struct binding *b, struct verdict *v)
+static jg_rc resolve_binding(jg_conn *c, jg_arena *a, const char *kind, struct binding *b, jg_refusal *v)
 {
     if (strcmp(kind, "government") == 0) {
         if (b->department_id <= 0)
-            return refuse(v, JG_INVALID, "department_id", "政府用户必须绑定所属部门");
+            return jg_refuse(v, JG_INVALID, "department_id", "政府用户必须绑定所属部门");
         return department_org(c, a, b->department_id, &b->org_code, v);
     }
     if (strcmp(kind, "enterprise") == 0) {
         if (b->enterprise_id <= 0)
-            return refuse(v, JG_INVALID, "enterprise_id", "企业用户必须绑定所属企业");
+            return jg_refuse(v, JG_INVALID, "enterprise_id", "企业用户必须绑定所属企业");
         jg_rc rc = enterprise_org(c, a, b->enterprise_id, &b->org_code, v);
         if (rc == JG_OK && b->person_id > 0)
             rc = person_of(c, b->person_id, b->enterprise_id, v);
@@ -330,24 +303,18 @@ static jg_rc list_users(jg_req *req, jg_resp *resp)
     const char *kind = jg_req_query(req, "kind"), *role = jg_req_query(req, "role");
     const char *org = jg_req_query(req, "org_code"), *status = jg_req_query(req, "status");
     const char *keyword = jg_req_query(req, "keyword");
-    const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
-    int64_t page = 1, size = 20;
+    int64_t page, size;
     if (kind != NULL && !one_of(kind, user_kinds) && strcmp(kind, "admin") != 0)
-        bad(fields, "kind", "用户类型取值无效");
+        jg_field_error(fields, "kind", "用户类型取值无效");
     if (role != NULL && (strlen(role) == 0 || strlen(role) > 32))
-        bad(fields, "role", "角色代码无效");
+        jg_field_error(fields, "role", "角色代码无效");
     if (org != NULL && !region_code_ok(org))
-        bad(fields, "org_code", "行政区划代码应为 2、4 或 6 位数字");
+        jg_field_error(fields, "org_code", "行政区划代码应为 2、4 或 6 位数字");
     if (status != NULL && !one_of(status, statuses))
-        bad(fields, "status", "状态取值无效");
+        jg_field_error(fields, "status", "状态取值无效");
     if (keyword != NULL && strlen(keyword) > MAX_KEYWORD_BYTES)
-        bad(fields, "keyword", "关键字不超过 20 个汉字");
-    if (pg != NULL && jg_parse_int64(pg, 1, 1000000, &page) != JG_OK)
-        bad(fields, "page", "页码应为正整数");
-    if (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, &size) != JG_OK)
-        bad(fields, "size", "每页条数超出范围");
-    else if ((page - 1) * size > MAX_OFFSET)
-        bad(fields, "page", "页码过大，请缩小查询范围");
+        jg_field_error(fields, "keyword", "关键字不超过 20 个汉字");
+    jg_req_paging(req, 20, &page, &size, fields);
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
     json_decref(fields);
@@ -438,7 +405,7 @@ struct create {
     struct binding b;
     struct phone_in phone;
     char hash[JG_PASSWORD_HASH_MAX];
-    struct verdict v;
+    jg_refusal v;
     json_t *user; /* the new account, set on success */
 };
 
@@ -457,7 +424,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
     int taken = jg_rows_count(r) > 0;
     jg_rows_free(r);
     if (taken)
-        return refuse(&cr->v, JG_CONFLICT, "username", "用户名已被使用");
+        return jg_refuse(&cr->v, JG_CONFLICT, "username", "用户名已被使用");
     rc = resolve_binding(c, a, cr->kind, &cr->b, &cr->v);
     if (rc != JG_OK)
         return rc;
@@ -479,7 +446,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                     " VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, 'active', 1, $9, $9, $9)",
                     p, 9, NULL);
     if (rc == JG_CONFLICT)
-        return refuse(&cr->v, JG_CONFLICT, "username", "用户名已被使用");
+        return jg_refuse(&cr->v, JG_CONFLICT, "username", "用户名已被使用");
     if (rc == JG_OK)
         rc = jg_db_query(c, "SELECT id FROM app_user WHERE username = $1", who, 1, &r);
     if (rc != JG_OK)
@@ -506,27 +473,27 @@ static void read_binding(json_t *body, const char *kind, struct binding *b, json
     /* A binding of another kind of user may only be given as null. */
     if ((v = json_object_get(body, "department_id")) != NULL) {
         if (!gov && !json_is_null(v))
-            bad(fields, "department_id", "只有政府用户绑定部门");
+            jg_field_error(fields, "department_id", "只有政府用户绑定部门");
         else if (gov && !id_value(v, 0, &b->department_id))
-            bad(fields, "department_id", "所属部门无效");
+            jg_field_error(fields, "department_id", "所属部门无效");
     }
     if ((v = json_object_get(body, "enterprise_id")) != NULL) {
         if (!ent && !json_is_null(v))
-            bad(fields, "enterprise_id", "只有企业用户绑定企业");
+            jg_field_error(fields, "enterprise_id", "只有企业用户绑定企业");
         else if (ent && !id_value(v, 0, &b->enterprise_id))
-            bad(fields, "enterprise_id", "所属企业无效");
+            jg_field_error(fields, "enterprise_id", "所属企业无效");
     }
     if ((v = json_object_get(body, "person_id")) != NULL) {
         if (!ent && !json_is_null(v))
-            bad(fields, "person_id", "只有企业用户绑定从业人员");
+            jg_field_error(fields, "person_id", "只有企业用户绑定从业人员");
         else if (ent && !id_value(v, 1, &b->person_id))
-            bad(fields, "person_id", "从业人员无效");
+            jg_field_error(fields, "person_id", "从业人员无效");
     }
     if ((v = json_object_get(body, "org_code")) != NULL) {
         if (!expert)
-            bad(fields, "org_code", "行政区划由所属部门或企业决定");
+            jg_field_error(fields, "org_code", "行政区划由所属部门或企业决定");
         else if (!region_code_ok(json_string_value(v)))
-            bad(fields, "org_code", "行政区划代码应为 2、4 或 6 位数字");
+            jg_field_error(fields, "org_code", "行政区划代码应为 2、4 或 6 位数字");
         else
             b->org_code = json_string_value(v);
     }
@@ -541,11 +508,11 @@ static void unknown_keys(json_t *body, const char *const *allowed, json_t *field
         if (one_of(key, allowed))
             continue;
         if (strcmp(key, "role") == 0)
-            bad(fields, key, "角色由安全管理员授予");
+            jg_field_error(fields, key, "角色由安全管理员授予");
         else if (strcmp(key, "password") == 0)
-            bad(fields, key, "初始密码由系统生成");
+            jg_field_error(fields, key, "初始密码由系统生成");
         else
-            bad(fields, key, "不支持的字段");
+            jg_field_error(fields, key, "不支持的字段");
     }
 }
 
@@ -563,11 +530,11 @@ static jg_rc create_user(jg_req *req, jg_resp *resp)
     cr.kind = jstr(body, "kind");
     unknown_keys(body, allowed, fields);
     if (!username_ok(cr.username))
-        bad(fields, "username", "用户名为 3–32 位字母、数字或 _ . -");
+        jg_field_error(fields, "username", "用户名为 3–32 位字母、数字或 _ . -");
     if (!display_text_ok(cr.display_name, MAX_DISPLAY_NAME_BYTES))
-        bad(fields, "display_name", "请填写姓名（不超过 32 个汉字）");
+        jg_field_error(fields, "display_name", "请填写姓名（不超过 32 个汉字）");
     if (!one_of(cr.kind, user_kinds))
-        bad(fields, "kind", "用户类型应为政府用户、企业用户或专家");
+        jg_field_error(fields, "kind", "用户类型应为政府用户、企业用户或专家");
     else
         read_binding(body, cr.kind, &cr.b, fields);
     read_phone(req, body, &cr.phone, fields);
@@ -584,7 +551,7 @@ static jg_rc create_user(jg_req *req, jg_resp *resp)
     if (rc != JG_OK) {
         json_decref(cr.user);
         memset(password, 0, sizeof(password));
-        return answer_refusal(req, resp, rc, &cr.v);
+        return jg_resp_refusal(req, resp, rc, &cr.v);
     }
     /* The initial password is shown this once; only its hash is kept, and it must be changed. */
     json_t *out = json_pack("{s:o, s:s}", "user", cr.user, "initial_password", password);
@@ -599,7 +566,7 @@ struct update {
     int64_t id, version;
     json_t *body;
     struct phone_in phone;
-    struct verdict v;
+    jg_refusal v;
     json_t *user;
 };
 
@@ -614,10 +581,10 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (before == NULL)
-        return refuse(&u->v, JG_NOTFOUND, NULL, "用户不存在");
+        return jg_refuse(&u->v, JG_NOTFOUND, NULL, "用户不存在");
     rc = changeable(u->req->principal, before, &u->v);
     if (rc == JG_OK && jint(before, "version") != u->version)
-        rc = refuse(&u->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
+        rc = jg_refuse(&u->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
     const char *kind = jstr(before, "kind");
     /* The binding after the change: what the body says, else what the user had. */
     struct binding b = {jint(before, "department_id"), jint(before, "enterprise_id"),
@@ -626,8 +593,8 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     read_binding(u->body, kind, &b, fields);
     if (rc == JG_OK && json_object_size(fields) > 0) {
         const char *field = json_object_iter_key(json_object_iter(fields));
-        rc = refuse(&u->v, JG_INVALID, jg_arena_strdup(a, field),
-                    jg_arena_strdup(a, json_string_value(json_object_get(fields, field))));
+        rc = jg_refuse(&u->v, JG_INVALID, jg_arena_strdup(a, field),
+                       jg_arena_strdup(a, json_string_value(json_object_get(fields, field))));
     }
     json_decref(fields);
     /* The binding is checked again only when it changes: an account of an enterprise revoked
@@ -664,7 +631,7 @@ static jg_rc update_tx(jg_conn *c, void *ud)
         " version = version + 1 WHERE id = $8 AND version = $9",
         p, 9, &changed);
     if (rc == JG_OK && changed != 1)
-        rc = refuse(&u->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
+        rc = jg_refuse(&u->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
     if (rc == JG_OK)
         rc = write_phone(c, u->id, &u->phone, &u->v);
     /* A disabled account's sessions end now (the session lookup also wants status active). */
@@ -700,12 +667,12 @@ static jg_rc update_user(jg_req *req, jg_resp *resp)
     unknown_keys(body, allowed, fields);
     json_t *version = json_object_get(body, "version"), *v;
     if (!json_is_integer(version))
-        bad(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
+        jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
     if ((v = json_object_get(body, "display_name")) != NULL &&
         !display_text_ok(json_string_value(v), MAX_DISPLAY_NAME_BYTES))
-        bad(fields, "display_name", "请填写姓名（不超过 32 个汉字）");
+        jg_field_error(fields, "display_name", "请填写姓名（不超过 32 个汉字）");
     if ((v = json_object_get(body, "status")) != NULL && !one_of(json_string_value(v), statuses))
-        bad(fields, "status", "状态应为 active（启用）或 disabled（停用）");
+        jg_field_error(fields, "status", "状态应为 active（启用）或 disabled（停用）");
     struct update u = {.req = req, .id = id, .version = json_integer_value(version), .body = body};
     read_phone(req, body, &u.phone, fields);
     if (json_object_size(fields) > 0)
@@ -714,7 +681,7 @@ static jg_rc update_user(jg_req *req, jg_resp *resp)
     jg_rc rc = jg_db_tx(req->app->db, update_tx, &u);
     if (rc != JG_OK) {
         json_decref(u.user);
-        return answer_refusal(req, resp, rc, &u.v);
+        return jg_resp_refusal(req, resp, rc, &u.v);
     }
     return jg_resp_json(req, resp, 200, u.user);
 }
@@ -724,7 +691,7 @@ static jg_rc update_user(jg_req *req, jg_resp *resp)
 struct unlock {
     jg_req *req;
     int64_t id;
-    struct verdict v;
+    jg_refusal v;
     int64_t cleared;
 };
 
@@ -736,7 +703,7 @@ static jg_rc unlock_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (user == NULL)
-        return refuse(&u->v, JG_NOTFOUND, NULL, "用户不存在");
+        return jg_refuse(&u->v, JG_NOTFOUND, NULL, "用户不存在");
     rc = changeable(u->req->principal, user, &u->v);
     char key[2 * JG_SM3_LEN + 1];
     if (rc == JG_OK)
@@ -765,7 +732,7 @@ static jg_rc unlock_user(jg_req *req, jg_resp *resp)
         return jg_resp_error(req, resp, JG_NOTFOUND, "用户不存在");
     jg_rc rc = jg_db_tx(req->app->db, unlock_tx, &u);
     if (rc != JG_OK)
-        return answer_refusal(req, resp, rc, &u.v);
+        return jg_resp_refusal(req, resp, rc, &u.v);
     return jg_resp_json(req, resp, 200, json_pack("{s:b, s:b}", "ok", 1, "was_locked", u.cleared > 0));
 }
 
@@ -775,7 +742,7 @@ struct reset {
     jg_req *req;
     int64_t id;
     char hash[JG_PASSWORD_HASH_MAX];
-    struct verdict v;
+    jg_refusal v;
     int64_t revoked;
 };
 
@@ -787,7 +754,7 @@ static jg_rc reset_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (user == NULL)
-        return refuse(&rs->v, JG_NOTFOUND, NULL, "用户不存在");
+        return jg_refuse(&rs->v, JG_NOTFOUND, NULL, "用户不存在");
     rc = changeable(rs->req->principal, user, &rs->v);
     json_t *before =
         json_pack("{s:I, s:I}", "must_change_password", (json_int_t)jint(user, "must_change_password"),
@@ -844,7 +811,7 @@ static jg_rc reset_password(jg_req *req, jg_resp *resp)
         rc = jg_db_tx(req->app->db, reset_tx, &rs);
     if (rc != JG_OK) {
         memset(password, 0, sizeof(password));
-        return answer_refusal(req, resp, rc, &rs.v);
+        return jg_resp_refusal(req, resp, rc, &rs.v);
     }
     json_t *out = json_pack("{s:s, s:b, s:I}", "initial_password", password, "must_change_password", 1,
                             "sessions_revoked", (json_int_t)rs.revoked);
@@ -858,7 +825,7 @@ struct grant {
     jg_req *req;
     int64_t id, version; /* version 0: not checked */
     const char *role;    /* NULL: take the role away */
-    struct verdict v;
+    jg_refusal v;
     json_t *user;
 };
 
@@ -872,21 +839,21 @@ static jg_rc grant_tx(jg_conn *c, void *ud)
     if (rc != JG_OK)
         return rc;
     if (before == NULL)
-        return refuse(&g->v, JG_NOTFOUND, NULL, "用户不存在");
+        return jg_refuse(&g->v, JG_NOTFOUND, NULL, "用户不存在");
     rc = changeable(g->req->principal, before, &g->v);
     if (rc == JG_OK && g->version > 0 && jint(before, "version") != g->version)
-        rc = refuse(&g->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
+        rc = jg_refuse(&g->v, JG_CONFLICT, NULL, "用户信息已被他人修改，请刷新后重试");
     jg_rows *r = NULL;
     jg_value rp[] = {JG_VTEXT(g->role ? g->role : "")};
     if (rc == JG_OK && g->role != NULL)
         rc = jg_db_query(c, "SELECT user_kind, reserved FROM role WHERE code = $1", rp, 1, &r);
     if (rc == JG_OK && g->role != NULL) {
         if (jg_rows_count(r) != 1)
-            rc = refuse(&g->v, JG_INVALID, "role", "角色不存在");
+            rc = jg_refuse(&g->v, JG_INVALID, "role", "角色不存在");
         else if (jg_rows_int(r, 0, 1))
-            rc = refuse(&g->v, JG_DENIED, "role", "三员角色不能通过接口授予");
+            rc = jg_refuse(&g->v, JG_DENIED, "role", "三员角色不能通过接口授予");
         else if (strcmp(jg_rows_text(r, 0, 0), jstr(before, "kind")) != 0)
-            rc = refuse(&g->v, JG_INVALID, "role", "该角色不适用于此类用户");
+            rc = jg_refuse(&g->v, JG_INVALID, "role", "该角色不适用于此类用户");
     }
     jg_rows_free(r);
     char now[32];
@@ -925,14 +892,14 @@ static jg_rc grant_role(jg_req *req, jg_resp *resp)
     json_object_foreach(body, key, v)
     {
         if (!one_of(key, allowed))
-            bad(fields, key, "不支持的字段");
+            jg_field_error(fields, key, "不支持的字段");
     }
     json_t *role = json_object_get(body, "role"), *version = json_object_get(body, "version");
     if (role == NULL || !(json_is_null(role) || (json_is_string(role) && json_string_length(role) > 0 &&
                                                  json_string_length(role) <= 32)))
-        bad(fields, "role", "请选择角色（null 表示收回角色）");
+        jg_field_error(fields, "role", "请选择角色（null 表示收回角色）");
     if (version != NULL && (!json_is_integer(version) || json_integer_value(version) < 1))
-        bad(fields, "version", "版本号应为正整数");
+        jg_field_error(fields, "version", "版本号应为正整数");
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "授权信息不正确", fields);
     json_decref(fields);
@@ -941,7 +908,7 @@ static jg_rc grant_role(jg_req *req, jg_resp *resp)
     jg_rc rc = jg_db_tx(req->app->db, grant_tx, &g);
     if (rc != JG_OK) {
         json_decref(g.user);
-        return answer_refusal(req, resp, rc, &g.v);
+        return jg_resp_refusal(req, resp, rc, &g.v);
     }
     return jg_resp_json(req, resp, 200, g.user);
 }
