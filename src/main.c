@@ -5,13 +5,17 @@
 #include "base/version.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "engine/entity/def.h"
+#include "engine/entity/schema.h"
 #include "http/http.h"
 #include "platform/admin_cli.h"
 #include "platform/audit.h"
+#include "platform/dict.h"
 #include "platform/keys.h"
 #include "platform/regions.h"
 #include "platform/roles.h"
 #include "platform/seed.h"
+#include "video/video.h"
 
 #include <openssl/crypto.h>
 
@@ -37,6 +41,7 @@ static void usage(FILE *out)
             "  audit-verify              check the audit log's hash chain; exit 1 at the first broken link\n"
             "  admin-password ROLE       create the 三员 account of ROLE (platform_admin, security_admin,\n"
             "                            auditor) or reset its password; prints a one-time password\n"
+            "  video                     run the GB/T 28181 SIP signalling service until SIGTERM/SIGINT\n"
             "  version                   print the version\n"
             "  help [config]             print this text, or the configuration keys\n"
             "\n"
@@ -107,6 +112,23 @@ static int cmd_serve(const jg_config *cfg, jg_db *db)
     return rc == JG_OK ? 0 : 1;
 }
 
+/* The tables of the entity definitions compiled in (destructive changes are refused). */
+static jg_rc sync_entities(jg_db *db)
+{
+    jg_entity_set set;
+    char err[512] = "";
+    jg_rc rc = jg_entity_set_load_embedded(&set, err, sizeof(err));
+    if (rc == JG_OK) {
+        rc = jg_schema_sync(db, &set, 0, err, sizeof(err));
+        jg_entity_set_free(&set);
+    }
+    if (rc != JG_OK) {
+        fprintf(stderr, "jianguan: entity definitions: %s\n", err);
+        return JG_ERR;
+    }
+    return JG_OK;
+}
+
 static int cmd_migrate(jg_db *db)
 {
     int applied = 0;
@@ -115,6 +137,10 @@ static int cmd_migrate(jg_db *db)
         rc = jg_regions_sync(db); /* reference data every installation has */
     if (rc == JG_OK)
         rc = jg_roles_sync(db);
+    if (rc == JG_OK)
+        rc = jg_dict_sync(db); /* built-in dictionaries */
+    if (rc == JG_OK)
+        rc = sync_entities(db);
     if (rc == JG_CONFLICT) {
         fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
         return 1;
@@ -182,6 +208,23 @@ static int cmd_admin_password(const jg_config *cfg, jg_db *db, const char *role)
     return 0;
 }
 
+/* The video service: same schema check as serve; per-device passwords are sealed with the field key. */
+static int cmd_video(const jg_config *cfg, jg_db *db)
+{
+    int have = 0;
+    if (jg_migrate_current(db, &have) != JG_OK || have != jg_migrate_latest()) {
+        fprintf(stderr, "jianguan: the database schema is %d, this binary needs %d: run `jianguan migrate`\n",
+                have, jg_migrate_latest());
+        return 1;
+    }
+    unsigned char key[JG_VIDEO_FIELD_KEY_LEN];
+    jg_rc rc = jg_keys_secret(cfg->data_dir, "field.key", key, sizeof(key));
+    if (rc == JG_OK)
+        rc = jg_video_run(cfg, db, key);
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc == JG_OK ? 0 : 1;
+}
+
 static int cmd_copy(jg_db *db, const char *file, int restore)
 {
     jg_rc rc = restore ? jg_db_restore(db, file) : jg_db_backup(db, file);
@@ -237,8 +280,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[i++];
-    static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",        "restore",
-                                        "version", "help",    "audit-verify", "admin-password"};
+    static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",         "restore",
+                                        "version", "help",    "audit-verify", "admin-password", "video"};
     int known = 0;
     for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
         known |= strcmp(verb, verbs[k]) == 0;
@@ -288,6 +331,8 @@ int main(int argc, char **argv)
             status = cmd_audit_verify(&cfg, db);
         else if (strcmp(verb, "admin-password") == 0)
             status = cmd_admin_password(&cfg, db, file);
+        else if (strcmp(verb, "video") == 0)
+            status = cmd_video(&cfg, db);
         else
             status = cmd_copy(db, file, strcmp(verb, "restore") == 0);
     }

@@ -37,6 +37,15 @@ typedef struct {
     long sms_code_ttl_s;
     long sms_resend_s;
     long signature_window_s; /* app-key request signatures: allowed clock difference */
+    char *video_sip_listen;  /* jianguan video: SIP host:port (UDP and TCP) */
+    char *video_sip_id;      /* the platform's 20-digit GB/T 28181 ID; realm = first 10 digits */
+    char *video_sip_password; /* default device password ("" : only per-device passwords) */
+    long video_keepalive_interval_s;
+    long video_keepalive_count; /* missed keepalives before a device is offline */
+    long video_register_max_failures;
+    long video_register_lock_s;
+    long video_keepalive_flush_s; /* keepalive times are written to the database this often */
+    long video_max_devices;
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

@@ -1,10 +1,11 @@
-/* Files compiled into the binary by tools/embed (migrations, defs/platform). */
+/* Files compiled into the binary by tools/embed (migrations, defs/platform, entity definitions). */
 #ifndef JG_EMBED_H
 #define JG_EMBED_H
 #include <stddef.h>
 
 typedef struct {
-    const char *name;          /* file name without directory, e.g. "0001_core.sql" */
+    const char *name;          /* "0001_core.sql"; defs/platform files by base name ("roles.json"),
+                                * other definitions by <subsystem>/<file> ("registration/registration.json") */
     const unsigned char *data; /* contents, NUL-terminated */
     size_t len;                /* length without the NUL */
 } jg_embedded_file;

@@ -104,6 +104,7 @@ struct jg_app {
     /* Installed by the identity module: set req->principal and req->user, or answer 401/403. */
     jg_rc (*authenticate)(jg_req *req, jg_resp *resp);
     void *identity; /* the identity module's state */
+    void *entities; /* the entity engine's state: loaded definitions (engine/entity/records.h) */
 };
 
 /* Set up an app over cfg and db: register every module's routes, run their init hooks, build the

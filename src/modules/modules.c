@@ -4,6 +4,7 @@
 extern const jg_module jg_module_builtin;
 extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
+extern const jg_module jg_module_dict;
 extern const jg_module jg_module_users;
 extern const jg_module jg_module_roles;
 extern const jg_module jg_module_sms;
@@ -13,11 +14,13 @@ extern const jg_module jg_module_org;
 extern const jg_module jg_module_login;
 extern const jg_module jg_module_audit;
 extern const jg_module jg_module_registry;
+extern const jg_module jg_module_records;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
     &jg_module_project,
     &jg_module_identity,
+    &jg_module_dict,
     &jg_module_users,
     &jg_module_roles,
     &jg_module_sms,
@@ -27,5 +30,6 @@ const jg_module *const jg_modules[] = {
     &jg_module_login,
     &jg_module_audit,
     &jg_module_registry,
+    &jg_module_records,
     NULL,
 };

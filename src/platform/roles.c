@@ -39,12 +39,15 @@ static jg_rc sync_tx(jg_conn *c, void *ud)
                         JG_VTEXT(perms ? perms : "[]"),
                         JG_VINT(json_is_true(json_object_get(r, "reserved"))),
                         JG_VTEXT(s->now)};
-        jg_rc rc =
-            jg_db_exec(c,
-                       "INSERT INTO role (code, name, user_kind, scope, permissions, builtin, reserved,"
-                       " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)"
-                       " ON CONFLICT (code) DO NOTHING",
-                       p, 7, NULL);
+        jg_rc rc = jg_db_exec(
+            c,
+            "INSERT INTO role (code, name, user_kind, scope, permissions, builtin, reserved,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)"
+            /* A template nobody has edited (version 1) follows its definition. */
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, user_kind = excluded.user_kind,"
+            " scope = excluded.scope, permissions = excluded.permissions, reserved = excluded.reserved"
+            " WHERE role.builtin = 1 AND role.version = 1",
+            p, 7, NULL);
         free(perms);
         if (rc != JG_OK)
             return rc;

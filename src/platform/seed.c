@@ -2,6 +2,7 @@
  * registries and project parties: seed_registry.c). */
 #include "platform/seed.h"
 
+#include "platform/dict.h"
 #include "platform/keys.h"
 #include "platform/regions.h"
 #include "platform/roles.h"
@@ -226,6 +227,8 @@ jg_rc jg_seed_demo(jg_db *db, const char *data_dir, long nprojects)
         rc = jg_regions_sync(db);
     if (rc == JG_OK)
         rc = jg_roles_sync(db); /* the accounts' roles */
+    if (rc == JG_OK)
+        rc = jg_dict_sync(db);
     if (rc == JG_OK)
         rc = jg_db_tx(db, insert_accounts, &s);
     if (rc == JG_OK)

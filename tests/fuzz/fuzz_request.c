@@ -17,6 +17,8 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "db/migrate.h"
+#include "engine/entity/def.h"
+#include "engine/entity/schema.h"
 #include "http/http_int.h"
 #include "platform/seed.h"
 
@@ -131,8 +133,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(web, sizeof(web), "%s/web", dir);
     snprintf(data, sizeof(data), "%s/data", dir);
     if (jg_config_set(&cfg, "database", url) != JG_OK || jg_config_set(&cfg, "web_dir", web) != JG_OK ||
-        jg_config_set(&cfg, "data_dir", data) != JG_OK ||
-        jg_config_set(&cfg, "access_log", "off") != JG_OK || jg_config_set(&cfg, "db_pool_size", "2") != JG_OK)
+        jg_config_set(&cfg, "data_dir", data) != JG_OK || jg_config_set(&cfg, "access_log", "off") != JG_OK ||
+        jg_config_set(&cfg, "db_pool_size", "2") != JG_OK)
         die("configuration", "cannot set keys");
 
     jg_db_options opt = {(int)cfg.db_pool_size, (int)cfg.db_acquire_timeout_ms, (int)cfg.db_busy_retries,
@@ -144,6 +146,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("migration failed", NULL);
     if (jg_seed_demo(db, data, SEED_PROJECTS) != JG_OK)
         die("seeding failed", NULL);
+    jg_entity_set set; /* the entity tables, as `jianguan migrate` makes them */
+    if (jg_entity_set_load_embedded(&set, err, sizeof(err)) != JG_OK ||
+        jg_schema_sync(db, &set, 0, err, sizeof(err)) != JG_OK)
+        die("entity tables", err);
+    jg_entity_set_free(&set);
     if (jg_app_init(&app, &cfg, db) != JG_OK)
         die("jg_app_init failed", NULL);
     app_ready = 1;
@@ -214,8 +221,8 @@ static void check_served_file(const jg_req *req, int fd)
     real[n] = '\0';
     size_t root = strlen(webroot);
     if (strncmp(real, webroot, root) != 0 || real[root] != '/' || strstr(real + root, "/.") != NULL) {
-        fprintf(stderr, "fuzz_request: %s %s served %s, which is outside the web root or hidden\n", req->method,
-                req->path, real);
+        fprintf(stderr, "fuzz_request: %s %s served %s, which is outside the web root or hidden\n",
+                req->method, req->path, real);
         abort();
     }
 }
@@ -223,12 +230,14 @@ static void check_served_file(const jg_req *req, int fd)
 static void check_answer(const jg_req *req, const jg_resp *resp)
 {
     if (resp->status < 100 || resp->status > 599) {
-        fprintf(stderr, "fuzz_request: %s %s answered with status %d\n", req->method, req->path, resp->status);
+        fprintf(stderr, "fuzz_request: %s %s answered with status %d\n", req->method, req->path,
+                resp->status);
         abort();
     }
     if (resp->fd >= 0)
         check_served_file(req, resp->fd);
-    if (resp->fd >= 0 || resp->content_type == NULL || strncmp(resp->content_type, "application/json", 16) != 0)
+    if (resp->fd >= 0 || resp->content_type == NULL ||
+        strncmp(resp->content_type, "application/json", 16) != 0)
         return;
     if (resp->body == NULL || strlen(resp->body) != resp->body_len) {
         fprintf(stderr, "fuzz_request: %s %s: JSON body missing or length wrong\n", req->method, req->path);
@@ -237,13 +246,14 @@ static void check_answer(const jg_req *req, const jg_resp *resp)
     json_error_t e;
     json_t *doc = json_loadb(resp->body, resp->body_len, 0, &e);
     if (doc == NULL) {
-        fprintf(stderr, "fuzz_request: %s %s: status %d body is not JSON (%s): %.500s\n", req->method, req->path,
-                resp->status, e.text, resp->body);
+        fprintf(stderr, "fuzz_request: %s %s: status %d body is not JSON (%s): %.500s\n", req->method,
+                req->path, resp->status, e.text, resp->body);
         abort();
     }
     if (resp->status >= 400) {
         json_t *err = json_object_get(doc, "error");
-        if (!json_is_string(json_object_get(err, "code")) || !json_is_string(json_object_get(err, "message"))) {
+        if (!json_is_string(json_object_get(err, "code")) ||
+            !json_is_string(json_object_get(err, "message"))) {
             fprintf(stderr, "fuzz_request: %s %s: status %d without an error object: %.500s\n", req->method,
                     req->path, resp->status, resp->body);
             abort();

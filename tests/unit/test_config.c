@@ -296,7 +296,16 @@ static void key_at_enumerates_all_keys(void **state)
                               "sms_gateway_token",
                               "sms_code_ttl_s",
                               "sms_resend_s",
-                              "signature_window_s"};
+                              "signature_window_s",
+                              "video_sip_listen",
+                              "video_sip_id",
+                              "video_sip_password",
+                              "video_keepalive_interval_s",
+                              "video_keepalive_count",
+                              "video_register_max_failures",
+                              "video_register_lock_s",
+                              "video_keepalive_flush_s",
+                              "video_max_devices"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);

@@ -10,7 +10,6 @@
 
 #include "base/buf.h"
 #include "base/text.h"
-#include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "platform/idcheck.h"
 #include "platform/identity.h"
@@ -18,7 +17,6 @@
 #include "platform/sealed.h"
 
 #include <openssl/crypto.h>
-#include <stdio.h>
 #include <string.h>
 
 /* Enterprise users see their own enterprise's persons; government users everyone. */
@@ -44,8 +42,8 @@ static const char *const cert_kinds[] = {"registered_constructor",
     "p.id, p.name, p.id_number_mask, p.phone_mask, p.gender, p.enterprise_id, e.name AS enterprise_name,"    \
     " p.status, p.created_at, p.updated_at, p.version"
 #define FROM " FROM person p LEFT JOIN enterprise e ON e.id = p.enterprise_id"
-#define CERT_COLUMNS                                                                                         \
-    "id, person_id, kind, certificate_no, specialty, issued_on, expires_on, created_at, updated_at"
+/* The person's row with extra columns (a constant such as ", p.phone_enc", or ""). */
+#define FETCH(extra) "SELECT " COLUMNS extra FROM " WHERE p.id = $1"
 
 #define ID_NUMBER_CONTEXT "person.id_number"
 #define PHONE_CONTEXT "person.phone"
@@ -53,18 +51,6 @@ static const char *const cert_kinds[] = {"registered_constructor",
 #define MAX_CERT_NO 50
 #define MAX_SPECIALTY 40
 #define MAX_VALUE JG_SEALED_MAX
-
-static const char stale[] = "数据已被他人修改，请刷新后重试";
-static const char duplicate[] = "该身份证号已登记，不能重复登记";
-static const char no_person[] = "从业人员不存在";
-
-static int in_list(const char *const *list, const char *s)
-{
-    for (; *list != NULL; list++)
-        if (strcmp(*list, s) == 0)
-            return 1;
-    return 0;
-}
 
 /* An ID number from outside: spaces trimmed, a final x made X, then GB 11643 checked. NULL with a
  * field error when it is not one. */
@@ -77,7 +63,7 @@ static const char *parse_id_number(jg_req *req, const char *key, const char *s, 
     while (n > 0 && *s == ' ')
         s++, n--;
     if (n != 18) {
-        reg_bad(fields, key, "身份证号应为 18 位");
+        jg_field_error(fields, key, "身份证号应为 18 位");
         return NULL;
     }
     memcpy(buf, s, 18);
@@ -85,77 +71,10 @@ static const char *parse_id_number(jg_req *req, const char *key, const char *s, 
     if (buf[17] == 'x')
         buf[17] = 'X';
     if (!jg_idcheck_resident_id(buf)) {
-        reg_bad(fields, key, "身份证号不正确（出生日期或末位校验码不符合 GB 11643）");
+        jg_field_error(fields, key, "身份证号不正确（出生日期或末位校验码不符合 GB 11643）");
         return NULL;
     }
     return jg_arena_strdup(req->arena, buf);
-}
-
-/* The person's row as the caller may see it: COLUMNS, then extra (a constant column list of this
- * file such as ", p.phone_enc", never input; "" for none), on c (or a read connection when c is
- * NULL). JG_NOTFOUND when absent or outside the caller's scope. */
-static jg_rc fetch(jg_conn *c, jg_req *req, int64_t id, const char *extra, jg_rows **out)
-{
-    jg_buf sql;
-    jg_buf_init(&sql, 2048);
-    jg_value p[6] = {JG_VINT(id)};
-    int n = 1;
-    jg_buf_printf(&sql, "SELECT " COLUMNS "%s" FROM " WHERE p.id = $1", extra);
-    if (jg_scope_sql(req->principal, &person_scope, &sql, p, &n, req->arena) != JG_OK) {
-        jg_buf_free(&sql);
-        return JG_NOTFOUND;
-    }
-    jg_rows *r;
-    jg_rc rc = c != NULL ? jg_db_query(c, sql.data, p, n, &r) : jg_db_read(req->app->db, sql.data, p, n, &r);
-    jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return rc;
-    if (jg_rows_count(r) == 0) {
-        jg_rows_free(r);
-        return JG_NOTFOUND;
-    }
-    *out = r;
-    return JG_OK;
-}
-
-/* Answer the person (masked) with live certificates, each flagged "expired" when past. */
-static jg_rc answer(jg_req *req, jg_resp *resp, int64_t id, int status)
-{
-    jg_rows *r;
-    jg_rc rc = fetch(NULL, req, id, "", &r);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, rc == JG_NOTFOUND ? no_person : NULL);
-    json_t *item = reg_row_json(r, 0);
-    jg_rows_free(r);
-    jg_value p[] = {JG_VINT(id)};
-    rc = jg_db_read(req->app->db,
-                    "SELECT " CERT_COLUMNS
-                    " FROM person_certificate WHERE person_id = $1 AND status = 'active'"
-                    " ORDER BY expires_on, id",
-                    p, 1, &r);
-    if (rc != JG_OK) {
-        json_decref(item);
-        return rc;
-    }
-    char today[REG_DATE_LEN];
-    reg_today(today);
-    json_t *certs = json_array();
-    for (int i = 0; i < jg_rows_count(r); i++) {
-        json_t *cert = reg_row_json(r, i);
-        reg_mark_expired(cert, today);
-        json_array_append_new(certs, cert);
-    }
-    jg_rows_free(r);
-    json_object_set_new(item, "certificates", certs);
-    return jg_resp_json(req, resp, status, item);
-}
-
-jg_rc reg_person_get(jg_req *req, jg_resp *resp)
-{
-    int64_t id;
-    if (reg_param_id(req, "id", &id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, no_person);
-    return answer(req, resp, id, 200);
 }
 
 /* GET ?page=&size=&enterprise_id=&keyword=&id_number=&phone=&status= */
@@ -163,19 +82,19 @@ jg_rc reg_person_list(jg_req *req, jg_resp *resp)
 {
     json_t *fields = json_object();
     int64_t page, size, enterprise_id = 0;
-    reg_paging(req, &page, &size, fields);
+    jg_req_paging(req, 20, &page, &size, fields);
     const char *ent = jg_req_query(req, "enterprise_id"), *keyword = jg_req_query(req, "keyword");
     const char *idn = jg_req_query(req, "id_number"), *phone = jg_req_query(req, "phone");
     const char *status = jg_req_query(req, "status");
     if (ent != NULL && jg_parse_int64(ent, 1, INT64_MAX, &enterprise_id) != JG_OK)
-        reg_bad(fields, "enterprise_id", "企业编号应为正整数");
+        jg_field_error(fields, "enterprise_id", "企业编号应为正整数");
     const char *like = keyword != NULL ? reg_like(req, keyword, "keyword", fields) : NULL;
     if (idn != NULL)
         idn = parse_id_number(req, "id_number", idn, fields);
     if (phone != NULL && !jg_idcheck_phone(phone))
-        reg_bad(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
-    if (status != NULL && !in_list(statuses, status))
-        reg_bad(fields, "status", "状态取值无效");
+        jg_field_error(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
+    if (status != NULL && !reg_in_list(statuses, status))
+        jg_field_error(fields, "status", "状态取值无效");
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
     json_decref(fields);
@@ -252,7 +171,7 @@ static void parse_person(jg_req *req, json_t *body, int create, struct person_in
             if (jg_idcheck_phone(s))
                 in->phone = s;
             else
-                reg_bad(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
+                jg_field_error(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
         }
     }
     in->has_enterprise = reg_has(body, "enterprise_id");
@@ -261,18 +180,13 @@ static void parse_person(jg_req *req, json_t *body, int create, struct person_in
         if (json_is_integer(v) && json_integer_value(v) > 0)
             in->enterprise_id = json_integer_value(v);
         else if (!json_is_null(v))
-            reg_bad(fields, "enterprise_id", "企业编号应为正整数");
+            jg_field_error(fields, "enterprise_id", "企业编号应为正整数");
     }
-    if (!create && reg_has(body, "status")) {
-        const char *s = json_string_value(json_object_get(body, "status"));
-        if (s == NULL || !in_list(statuses, s))
-            reg_bad(fields, "status", "状态应为 active 或 inactive");
-        else
-            in->status = s;
-    }
+    if (!create)
+        in->status = reg_one_of(body, "status", statuses, "状态应为 active 或 inactive", fields);
 }
 
-/* Seal what was given. */
+/* Seal what was given (in the write's transaction, before anything is stored). */
 static jg_rc seal_person(jg_req *req, struct person_in *in)
 {
     jg_rc rc = JG_OK;
@@ -291,27 +205,13 @@ static const char *gender_of(const char *id_number)
 }
 
 struct person_write {
-    jg_req *req;
+    reg_write w; /* first: the transaction casts back */
     struct person_in in;
-    int64_t id, version;
-    const char *message;           /* why the write was refused, for the answer */
-    const char *field, *field_msg; /* a field found bad inside the transaction */
-    char now[32];
 };
 
-static jg_rc id_number_taken(jg_conn *c, const char *bidx, int64_t except, int *taken)
-{
-    jg_rows *r;
-    jg_value p[] = {JG_VTEXT(bidx), JG_VINT(except)};
-    jg_rc rc = jg_db_query(c, "SELECT id FROM person WHERE id_number_bidx = $1 AND id <> $2", p, 2, &r);
-    if (rc != JG_OK)
-        return rc;
-    *taken = jg_rows_count(r) > 0;
-    jg_rows_free(r);
-    return JG_OK;
-}
+#define ID_NUMBER_TAKEN "SELECT id FROM person WHERE id_number_bidx = $1 AND id <> $2"
 
-static jg_rc enterprise_exists(jg_conn *c, struct person_write *w, int64_t id)
+static jg_rc enterprise_exists(jg_conn *c, reg_write *w, int64_t id)
 {
     jg_rows *r;
     jg_value p[] = {JG_VINT(id)};
@@ -320,28 +220,18 @@ static jg_rc enterprise_exists(jg_conn *c, struct person_write *w, int64_t id)
         return rc;
     int found = jg_rows_count(r) > 0;
     jg_rows_free(r);
-    if (found)
-        return JG_OK;
-    w->field = "enterprise_id";
-    w->field_msg = "企业不存在";
-    return JG_INVALID;
+    return found ? JG_OK : jg_refuse(&w->refusal, JG_INVALID, "enterprise_id", "企业不存在");
 }
 
 static jg_rc create_tx(jg_conn *c, void *ud)
 {
     struct person_write *w = ud;
     const struct person_in *in = &w->in;
-    w->message = w->field = w->field_msg = NULL;
-    jg_rc rc = JG_OK;
-    if (in->enterprise_id > 0)
-        rc = enterprise_exists(c, w, in->enterprise_id);
-    int taken = 0;
+    jg_rc rc = seal_person(w->w.req, &w->in);
+    if (rc == JG_OK && in->enterprise_id > 0)
+        rc = enterprise_exists(c, &w->w, in->enterprise_id);
     if (rc == JG_OK)
-        rc = id_number_taken(c, in->id_sealed.bidx, 0, &taken);
-    if (rc == JG_OK && taken) {
-        w->message = duplicate;
-        rc = JG_CONFLICT;
-    }
+        rc = reg_unique(c, &w->w, &reg_person, ID_NUMBER_TAKEN, in->id_sealed.bidx, 0);
     if (rc != JG_OK)
         return rc;
     jg_value none = JG_VNULL;
@@ -354,7 +244,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                     in->phone != NULL ? JG_VTEXT(in->phone_sealed.mask) : none,
                     JG_VTEXT(gender_of(in->id_number)),
                     in->enterprise_id > 0 ? JG_VINT(in->enterprise_id) : none,
-                    JG_VTEXT(w->now)};
+                    JG_VTEXT(w->w.now)};
     jg_rows *r;
     rc =
         jg_db_query(c,
@@ -363,46 +253,28 @@ static jg_rc create_tx(jg_conn *c, void *ud)
                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, 1) RETURNING id",
                     p, 10, &r);
     if (rc == JG_CONFLICT) /* registered by another request in between */
-        w->message = duplicate;
+        return jg_refuse(&w->w.refusal, rc, NULL, reg_person.duplicate);
     if (rc != JG_OK)
         return rc;
-    w->id = jg_rows_int(r, 0, 0);
+    w->w.id = jg_rows_int(r, 0, 0);
     jg_rows_free(r);
     /* The audit keeps the masked forms only. */
     json_t *detail = json_pack("{s:{s:s, s:s, s:s?, s:s, s:o}}", "after", "name", in->name, "id_number",
                                in->id_sealed.mask, "phone", in->phone != NULL ? in->phone_sealed.mask : NULL,
                                "gender", gender_of(in->id_number), "enterprise_id",
                                in->enterprise_id > 0 ? json_integer(in->enterprise_id) : json_null());
-    rc = reg_audit(c, w->req, "create", "person", w->id, detail);
-    return rc;
-}
-
-/* The refusal of a write as an answer. */
-static jg_rc refuse(jg_req *req, jg_resp *resp, jg_rc rc, const struct person_write *w)
-{
-    if (rc == JG_INVALID && w->field != NULL) {
-        json_t *fields = json_object();
-        reg_bad(fields, w->field, w->field_msg);
-        return jg_resp_error_fields(req, resp, rc, "从业人员信息填写不正确", fields);
-    }
-    return jg_resp_error(req, resp, rc,
-                         w->message != NULL  ? w->message
-                         : rc == JG_NOTFOUND ? no_person
-                                             : NULL);
+    return reg_audit(c, w->w.req, "create", "person", w->w.id, detail);
 }
 
 jg_rc reg_person_create(jg_req *req, jg_resp *resp)
 {
     const jg_principal *who = req->principal;
-    json_t *body = req->json, *fields = json_object();
-    if (!json_is_object(body)) {
-        reg_bad(fields, "body", "请求内容应为 JSON 对象");
-        return jg_resp_error_fields(req, resp, JG_INVALID, "请求内容应为 JSON 对象", fields);
-    }
     static const char *const allowed[] = {"name", "id_number", "phone", "enterprise_id", NULL};
-    reg_only(body, allowed, fields);
-    struct person_write w = {.req = req};
-    parse_person(req, body, 1, &w.in, fields);
+    json_t *fields = reg_body(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
+    struct person_write w = {.w.req = req};
+    parse_person(req, req->json, 1, &w.in, fields);
     if (!reg_government(who)) {
         /* Enterprise users register their own staff. */
         if (who->enterprise_id <= 0) {
@@ -410,164 +282,90 @@ jg_rc reg_person_create(jg_req *req, jg_resp *resp)
             return jg_resp_error(req, resp, JG_DENIED, "当前账号未关联企业，不能登记从业人员");
         }
         if (w.in.enterprise_id > 0 && w.in.enterprise_id != who->enterprise_id)
-            reg_bad(fields, "enterprise_id", "只能登记本企业的从业人员");
+            jg_field_error(fields, "enterprise_id", "只能登记本企业的从业人员");
         w.in.enterprise_id = who->enterprise_id;
     }
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "从业人员信息填写不正确", fields);
-    json_decref(fields);
-    jg_rc rc = seal_person(req, &w.in);
-    if (rc != JG_OK)
-        return rc;
-    jg_time_iso_now(w.now, sizeof(w.now));
-    rc = jg_db_tx(req->app->db, create_tx, &w);
-    if (rc != JG_OK)
-        return refuse(req, resp, rc, &w);
-    return answer(req, resp, w.id, 201);
+    return reg_write_run(req, resp, &reg_person, fields, create_tx, &w.w, 201);
 }
 
-/* Columns fetch() adds for an update: 11 id_number_bidx, 12 phone_bidx. */
-#define UPDATE_EXTRA ", p.id_number_bidx, p.phone_bidx"
-
-static void set_text(jg_buf *sql, jg_value *p, int *n, const char *col, const char *v)
+/* The values of a sealed column group (enc, bidx, mask) for an UPDATE; s NULL clears them. */
+static void set_sealed(reg_update *u, const char *col_enc, const char *col_bidx, const char *col_mask,
+                       const jg_sealed *s)
 {
-    p[(*n)++] = v != NULL ? JG_VTEXT(v) : JG_VNULL;
-    jg_buf_printf(sql, "%s = $%d, ", col, *n);
+    reg_update_set(u, col_enc, s != NULL ? JG_VTEXT(s->enc) : JG_VNULL);
+    reg_update_set(u, col_bidx, s != NULL ? JG_VTEXT(s->bidx) : JG_VNULL);
+    reg_update_set(u, col_mask, s != NULL ? JG_VTEXT(s->mask) : JG_VNULL);
 }
 
 static jg_rc update_tx(jg_conn *c, void *ud)
 {
     struct person_write *w = ud;
     const struct person_in *in = &w->in;
-    const jg_principal *who = w->req->principal;
-    w->message = w->field = w->field_msg = NULL;
+    jg_rc rc = seal_person(w->w.req, &w->in);
+    if (rc != JG_OK)
+        return rc;
     jg_rows *cur;
-    jg_rc rc = fetch(c, w->req, w->id, UPDATE_EXTRA, &cur);
+    rc = reg_fetch(c, w->w.req, FETCH(", p.id_number_bidx, p.phone_bidx"), &person_scope, w->w.id, &cur);
     if (rc != JG_OK)
         return rc;
     /* Columns: 0 id, 1 name, 2 id_number_mask, 3 phone_mask, 4 gender, 5 enterprise_id,
      * 6 enterprise_name, 7 status, 8 created_at, 9 updated_at, 10 version, 11 id_number_bidx,
      * 12 phone_bidx. */
-    json_t *before = json_object(), *after = json_object();
-    jg_value p[16];
-    int n = 0;
-    jg_buf sql;
-    jg_buf_init(&sql, 1024);
-    jg_buf_puts(&sql, "UPDATE person SET ");
-    int64_t version = jg_rows_int(cur, 0, 10), old_ent = jg_rows_int(cur, 0, 5);
-    if (in->name != NULL && strcmp(in->name, jg_rows_text(cur, 0, 1)) != 0) {
-        set_text(&sql, p, &n, "name", in->name);
-        json_object_set_new(before, "name", json_string(jg_rows_text(cur, 0, 1)));
-        json_object_set_new(after, "name", json_string(in->name));
-    }
+    reg_update u;
+    rc = reg_update_begin(&u, &w->w, &reg_person, jg_rows_int(cur, 0, 10));
+    reg_update_text(&u, "name", jg_rows_text(cur, 0, 1), in->name);
     int new_id = in->id_number != NULL && strcmp(in->id_sealed.bidx, jg_rows_text(cur, 0, 11)) != 0;
     if (new_id) {
-        set_text(&sql, p, &n, "id_number_enc", in->id_sealed.enc);
-        set_text(&sql, p, &n, "id_number_bidx", in->id_sealed.bidx);
-        set_text(&sql, p, &n, "id_number_mask", in->id_sealed.mask);
-        set_text(&sql, p, &n, "gender", gender_of(in->id_number));
-        json_object_set_new(before, "id_number", json_string(jg_rows_text(cur, 0, 2)));
-        json_object_set_new(after, "id_number", json_string(in->id_sealed.mask));
+        set_sealed(&u, "id_number_enc", "id_number_bidx", "id_number_mask", &in->id_sealed);
+        reg_update_set(&u, "gender", JG_VTEXT(gender_of(in->id_number)));
+        reg_update_note(&u, "id_number", json_string(jg_rows_text(cur, 0, 2)),
+                        json_string(in->id_sealed.mask));
     }
-    const char *old_phone = jg_rows_text(cur, 0, 12);
-    const char *new_phone = in->phone != NULL ? in->phone_sealed.bidx : NULL;
-    if (in->has_phone &&
-        !(old_phone == NULL ? new_phone == NULL : new_phone != NULL && strcmp(old_phone, new_phone) == 0)) {
-        set_text(&sql, p, &n, "phone_enc", in->phone != NULL ? in->phone_sealed.enc : NULL);
-        set_text(&sql, p, &n, "phone_bidx", new_phone);
-        set_text(&sql, p, &n, "phone_mask", in->phone != NULL ? in->phone_sealed.mask : NULL);
-        const char *old_mask = jg_rows_text(cur, 0, 3);
-        json_object_set_new(before, "phone", old_mask != NULL ? json_string(old_mask) : json_null());
-        json_object_set_new(after, "phone",
-                            in->phone != NULL ? json_string(in->phone_sealed.mask) : json_null());
+    const char *old_phone = jg_rows_text(cur, 0, 12), *old_mask = jg_rows_text(cur, 0, 3);
+    const jg_sealed *phone = in->phone != NULL ? &in->phone_sealed : NULL;
+    int same_phone = old_phone == NULL ? phone == NULL : phone != NULL && strcmp(old_phone, phone->bidx) == 0;
+    if (in->has_phone && !same_phone) {
+        set_sealed(&u, "phone_enc", "phone_bidx", "phone_mask", phone);
+        reg_update_note(&u, "phone", old_mask != NULL ? json_string(old_mask) : NULL,
+                        phone != NULL ? json_string(phone->mask) : NULL);
     }
+    int64_t old_ent = jg_rows_int(cur, 0, 5);
     int new_ent = in->has_enterprise && in->enterprise_id != old_ent;
     if (new_ent) {
-        p[n++] = in->enterprise_id > 0 ? JG_VINT(in->enterprise_id) : JG_VNULL;
-        jg_buf_printf(&sql, "enterprise_id = $%d, ", n);
-        json_object_set_new(before, "enterprise_id", old_ent > 0 ? json_integer(old_ent) : json_null());
-        json_object_set_new(after, "enterprise_id",
-                            in->enterprise_id > 0 ? json_integer(in->enterprise_id) : json_null());
+        reg_update_set(&u, "enterprise_id", in->enterprise_id > 0 ? JG_VINT(in->enterprise_id) : JG_VNULL);
+        reg_update_note(&u, "enterprise_id", old_ent > 0 ? json_integer(old_ent) : NULL,
+                        in->enterprise_id > 0 ? json_integer(in->enterprise_id) : NULL);
     }
-    if (in->status != NULL && strcmp(in->status, jg_rows_text(cur, 0, 7)) != 0) {
-        set_text(&sql, p, &n, "status", in->status);
-        json_object_set_new(before, "status", json_string(jg_rows_text(cur, 0, 7)));
-        json_object_set_new(after, "status", json_string(in->status));
-    }
+    reg_update_text(&u, "status", jg_rows_text(cur, 0, 7), in->status);
     jg_rows_free(cur);
-
-    if (version != w->version) {
-        w->message = stale;
-        rc = JG_CONFLICT;
-    } else if (new_ent && !reg_government(who)) {
-        w->message = "企业用户不能变更从业人员的所属企业";
-        rc = JG_DENIED;
-    } else if (new_ent && in->enterprise_id > 0) {
-        rc = enterprise_exists(c, w, in->enterprise_id);
-    }
-    if (rc == JG_OK && new_id) {
-        int taken = 0;
-        rc = id_number_taken(c, in->id_sealed.bidx, w->id, &taken);
-        if (rc == JG_OK && taken) {
-            w->message = duplicate;
-            rc = JG_CONFLICT;
-        }
-    }
-    if (rc == JG_OK && json_object_size(after) > 0) {
-        p[n++] = JG_VTEXT(w->now);
-        p[n++] = JG_VINT(w->id);
-        p[n++] = JG_VINT(w->version);
-        jg_buf_printf(&sql, "updated_at = $%d, version = version + 1 WHERE id = $%d AND version = $%d", n - 2,
-                      n - 1, n);
-        int64_t changed = 0;
-        rc = jg_db_exec(c, sql.data, p, n, &changed);
-        if (rc == JG_CONFLICT)
-            w->message = duplicate;
-        else if (rc == JG_OK && changed != 1) {
-            w->message = stale;
-            rc = JG_CONFLICT;
-        }
-        if (rc == JG_OK) {
-            json_t *detail = json_pack("{s:O, s:O, s:I}", "before", before, "after", after, "version",
-                                       (json_int_t)(w->version + 1));
-            rc = reg_audit(c, w->req, "update", "person", w->id, detail);
-        }
-    }
-    jg_buf_free(&sql);
-    json_decref(before);
-    json_decref(after);
+    if (rc == JG_OK && new_ent && !reg_government(w->w.req->principal))
+        rc = jg_refuse(&w->w.refusal, JG_DENIED, NULL, "企业用户不能变更从业人员的所属企业");
+    if (rc == JG_OK && new_ent && in->enterprise_id > 0)
+        rc = enterprise_exists(c, &w->w, in->enterprise_id);
+    if (rc == JG_OK && new_id)
+        rc = reg_unique(c, &w->w, &reg_person, ID_NUMBER_TAKEN, in->id_sealed.bidx, w->w.id);
+    if (rc == JG_OK)
+        rc = reg_update_apply(c, &u, &w->w, &reg_person);
+    reg_update_free(&u);
     return rc;
 }
 
 jg_rc reg_person_update(jg_req *req, jg_resp *resp)
 {
-    struct person_write w = {.req = req};
-    if (reg_param_id(req, "id", &w.id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, no_person);
-    json_t *body = req->json, *fields = json_object();
-    if (!json_is_object(body)) {
-        reg_bad(fields, "body", "请求内容应为 JSON 对象");
-        return jg_resp_error_fields(req, resp, JG_INVALID, "请求内容应为 JSON 对象", fields);
-    }
+    struct person_write w = {.w.req = req};
+    if (reg_param_id(req, "id", &w.w.id) != JG_OK)
+        return jg_resp_error(req, resp, JG_NOTFOUND, reg_person.not_found);
     /* What GET answered may come back whole: its read-only members are ignored. */
     static const char *const allowed[] = {
         "name",       "id_number",  "phone",           "enterprise_id", "status",
         "version",    "id",         "id_number_mask",  "phone_mask",    "gender",
         "created_at", "updated_at", "enterprise_name", "certificates",  NULL};
-    reg_only(body, allowed, fields);
-    w.version = reg_version(body, fields);
-    parse_person(req, body, 0, &w.in, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "从业人员信息填写不正确", fields);
-    json_decref(fields);
-    jg_rc rc = seal_person(req, &w.in);
-    if (rc != JG_OK)
-        return rc;
-    jg_time_iso_now(w.now, sizeof(w.now));
-    rc = jg_db_tx(req->app->db, update_tx, &w);
-    if (rc != JG_OK)
-        return refuse(req, resp, rc, &w);
-    return answer(req, resp, w.id, 200);
+    json_t *fields = reg_body(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
+    w.w.version = reg_version(req->json, fields);
+    parse_person(req, req->json, 0, &w.in, fields);
+    return reg_write_run(req, resp, &reg_person, fields, update_tx, &w.w, 200);
 }
 
 /* ---- reveal ---- */
@@ -586,7 +384,8 @@ static jg_rc reveal_tx(jg_conn *c, void *ud)
     v->message = NULL;
     jg_rows *r;
     int phone = strcmp(v->field, "phone") == 0;
-    jg_rc rc = fetch(c, v->req, v->id, phone ? ", p.phone_enc" : ", p.id_number_enc", &r);
+    jg_rc rc = reg_fetch(c, v->req, phone ? FETCH(", p.phone_enc") : FETCH(", p.id_number_enc"),
+                         &person_scope, v->id, &r);
     if (rc != JG_OK)
         return rc;
     const char *token = jg_rows_text(r, 0, 11);
@@ -614,7 +413,7 @@ jg_rc reg_person_reveal(jg_req *req, jg_resp *resp)
 {
     struct reveal v = {.req = req};
     if (reg_param_id(req, "id", &v.id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, no_person);
+        return jg_resp_error(req, resp, JG_NOTFOUND, reg_person.not_found);
     const char *field = json_string_value(json_object_get(req->json, "field"));
     if (field != NULL && strcmp(field, "id_number") == 0) {
         v.field = "id_number";
@@ -624,7 +423,7 @@ jg_rc reg_person_reveal(jg_req *req, jg_resp *resp)
         v.context = PHONE_CONTEXT;
     } else {
         json_t *fields = json_object();
-        reg_bad(fields, "field", "应为 id_number（身份证号）或 phone（手机号）");
+        jg_field_error(fields, "field", "应为 id_number（身份证号）或 phone（手机号）");
         return jg_resp_error_fields(req, resp, JG_INVALID, "请选择要查看的字段", fields);
     }
     jg_rc rc = jg_db_tx(req->app->db, reveal_tx, &v);
@@ -632,7 +431,7 @@ jg_rc reg_person_reveal(jg_req *req, jg_resp *resp)
         OPENSSL_cleanse(v.value, sizeof(v.value));
         return jg_resp_error(req, resp, rc,
                              v.message != NULL   ? v.message
-                             : rc == JG_NOTFOUND ? no_person
+                             : rc == JG_NOTFOUND ? reg_person.not_found
                                                  : NULL);
     }
     /* API answers carry Cache-Control: no-store (server.c), so no cache keeps the value. */
@@ -641,133 +440,34 @@ jg_rc reg_person_reveal(jg_req *req, jg_resp *resp)
     return rc;
 }
 
-/* ---- certificates ---- */
+/* ---- the kind ---- */
 
-struct certificate_write {
-    jg_req *req;
-    int64_t person_id, id;
-    const char *kind, *certificate_no, *specialty, *issued_on, *expires_on;
-    char now[32];
+static const reg_child_text certificate_texts[] = {
+    {"kind", 1, 40, cert_kinds, "证书类别取值无效"},
+    {"certificate_no", 1, MAX_CERT_NO, NULL, NULL},
+    {"specialty", 0, MAX_SPECIALTY, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL},
 };
 
-static jg_rc certificate_add_tx(jg_conn *c, void *ud)
-{
-    struct certificate_write *w = ud;
-    jg_rows *r;
-    jg_rc rc = fetch(c, w->req, w->person_id, "", &r);
-    if (rc != JG_OK)
-        return rc;
-    jg_rows_free(r);
-    jg_value p[] = {JG_VINT(w->person_id),
-                    JG_VTEXT(w->kind),
-                    JG_VTEXT(w->certificate_no),
-                    JG_VTEXT(w->specialty),
-                    w->issued_on != NULL ? JG_VTEXT(w->issued_on) : JG_VNULL,
-                    JG_VTEXT(w->expires_on),
-                    JG_VTEXT(w->now)};
-    rc = jg_db_query(c,
-                     "INSERT INTO person_certificate (person_id, kind, certificate_no, specialty, issued_on,"
-                     " expires_on, status, created_at, updated_at)"
-                     " VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7) RETURNING id",
-                     p, 7, &r);
-    if (rc != JG_OK)
-        return rc;
-    w->id = jg_rows_int(r, 0, 0);
-    jg_rows_free(r);
-    json_t *detail = json_pack("{s:I, s:{s:s, s:s, s:s, s:s?, s:s}}", "person_id", (json_int_t)w->person_id,
-                               "after", "kind", w->kind, "certificate_no", w->certificate_no, "specialty",
-                               w->specialty, "issued_on", w->issued_on, "expires_on", w->expires_on);
-    rc = reg_audit(c, w->req, "create", "person_certificate", w->id, detail);
-    return rc;
-}
+static const reg_child certificates = {
+    .entity = "person_certificate",
+    .parent = "person_id",
+    .param = "cid",
+    .list = "certificates",
+    .texts = certificate_texts,
+    .not_found = "证书不存在",
+    .invalid = "证书信息填写不正确",
+    REG_CHILD_SQL("person_certificate", "person_id", "kind, certificate_no, specialty"),
+};
 
-jg_rc reg_certificate_add(jg_req *req, jg_resp *resp)
-{
-    struct certificate_write w = {.req = req};
-    if (reg_param_id(req, "id", &w.person_id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, no_person);
-    json_t *body = req->json, *fields = json_object();
-    if (!json_is_object(body)) {
-        reg_bad(fields, "body", "请求内容应为 JSON 对象");
-        return jg_resp_error_fields(req, resp, JG_INVALID, "请求内容应为 JSON 对象", fields);
-    }
-    static const char *const allowed[] = {"kind",      "certificate_no", "specialty",
-                                          "issued_on", "expires_on",     NULL};
-    reg_only(body, allowed, fields);
-    w.kind = reg_text(req, body, "kind", 1, 40, fields);
-    if (w.kind != NULL && !in_list(cert_kinds, w.kind))
-        reg_bad(fields, "kind", "证书类别取值无效");
-    w.certificate_no = reg_text(req, body, "certificate_no", 1, MAX_CERT_NO, fields);
-    w.specialty = reg_text(req, body, "specialty", 0, MAX_SPECIALTY, fields);
-    if (w.specialty == NULL)
-        w.specialty = "";
-    w.issued_on = reg_date(body, "issued_on", 0, fields);
-    w.expires_on = reg_date(body, "expires_on", 1, fields);
-    if (w.issued_on != NULL && w.expires_on != NULL && strcmp(w.issued_on, w.expires_on) > 0)
-        reg_bad(fields, "expires_on", "有效期至不能早于发证日期");
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "证书信息填写不正确", fields);
-    json_decref(fields);
-    jg_time_iso_now(w.now, sizeof(w.now));
-    jg_rc rc = jg_db_tx(req->app->db, certificate_add_tx, &w);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, rc == JG_NOTFOUND ? no_person : NULL);
-    jg_rows *r;
-    jg_value p[] = {JG_VINT(w.id)};
-    rc = jg_db_read(req->app->db, "SELECT " CERT_COLUMNS " FROM person_certificate WHERE id = $1", p, 1, &r);
-    if (rc != JG_OK)
-        return rc;
-    if (jg_rows_count(r) == 0) {
-        jg_rows_free(r);
-        return JG_ERR;
-    }
-    json_t *item = reg_row_json(r, 0);
-    jg_rows_free(r);
-    char today[REG_DATE_LEN];
-    reg_today(today);
-    reg_mark_expired(item, today);
-    return jg_resp_json(req, resp, 201, item);
-}
-
-static jg_rc certificate_delete_tx(jg_conn *c, void *ud)
-{
-    struct certificate_write *w = ud;
-    jg_rows *r;
-    jg_rc rc = fetch(c, w->req, w->person_id, "", &r);
-    if (rc != JG_OK)
-        return rc;
-    jg_rows_free(r);
-    jg_value p[] = {JG_VINT(w->id), JG_VINT(w->person_id), JG_VTEXT(w->now)};
-    rc = jg_db_query(c,
-                     "SELECT " CERT_COLUMNS " FROM person_certificate WHERE id = $1 AND person_id = $2"
-                     " AND status = 'active'",
-                     p, 2, &r);
-    if (rc != JG_OK)
-        return rc;
-    if (jg_rows_count(r) == 0) {
-        jg_rows_free(r);
-        return JG_NOTFOUND;
-    }
-    json_t *detail =
-        json_pack("{s:I, s:o}", "person_id", (json_int_t)w->person_id, "before", reg_row_json(r, 0));
-    jg_rows_free(r);
-    rc = jg_db_exec(c,
-                    "UPDATE person_certificate SET status = 'deleted', updated_at = $3"
-                    " WHERE id = $1 AND person_id = $2 AND status = 'active'",
-                    p, 3, NULL);
-    if (rc == JG_OK)
-        rc = reg_audit(c, w->req, "delete", "person_certificate", w->id, detail);
-    return rc;
-}
-
-jg_rc reg_certificate_delete(jg_req *req, jg_resp *resp)
-{
-    struct certificate_write w = {.req = req};
-    if (reg_param_id(req, "id", &w.person_id) != JG_OK || reg_param_id(req, "cid", &w.id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "证书不存在");
-    jg_time_iso_now(w.now, sizeof(w.now));
-    jg_rc rc = jg_db_tx(req->app->db, certificate_delete_tx, &w);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, rc == JG_NOTFOUND ? "证书不存在" : NULL);
-    return jg_resp_json(req, resp, 200, json_pack("{s:b}", "ok", 1));
-}
+const reg_kind reg_person = {
+    .entity = "person",
+    .fetch = FETCH(""),
+    .update = "UPDATE person SET ",
+    .scope = &person_scope,
+    .not_found = "从业人员不存在",
+    .invalid = "从业人员信息填写不正确",
+    .duplicate = "该身份证号已登记，不能重复登记",
+    .fix = NULL,
+    .child = &certificates,
+};

@@ -1,0 +1,606 @@
+/* The records API of the entity engine, writes: create, update with version, delete as a state.
+ *
+ * Each write is one transaction: the references and unique fields are checked, the row and its
+ * children written, the data scope checked on the result (nobody writes a record outside their
+ * scope), the history (修改痕迹) written field by field, and the audit row appended. Values are
+ * converted and validated before the transaction (value.c), so a bad request touches nothing. */
+#include "engine/entity/records.h"
+
+#include "base/text.h"
+#include "base/timeutil.h"
+#include "engine/entity/schema.h"
+#include "engine/entity/value.h"
+#include "platform/dict.h"
+#include "platform/identity.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The converted values of one object (a record or a child row): one per field of its entity. */
+struct values {
+    jg_value *v;
+    int *given;                /* the field was in the request (create: always) */
+    const char **bidx, **mask; /* sealed fields: the blind index and the masked form, else NULL */
+};
+
+/* The rows of one child table when the request gives them (they replace the stored ones). */
+struct child_rows {
+    const jg_record_kind *ck;
+    int given, nrows;
+    struct values *rows;
+};
+
+struct write {
+    jg_req *req;
+    const jg_record_kind *k;
+    int64_t id, version;
+    struct values top;
+    struct child_rows *children;
+    jg_refusal refusal;
+    char now[32];
+    json_t *out; /* the record after the write, as the caller sees it */
+};
+
+/* Convert the members of obj for entity e into vals. create: absent fields take their default
+ * (or null). Field errors go to fields under prefix + name. */
+static void convert(jg_req *req, const jg_entity *e, json_t *obj, int create, struct values *vals,
+                    json_t *fields, const char *prefix)
+{
+    vals->v = jg_arena_zalloc(req->arena, sizeof(jg_value) * (size_t)(e->nfields + 1));
+    vals->given = jg_arena_zalloc(req->arena, sizeof(int) * (size_t)(e->nfields + 1));
+    vals->bidx = jg_arena_zalloc(req->arena, sizeof(char *) * (size_t)(e->nfields + 1));
+    vals->mask = jg_arena_zalloc(req->arena, sizeof(char *) * (size_t)(e->nfields + 1));
+    for (int i = 0; i < e->nfields; i++) {
+        const jg_field *f = &e->fields[i];
+        json_t *v = json_object_get(obj, f->name);
+        if (v == NULL && !create)
+            continue;
+        if (v == NULL)
+            v = f->default_value;
+        vals->given[i] = 1;
+        const char *message = NULL;
+        char *key = jg_arena_printf(req->arena, "%s%s", prefix, f->name);
+        if (jg_value_from_json(f, v, req->arena, &vals->v[i], &message) != JG_OK) {
+            jg_field_error(fields, key, message != NULL ? message : "取值不正确");
+            continue;
+        }
+        if (f->data_class >= JG_CLASS_SENSITIVE && vals->v[i].type == JG_V_TEXT) {
+            const char *sealed;
+            if (jg_record_seal(req, e, f, vals->v[i].s, &sealed, &vals->bidx[i], &vals->mask[i]) != JG_OK)
+                jg_field_error(fields, key, "无法加密保存，请联系管理员");
+            vals->v[i] = JG_VTEXT(sealed);
+        }
+    }
+}
+
+/* 1 when key names a field or child table of e (or is one of the extra names allowed). */
+static int known_key(const jg_entity *e, const char *key, const char *extra)
+{
+    if (extra != NULL && strcmp(key, extra) == 0)
+        return 1;
+    if (jg_entity_field(e, key) != NULL)
+        return 1;
+    for (int c = 0; c < e->nchildren; c++)
+        if (strcmp(e->children[c].name, key) == 0)
+            return 1;
+    return 0;
+}
+
+static void unknown_keys(const jg_entity *e, json_t *obj, const char *extra, json_t *fields,
+                         const char *prefix, jg_arena *a)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (!known_key(e, key, extra))
+            jg_field_error(fields, jg_arena_printf(a, "%s%s", prefix, key), "不支持的字段");
+    }
+}
+
+/* Read the whole request: top-level fields and child rows. */
+static void read_body(struct write *w, int create, json_t *fields)
+{
+    jg_req *req = w->req;
+    const jg_entity *e = w->k->e;
+    json_t *body = req->json;
+    unknown_keys(e, body, create ? NULL : "version", fields, "", req->arena);
+    convert(req, e, body, create, &w->top, fields, "");
+    w->children = jg_arena_zalloc(req->arena, sizeof(*w->children) * (size_t)(e->nchildren + 1));
+    for (int c = 0; c < e->nchildren; c++) {
+        const jg_entity *ce = &e->children[c];
+        struct child_rows *cr = &w->children[c];
+        cr->ck = jg_record_kind_for(req, ce);
+        json_t *rows = json_object_get(body, ce->name);
+        if (rows == NULL)
+            continue;
+        cr->given = 1;
+        if (!json_is_array(rows) || json_array_size(rows) > JG_RECORD_MAX_CHILD_ROWS) {
+            jg_field_error(
+                fields, ce->name,
+                jg_arena_printf(req->arena, "%s应为列表，最多 %d 行", ce->label, JG_RECORD_MAX_CHILD_ROWS));
+            continue;
+        }
+        cr->nrows = (int)json_array_size(rows);
+        cr->rows = jg_arena_zalloc(req->arena, sizeof(*cr->rows) * (size_t)(cr->nrows + 1));
+        for (int i = 0; i < cr->nrows; i++) {
+            json_t *row = json_array_get(rows, (size_t)i);
+            char *prefix = jg_arena_printf(req->arena, "%s[%d].", ce->name, i);
+            if (!json_is_object(row)) {
+                jg_field_error(fields, jg_arena_printf(req->arena, "%s[%d]", ce->name, i), "每一行应为对象");
+                continue;
+            }
+            unknown_keys(ce, row, NULL, fields, prefix, req->arena);
+            convert(req, ce, row, 1, &cr->rows[i], fields, prefix);
+        }
+    }
+}
+
+/* 1 when a query on c finds a row. */
+static jg_rc exists(jg_conn *c, const char *sql, const jg_value *p, int n, int *found)
+{
+    jg_rows *r;
+    jg_rc rc = jg_db_query(c, sql, p, n, &r);
+    if (rc == JG_OK) {
+        *found = jg_rows_count(r) > 0;
+        jg_rows_free(r);
+    }
+    return rc;
+}
+
+/* Check that what the values of e refer to exists (and, for records, lies in the caller's
+ * scope), and that unique fields are unique. self: the record's own id (0 when new). */
+static jg_rc check_values(struct write *w, jg_conn *c, const jg_entity *e, const struct values *vals,
+                          int64_t self, const char *prefix)
+{
+    jg_req *req = w->req;
+    for (int i = 0; i < e->nfields; i++) {
+        const jg_field *f = &e->fields[i];
+        const jg_value *v = &vals->v[i];
+        if (!vals->given[i] || v->type == JG_V_NULL)
+            continue;
+        const char *key = jg_arena_printf(req->arena, "%s%s", prefix, f->name);
+        int found = 1;
+        jg_rc rc = JG_OK;
+        jg_buf sql;
+        jg_buf_init(&sql, 4096);
+        jg_value p[8] = {*v};
+        int n = 1;
+        switch (f->type) {
+        case JG_FIELD_ENUM: {
+            /* A disabled item stays valid where it was chosen before, but is not chosen anew. */
+            int enabled = 0;
+            rc = jg_dict_item_exists(c, f->dict, v->s, &found, &enabled);
+            if (rc == JG_OK && found && !enabled && self == 0) {
+                jg_buf_free(&sql);
+                return jg_refuse(&w->refusal, JG_INVALID, key,
+                                 jg_arena_printf(req->arena, "%s的选项已停用，请重新选择", f->label));
+            }
+            break;
+        }
+        case JG_FIELD_REGION:
+            rc = exists(c, "SELECT 1 FROM org WHERE code = $1", p, 1, &found);
+            break;
+        case JG_FIELD_ENTERPRISE:
+            rc = exists(c, "SELECT 1 FROM enterprise WHERE id = $1 AND status = 'active'", p, 1, &found);
+            break;
+        case JG_FIELD_PERSON:
+            rc = exists(c, "SELECT 1 FROM person WHERE id = $1 AND status = 'active'", p, 1, &found);
+            break;
+        case JG_FIELD_REF: {
+            /* A record one may not see is one that does not exist. */
+            const jg_entity *target = jg_entity_find(&((jg_records *)req->app->entities)->set, f->ref);
+            const jg_record_kind *tk = target != NULL ? jg_record_kind_for(req, target) : NULL;
+            if (tk == NULL) {
+                found = 0;
+                break;
+            }
+            jg_buf_puts(&sql, "SELECT 1 FROM ");
+            jg_buf_puts(&sql, target->table);
+            jg_buf_puts(&sql, " r WHERE r.id = $1 AND r.state <> 'deleted'");
+            if (jg_record_scope(req, tk, &sql, p, &n) == JG_DENIED)
+                found = 0;
+            else
+                rc = exists(c, sql.data, p, n, &found);
+            break;
+        }
+        default:
+            break;
+        }
+        if (rc == JG_OK && found && f->unique) {
+            jg_buf u;
+            jg_buf_init(&u, 1024);
+            jg_buf_puts(&u, "SELECT 1 FROM ");
+            jg_buf_puts(&u, e->table);
+            jg_buf_puts(&u, " r WHERE r.");
+            jg_buf_puts(&u, f->name);
+            int sealed = f->data_class >= JG_CLASS_SENSITIVE;
+            if (sealed) /* a sealed value is compared through its blind index */
+                jg_buf_puts(&u, JG_SEALED_BIDX_SUFFIX);
+            jg_buf_puts(&u, " = $1 AND r.id <> $2");
+            jg_value q[3] = {sealed ? JG_VTEXT(vals->bidx[i]) : *v, JG_VINT(self)};
+            int nq = 2;
+            if (e->parent == NULL)
+                jg_buf_puts(&u, " AND r.state <> 'deleted'");
+            const jg_field *within = f->unique_within != NULL ? jg_entity_field(e, f->unique_within) : NULL;
+            if (within != NULL) {
+                q[nq++] = vals->v[within - e->fields];
+                jg_buf_printf(&u, " AND r.%s = $3", within->name);
+            }
+            rc = exists(c, u.data, q, nq, &found);
+            jg_buf_free(&u);
+            if (rc == JG_OK && found) {
+                jg_buf_free(&sql);
+                return jg_refuse(&w->refusal, JG_CONFLICT, key,
+                                 jg_arena_printf(req->arena, "%s已存在，不能重复", f->label));
+            }
+            found = 1;
+        }
+        jg_buf_free(&sql);
+        if (rc != JG_OK)
+            return rc;
+        if (!found)
+            return jg_refuse(&w->refusal, JG_INVALID, key, jg_arena_printf(req->arena, "%s不存在", f->label));
+    }
+    return JG_OK;
+}
+
+/* Append the columns of vals for entity e, from parameter $(*n + 1) on: for an INSERT
+ * (update = 0) ", col…" to cols and ", $k…" to ph, every field; for an UPDATE ", col = $k…" to
+ * cols, the given fields only. A sealed field also writes its blind index and mask columns. p
+ * needs room for 3 * e->nfields more values. */
+static void put_columns(const jg_entity *e, const struct values *vals, int update, jg_buf *cols, jg_buf *ph,
+                        jg_value *p, int *n)
+{
+    for (int f = 0; f < e->nfields; f++) {
+        if (update && !vals->given[f])
+            continue;
+        const char *name = e->fields[f].name;
+        int sealed = e->fields[f].data_class >= JG_CLASS_SENSITIVE;
+        const char *suffix[] = {"", JG_SEALED_BIDX_SUFFIX, JG_SEALED_MASK_SUFFIX};
+        for (int k = 0; k < (sealed ? 3 : 1); k++) {
+            const char *text = k == 1 ? vals->bidx[f] : vals->mask[f];
+            p[(*n)++] = k == 0 ? vals->v[f] : text != NULL ? JG_VTEXT(text) : JG_VNULL;
+            if (update) {
+                jg_buf_printf(cols, ", %s%s = $%d", name, suffix[k], *n);
+            } else {
+                jg_buf_printf(cols, ", %s%s", name, suffix[k]);
+                jg_buf_printf(ph, ", $%d", *n);
+            }
+        }
+    }
+}
+
+/* Write the rows of each given child table of record id: the given rows replace the stored. */
+static jg_rc write_children(struct write *w, jg_conn *c)
+{
+    const jg_entity *e = w->k->e;
+    for (int ch = 0; ch < e->nchildren; ch++) {
+        const struct child_rows *cr = &w->children[ch];
+        const jg_entity *ce = &e->children[ch];
+        if (!cr->given)
+            continue;
+        jg_buf sql;
+        jg_buf_init(&sql, 8192);
+        jg_buf_puts(&sql, "DELETE FROM ");
+        jg_buf_puts(&sql, ce->table);
+        jg_buf_puts(&sql, " WHERE parent_id = $1");
+        jg_value pid[] = {JG_VINT(w->id)};
+        jg_rc rc = jg_db_exec(c, sql.data, pid, 1, NULL);
+        jg_buf_free(&sql);
+        jg_value *p = jg_arena_alloc(w->req->arena, sizeof(jg_value) * (size_t)(3 * ce->nfields + 2));
+        for (int i = 0; i < cr->nrows && rc == JG_OK; i++) {
+            rc = check_values(w, c, ce, &cr->rows[i], 0,
+                              jg_arena_printf(w->req->arena, "%s[%d].", ce->name, i));
+            jg_buf cols, ph;
+            jg_buf_init(&sql, 8192);
+            jg_buf_init(&cols, 8192);
+            jg_buf_init(&ph, 4096);
+            p[0] = JG_VINT(w->id);
+            p[1] = JG_VINT(i + 1);
+            int n = 2;
+            put_columns(ce, &cr->rows[i], 0, &cols, &ph, p, &n);
+            jg_buf_puts(&sql, "INSERT INTO ");
+            jg_buf_puts(&sql, ce->table);
+            jg_buf_puts(&sql, " (parent_id, seq");
+            jg_buf_puts(&sql, cols.data);
+            jg_buf_puts(&sql, ") VALUES ($1, $2");
+            jg_buf_puts(&sql, ph.data);
+            jg_buf_puts(&sql, ")");
+            if (rc == JG_OK)
+                rc = jg_db_exec(c, sql.data, p, n, NULL);
+            jg_buf_free(&cols);
+            jg_buf_free(&ph);
+            jg_buf_free(&sql);
+        }
+        if (rc != JG_OK)
+            return rc;
+    }
+    return JG_OK;
+}
+
+/* The record as it now is, for history (masked) and for the answer; JG_DENIED when the write put
+ * it outside the caller's scope. */
+static jg_rc reread(struct write *w, jg_conn *c, json_t **masked)
+{
+    jg_rows *r;
+    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, &r);
+    if (rc == JG_NOTFOUND)
+        return jg_refuse(&w->refusal, JG_DENIED, NULL, "不能在本人数据权限范围以外新建或修改记录");
+    if (rc != JG_OK)
+        return rc;
+    rc = jg_record_json(w->req, c, w->k, r, 0, JG_RECORD_DETAIL | JG_RECORD_MASKED, masked);
+    if (rc == JG_OK)
+        rc = jg_record_json(w->req, c, w->k, r, 0, JG_RECORD_DETAIL, &w->out);
+    jg_rows_free(r);
+    return rc;
+}
+
+static jg_rc history_row(struct write *w, jg_conn *c, const char *action, const char *child,
+                         const char *field, json_t *old_value, json_t *new_value)
+{
+    const jg_principal *p = w->req->principal;
+    char *old_text = old_value != NULL ? json_dumps(old_value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *new_text = new_value != NULL ? json_dumps(new_value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    jg_value v[] = {JG_VTEXT(w->k->e->name),
+                    JG_VINT(w->id),
+                    child != NULL ? JG_VTEXT(child) : JG_VNULL,
+                    field != NULL ? JG_VTEXT(field) : JG_VNULL,
+                    old_text != NULL ? JG_VTEXT(old_text) : JG_VNULL,
+                    new_text != NULL ? JG_VTEXT(new_text) : JG_VNULL,
+                    JG_VINT(p->user_id),
+                    JG_VTEXT(p->username),
+                    JG_VTEXT(w->now),
+                    JG_VTEXT(action)};
+    jg_rc rc = jg_db_exec(
+        c,
+        "INSERT INTO entity_history (entity, record_id, child, field, old_value, new_value, user_id,"
+        " username, at, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        v, 10, NULL);
+    free(old_text);
+    free(new_text);
+    return rc;
+}
+
+/* History rows and the audit row for a change from before to after (before NULL: created;
+ * after NULL: deleted). */
+static jg_rc record_change(struct write *w, jg_conn *c, const char *action, json_t *before, json_t *after)
+{
+    const jg_entity *e = w->k->e;
+    json_t *changed = json_array();
+    jg_rc rc = JG_OK;
+    if (before != NULL && after != NULL) {
+        for (int f = 0; f < e->nfields && rc == JG_OK; f++) {
+            const char *name = e->fields[f].name;
+            json_t *o = json_object_get(before, name), *n = json_object_get(after, name);
+            if (json_equal(o, n))
+                continue;
+            json_array_append_new(changed, json_string(name));
+            rc = history_row(w, c, action, NULL, name, o, n);
+        }
+        for (int ch = 0; ch < e->nchildren && rc == JG_OK; ch++) {
+            const char *name = e->children[ch].name;
+            json_t *o = json_object_get(before, name), *n = json_object_get(after, name);
+            if (json_equal(o, n))
+                continue;
+            json_array_append_new(changed, json_string(name));
+            rc = history_row(w, c, action, name, name, o, n); /* the child's rows as a whole */
+        }
+    } else {
+        /* Created or deleted: the history notes the change of state. */
+        json_t *from = json_object_get(before, "state"), *to = json_object_get(after, "state");
+        json_t *deleted = json_string("deleted");
+        rc = history_row(w, c, action, NULL, "state", from, to != NULL ? to : deleted);
+        json_decref(deleted);
+    }
+    char rid[24];
+    snprintf(rid, sizeof(rid), "%lld", (long long)w->id);
+    if (rc == JG_OK)
+        rc = jg_audit_req(c, w->req, action, e->name, rid, json_pack("{s:o}", "fields", changed));
+    else
+        json_decref(changed);
+    return rc;
+}
+
+static jg_rc create_tx(jg_conn *c, void *ud)
+{
+    struct write *w = ud;
+    const jg_entity *e = w->k->e;
+    json_decref(w->out);
+    w->out = NULL;
+    jg_rc rc = check_values(w, c, e, &w->top, 0, "");
+    if (rc != JG_OK)
+        return rc;
+    const jg_principal *me = w->req->principal;
+    jg_buf sql, cols, ph;
+    jg_buf_init(&sql, 16384);
+    jg_buf_init(&cols, 8192);
+    jg_buf_init(&ph, 4096);
+    jg_value *p = jg_arena_alloc(w->req->arena, sizeof(jg_value) * (size_t)(3 * e->nfields + 3));
+    p[0] = JG_VTEXT(e->states[0].name);
+    p[1] = JG_VINT(me->user_id);
+    p[2] = JG_VTEXT(w->now);
+    int n = 3;
+    put_columns(e, &w->top, 0, &cols, &ph, p, &n);
+    jg_buf_puts(&sql, "INSERT INTO ");
+    jg_buf_puts(&sql, e->table);
+    jg_buf_puts(&sql, " (state, version, created_by, created_at, updated_by, updated_at");
+    jg_buf_puts(&sql, cols.data);
+    jg_buf_puts(&sql, ") VALUES ($1, 1, $2, $3, $2, $3");
+    jg_buf_puts(&sql, ph.data);
+    jg_buf_puts(&sql, ") RETURNING id");
+    jg_buf_free(&cols);
+    jg_buf_free(&ph);
+    jg_rows *r;
+    rc = jg_db_query(c, sql.data, p, n, &r);
+    jg_buf_free(&sql);
+    if (rc != JG_OK)
+        return rc == JG_CONFLICT ? jg_refuse(&w->refusal, rc, NULL, "记录与已有记录重复") : rc;
+    w->id = jg_rows_int(r, 0, 0);
+    jg_rows_free(r);
+    rc = write_children(w, c);
+    json_t *after = NULL;
+    if (rc == JG_OK)
+        rc = reread(w, c, &after);
+    if (rc == JG_OK)
+        rc = record_change(w, c, "create", NULL, after);
+    json_decref(after);
+    return rc;
+}
+
+jg_rc jg_record_create(jg_req *req, jg_resp *resp)
+{
+    const jg_record_kind *k = jg_record_kind_of(req, resp, "create");
+    if (k == NULL)
+        return JG_DENIED;
+    if (!json_is_object(req->json))
+        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
+    struct write w = {.req = req, .k = k};
+    json_t *fields = json_object();
+    read_body(&w, 1, fields);
+    if (json_object_size(fields) > 0)
+        return jg_resp_error_fields(req, resp, JG_INVALID, "填写的内容有误，请检查标出的字段", fields);
+    json_decref(fields);
+    jg_time_iso_now(w.now, sizeof(w.now));
+    jg_rc rc = jg_db_tx(req->app->db, create_tx, &w);
+    if (rc != JG_OK) {
+        json_decref(w.out);
+        return jg_resp_refusal(req, resp, rc, &w.refusal);
+    }
+    return jg_resp_json(req, resp, 201, w.out);
+}
+
+static jg_rc update_tx(jg_conn *c, void *ud)
+{
+    struct write *w = ud;
+    const jg_entity *e = w->k->e;
+    json_decref(w->out);
+    w->out = NULL;
+    jg_rows *r;
+    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, &r);
+    if (rc == JG_NOTFOUND)
+        return jg_refuse(&w->refusal, rc, NULL, "记录不存在");
+    if (rc != JG_OK)
+        return rc;
+    json_t *before = NULL;
+    rc = jg_record_json(w->req, c, w->k, r, 0, JG_RECORD_DETAIL | JG_RECORD_MASKED, &before);
+    jg_rows_free(r);
+    if (rc == JG_OK)
+        rc = check_values(w, c, e, &w->top, w->id, "");
+    const jg_principal *me = w->req->principal;
+    jg_buf sql;
+    jg_buf_init(&sql, 8192);
+    jg_buf_puts(&sql, "UPDATE ");
+    jg_buf_puts(&sql, e->table);
+    jg_buf_puts(&sql, " SET version = version + 1, updated_by = $1, updated_at = $2");
+    jg_value *p = jg_arena_alloc(w->req->arena, sizeof(jg_value) * (size_t)(3 * e->nfields + 4));
+    p[0] = JG_VINT(me->user_id);
+    p[1] = JG_VTEXT(w->now);
+    int n = 2;
+    put_columns(e, &w->top, 1, &sql, NULL, p, &n);
+    p[n++] = JG_VINT(w->id);
+    p[n++] = JG_VINT(w->version);
+    jg_buf_printf(&sql, " WHERE id = $%d AND version = $%d AND state <> 'deleted'", n - 1, n);
+    int64_t changed = 0;
+    if (rc == JG_OK)
+        rc = jg_db_exec(c, sql.data, p, n, &changed);
+    jg_buf_free(&sql);
+    if (rc == JG_CONFLICT)
+        rc = jg_refuse(&w->refusal, rc, NULL, "记录与已有记录重复");
+    else if (rc == JG_OK && changed != 1)
+        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+    if (rc == JG_OK)
+        rc = write_children(w, c);
+    json_t *after = NULL;
+    if (rc == JG_OK)
+        rc = reread(w, c, &after);
+    if (rc == JG_OK)
+        rc = record_change(w, c, "update", before, after);
+    json_decref(before);
+    json_decref(after);
+    return rc;
+}
+
+jg_rc jg_record_update(jg_req *req, jg_resp *resp)
+{
+    const jg_record_kind *k = jg_record_kind_of(req, resp, "update");
+    if (k == NULL)
+        return JG_DENIED;
+    struct write w = {.req = req, .k = k};
+    if (jg_record_path_id(req, &w.id) != JG_OK)
+        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
+    if (!json_is_object(req->json))
+        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
+    json_t *fields = json_object();
+    json_t *version = json_object_get(req->json, "version");
+    if (!json_is_integer(version))
+        jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
+    w.version = json_integer_value(version);
+    read_body(&w, 0, fields);
+    if (json_object_size(fields) > 0)
+        return jg_resp_error_fields(req, resp, JG_INVALID, "填写的内容有误，请检查标出的字段", fields);
+    json_decref(fields);
+    jg_time_iso_now(w.now, sizeof(w.now));
+    jg_rc rc = jg_db_tx(req->app->db, update_tx, &w);
+    if (rc != JG_OK) {
+        json_decref(w.out);
+        return jg_resp_refusal(req, resp, rc, &w.refusal);
+    }
+    return jg_resp_json(req, resp, 200, w.out);
+}
+
+static jg_rc delete_tx(jg_conn *c, void *ud)
+{
+    struct write *w = ud;
+    jg_rows *r;
+    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, &r);
+    if (rc == JG_NOTFOUND)
+        return jg_refuse(&w->refusal, rc, NULL, "记录不存在");
+    if (rc != JG_OK)
+        return rc;
+    int64_t version = jg_rows_int(r, 0, 2);
+    json_t *before = json_pack("{s:s}", "state", jg_rows_text(r, 0, 1));
+    jg_rows_free(r);
+    if (w->version > 0 && version != w->version) {
+        json_decref(before);
+        return jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+    }
+    jg_buf sql;
+    jg_buf_init(&sql, 1024);
+    jg_buf_puts(&sql, "UPDATE ");
+    jg_buf_puts(&sql, w->k->e->table);
+    jg_buf_puts(&sql, " SET state = 'deleted', version = version + 1, updated_by = $1, updated_at = $2"
+                      " WHERE id = $3 AND version = $4");
+    jg_value p[] = {JG_VINT(((const jg_principal *)w->req->principal)->user_id), JG_VTEXT(w->now),
+                    JG_VINT(w->id), JG_VINT(version)};
+    int64_t changed = 0;
+    rc = jg_db_exec(c, sql.data, p, 4, &changed);
+    jg_buf_free(&sql);
+    if (rc == JG_OK && changed != 1)
+        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+    if (rc == JG_OK)
+        rc = record_change(w, c, "delete", before, NULL);
+    json_decref(before);
+    return rc;
+}
+
+/* DELETE /api/v1/records/{entity}/{id}?version=N — the record becomes state "deleted". */
+jg_rc jg_record_delete(jg_req *req, jg_resp *resp)
+{
+    const jg_record_kind *k = jg_record_kind_of(req, resp, "delete");
+    if (k == NULL)
+        return JG_DENIED;
+    struct write w = {.req = req, .k = k};
+    if (jg_record_path_id(req, &w.id) != JG_OK)
+        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
+    const char *version = jg_req_query(req, "version");
+    if (version != NULL && jg_parse_int64(version, 1, INT64_MAX, &w.version) != JG_OK)
+        return jg_resp_error_fields(req, resp, JG_INVALID, "版本号不正确",
+                                    json_pack("{s:s}", "version", "版本号应为正整数"));
+    jg_time_iso_now(w.now, sizeof(w.now));
+    jg_rc rc = jg_db_tx(req->app->db, delete_tx, &w);
+    if (rc != JG_OK)
+        return jg_resp_refusal(req, resp, rc, &w.refusal);
+    return jg_resp_json(req, resp, 200, json_pack("{s:b, s:I}", "ok", 1, "id", (json_int_t)w.id));
+}

@@ -1,0 +1,158 @@
+/* MESSAGE from devices: MANSCDP Keepalive, Catalog (in chunks until SumNum), DeviceInfo, and
+ * catalog notifications. Every accepted MESSAGE is answered 200 before it is acted on. */
+#include "base/log.h"
+#include "video/video_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define CATALOG_TIMEOUT_US (60LL * 1000000)
+
+/* FNV-1a of Call-ID and CSeq: how a retransmitted MESSAGE is recognised. */
+static uint32_t request_hash(const osip_message_t *req)
+{
+    uint32_t h = 2166136261u;
+    const char *parts[] = {req->call_id->number, req->call_id->host != NULL ? req->call_id->host : "",
+                           req->cseq->number};
+    for (size_t i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p != '\0'; p++) {
+            h ^= (unsigned char)*p;
+            h *= 16777619u;
+        }
+        h ^= 0xff;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static int seen_before(jg_vdev *d, uint32_t h)
+{
+    for (int i = 0; i < 4; i++)
+        if (d->recent[i] == h)
+            return 1;
+    d->recent[d->recent_pos] = h;
+    d->recent_pos = (d->recent_pos + 1) % 4;
+    return 0;
+}
+
+static void keepalive(jg_vsvc *svc, jg_vdev *d)
+{
+    svc->stat_keepalives++;
+    if (!d->online) {
+        jg_info("video: device %s is back (keepalive)", d->gb_id);
+        jg_vsvc_device_online(svc, d, "keepalive");
+    }
+}
+
+/* Keep the items with a valid channel ID; returns how many are left at the front of items. */
+static int valid_items(jg_manscdp_item *items, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (!jg_gbid_valid(items[i].device_id))
+            continue;
+        if (k != i)
+            items[k] = items[i];
+        k++;
+    }
+    return k;
+}
+
+static void catalog(jg_vsvc *svc, jg_vdev *d, jg_manscdp_msg *m)
+{
+    char at[32];
+    jg_vsvc_now_iso(at);
+    int n = valid_items(m->items, m->item_count);
+    if (n < m->item_total)
+        jg_debug("video: catalog of %s: %d of %d items kept (bad IDs or too many)", d->gb_id, n,
+                 m->item_total);
+    jg_vstore_channels(svc->store, d->gb_id, m->items, n, at);
+    if (m->kind != JG_MANSCDP_RESPONSE)
+        return; /* a notification (catalog subscription): an update, not part of a query */
+    if (d->catalog_sn < 0 || m->sn != d->catalog_sn) {
+        jg_debug("video: catalog of %s with SN %lld outside a query", d->gb_id, (long long)m->sn);
+        return;
+    }
+    if (m->sum_num >= 0)
+        d->catalog_sum = m->sum_num;
+    d->catalog_got += m->item_total;
+    if (d->catalog_sum >= 0 && d->catalog_got >= d->catalog_sum) {
+        jg_info("video: catalog of %s complete: %lld channels", d->gb_id, (long long)d->catalog_sum);
+        jg_vstore_catalog_done(svc->store, d->gb_id, d->catalog_sum, at);
+        d->catalog_sn = -1;
+    }
+}
+
+void jg_vmsg_check_catalog(jg_vsvc *svc, jg_vdev *d)
+{
+    if (d->catalog_sn >= 0 && svc->now_us - d->catalog_started_us > CATALOG_TIMEOUT_US) {
+        jg_warn("video: catalog of %s incomplete after 60 s: %d of %lld items", d->gb_id, d->catalog_got,
+                (long long)d->catalog_sum);
+        d->catalog_sn = -1;
+    }
+}
+
+static void device_info(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m)
+{
+    if (m->result[0] != '\0' && strcasecmp(m->result, "OK") != 0) {
+        jg_debug("video: DeviceInfo of %s answered %s", d->gb_id, m->result);
+        return;
+    }
+    char at[32];
+    jg_vsvc_now_iso(at);
+    jg_vstore_device_info(svc->store, d->gb_id, m, at);
+    d->devinfo_sn = -1;
+}
+
+void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer)
+{
+    const char *id = jg_sip_from_user(req);
+    jg_vdev *d = jg_gbid_valid(id) ? jg_vsvc_device(svc, id) : NULL;
+    if (d == NULL || !d->registered) {
+        jg_debug("video: MESSAGE from unregistered %s", id);
+        jg_vsvc_respond(svc, req, peer, 403, NULL);
+        return;
+    }
+    /* Only from the address it registered from: a MESSAGE carries no credentials. The port may
+     * change (a new TCP connection), the host may not. */
+    if (d->addr.sin_addr.s_addr != peer->addr.sin_addr.s_addr) {
+        char ip[INET_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET, &peer->addr.sin_addr, ip, sizeof(ip));
+        jg_debug("video: MESSAGE for %s from %s, not its registered address", id, ip);
+        jg_vsvc_respond(svc, req, peer, 403, NULL);
+        return;
+    }
+    size_t len = 0;
+    const char *body = jg_sip_body(req, &len);
+    if (body == NULL || !jg_sip_is_manscdp(req)) {
+        jg_vsvc_respond(svc, req, peer, 415, NULL);
+        return;
+    }
+    if (seen_before(d, request_hash(req))) {
+        jg_vsvc_respond(svc, req, peer, 200, NULL); /* retransmission: answer, do not act twice */
+        return;
+    }
+    jg_manscdp_msg m;
+    jg_rc rc = jg_manscdp_parse(body, len, d->charset, &m);
+    if (rc != JG_OK) {
+        svc->stat_bad++;
+        jg_debug("video: unreadable MANSCDP from %s (%s)", id, jg_rc_name(rc));
+        jg_vsvc_respond(svc, req, peer, 400, NULL);
+        jg_manscdp_msg_free(&m);
+        return;
+    }
+    jg_vsvc_respond(svc, req, peer, 200, NULL);
+    /* Any message shows the device is alive; only a keepalive brings it back online. */
+    jg_vsvc_alive(svc, d);
+    if (strcasecmp(m.cmd_type, "Keepalive") == 0 && m.kind == JG_MANSCDP_NOTIFY)
+        keepalive(svc, d);
+    else if (strcasecmp(m.cmd_type, "Catalog") == 0 && m.kind != JG_MANSCDP_QUERY)
+        catalog(svc, d, &m);
+    else if (strcasecmp(m.cmd_type, "DeviceInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE)
+        device_info(svc, d, &m);
+    else
+        jg_debug("video: %s from %s not handled yet", m.cmd_type, id);
+    jg_manscdp_msg_free(&m);
+}

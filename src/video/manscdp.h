@@ -1,0 +1,95 @@
+/* MANSCDP (GB/T 28181 Application/MANSCDP+xml): parse the messages devices send, build the
+ * queries the platform sends.
+ *
+ * A message is one root element naming its kind, with CmdType, SN and DeviceID first:
+ *
+ *     <?xml version="1.0" encoding="GB2312"?>
+ *     <Response>                                 Query | Response | Notify | Control
+ *       <CmdType>Catalog</CmdType>               Keepalive, Catalog, DeviceInfo, DeviceStatus ...
+ *       <SN>17430</SN>                           matches a Response to its Query
+ *       <DeviceID>35010200001320000001</DeviceID>
+ *       <SumNum>8</SumNum>                       Catalog: items in all chunks together
+ *       <DeviceList Num="4">                     Catalog: items in this chunk
+ *         <Item><DeviceID/><Name/><Manufacturer/><Model/><Owner/><CivilCode/><Address/>
+ *               <Parental/><ParentID/><Status>ON</Status><Longitude/><Latitude/>
+ *               <Info><PTZType/></Info></Item>
+ *       </DeviceList>
+ *     </Response>
+ *
+ * Devices declare GB2312 and usually send GB18030-compatible bytes; some send UTF-8 while
+ * declaring GB2312, and many leave `&` unescaped in Address or Name. The body is therefore
+ * decoded before libxml2 sees it: as UTF-8 when the device is marked UTF-8 or the declaration
+ * says UTF-8, else from GB18030 through iconv (falling back to UTF-8 when the bytes are not
+ * GB18030 but are valid UTF-8); the declaration is dropped and a stray `&` becomes `&amp;`.
+ * External entities and DTDs are never loaded. */
+#ifndef JG_VIDEO_MANSCDP_H
+#define JG_VIDEO_MANSCDP_H
+#include "base/buf.h"
+#include "base/rc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JG_MANSCDP_MAX_BODY (64 * 1024) /* larger bodies are refused */
+#define JG_MANSCDP_MAX_ITEMS 512        /* items kept from one message; more are counted, not kept */
+#define JG_MANSCDP_TEXT 128             /* text fields are cut at a UTF-8 boundary to fit */
+
+typedef enum { JG_MANSCDP_QUERY, JG_MANSCDP_RESPONSE, JG_MANSCDP_NOTIFY, JG_MANSCDP_CONTROL } jg_manscdp_kind;
+
+/* How to decode a device's XML: JG_CHARSET_AUTO follows the declaration (GB18030 unless UTF-8). */
+typedef enum { JG_CHARSET_AUTO, JG_CHARSET_GB18030, JG_CHARSET_UTF8 } jg_charset;
+
+typedef struct {
+    char device_id[24]; /* 20 digits expected; checked by the caller (jg_gbid_valid) */
+    char name[JG_MANSCDP_TEXT];
+    char manufacturer[64];
+    char model[64];
+    char owner[64];
+    char civil_code[24];
+    char address[JG_MANSCDP_TEXT];
+    int parental;
+    char parent_id[64];
+    char status[16]; /* ON | OFF as sent (some devices send Online/OK) */
+    int has_position;
+    double longitude, latitude;
+    int ptz_type;   /* 0 unknown */
+    char event[16]; /* catalog notifications: ON OFF VLOST DEFECT ADD DEL UPDATE, else "" */
+} jg_manscdp_item;
+
+typedef struct {
+    jg_manscdp_kind kind;
+    char cmd_type[32];
+    int64_t sn; /* -1 when absent */
+    char device_id[24];
+    char status[16]; /* Keepalive <Status> */
+    char result[16]; /* <Result> OK | ERROR */
+    int64_t sum_num; /* Catalog <SumNum>, -1 when absent */
+    int item_total;  /* <Item>s in the message, including those not kept */
+    int item_count;  /* kept in items[] */
+    jg_manscdp_item *items;
+    /* DeviceInfo */
+    char device_name[JG_MANSCDP_TEXT];
+    char manufacturer[64];
+    char model[64];
+    char firmware[64];
+    int64_t channel; /* -1 when absent */
+} jg_manscdp_msg;
+
+/* Decode len bytes at body (see above) and parse them into *out, which the caller releases with
+ * jg_manscdp_msg_free even on failure. JG_TOOLARGE past JG_MANSCDP_MAX_BODY, JG_INVALID when it
+ * is not well-formed XML with a known root and a CmdType (nothing is kept then). */
+jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_manscdp_msg *out);
+/* Release what jg_manscdp_parse allocated. Cannot fail. */
+void jg_manscdp_msg_free(jg_manscdp_msg *m);
+
+/* Decode the body to UTF-8 text without its XML declaration, with stray `&` escaped, into out
+ * (a bounded buffer; the caller frees it). JG_INVALID if it decodes under no charset,
+ * JG_TOOLARGE if out overflows. Used by jg_manscdp_parse; exposed for tests. */
+jg_rc jg_manscdp_decode(const char *body, size_t len, jg_charset charset, jg_buf *out);
+
+/* Append a platform query, e.g. <Query><CmdType>Catalog</CmdType><SN>1</SN><DeviceID>..</DeviceID>
+ * </Query>, to out. cmd_type and device_id must be plain ASCII names (asserted by the caller).
+ * JG_TOOLARGE if out is full. */
+jg_rc jg_manscdp_query(jg_buf *out, const char *cmd_type, int64_t sn, const char *device_id);
+
+#endif

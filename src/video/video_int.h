@@ -1,0 +1,224 @@
+/* Internals of jianguan video shared by its files: the service, its devices, the writer.
+ *
+ * Threads: one event-loop thread owns every structure below except the writer's queue; the
+ * writer thread (store.c) turns queued jobs into batched database transactions.
+ *
+ * Device states (in memory; `online` is what the database shows):
+ *
+ *     state         how it is entered                         leaves to
+ *     unknown       never registered since start, not in db   registered (REGISTER + digest)
+ *     registered    200 to an authenticated REGISTER          offline (keepalive timeout,
+ *     + online                                                expiry, Expires: 0)
+ *     offline       interval x count without keepalive,       online (keepalive while the
+ *                   registration expired, or Expires: 0        registration holds, REGISTER)
+ */
+#ifndef JG_VIDEO_INT_H
+#define JG_VIDEO_INT_H
+#include "base/buf.h"
+#include "base/config.h"
+#include "db/db.h"
+#include "video/digest.h"
+#include "video/gbid.h"
+#include "video/manscdp.h"
+#include "video/sip.h"
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+/* ---- string-keyed hash table (table.c) ---- */
+
+typedef struct jg_vtab_node {
+    struct jg_vtab_node *next;
+    const char *key; /* owned by the value */
+    void *value;
+} jg_vtab_node;
+
+typedef struct {
+    jg_vtab_node **buckets;
+    size_t nbuckets; /* power of two */
+    size_t count;
+} jg_vtab;
+
+/* Empty table. Cannot fail (aborts on out-of-memory, as everywhere). */
+void jg_vtab_init(jg_vtab *t);
+/* Free the table's nodes, not the values. */
+void jg_vtab_free(jg_vtab *t);
+/* The value under key, or NULL. */
+void *jg_vtab_get(const jg_vtab *t, const char *key);
+/* Insert value under key (a string inside value that outlives the entry). Key must be absent. */
+void jg_vtab_put(jg_vtab *t, const char *key, void *value);
+/* Remove key; returns its value or NULL. */
+void *jg_vtab_del(jg_vtab *t, const char *key);
+/* Call fn on every value; fn may not change the table. */
+void jg_vtab_each(const jg_vtab *t, void (*fn)(void *value, void *ud), void *ud);
+
+/* ---- writer thread (store.c) ---- */
+
+typedef struct jg_vstore jg_vstore;
+
+/* Start the writer on db; at most max_jobs wait in its queue (more are dropped and counted). */
+jg_vstore *jg_vstore_start(jg_db *db, size_t max_jobs);
+/* Write everything queued, stop the thread, free. NULL is a no-op. */
+void jg_vstore_stop(jg_vstore *s);
+/* Block until every job queued so far is written (tests, shutdown). */
+void jg_vstore_sync(jg_vstore *s);
+/* Jobs dropped because the queue was full, and transactions that failed. */
+void jg_vstore_counters(jg_vstore *s, uint64_t *dropped, uint64_t *failed);
+
+void jg_vstore_registered(jg_vstore *s, const char *gb_id, const char *transport, const char *address,
+                          int port, const char *at, const char *expires_at);
+void jg_vstore_offline(jg_vstore *s, const char *gb_id, const char *reason, const char *at, int unregistered);
+void jg_vstore_online(jg_vstore *s, const char *gb_id, const char *detail, const char *at);
+void jg_vstore_event(jg_vstore *s, const char *gb_id, const char *kind, const char *detail, const char *at);
+/* n keepalive times: ids[i] (20 digits) seen at ats[i]; both arrays are copied. */
+void jg_vstore_keepalives(jg_vstore *s, const char (*ids)[JG_GBID_LEN + 1], const char (*ats)[32], size_t n);
+void jg_vstore_device_info(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
+/* Upsert the n items (copied) of a catalog reported by device gb_id. */
+void jg_vstore_channels(jg_vstore *s, const char *gb_id, const jg_manscdp_item *items, int n, const char *at);
+void jg_vstore_catalog_done(jg_vstore *s, const char *gb_id, int64_t sum, const char *at);
+
+/* ---- devices and the service (service.c, registrar.c, catalog.c) ---- */
+
+enum { JG_VT_UDP = 0, JG_VT_TCP = 1 };
+
+/* A SIP-over-TCP connection (loop.c owns them). */
+typedef struct jg_vconn {
+    int kind; /* the loop's handle kind: first, as in every epoll handle */
+    int fd;
+    int dead; /* close after the current event */
+    struct sockaddr_in peer;
+    jg_buf in, out; /* bounded: a peer that floods or stops reading is dropped */
+    int64_t last_us;
+    char gb_id[JG_GBID_LEN + 1]; /* the device that registered over it, or "" */
+    struct jg_vconn *prev, *next;
+} jg_vconn;
+
+typedef struct jg_vdev {
+    char gb_id[JG_GBID_LEN + 1];
+    int registered; /* a registration holds */
+    int deleted;    /* its row is deleted: every REGISTER is refused */
+    int online;
+    int transport;            /* JG_VT_* of the last REGISTER */
+    struct sockaddr_in addr;  /* source of the last REGISTER: where requests go */
+    jg_vconn *conn;           /* TCP: the connection it registered over, or NULL */
+    char local[64];           /* host:port the device sent its REGISTER to (our address for it) */
+    int64_t expires_us;       /* monotonic end of the registration */
+    int64_t alive_us;         /* monotonic time of the last keepalive (or REGISTER) */
+    int64_t alive_unix_ms;    /* the same as wall-clock time, for the batched write */
+    int alive_dirty;          /* alive_unix_ms not yet written */
+    int keepalive_interval_s; /* 0: the configured default */
+    int keepalive_count;
+    jg_charset charset;
+    char *password_enc;           /* SM4 token, or NULL for the default password */
+    char nonce[JG_NONCE_LEN + 1]; /* last nonce accepted, with its count: replays are refused */
+    unsigned long nonce_count;
+    int64_t catalog_sn, devinfo_sn;
+    int64_t catalog_sum;
+    int catalog_got;
+    int64_t catalog_started_us;
+    uint32_t recent[4]; /* hashes of the last MESSAGEs (Call-ID, CSeq): retransmissions */
+    int recent_pos;
+} jg_vdev;
+
+/* A device ID with failed digest logins (registrar.c). */
+typedef struct {
+    char gb_id[JG_GBID_LEN + 1];
+    int failures;
+    int64_t last_us;
+    int64_t locked_until_us;
+} jg_vlock;
+
+/* A request the platform sent and awaits a final response to. */
+typedef struct jg_vtx {
+    struct jg_vtx *prev, *next; /* all transactions, oldest first */
+    char key[192];              /* Call-ID and CSeq: how responses find it */
+    char gb_id[JG_GBID_LEN + 1];
+    char what[16]; /* Catalog, DeviceInfo ... for the log */
+    jg_buf wire;   /* retransmitted as is over UDP */
+    int64_t next_us, interval_us, deadline_us;
+} jg_vtx;
+
+typedef struct jg_vsvc jg_vsvc;
+
+/* Where an inbound message came from. */
+typedef struct {
+    int transport;
+    struct sockaddr_in addr;
+    jg_vconn *conn; /* TCP only */
+} jg_vpeer;
+
+/* Sends len bytes to peer; the service's own sends UDP/TCP, tests capture. */
+typedef void (*jg_vsend_fn)(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t len);
+
+struct jg_vsvc {
+    const jg_config *cfg;
+    jg_db *db;
+    jg_vstore *store;
+    jg_vsend_fn send;
+    void *send_ud;
+    unsigned char field_key[32];
+    int have_field_key;
+    unsigned char nonce_secret[JG_NONCE_SECRET_LEN];
+    char realm[JG_GB_REALM_LEN + 1];
+    char listen_host[64];
+    int listen_port;
+    jg_vtab devices;
+    jg_vtab locks;
+    jg_vtab txs;
+    jg_vtx *tx_head, *tx_tail;
+    size_t tx_count;
+    int64_t sn;      /* MANSCDP SN and CSeq source */
+    uint64_t serial; /* tags, branches, Call-IDs */
+    int64_t now_us;  /* monotonic, set per event */
+    int64_t last_scan_us, last_flush_us;
+    char settings_at[32];     /* settings_at of the newest settings change read */
+    int64_t events_window_us; /* auth_failed events: at most this many per second */
+    int events_in_window;
+    uint64_t stat_registers, stat_keepalives, stat_bad;
+};
+
+/* Initialise svc over cfg and db (the writer is started, devices are loaded); field_key may be
+ * NULL. JG_INVALID for a bad platform ID, JG_UNAVAILABLE if the devices cannot be read. */
+jg_rc jg_vsvc_init(jg_vsvc *svc, const jg_config *cfg, jg_db *db, const unsigned char *field_key,
+                   jg_vsend_fn send);
+/* Flush, stop the writer, free. */
+void jg_vsvc_exit(jg_vsvc *svc);
+/* Handle one inbound message of len bytes from peer. Garbage is counted and dropped. */
+void jg_vsvc_handle(jg_vsvc *svc, const char *data, size_t len, const jg_vpeer *peer);
+/* Run the timers due at svc->now_us: retransmissions, keepalive and registration timeouts,
+ * and every video_keepalive_flush_s the batched keepalive write and the settings poll. */
+void jg_vsvc_tick(jg_vsvc *svc);
+/* Queue the keepalive times not yet written. */
+void jg_vsvc_flush_keepalives(jg_vsvc *svc);
+/* A TCP connection is gone: forget it in the device that used it. */
+void jg_vsvc_conn_closed(jg_vsvc *svc, jg_vconn *conn, const char *gb_id);
+
+/* Helpers shared by the handlers (service.c). */
+void jg_vsvc_respond(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer, int code,
+                     osip_message_t **keep);
+void jg_vsvc_send_msg(jg_vsvc *svc, const jg_vpeer *peer, osip_message_t *m);
+void jg_vsvc_now_iso(char out[32]);
+jg_vdev *jg_vsvc_device(jg_vsvc *svc, const char *gb_id);
+/* A new device record for gb_id, in the table. */
+jg_vdev *jg_vsvc_device_new(jg_vsvc *svc, const char *gb_id);
+void jg_vsvc_device_online(jg_vsvc *svc, jg_vdev *d, const char *detail);
+void jg_vsvc_device_offline(jg_vsvc *svc, jg_vdev *d, const char *reason, int unregistered);
+void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_out);
+void jg_vsvc_peer_of(const jg_vdev *d, jg_vpeer *peer);
+/* The device was heard from now (keepalive or any MESSAGE). */
+void jg_vsvc_alive(jg_vsvc *svc, jg_vdev *d);
+
+/* registrar.c */
+void jg_vreg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
+/* Forget lockouts that have ended. */
+void jg_vreg_expire_locks(jg_vsvc *svc);
+
+/* catalog.c: MESSAGE with MANSCDP from a device. */
+void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
+/* Give up on catalogs that stopped arriving. */
+void jg_vmsg_check_catalog(jg_vsvc *svc, jg_vdev *d);
+
+/* The GB18030/UTF-8 choice stored in video_device.charset. */
+jg_charset jg_vcharset_parse(const char *s);
+
+#endif

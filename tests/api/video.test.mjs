@@ -1,0 +1,188 @@
+// jianguan video, the GB/T 28181 signalling service, run as a process on loopback with a fresh,
+// migrated database, driven by gbsim (tools/gbsim: many devices from one process) and by SIPp
+// (Debian's sip-tester, a SIP user agent nobody here wrote). The database is checked directly.
+//
+// Environment: JIANGUAN_TEST_BIN as for the other API tests; JIANGUAN_TEST_GBSIM (default: gbsim
+// beside the jianguan binary).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { bin, root, freshDatabase, runVerb } from './lib/harness.mjs';
+import { dbExec, cleanEnv } from './lib/checks.mjs';
+
+const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
+const PASSWORD = 'gb-Default-8';
+let dir, db, env, video, port, stderr = '', exited;
+
+const sql = (q) => dbExec(db.url, q).trim();
+const num = (q) => Number(sql(q));
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Poll fn until it returns true, or fail after ms. */
+async function until(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = fn();
+    if (last === true) return;
+    await sleep(150);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${stderr.slice(-3000)}`);
+}
+
+/** Start gbsim with args; resolves { child, out() , summary() , done }. */
+function gbsim(args) {
+  const child = spawn(gbsimBin, ['--server', `127.0.0.1:${port}`, '--password', PASSWORD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const done = new Promise((ok) => child.on('exit', (code) => ok(code)));
+  return {
+    child,
+    done,
+    out: () => out,
+    err: () => err,
+    summary: () => JSON.parse(out.trim().split('\n').pop()),
+    stop: async (signal = 'SIGTERM') => { child.kill(signal); return done; },
+  };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'jianguan-video-'));
+  db = freshDatabase(dir);
+  env = cleanEnv({
+    JIANGUAN_DATABASE: db.url,
+    JIANGUAN_DATA_DIR: join(dir, 'data'),
+    JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+    JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
+    JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '1',
+    JIANGUAN_VIDEO_KEEPALIVE_COUNT: '3',
+    JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
+    JIANGUAN_DB_POOL_SIZE: '2',
+  });
+  const r = runVerb(env, 'migrate');
+  assert.equal(r.status, 0, r.stderr);
+  video = spawn(bin, ['video'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + stderr)), 15000);
+    video.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    video.on('exit', (code) => { clearTimeout(timer); fail(new Error(`video exited ${code}: ${stderr}`)); });
+  });
+  video.removeAllListeners('exit');
+  exited = new Promise((ok) => video.on('exit', (code, signal) => ok(code ?? signal)));
+});
+
+after(async () => {
+  if (video && video.exitCode === null) video.kill('SIGKILL');
+  db?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('50 devices x 4 channels register over UDP, load their catalogs, go offline when keepalives stop', async () => {
+  const sim = gbsim(['--devices', '50', '--channels', '4', '--chunk', '4', '--keepalive', '1', '--first-serial', '1000']);
+  const ids = "gb_id BETWEEN '35010200001180001000' AND '35010200001180001049'";
+  await until('50 devices online', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND online = 1`) === 50);
+  assert.match(sim.out(), /all 50 devices registered in \d+ ms/);
+  // Addresses are the packets' own: 127.0.1.1 ... 127.0.1.50, one per device.
+  assert.equal(num(`SELECT COUNT(DISTINCT address) FROM video_device WHERE ${ids} AND address LIKE '127.0.1.%' AND transport = 'udp'`), 50);
+  await until('200 channels', () => num(`SELECT COUNT(*) FROM video_channel WHERE device_gb_id BETWEEN '35010200001180001000' AND '35010200001180001049'`) === 200);
+  // GB2312 names decoded, the unescaped & kept, positions and PTZ type stored.
+  assert.equal(num(`SELECT COUNT(*) FROM video_channel WHERE name LIKE '工地% 摄像机%' AND address = '鼓楼区 A&B 工地东门' AND status = 'ON' AND longitude >= 119 AND latitude >= 26 AND ptz_type = 1 AND manufacturer = '建管模拟'`), 200);
+  await until('catalogs complete', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND catalog_sum = 4`) === 50);
+  await until('DeviceInfo stored', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND name LIKE '模拟录像机%' AND manufacturer = 'jianguan' AND firmware = 'V1.0.0' AND channel_count = 4`) === 50);
+  // Keepalive times arrive in batches (flush every second here).
+  await until('keepalive times written', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND last_keepalive_at > registered_at`) === 50);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id BETWEEN '35010200001180001000' AND '35010200001180001049' AND kind = 'online'`), 50);
+
+  sim.child.kill('SIGUSR1'); // keepalives stop
+  await until('all 50 offline after 3 missed keepalives', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND online = 0`) === 50, 15000);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id BETWEEN '35010200001180001000' AND '35010200001180001049' AND kind = 'offline' AND detail = 'keepalive_timeout'`), 50);
+  assert.equal(await sim.stop(), 0);
+  const s = sim.summary();
+  assert.equal(s.registered, 50);
+  assert.equal(s.catalog_queries, 50);
+  assert.equal(s.deviceinfo_queries, 50);
+});
+
+test('devices over TCP register, and Expires: 0 takes them offline', async () => {
+  const sim = gbsim(['--transport', 'tcp', '--devices', '5', '--channels', '2', '--keepalive', '1', '--first-serial', '2000', '--unregister-on-exit']);
+  const ids = "gb_id BETWEEN '35010200001180002000' AND '35010200001180002004'";
+  await until('5 TCP devices online', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND online = 1 AND transport = 'tcp'`) === 5);
+  await until('10 channels over TCP', () => num(`SELECT COUNT(*) FROM video_channel WHERE device_gb_id BETWEEN '35010200001180002000' AND '35010200001180002004'`) === 10);
+  assert.equal(await sim.stop(), 0);
+  assert.equal(sim.summary().registered, 0, 'all unregistered before exit');
+  await until('5 offline (unregistered)', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND online = 0`) === 5);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id BETWEEN '35010200001180002000' AND '35010200001180002004' AND kind = 'offline' AND detail = 'unregistered'`), 5);
+});
+
+test('a wrong password gets 403, and 5 failures lock the device ID out even for the right one', async () => {
+  const bad = gbsim(['--devices', '1', '--wrong-password', '1', '--attempts', '6', '--first-serial', '3000', '--duration', '4']);
+  assert.equal(await bad.done, 0);
+  assert.equal(bad.summary().forbidden, 6);
+  assert.equal(bad.summary().registered, 0);
+  const id = '35010200001180003000';
+  await until('auth_failed and locked events', () => num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${id}' AND kind = 'locked'`) === 1);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${id}' AND kind = 'auth_failed'`), 5);
+  assert.equal(num(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${id}'`), 0, 'no device row for a failed login');
+  const good = gbsim(['--devices', '1', '--first-serial', '3000', '--duration', '2']);
+  assert.equal(await good.done, 0);
+  assert.equal(good.summary().registered, 0);
+  assert.equal(good.summary().forbidden, 1, 'locked: refused with the right password too');
+  assert.match(stderr, new RegExp(`device ${id} locked out for 600 s after 5 failed logins`));
+});
+
+test('SIPp, a real SIP user agent, registers through digest authentication (qop=auth)', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'jianguan-sipp-'));
+  const id = '35010200001320004000';
+  const localPort = 20000 + Math.floor(Math.random() * 20000);
+  const sipp = (password) => spawnSync('sipp', [`127.0.0.1:${port}`, '-sf', join(root, 'tests/video/register_auth.xml'),
+    '-m', '1', '-key', 'dev', id, '-key', 'platform', '35000000002000000001', '-au', id, '-ap', password,
+    '-i', '127.0.0.1', '-p', String(localPort), '-timeout', '10s', '-nostdin'], { cwd: work, encoding: 'utf8', timeout: 20000 });
+  const wrong = sipp('not-the-password');
+  assert.notEqual(wrong.status, 0, 'SIPp expected 200 and got 403');
+  const r = sipp(PASSWORD);
+  rmSync(work, { recursive: true, force: true });
+  assert.equal(r.status, 0, `sipp failed: ${r.stdout}\n${r.stderr}`);
+  await until('SIPp device online', () => num(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${id}' AND online = 1 AND address = '127.0.0.1' AND port = ${localPort}`) === 1);
+});
+
+test('garbage over UDP and TCP is dropped without harm', async () => {
+  const sock = dgram.createSocket('udp4');
+  const junk = [Buffer.alloc(0), Buffer.from('\r\n\r\n'), Buffer.from('INVITE'), Buffer.alloc(1400, 0xff),
+    Buffer.from('REGISTER sip:x SIP/2.0\r\nVia: \r\n\r\n'), Buffer.from('SIP/2.0 200 OK\r\nCSeq: 1 MESSAGE\r\n\r\n')];
+  for (let i = 0; i < 200; i++) junk.push(Buffer.from(Array.from({ length: 1 + (i * 37) % 900 }, (_, k) => (k * 131 + i) & 0xff)));
+  for (const j of junk) await new Promise((ok) => sock.send(j, port, '127.0.0.1', ok));
+  sock.close();
+  await new Promise((ok) => {
+    const c = net.connect(port, '127.0.0.1', () => {
+      c.write('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 99999999\r\n\r\n');
+      c.end();
+    });
+    c.on('close', ok);
+    c.on('error', ok);
+  });
+  await sleep(300);
+  assert.equal(video.exitCode, null, 'still running');
+  const sim = gbsim(['--devices', '2', '--channels', '1', '--first-serial', '5000', '--duration', '2']);
+  assert.equal(await sim.done, 0);
+  assert.match(sim.out(), /all 2 devices registered/);
+  assert.match(stderr, /that are no SIP message/);
+});
+
+test('SIGTERM stops the service cleanly', async () => {
+  video.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr.slice(-2000));
+  assert.match(stderr, /video: signal 15: stopping/);
+  assert.match(stderr, /video: stopped \(\d+ registrations, \d+ keepalives, \d+ unreadable messages\)/);
+});

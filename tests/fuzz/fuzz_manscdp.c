@@ -1,0 +1,28 @@
+/* libFuzzer driver for the MANSCDP parser: charset decoding (GB18030 through iconv, UTF-8), the
+ * repair of stray '&', and the libxml2 walk, under each charset a device may be marked with.
+ * The first byte picks the charset; the rest is the body of a MESSAGE. */
+#include "video/manscdp.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > JG_MANSCDP_MAX_BODY + 1)
+        return 0;
+    jg_charset cs = (jg_charset)(data[0] % 3);
+    jg_manscdp_msg m;
+    jg_rc rc = jg_manscdp_parse((const char *)data + 1, size - 1, cs, &m);
+    if (rc == JG_OK) {
+        if (m.item_count > JG_MANSCDP_MAX_ITEMS || m.item_count > m.item_total || m.cmd_type[0] == '\0')
+            abort();
+        for (int i = 0; i < m.item_count; i++)
+            if (strlen(m.items[i].name) >= JG_MANSCDP_TEXT || strlen(m.items[i].address) >= JG_MANSCDP_TEXT)
+                abort();
+    }
+    jg_manscdp_msg_free(&m);
+    return 0;
+}

@@ -1,0 +1,476 @@
+/* The video service in process, without sockets: REGISTER through digest authentication, replays,
+ * lockout, per-device passwords (SM4 sealed, picked up by the settings poll), keepalives and their
+ * timeout, catalogs in chunks, unregistering, garbage; state checked in a real SQLite database. */
+#include "base/config.h"
+#include "base/mem.h"
+#include "db/migrate.h"
+#include "video/video.h"
+#include "video/video_int.h"
+
+#include <arpa/inet.h>
+#include <iconv.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define DEV "35010200001320000001"
+#define DEV2 "35010200001320000002"
+#define PLATFORM "35000000002000000001"
+
+static const unsigned char KEY[32] = "video unit test field key 32 by";
+
+/* What the service sent, newest last. */
+static char *sent[64];
+static int nsent;
+
+static void capture(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t len)
+{
+    (void)svc;
+    (void)peer;
+    if (nsent == 64) {
+        free(sent[0]);
+        memmove(sent, sent + 1, sizeof(sent[0]) * 63);
+        nsent--;
+    }
+    sent[nsent++] = jg_xstrndup(data, len);
+}
+
+static void clear_sent(void)
+{
+    for (int i = 0; i < nsent; i++)
+        free(sent[i]);
+    nsent = 0;
+}
+
+/* The first captured message whose start line begins with prefix, or NULL. */
+static const char *find_sent(const char *prefix)
+{
+    for (int i = 0; i < nsent; i++)
+        if (strncmp(sent[i], prefix, strlen(prefix)) == 0)
+            return sent[i];
+    return NULL;
+}
+
+typedef struct {
+    tmpdb t;
+    jg_db *db;
+    jg_config cfg;
+    jg_vsvc svc;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = jg_xcalloc(1, sizeof(*f));
+    tmpdb_make(&f->t);
+    f->db = tmpdb_open(&f->t, 2);
+    int applied = 0;
+    assert_int_equal(jg_migrate_up(f->db, &applied), JG_OK);
+    char err[128];
+    assert_int_equal(jg_config_load(&f->cfg, "/dev/null", err, sizeof(err)), JG_OK);
+    assert_int_equal(jg_config_set(&f->cfg, "video_sip_password", "default-pw"), JG_OK);
+    assert_int_equal(jg_config_set(&f->cfg, "video_sip_listen", "127.0.0.1:5060"), JG_OK);
+    assert_int_equal(jg_config_set(&f->cfg, "video_keepalive_interval_s", "10"), JG_OK);
+    assert_int_equal(jg_config_set(&f->cfg, "video_keepalive_count", "3"), JG_OK);
+    assert_int_equal(jg_vsvc_init(&f->svc, &f->cfg, f->db, KEY, capture), JG_OK);
+    clear_sent();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    jg_vsvc_exit(&f->svc);
+    jg_db_close(f->db);
+    jg_config_free(&f->cfg);
+    tmpdir_remove(f->t.dir);
+    clear_sent();
+    free(f);
+    return 0;
+}
+
+static jg_vpeer peer_at(const char *ip, int port)
+{
+    jg_vpeer p;
+    memset(&p, 0, sizeof(p));
+    p.transport = JG_VT_UDP;
+    p.addr.sin_family = AF_INET;
+    inet_pton(AF_INET, ip, &p.addr.sin_addr);
+    p.addr.sin_port = htons((uint16_t)port);
+    return p;
+}
+
+/* The value of param="..." in the WWW-Authenticate of msg, into out. */
+static void auth_param(const char *msg, const char *param, char *out, size_t outlen)
+{
+    const char *h = strstr(msg, "WWW-Authenticate:");
+    assert_non_null(h);
+    char key[32];
+    snprintf(key, sizeof(key), "%s=\"", param);
+    const char *p = strstr(h, key);
+    assert_non_null(p);
+    p += strlen(key);
+    size_t n = strcspn(p, "\"");
+    assert_true(n < outlen);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void send_register(fixture *f, const char *id, const char *ip, int expires, const char *auth)
+{
+    char msg[2048];
+    int n = snprintf(msg, sizeof(msg),
+                     "REGISTER sip:" PLATFORM "@3500000000 SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 192.168.1.64:5060;rport;branch=z9hG4bK%d\r\n"
+                     "From: <sip:%s@3501020000>;tag=a1\r\nTo: <sip:%s@3501020000>\r\n"
+                     "Call-ID: reg-%s\r\nCSeq: %d REGISTER\r\n"
+                     "Contact: <sip:%s@192.168.1.64:5060>\r\nExpires: %d\r\n%s"
+                     "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                     rand(), id, id, id, rand() % 1000 + 1, id, expires, auth != NULL ? auth : "");
+    jg_vpeer p = peer_at(ip, 5070);
+    f->svc.now_us = f->svc.now_us + 1000;
+    jg_vsvc_handle(&f->svc, msg, (size_t)n, &p);
+}
+
+/* REGISTER, take the challenge, answer it with password (nc given); returns the status line sent. */
+static const char *register_with(fixture *f, const char *id, const char *ip, const char *password,
+                                 int expires, char *nonce_out)
+{
+    clear_sent();
+    send_register(f, id, ip, expires, NULL);
+    const char *chal = find_sent("SIP/2.0 401");
+    assert_non_null(chal);
+    char realm[32], nonce[64], qop[16];
+    auth_param(chal, "realm", realm, sizeof(realm));
+    auth_param(chal, "nonce", nonce, sizeof(nonce));
+    auth_param(chal, "qop", qop, sizeof(qop));
+    assert_string_equal(realm, "3500000000");
+    assert_string_equal(qop, "auth");
+    const char *uri = "sip:" PLATFORM "@3500000000";
+    char resp[JG_DIGEST_HEX_LEN + 1], auth[512];
+    assert_int_equal(
+        jg_digest_response(id, realm, password, "REGISTER", uri, nonce, "00000001", "c0ffee", "auth", resp),
+        JG_OK);
+    snprintf(
+        auth, sizeof(auth),
+        "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", response=\"%s\", "
+        "algorithm=MD5, cnonce=\"c0ffee\", qop=auth, nc=00000001\r\n",
+        id, realm, nonce, uri, resp);
+    if (nonce_out != NULL)
+        snprintf(nonce_out, 512, "%s", auth);
+    clear_sent();
+    send_register(f, id, ip, expires, auth);
+    assert_true(nsent >= 1);
+    return sent[0];
+}
+
+static int64_t scalar(fixture *f, const char *sql)
+{
+    jg_vstore_sync(f->svc.store);
+    return db_scalar(f->db, sql);
+}
+
+static void register_ok(void **state)
+{
+    fixture *f = *state;
+    const char *r = register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL);
+    assert_memory_equal(r, "SIP/2.0 200 OK", 14);
+    assert_non_null(strstr(r, "Expires: 3600"));
+    assert_non_null(strstr(r, "Contact: <sip:" DEV "@192.168.1.64:5060>"));
+    assert_non_null(strstr(r, "received=10.0.0.7"));
+    assert_non_null(strstr(r, "rport=5070"));
+    const char *date = strstr(r, "Date: ");
+    assert_non_null(date);
+    int y, mo, d, h, mi, s, ms;
+    char end = 0;
+    assert_int_equal(sscanf(date, "Date: %4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &s, &ms, &end),
+                     8);
+    assert_int_equal(end, '\r');
+    assert_int_equal(date[10], '-');
+    assert_int_equal(date[16], 'T');
+    assert_int_equal(date[25], '.');
+    /* DeviceInfo and Catalog queries followed, to the packet's address. */
+    assert_int_equal(nsent, 3);
+    assert_non_null(strstr(sent[1], "MESSAGE sip:" DEV "@10.0.0.7:5070 SIP/2.0"));
+    assert_non_null(strstr(sent[1], "<CmdType>DeviceInfo</CmdType>"));
+    assert_non_null(strstr(sent[2], "<CmdType>Catalog</CmdType>"));
+    /* The address is the packet's, not the Contact's. */
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_device WHERE gb_id = '" DEV "' AND online = 1 AND "
+                  "address = '10.0.0.7' AND port = 5070 AND transport = 'udp' AND expires_at IS NOT NULL"),
+        1);
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_event WHERE device_gb_id = '" DEV "' AND kind = 'online'"), 1);
+    /* A refresh sends no new queries and records no new event. */
+    r = register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL);
+    assert_memory_equal(r, "SIP/2.0 200 OK", 14);
+    assert_int_equal(nsent, 1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_event WHERE device_gb_id = '" DEV "'"), 1);
+}
+
+static void replay_and_bad_input(void **state)
+{
+    fixture *f = *state;
+    char auth[512];
+    const char *r = register_with(f, DEV, "10.0.0.7", "default-pw", 3600, auth);
+    assert_memory_equal(r, "SIP/2.0 200 OK", 14);
+    /* The same Authorization again (captured and replayed, even from elsewhere): a new challenge. */
+    clear_sent();
+    send_register(f, DEV, "10.6.6.6", 3600, auth);
+    assert_int_equal(nsent, 1);
+    assert_memory_equal(sent[0], "SIP/2.0 401", 11);
+    assert_non_null(strstr(sent[0], "stale=true"));
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_device WHERE address = '10.6.6.6'"), 0);
+    /* A forged nonce: challenged, not counted as a failure. */
+    clear_sent();
+    send_register(f, DEV, "10.0.0.7", 3600,
+                  "Authorization: Digest username=\"" DEV "\", realm=\"3500000000\", "
+                  "nonce=\"0000000000000000000000000000000000000000\", uri=\"sip:x\", "
+                  "response=\"00000000000000000000000000000000\"\r\n");
+    assert_memory_equal(sent[0], "SIP/2.0 401", 11);
+    /* Not a GB ID: 400. Garbage: nothing at all. */
+    clear_sent();
+    send_register(f, "12345", "10.0.0.7", 3600, NULL);
+    assert_memory_equal(sent[0], "SIP/2.0 400", 11);
+    clear_sent();
+    jg_vpeer p = peer_at("10.0.0.9", 1);
+    const char *junk[] = {"", "\r\n", "GARBAGE", "SIP/2.0 200 OK\r\n\r\n",
+                          "REGISTER sip:a SIP/2.0\r\nVia: x\r\n\r\n"};
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+        jg_vsvc_handle(&f->svc, junk[i], strlen(junk[i]), &p);
+    assert_int_equal(nsent, 0);
+    assert_true(f->svc.stat_bad >= 4);
+}
+
+static void wrong_password_locks_out(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 5; i++) {
+        const char *r = register_with(f, DEV, "10.0.0.7", "wrong", 3600, NULL);
+        assert_memory_equal(r, "SIP/2.0 403", 11);
+    }
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_event WHERE device_gb_id = '" DEV "' AND kind = 'auth_failed'"),
+        5);
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_event WHERE device_gb_id = '" DEV "' AND kind = 'locked'"), 1);
+    /* Locked: even the right password is refused, without a challenge. */
+    clear_sent();
+    send_register(f, DEV, "10.0.0.7", 3600, NULL);
+    assert_memory_equal(sent[0], "SIP/2.0 403", 11);
+    /* Another device is not affected. */
+    assert_memory_equal(register_with(f, DEV2, "10.0.0.8", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    /* Ten minutes later it may try again. */
+    f->svc.now_us += 601LL * 1000000;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+}
+
+static void per_device_password(void **state)
+{
+    fixture *f = *state;
+    /* Set before the device is ever seen: the settings poll brings it into memory. */
+    assert_int_equal(jg_video_device_set_password(f->db, KEY, DEV, "own-secret"), JG_OK);
+    assert_int_equal(db_scalar(f->db, "SELECT COUNT(*) FROM video_device WHERE password_enc LIKE 'v1.%'"), 1);
+    assert_int_equal(
+        db_scalar(f->db, "SELECT COUNT(*) FROM video_device WHERE password_enc LIKE '%own-secret%'"), 0);
+    f->svc.now_us += (f->cfg.video_keepalive_flush_s + 1) * 1000000LL;
+    jg_vsvc_tick(&f->svc);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 403", 11);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "own-secret", 3600, NULL), "SIP/2.0 200", 11);
+    /* Changed while it is in memory: the settings poll picks it up. */
+    assert_int_equal(jg_video_device_set_password(f->db, KEY, DEV, "newer-secret"), JG_OK);
+    f->svc.now_us += (f->cfg.video_keepalive_flush_s + 1) * 1000000LL;
+    jg_vsvc_tick(&f->svc);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "own-secret", 3600, NULL), "SIP/2.0 403", 11);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "newer-secret", 3600, NULL), "SIP/2.0 200", 11);
+    /* Cleared: the default applies again. */
+    assert_int_equal(jg_video_device_set_password(f->db, KEY, DEV, NULL), JG_OK);
+    f->svc.now_us += (f->cfg.video_keepalive_flush_s + 1) * 1000000LL;
+    jg_vsvc_tick(&f->svc);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    assert_int_equal(jg_video_device_set_password(f->db, KEY, "123", "x"), JG_INVALID);
+    /* Deleted: refused, and offline at once. */
+    db_exec_on_writer(f->db,
+                      "UPDATE video_device SET status = 'deleted', settings_at = '2999-01-01T00:00:00.000Z' "
+                      "WHERE gb_id = '" DEV "'",
+                      JG_OK);
+    f->svc.now_us += (f->cfg.video_keepalive_flush_s + 1) * 1000000LL;
+    jg_vsvc_tick(&f->svc);
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 0);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 403", 11);
+}
+
+static void send_message(fixture *f, const char *id, const char *ip, const char *body, size_t blen, int cseq)
+{
+    char msg[8192];
+    int n = snprintf(msg, sizeof(msg),
+                     "MESSAGE sip:" PLATFORM "@3500000000 SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP %s:5070;rport;branch=z9hG4bKm%d\r\n"
+                     "From: <sip:%s@3501020000>;tag=m1\r\nTo: <sip:" PLATFORM "@3500000000>\r\n"
+                     "Call-ID: msg-%d\r\nCSeq: %d MESSAGE\r\nContent-Type: Application/MANSCDP+xml\r\n"
+                     "Max-Forwards: 70\r\nContent-Length: %zu\r\n\r\n",
+                     ip, cseq, id, cseq, cseq, blen);
+    memcpy(msg + n, body, blen);
+    jg_vpeer p = peer_at(ip, 5070);
+    clear_sent();
+    jg_vsvc_handle(&f->svc, msg, (size_t)n + blen, &p);
+}
+
+static void keepalive(fixture *f, const char *ip, int cseq)
+{
+    const char *ka =
+        "<?xml version=\"1.0\" encoding=\"GB2312\"?><Notify><CmdType>Keepalive</CmdType><SN>1</SN>"
+        "<DeviceID>" DEV "</DeviceID><Status>OK</Status></Notify>";
+    send_message(f, DEV, ip, ka, strlen(ka), cseq);
+}
+
+static void keepalives_and_timeout(void **state)
+{
+    fixture *f = *state;
+    keepalive(f, "10.0.0.7", 1);
+    assert_memory_equal(sent[0], "SIP/2.0 403", 11); /* not registered */
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    keepalive(f, "10.0.0.7", 2);
+    assert_memory_equal(sent[0], "SIP/2.0 200", 11);
+    keepalive(f, "10.9.9.9", 3);
+    assert_memory_equal(sent[0], "SIP/2.0 403", 11); /* not from its address */
+    /* Within interval x count (10 s x 3): still online. */
+    f->svc.now_us += 29LL * 1000000;
+    jg_vsvc_tick(&f->svc);
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 1);
+    f->svc.now_us += 2LL * 1000000;
+    jg_vsvc_tick(&f->svc);
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 0);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_event WHERE kind = 'offline' AND detail = "
+                               "'keepalive_timeout'"),
+                     1);
+    /* A keepalive while the registration holds brings it back. */
+    keepalive(f, "10.0.0.7", 4);
+    assert_memory_equal(sent[0], "SIP/2.0 200", 11);
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 1);
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_event WHERE kind = 'online' AND detail = 'keepalive'"), 1);
+    /* Keepalive times are written in batches. */
+    jg_vsvc_flush_keepalives(&f->svc);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_device WHERE last_keepalive_at IS NOT NULL"), 1);
+    /* Unregister. */
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 0, NULL), "SIP/2.0 200", 11);
+    assert_non_null(strstr(sent[0], "Expires: 0"));
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 0);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_event WHERE detail = 'unregistered'"), 1);
+    keepalive(f, "10.0.0.7", 5);
+    assert_memory_equal(sent[0], "SIP/2.0 403", 11);
+}
+
+static void registration_expires(void **state)
+{
+    fixture *f = *state;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 20, NULL), "SIP/2.0 200", 11);
+    for (int i = 0; i < 3; i++) {
+        f->svc.now_us += 8LL * 1000000;
+        keepalive(f, "10.0.0.7", 10 + i);
+        jg_vsvc_tick(&f->svc);
+    }
+    assert_int_equal(scalar(f, "SELECT online FROM video_device WHERE gb_id = '" DEV "'"), 0);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_event WHERE detail = 'registration_expired'"), 1);
+}
+
+static size_t gb(const char *utf8, char *out, size_t outlen)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    char *in = (char *)utf8, *o = out;
+    size_t left = strlen(utf8), room = outlen;
+    assert_true(iconv(cd, &in, &left, &o, &room) != (size_t)-1);
+    iconv_close(cd);
+    return (size_t)(o - out);
+}
+
+static void catalog_in_chunks(void **state)
+{
+    fixture *f = *state;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    const char *q = strstr(sent[2], "<SN>");
+    assert_non_null(q);
+    long sn = strtol(q + 4, NULL, 10);
+    char utf[4096], body[4096];
+    size_t blen = 0;
+    for (int chunk = 0; chunk < 3; chunk++) {
+        int n = snprintf(
+            utf, sizeof(utf),
+            "<?xml version=\"1.0\" encoding=\"GB2312\"?><Response><CmdType>Catalog</CmdType><SN>%ld</SN>"
+            "<DeviceID>" DEV "</DeviceID><SumNum>5</SumNum><DeviceList Num=\"2\">",
+            sn);
+        for (int i = chunk * 2; i < chunk * 2 + 2 && i < 5; i++)
+            n += snprintf(utf + n, sizeof(utf) - (size_t)n,
+                          "<Item><DeviceID>3501020000131000000%d</DeviceID><Name>通道%d</Name>"
+                          "<Address>仓山 A&B</Address><Status>ON</Status></Item>",
+                          i, i);
+        snprintf(utf + n, sizeof(utf) - (size_t)n, "</DeviceList></Response>");
+        blen = gb(utf, body, sizeof(body));
+        send_message(f, DEV, "10.0.0.7", body, blen, 100 + chunk);
+        assert_memory_equal(sent[0], "SIP/2.0 200", 11);
+        if (chunk < 2)
+            assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_device WHERE catalog_sum IS NOT NULL"), 0);
+    }
+    /* A retransmission of the last chunk is answered and not counted again. */
+    send_message(f, DEV, "10.0.0.7", body, blen, 102);
+    assert_memory_equal(sent[0], "SIP/2.0 200", 11);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" DEV "'"), 5);
+    assert_int_equal(
+        scalar(f, "SELECT COUNT(*) FROM video_channel WHERE name = '通道3' AND address = '仓山 A&B'"), 1);
+    assert_int_equal(scalar(f, "SELECT catalog_sum FROM video_device WHERE gb_id = '" DEV "'"), 5);
+    /* DeviceInfo. */
+    const char *info =
+        "<?xml version=\"1.0\"?><Response><CmdType>DeviceInfo</CmdType><SN>1</SN><DeviceID>" DEV
+        "</DeviceID><DeviceName>NVR</DeviceName><Result>OK</Result><Manufacturer>Hik</Manufacturer>"
+        "<Model>M1</Model><Firmware>F1</Firmware><Channel>5</Channel></Response>";
+    send_message(f, DEV, "10.0.0.7", info, strlen(info), 200);
+    assert_int_equal(scalar(f,
+                            "SELECT COUNT(*) FROM video_device WHERE manufacturer = 'Hik' AND model = 'M1' "
+                            "AND firmware = 'F1' AND channel_count = 5 AND name = 'NVR'"),
+                     1);
+    /* Not MANSCDP, unreadable MANSCDP. */
+    jg_vpeer p = peer_at("10.0.0.7", 5070);
+    const char *plain =
+        "MESSAGE sip:" PLATFORM "@3500000000 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.7:5070;branch=z9\r\n"
+        "From: <sip:" DEV "@3501020000>;tag=x\r\nTo: <sip:" PLATFORM "@3500000000>\r\n"
+        "Call-ID: p1\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+    clear_sent();
+    jg_vsvc_handle(&f->svc, plain, strlen(plain), &p);
+    assert_memory_equal(sent[0], "SIP/2.0 415", 11);
+    send_message(f, DEV, "10.0.0.7", "<Response>", 10, 300);
+    assert_memory_equal(sent[0], "SIP/2.0 400", 11);
+}
+
+static void restart_keeps_registrations(void **state)
+{
+    fixture *f = *state;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    jg_vsvc_exit(&f->svc);
+    assert_int_equal(jg_vsvc_init(&f->svc, &f->cfg, f->db, KEY, capture), JG_OK);
+    keepalive(f, "10.0.0.7", 1);
+    assert_memory_equal(sent[0], "SIP/2.0 200", 11); /* still registered after the restart */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(register_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(replay_and_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_password_locks_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(per_device_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(keepalives_and_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(registration_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(catalog_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_keeps_registrations, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

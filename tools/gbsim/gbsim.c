@@ -1,0 +1,659 @@
+/* gbsim: simulates N GB/T 28181 devices (each an NVR with M channels) from one process, for the
+ * video tests and benchmark. Each device has its own socket on its own loopback address
+ * (127.0.1.1, 127.0.1.2 ... by default) or its own port, registers with digest authentication,
+ * sends keepalives, and answers Catalog queries (in chunks, names in GB2312 with an unescaped
+ * `&` in Address, as real devices do) and DeviceInfo queries.
+ *
+ * usage: gbsim --server HOST:PORT [options]       (gbsim --help lists them)
+ * SIGUSR1 stops the keepalives (the devices go silent); SIGTERM/SIGINT end the run (with
+ * --unregister-on-exit, after REGISTER Expires: 0). The last line on stdout is a JSON summary. */
+#include "base/text.h"
+#include "crypto/crypto.h"
+#include "video/digest.h"
+#include "video/sip.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum state { S_IDLE, S_WAIT_CHALLENGE, S_WAIT_OK, S_REGISTERED, S_UNREGISTERING, S_DONE };
+
+typedef struct {
+    char id[21];
+    int fd;
+    struct sockaddr_in local;
+    enum state state;
+    int bad_password;
+    char call_id[64], tag[24];
+    long cseq;
+    unsigned nc;
+    char realm[32], nonce[80];
+    int64_t next_register_ms, next_keepalive_ms, sent_ms;
+    int attempts, forbidden;
+    int registered_once;
+    char in[131072];
+    size_t in_len;
+} device;
+
+static struct {
+    struct sockaddr_in server;
+    char server_text[64];
+    const char *platform_id;
+    const char *password;
+    int devices, channels, chunk, tcp, wrong, keepalive_s, expires, attempts, unregister_on_exit;
+    int same_ip, rate, duration_s;
+    uint32_t ip_base;
+    long first_serial;
+} opt = {.platform_id = "35000000002000000001",
+         .password = "12345678",
+         .devices = 1,
+         .channels = 4,
+         .chunk = 4,
+         .keepalive_s = 60,
+         .expires = 3600,
+         .attempts = 1,
+         .rate = 2000,
+         .first_serial = 1};
+
+static device *devs;
+static int ep;
+static int keepalives_on = 1;
+static int64_t t_start_ms, t_all_registered_ms = -1;
+static long registered_now, keepalives_sent, catalog_queries, catalog_items_sent, devinfo_queries,
+    forbidden_total;
+static long sn_counter = 1;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rand_hex(char *out, size_t bytes)
+{
+    unsigned char b[16];
+    if (bytes > sizeof(b))
+        bytes = sizeof(b);
+    if (jg_crypto_random(b, bytes) != JG_OK)
+        memset(b, 7, sizeof(b));
+    jg_crypto_hex_encode(b, bytes, out);
+}
+
+static void dev_send(device *d, const char *data, size_t len)
+{
+    if (opt.tcp) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = send(d->fd, data + off, len - off, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return; /* the test will notice what went missing */
+            off += (size_t)w;
+        }
+    } else {
+        sendto(d->fd, data, len, 0, (struct sockaddr *)&opt.server, sizeof(opt.server));
+    }
+}
+
+static const char *transport_name(void)
+{
+    return opt.tcp ? "TCP" : "UDP";
+}
+
+static void local_text(const device *d, char *out, size_t n)
+{
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &d->local.sin_addr, ip, sizeof(ip));
+    snprintf(out, n, "%s:%d", ip, ntohs(d->local.sin_port));
+}
+
+static void send_register(device *d, int expires)
+{
+    char local[64], branch[33], auth[512] = "", msg[2048];
+    local_text(d, local, sizeof(local));
+    rand_hex(branch, 8);
+    d->cseq++;
+    if (d->nonce[0] != '\0') {
+        char uri[96], cnonce[17], nc[9], resp[JG_DIGEST_HEX_LEN + 1];
+        snprintf(uri, sizeof(uri), "sip:%s@%.10s", opt.platform_id, opt.platform_id);
+        rand_hex(cnonce, 8);
+        snprintf(nc, sizeof(nc), "%08x", ++d->nc);
+        char pw[80];
+        snprintf(pw, sizeof(pw), "%s%s", opt.password, d->bad_password ? "-wrong" : "");
+        jg_digest_response(d->id, d->realm, pw, "REGISTER", uri, d->nonce, nc, cnonce, "auth", resp);
+        snprintf(auth, sizeof(auth),
+                 "Authorization: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
+                 "response=\"%s\", algorithm=MD5, cnonce=\"%s\", qop=auth, nc=%s\r\n",
+                 d->id, d->realm, d->nonce, uri, resp, cnonce, nc);
+    }
+    int n = snprintf(msg, sizeof(msg),
+                     "REGISTER sip:%s@%s SIP/2.0\r\n"
+                     "Via: SIP/2.0/%s %s;rport;branch=z9hG4bK%s\r\n"
+                     "From: <sip:%s@%.10s>;tag=%s\r\n"
+                     "To: <sip:%s@%.10s>\r\n"
+                     "Call-ID: %s\r\n"
+                     "CSeq: %ld REGISTER\r\n"
+                     "Contact: <sip:%s@%s>\r\n"
+                     "%s"
+                     "Max-Forwards: 70\r\n"
+                     "User-Agent: gbsim\r\n"
+                     "Expires: %d\r\n"
+                     "Content-Length: 0\r\n\r\n",
+                     opt.platform_id, opt.server_text, transport_name(), local, branch, d->id, d->id, d->tag,
+                     d->id, d->id, d->call_id, d->cseq, d->id, local, auth, expires);
+    dev_send(d, msg, (size_t)n);
+    d->sent_ms = now_ms();
+}
+
+static void send_message(device *d, const char *body, size_t blen)
+{
+    char local[64], branch[33], callid[33], tag[17], msg[16384];
+    local_text(d, local, sizeof(local));
+    rand_hex(branch, 8);
+    rand_hex(callid, 12);
+    rand_hex(tag, 6);
+    int n = snprintf(msg, sizeof(msg),
+                     "MESSAGE sip:%s@%s SIP/2.0\r\n"
+                     "Via: SIP/2.0/%s %s;rport;branch=z9hG4bK%s\r\n"
+                     "From: <sip:%s@%.10s>;tag=%s\r\n"
+                     "To: <sip:%s@%.10s>\r\n"
+                     "Call-ID: %s@%s\r\n"
+                     "CSeq: 20 MESSAGE\r\n"
+                     "Content-Type: Application/MANSCDP+xml\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "User-Agent: gbsim\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     opt.platform_id, opt.server_text, transport_name(), local, branch, d->id, d->id, tag,
+                     opt.platform_id, opt.platform_id, callid, local, blen);
+    if (n < 0 || (size_t)n + blen > sizeof(msg))
+        return;
+    memcpy(msg + n, body, blen);
+    dev_send(d, msg, (size_t)n + blen);
+}
+
+static void send_keepalive(device *d)
+{
+    char body[512];
+    int n =
+        snprintf(body, sizeof(body),
+                 "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n"
+                 "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n",
+                 sn_counter++, d->id);
+    send_message(d, body, (size_t)n);
+    keepalives_sent++;
+}
+
+/* UTF-8 text to GB18030 (what "GB2312" means on the wire), into out. */
+static size_t to_gb(const char *utf8, char *out, size_t outlen)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    char *in = (char *)utf8, *o = out;
+    size_t left = strlen(utf8), room = outlen - 1;
+    iconv(cd, &in, &left, &o, &room);
+    iconv_close(cd);
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
+static void channel_id(const device *d, int dev_index, int ch, char out[21])
+{
+    (void)d;
+    long serial = opt.first_serial + (long)dev_index * opt.channels + ch;
+    snprintf(out, 21, "3501020000131%07lu", (unsigned long)serial % 10000000UL);
+}
+
+static void answer_catalog(device *d, int dev_index, long sn)
+{
+    catalog_queries++;
+    for (int start = 0; start < opt.channels || (start == 0 && opt.channels == 0); start += opt.chunk) {
+        int k = opt.channels - start < opt.chunk ? opt.channels - start : opt.chunk;
+        static char utf[16384], gb[16384];
+        int n = snprintf(
+            utf, sizeof(utf),
+            "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n"
+            "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<SumNum>%d</SumNum>\r\n"
+            "<DeviceList Num=\"%d\">\r\n",
+            sn, d->id, opt.channels, k);
+        for (int i = 0; i < k; i++) {
+            char cid[21];
+            int ch = start + i;
+            channel_id(d, dev_index, ch, cid);
+            n += snprintf(
+                utf + n, sizeof(utf) - (size_t)n,
+                "<Item>\r\n<DeviceID>%s</DeviceID>\r\n<Name>工地%d 摄像机%d</Name>\r\n"
+                "<Manufacturer>建管模拟</Manufacturer>\r\n<Model>gbsim</Model>\r\n<Owner>Owner</Owner>\r\n"
+                "<CivilCode>350102</CivilCode>\r\n<Address>鼓楼区 A&B 工地东门</Address>\r\n"
+                "<Parental>0</Parental>\r\n<ParentID>%s</ParentID>\r\n<SafetyWay>0</SafetyWay>\r\n"
+                "<RegisterWay>1</RegisterWay>\r\n<Secrecy>0</Secrecy>\r\n<Status>ON</Status>\r\n"
+                "<Longitude>119.%04d</Longitude>\r\n<Latitude>26.%04d</Latitude>\r\n"
+                "<Info><PTZType>1</PTZType></Info>\r\n</Item>\r\n",
+                cid, dev_index + 1, ch + 1, d->id, ch % 10000, dev_index % 10000);
+        }
+        n += snprintf(utf + n, sizeof(utf) - (size_t)n, "</DeviceList>\r\n</Response>\r\n");
+        size_t gl = to_gb(utf, gb, sizeof(gb));
+        send_message(d, gb, gl);
+        catalog_items_sent += k;
+        if (opt.channels == 0)
+            break;
+    }
+}
+
+static void answer_devinfo(device *d, int dev_index, long sn)
+{
+    devinfo_queries++;
+    char utf[1024], gb[1024];
+    snprintf(utf, sizeof(utf),
+             "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>DeviceInfo</CmdType>\r\n"
+             "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<DeviceName>模拟录像机%d</DeviceName>\r\n"
+             "<Result>OK</Result>\r\n<Manufacturer>jianguan</Manufacturer>\r\n<Model>gbsim-nvr</Model>\r\n"
+             "<Firmware>V1.0.0</Firmware>\r\n<Channel>%d</Channel>\r\n</Response>\r\n",
+             sn, d->id, dev_index + 1, opt.channels);
+    size_t gl = to_gb(utf, gb, sizeof(gb));
+    send_message(d, gb, gl);
+}
+
+/* Answer a request from the platform: 200 with its headers echoed. */
+static void respond_ok(device *d, const char *raw, size_t len)
+{
+    osip_message_t *m = NULL;
+    if (jg_sip_parse(raw, len, &m) != JG_OK)
+        return;
+    osip_message_t *r = NULL;
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &opt.server.sin_addr, ip, sizeof(ip));
+    char tag[17];
+    rand_hex(tag, 6);
+    if (jg_sip_response(m, 200, ip, ntohs(opt.server.sin_port), tag, &r) == JG_OK) {
+        jg_buf b;
+        jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+        if (jg_sip_serialize(r, &b) == JG_OK)
+            dev_send(d, b.data, b.len);
+        jg_buf_free(&b);
+        osip_message_free(r);
+    }
+    osip_message_free(m);
+}
+
+/* The text between <tag> and </tag> in s, as a number; -1 if absent. */
+static long xml_long(const char *s, const char *tag)
+{
+    char open[40];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    const char *p = strstr(s, open);
+    return p != NULL ? strtol(p + strlen(open), NULL, 10) : -1;
+}
+
+static void on_registered(device *d)
+{
+    if (d->state == S_UNREGISTERING) {
+        d->state = S_DONE;
+        registered_now--;
+        return;
+    }
+    if (d->state != S_REGISTERED) {
+        registered_now++;
+        d->registered_once = 1;
+    }
+    d->state = S_REGISTERED;
+    int64_t now = now_ms();
+    d->next_register_ms = now + (int64_t)opt.expires * 1000 * 8 / 10;
+    /* Spread the first keepalives over one interval, as devices started at random would. */
+    if (d->next_keepalive_ms == 0)
+        d->next_keepalive_ms =
+            now + (opt.keepalive_s > 0 ? (int64_t)(rand() % (opt.keepalive_s * 1000 + 1)) : 0);
+    if (registered_now == opt.devices - opt.wrong && t_all_registered_ms < 0) {
+        t_all_registered_ms = now - t_start_ms;
+        printf("gbsim: all %ld devices registered in %lld ms\n", registered_now,
+               (long long)t_all_registered_ms);
+        fflush(stdout);
+    }
+}
+
+static void on_message(device *d, int dev_index, const char *raw, size_t len)
+{
+    osip_message_t *m = NULL;
+    if (jg_sip_parse(raw, len, &m) != JG_OK)
+        return;
+    if (MSG_IS_REQUEST(m)) {
+        int is_message = strcmp(m->sip_method, "MESSAGE") == 0;
+        size_t blen = 0;
+        const char *body = jg_sip_body(m, &blen);
+        char text[4096] = "";
+        if (body != NULL)
+            snprintf(text, sizeof(text), "%.*s", (int)(blen < sizeof(text) ? blen : sizeof(text) - 1), body);
+        osip_message_free(m);
+        respond_ok(d, raw, len);
+        if (!is_message)
+            return;
+        long sn = xml_long(text, "SN");
+        if (strstr(text, "<CmdType>Catalog</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
+            answer_catalog(d, dev_index, sn);
+        else if (strstr(text, "<CmdType>DeviceInfo</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
+            answer_devinfo(d, dev_index, sn);
+        return;
+    }
+    int code = m->status_code;
+    int is_register = m->cseq != NULL && m->cseq->method != NULL && strcmp(m->cseq->method, "REGISTER") == 0;
+    if (is_register && code == 401) {
+        osip_www_authenticate_t *w = NULL;
+        if (osip_message_get_www_authenticate(m, 0, &w) >= 0 && w != NULL) {
+            jg_sip_unquote(osip_www_authenticate_get_realm(w), d->realm, sizeof(d->realm));
+            jg_sip_unquote(osip_www_authenticate_get_nonce(w), d->nonce, sizeof(d->nonce));
+            d->nc = 0;
+            if (d->state == S_WAIT_CHALLENGE || d->state == S_WAIT_OK) {
+                d->state = S_WAIT_OK;
+                send_register(d, opt.expires);
+            } else if (d->state == S_UNREGISTERING) {
+                send_register(d, 0);
+            }
+        }
+    } else if (is_register && code == 200) {
+        on_registered(d);
+    } else if (is_register && code == 403) {
+        d->forbidden++;
+        forbidden_total++;
+        d->nonce[0] = '\0';
+        if (d->state == S_REGISTERED)
+            registered_now--;
+        d->state = S_IDLE;
+        d->next_register_ms = ++d->attempts < opt.attempts ? now_ms() + 200 : INT64_MAX;
+        printf("gbsim: device %s refused (403), attempt %d\n", d->id, d->attempts);
+        fflush(stdout);
+    } else if (!is_register && code == 403 && d->state == S_REGISTERED) {
+        /* the platform forgot us: register again, as devices do */
+        d->state = S_IDLE;
+        registered_now--;
+        d->nonce[0] = '\0';
+        d->next_register_ms = now_ms();
+    }
+    osip_message_free(m);
+}
+
+static void on_readable(device *d, int dev_index)
+{
+    if (!opt.tcp) {
+        char buf[65536];
+        for (;;) {
+            ssize_t n = recv(d->fd, buf, sizeof(buf) - 1, 0);
+            if (n <= 0)
+                return;
+            buf[n] = '\0';
+            on_message(d, dev_index, buf, (size_t)n);
+        }
+    }
+    for (;;) {
+        ssize_t n = recv(d->fd, d->in + d->in_len, sizeof(d->in) - 1 - d->in_len, 0);
+        if (n <= 0)
+            return;
+        d->in_len += (size_t)n;
+        d->in[d->in_len] = '\0';
+        for (;;) {
+            long m = jg_sip_frame(d->in, d->in_len);
+            if (m <= 0) {
+                if (m < 0)
+                    d->in_len = 0;
+                break;
+            }
+            if (d->in[0] != '\r' && d->in[0] != '\n')
+                on_message(d, dev_index, d->in, (size_t)m);
+            memmove(d->in, d->in + m, d->in_len - (size_t)m + 1);
+            d->in_len -= (size_t)m;
+        }
+    }
+}
+
+static int open_device(device *d, int i)
+{
+    d->fd = socket(AF_INET, (opt.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (d->fd < 0)
+        return -1;
+    memset(&d->local, 0, sizeof(d->local));
+    d->local.sin_family = AF_INET;
+    d->local.sin_addr.s_addr = htonl(opt.same_ip ? opt.ip_base : opt.ip_base + (uint32_t)i);
+    if (bind(d->fd, (struct sockaddr *)&d->local, sizeof(d->local)) != 0)
+        return -1;
+    if (opt.tcp && connect(d->fd, (struct sockaddr *)&opt.server, sizeof(opt.server)) != 0)
+        return -1;
+    socklen_t alen = sizeof(d->local);
+    getsockname(d->fd, (struct sockaddr *)&d->local, &alen);
+    int fl = fcntl(d->fd, F_GETFL);
+    if (fl < 0 || fcntl(d->fd, F_SETFL, fl | O_NONBLOCK) != 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, d->fd, &ev);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: gbsim --server HOST:PORT [options]\n"
+                    "  --devices N            devices to simulate (1)\n"
+                    "  --channels M           channels per device (4)\n"
+                    "  --chunk K              catalog items per MESSAGE (4)\n"
+                    "  --transport udp|tcp    (udp)\n"
+                    "  --password P           device password (12345678)\n"
+                    "  --wrong-password K     the first K devices use a wrong password (0)\n"
+                    "  --attempts N           REGISTER attempts after a 403 (1)\n"
+                    "  --keepalive S          seconds between keepalives, 0 for none (60)\n"
+                    "  --expires S            registration lifetime asked for (3600)\n"
+                    "  --platform-id ID       the platform's 20-digit ID (35000000002000000001)\n"
+                    "  --first-serial N       serial of the first device ID (1)\n"
+                    "  --ip-base A.B.C.D      first device address; device i uses base+i (127.0.1.1)\n"
+                    "  --same-ip              all devices on --ip-base, on distinct ports\n"
+                    "  --rate R               REGISTERs started per second (2000)\n"
+                    "  --duration S           stop after S seconds (0: at SIGTERM)\n"
+                    "  --unregister-on-exit   send REGISTER Expires: 0 before stopping\n");
+}
+
+static int parse_args(int argc, char **argv)
+{
+    const char *base = "127.0.1.1";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t n = 0;
+#define NUM(name, field, lo, hi)                                                                             \
+    if (strcmp(a, name) == 0) {                                                                              \
+        if (v == NULL || jg_parse_int64(v, lo, hi, &n) != JG_OK)                                             \
+            return -1;                                                                                       \
+        field = (int)n;                                                                                      \
+        i++;                                                                                                 \
+        continue;                                                                                            \
+    }
+        NUM("--devices", opt.devices, 1, 1000000)
+        NUM("--channels", opt.channels, 0, 100000)
+        NUM("--chunk", opt.chunk, 1, 64)
+        NUM("--wrong-password", opt.wrong, 0, 1000000)
+        NUM("--attempts", opt.attempts, 1, 1000)
+        NUM("--keepalive", opt.keepalive_s, 0, 3600)
+        NUM("--expires", opt.expires, 1, 86400)
+        NUM("--rate", opt.rate, 1, 1000000)
+        NUM("--duration", opt.duration_s, 0, 86400)
+#undef NUM
+        if (strcmp(a, "--first-serial") == 0 && v != NULL && jg_parse_int64(v, 0, 999999, &n) == JG_OK) {
+            opt.first_serial = (long)n;
+            i++;
+        } else if (strcmp(a, "--server") == 0 && v != NULL) {
+            snprintf(opt.server_text, sizeof(opt.server_text), "%s", v);
+            i++;
+        } else if (strcmp(a, "--transport") == 0 && v != NULL) {
+            opt.tcp = strcmp(v, "tcp") == 0;
+            i++;
+        } else if (strcmp(a, "--password") == 0 && v != NULL) {
+            opt.password = v;
+            i++;
+        } else if (strcmp(a, "--platform-id") == 0 && v != NULL) {
+            opt.platform_id = v;
+            i++;
+        } else if (strcmp(a, "--ip-base") == 0 && v != NULL) {
+            base = v;
+            i++;
+        } else if (strcmp(a, "--same-ip") == 0) {
+            opt.same_ip = 1;
+        } else if (strcmp(a, "--unregister-on-exit") == 0) {
+            opt.unregister_on_exit = 1;
+        } else {
+            return -1;
+        }
+    }
+    struct in_addr ba;
+    if (inet_pton(AF_INET, base, &ba) != 1)
+        return -1;
+    opt.ip_base = ntohl(ba.s_addr);
+    char *colon = strrchr(opt.server_text, ':');
+    if (colon == NULL)
+        return -1;
+    *colon = '\0';
+    int64_t port;
+    memset(&opt.server, 0, sizeof(opt.server));
+    opt.server.sin_family = AF_INET;
+    int ok = inet_pton(AF_INET, opt.server_text, &opt.server.sin_addr) == 1 &&
+             jg_parse_int64(colon + 1, 1, 65535, &port) == JG_OK;
+    *colon = ':';
+    if (!ok || strlen(opt.platform_id) != 20)
+        return -1;
+    opt.server.sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+static void summary(void)
+{
+    printf("{\"devices\":%d,\"registered\":%ld,\"forbidden\":%ld,\"register_ms\":%lld,\"keepalives\":%ld,"
+           "\"catalog_queries\":%ld,\"catalog_items_sent\":%ld,\"deviceinfo_queries\":%ld}\n",
+           opt.devices, registered_now, forbidden_total, (long long)t_all_registered_ms, keepalives_sent,
+           catalog_queries, catalog_items_sent, devinfo_queries);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    if (parse_args(argc, argv) != 0 || opt.server_text[0] == '\0') {
+        usage();
+        return 2;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    jg_sip_init();
+    srand((unsigned)getpid());
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    struct epoll_event sev = {.events = EPOLLIN, .data.u32 = UINT32_MAX};
+    epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev);
+
+    devs = calloc((size_t)opt.devices, sizeof(*devs));
+    if (devs == NULL)
+        return 1;
+    t_start_ms = now_ms();
+    for (int i = 0; i < opt.devices; i++) {
+        device *d = &devs[i];
+        snprintf(d->id, sizeof(d->id), "3501020000118%07lu",
+                 (unsigned long)(opt.first_serial + i) % 10000000UL);
+        d->bad_password = i < opt.wrong;
+        if (open_device(d, i) != 0) {
+            fprintf(stderr, "gbsim: cannot open the socket of device %d: %s\n", i, strerror(errno));
+            return 1;
+        }
+        rand_hex(d->call_id, 12);
+        rand_hex(d->tag, 6);
+        d->next_register_ms = t_start_ms + (int64_t)i * 1000 / opt.rate;
+    }
+    printf("gbsim: %d devices with %d channels each over %s to %s\n", opt.devices, opt.channels,
+           opt.tcp ? "tcp" : "udp", opt.server_text);
+    fflush(stdout);
+
+    int64_t end_ms = opt.duration_s > 0 ? t_start_ms + (int64_t)opt.duration_s * 1000 : INT64_MAX;
+    int stopping = 0;
+    int64_t stop_deadline = 0;
+    for (;;) {
+        struct epoll_event evs[256];
+        int n = epoll_wait(ep, evs, 256, 20);
+        for (int k = 0; k < n; k++) {
+            uint32_t i = evs[k].data.u32;
+            if (i == UINT32_MAX) {
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                    if (si.ssi_signo == SIGUSR1) {
+                        keepalives_on = 0;
+                        printf("gbsim: keepalives stopped\n");
+                        fflush(stdout);
+                    } else {
+                        end_ms = 0;
+                    }
+                }
+                continue;
+            }
+            on_readable(&devs[i], (int)i);
+        }
+        int64_t now = now_ms();
+        if (now >= end_ms && !stopping) {
+            stopping = 1;
+            stop_deadline = now + 3000;
+            if (opt.unregister_on_exit) {
+                for (int i = 0; i < opt.devices; i++) {
+                    if (devs[i].state == S_REGISTERED) {
+                        devs[i].state = S_UNREGISTERING;
+                        devs[i].nonce[0] = '\0';
+                        send_register(&devs[i], 0);
+                    }
+                }
+            }
+        }
+        if (stopping) {
+            int pending = 0;
+            for (int i = 0; i < opt.devices; i++)
+                pending += devs[i].state == S_UNREGISTERING;
+            if (pending == 0 || now >= stop_deadline)
+                break;
+            continue;
+        }
+        for (int i = 0; i < opt.devices; i++) {
+            device *d = &devs[i];
+            if ((d->state == S_IDLE || d->state == S_REGISTERED) && now >= d->next_register_ms) {
+                if (d->state == S_IDLE)
+                    d->state = S_WAIT_CHALLENGE;
+                else
+                    d->nonce[0] = '\0'; /* refresh: start with a fresh challenge */
+                d->next_register_ms = now + 2000;
+                send_register(d, opt.expires);
+            } else if ((d->state == S_WAIT_CHALLENGE || d->state == S_WAIT_OK) && now - d->sent_ms > 2000) {
+                d->state = S_WAIT_CHALLENGE; /* lost over UDP: start again */
+                d->nonce[0] = '\0';
+                send_register(d, opt.expires);
+            }
+            if (d->state == S_REGISTERED && keepalives_on && opt.keepalive_s > 0 &&
+                now >= d->next_keepalive_ms) {
+                send_keepalive(d);
+                d->next_keepalive_ms = now + (int64_t)opt.keepalive_s * 1000;
+            }
+        }
+    }
+    summary();
+    for (int i = 0; i < opt.devices; i++)
+        close(devs[i].fd);
+    free(devs);
+    close(sfd);
+    close(ep);
+    return 0;
+}
