@@ -461,8 +461,7 @@ static jg_rc load_devices(jg_vsvc *svc)
     jg_rc rc =
         jg_db_read(svc->db,
                    "SELECT gb_id, password_enc, charset, transport, address, port, online, expires_at, "
-                   "keepalive_interval_s, keepalive_count, settings_at FROM video_device "
-                   "WHERE status = 'active'",
+                   "keepalive_interval_s, keepalive_count, settings_at, status FROM video_device",
                    NULL, 0, &r);
     if (rc != JG_OK) {
         jg_error("video: cannot read the devices (%s); has `jianguan migrate` run?", jg_rc_name(rc));
