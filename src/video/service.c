@@ -400,7 +400,9 @@ static void poll_settings(jg_vsvc *svc)
     jg_rc rc =
         jg_db_read(svc->db,
                    "SELECT gb_id, password_enc, charset, keepalive_interval_s, keepalive_count, status, "
-                   "settings_at FROM video_device WHERE settings_at > $1 ORDER BY settings_at",
+                   /* >=: a change made in the same millisecond as the last one seen is not missed;
+                      rows seen before are applied again, which changes nothing. */
+                   "settings_at FROM video_device WHERE settings_at >= $1 ORDER BY settings_at",
                    p, 1, &r);
     if (rc != JG_OK) {
         jg_warn("video: cannot read device settings (%s)", jg_rc_name(rc));
@@ -424,8 +426,15 @@ static void poll_settings(jg_vsvc *svc)
             d->deleted = 1;
             continue;
         }
-        d->deleted = 0;
         const char *tok = jg_rows_text(r, i, 1);
+        int changed = d->deleted || (tok == NULL) != (d->password_enc == NULL) ||
+                      (tok != NULL && strcmp(tok, d->password_enc) != 0) ||
+                      d->charset != jg_vcharset_parse(jg_rows_text(r, i, 2)) ||
+                      d->keepalive_interval_s != (int)jg_rows_int(r, i, 3) ||
+                      d->keepalive_count != (int)jg_rows_int(r, i, 4);
+        if (!changed)
+            continue;
+        d->deleted = 0;
         free(d->password_enc);
         d->password_enc = tok != NULL ? jg_xstrdup(tok) : NULL;
         d->charset = jg_vcharset_parse(jg_rows_text(r, i, 2));
