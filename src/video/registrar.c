@@ -10,6 +10,7 @@
  */
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "video/video_int.h"
@@ -37,8 +38,10 @@ static void gb_date(char *out, size_t outlen)
     time_t t = ts.tv_sec + 8 * 3600;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    char text[96]; /* room for any int, which the compiler cannot rule out */
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    jg_strlcpy(out, text, outlen); /* 23 characters in practice */
 }
 
 static void challenge(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer, const char *id,

@@ -193,7 +193,7 @@ static jg_rc text_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out
 static jg_rc check_range(const jg_field *f, int64_t x, jg_arena *a, const char **message)
 {
     int scale = f->type == JG_FIELD_INTEGER ? 0 : scale_of(f);
-    char bound[32];
+    char bound[48]; /* "-", 19 digits, ".", 19 digits */
     if (f->has_min && x < f->min) {
         format_scaled(f->min, scale, bound, sizeof(bound));
         return refuse(a, message, "%s不能小于 %s", label_of(f), bound);
@@ -587,7 +587,7 @@ json_t *jg_value_to_json(const jg_field *f, const jg_rows *rows, int row, int co
         return json_integer(jg_rows_int(rows, row, col));
     case JG_FIELD_DECIMAL:
     case JG_FIELD_MONEY: {
-        char buf[32];
+        char buf[48];
         format_scaled(jg_rows_int(rows, row, col), scale_of(f), buf, sizeof(buf));
         return json_string(buf);
     }
