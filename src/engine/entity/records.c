@@ -307,19 +307,26 @@ static jg_rc list(jg_req *req, jg_resp *resp)
                                   "size", (json_int_t)size, "total", (json_int_t)total, "has_more", more));
 }
 
+/* The record of the {id} path that the caller may read, for get and history: *k and *r, or the
+ * answer given (404 outside the scope or for no such record) and JG_NOTFOUND / JG_DENIED. */
+static jg_rc readable(jg_req *req, jg_resp *resp, const jg_record_kind **k, int64_t *id, jg_rows **r)
+{
+    *k = jg_record_kind_of(req, resp, "read");
+    if (*k == NULL)
+        return JG_DENIED;
+    if (jg_record_path_id(req, id) != JG_OK)
+        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
+    jg_rc rc = jg_record_fetch(req, NULL, *k, *id, r);
+    return rc == JG_NOTFOUND ? jg_resp_error(req, resp, rc, "记录不存在") : rc;
+}
+
 /* GET /api/v1/records/{entity}/{id} */
 static jg_rc get(jg_req *req, jg_resp *resp)
 {
-    const jg_record_kind *k = jg_record_kind_of(req, resp, "read");
-    if (k == NULL)
-        return JG_DENIED;
+    const jg_record_kind *k;
     int64_t id;
     jg_rows *r;
-    if (jg_record_path_id(req, &id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
-    jg_rc rc = jg_record_fetch(req, NULL, k, id, &r);
-    if (rc == JG_NOTFOUND)
-        return jg_resp_error(req, resp, rc, "记录不存在");
+    jg_rc rc = readable(req, resp, &k, &id, &r);
     if (rc != JG_OK)
         return rc;
     json_t *o;
@@ -331,16 +338,10 @@ static jg_rc get(jg_req *req, jg_resp *resp)
 /* GET /api/v1/records/{entity}/{id}/history — who changed which field from what to what, when. */
 static jg_rc history(jg_req *req, jg_resp *resp)
 {
-    const jg_record_kind *k = jg_record_kind_of(req, resp, "read");
-    if (k == NULL)
-        return JG_DENIED;
+    const jg_record_kind *k;
     int64_t id;
     jg_rows *r;
-    if (jg_record_path_id(req, &id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
-    jg_rc rc = jg_record_fetch(req, NULL, k, id, &r);
-    if (rc == JG_NOTFOUND)
-        return jg_resp_error(req, resp, rc, "记录不存在");
+    jg_rc rc = readable(req, resp, &k, &id, &r);
     if (rc != JG_OK)
         return rc;
     jg_rows_free(r);

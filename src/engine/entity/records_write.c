@@ -403,6 +403,23 @@ static jg_rc record_change(struct write *w, jg_conn *c, const char *action, json
     return rc;
 }
 
+/* Run tx for w (after its input was read into fields) and answer status with the record, or the
+ * field errors, or the refusal. */
+static jg_rc run_write(struct write *w, jg_resp *resp, json_t *fields, jg_tx_fn tx, int status)
+{
+    jg_req *req = w->req;
+    if (json_object_size(fields) > 0)
+        return jg_resp_error_fields(req, resp, JG_INVALID, "填写的内容有误，请检查标出的字段", fields);
+    json_decref(fields);
+    jg_time_iso_now(w->now, sizeof(w->now));
+    jg_rc rc = jg_db_tx(req->app->db, tx, w);
+    if (rc != JG_OK) {
+        json_decref(w->out);
+        return jg_resp_refusal(req, resp, rc, &w->refusal);
+    }
+    return jg_resp_json(req, resp, status, w->out);
+}
+
 static jg_rc create_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
@@ -459,16 +476,7 @@ jg_rc jg_record_create(jg_req *req, jg_resp *resp)
     struct write w = {.req = req, .k = k};
     json_t *fields = json_object();
     read_body(&w, 1, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "填写的内容有误，请检查标出的字段", fields);
-    json_decref(fields);
-    jg_time_iso_now(w.now, sizeof(w.now));
-    jg_rc rc = jg_db_tx(req->app->db, create_tx, &w);
-    if (rc != JG_OK) {
-        json_decref(w.out);
-        return jg_resp_refusal(req, resp, rc, &w.refusal);
-    }
-    return jg_resp_json(req, resp, 201, w.out);
+    return run_write(&w, resp, fields, create_tx, 201);
 }
 
 static jg_rc update_tx(jg_conn *c, void *ud)
@@ -538,16 +546,7 @@ jg_rc jg_record_update(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
     w.version = json_integer_value(version);
     read_body(&w, 0, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "填写的内容有误，请检查标出的字段", fields);
-    json_decref(fields);
-    jg_time_iso_now(w.now, sizeof(w.now));
-    jg_rc rc = jg_db_tx(req->app->db, update_tx, &w);
-    if (rc != JG_OK) {
-        json_decref(w.out);
-        return jg_resp_refusal(req, resp, rc, &w.refusal);
-    }
-    return jg_resp_json(req, resp, 200, w.out);
+    return run_write(&w, resp, fields, update_tx, 200);
 }
 
 static jg_rc delete_tx(jg_conn *c, void *ud)
