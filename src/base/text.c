@@ -102,3 +102,21 @@ jg_rc jg_strlcpy(char *dst, const char *src, size_t dstlen)
     memcpy(dst, src, n + 1);
     return JG_OK;
 }
+
+size_t jg_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+uint64_t jg_fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* the FNV-1a offset basis */
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -14,5 +14,10 @@ jg_rc jg_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 int jg_json_depth(const char *s, size_t n);
 /* Copy src into dst of size dstlen, always terminating; returns JG_TOOLARGE if truncated. */
 jg_rc jg_strlcpy(char *dst, const char *src, size_t dstlen);
+/* The 64-bit FNV-1a hash of the text s, for hash tables and short stable names (stored in index
+ * names of entity tables: it must never change). */
+uint64_t jg_fnv1a(const char *s);
+/* Characters (code points) of the UTF-8 text s: the bytes that are not continuation bytes. */
+size_t jg_utf8_chars(const char *s);
 
 #endif

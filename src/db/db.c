@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,19 +13,9 @@
 
 /* ---- statement cache ---- */
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 void *stmt_cache_get(stmt_cache *sc, const char *sql)
 {
-    uint64_t h = fnv1a(sql);
+    uint64_t h = jg_fnv1a(sql);
     for (int i = 0; i < STMT_CACHE_SIZE; i++) {
         struct stmt_entry *e = &sc->e[i];
         if (e->sql != NULL && e->hash == h && strcmp(e->sql, sql) == 0) {
@@ -52,7 +43,7 @@ void stmt_cache_put(jg_conn *c, const char *sql, void *handle)
         free(victim->sql);
     }
     victim->sql = jg_xstrdup(sql);
-    victim->hash = fnv1a(sql);
+    victim->hash = jg_fnv1a(sql);
     victim->handle = handle;
     victim->used = ++sc->clock;
 }

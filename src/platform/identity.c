@@ -22,9 +22,7 @@
 int jg_identity_rate_ok(jg_req *req, jg_resp *resp)
 {
     jg_identity *id = jg_identity_of(req);
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = req->ip; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = jg_fnv1a(req->ip);
     int64_t minute = jg_time_mono_us() / 60000000;
     pthread_mutex_lock(&id->rate_mu);
     struct jg_rate_slot *s = &id->rate[h % JG_RATE_SLOTS];

@@ -1,5 +1,6 @@
 /* A chained hash table keyed by strings the values own (FNV-1a, doubling at load 1). */
 #include "base/mem.h"
+#include "base/text.h"
 #include "video/video_int.h"
 
 #include <stdlib.h>
@@ -7,12 +8,7 @@
 
 static size_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)h;
+    return (size_t)jg_fnv1a(s);
 }
 
 void jg_vtab_init(jg_vtab *t)

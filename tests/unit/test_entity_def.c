@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "entity_testutil.h"
+
 /* A definition with the given fields (and extra top-level keys, ", ..." or ""). */
 static char *doc_text(const char *fields, const char *extra)
 {
@@ -909,22 +911,11 @@ static void platform_files_keep_their_names(void **state)
     }
 }
 
-/* The JSON example of docs/entities.md (tests run in the source tree), parsed; the caller decrefs. */
+/* The JSON example of docs/entities.md, parsed; the caller decrefs. */
 static json_t *docs_example(void)
 {
-    FILE *f = fopen("docs/entities.md", "r");
-    assert_non_null(f);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    char *start = strstr(text, "```json\n");
-    assert_non_null(start);
-    start += 8;
-    char *end = strstr(start, "```");
-    assert_non_null(end);
     json_error_t jerr;
-    json_t *doc = json_loadb(start, (size_t)(end - start), JSON_REJECT_DUPLICATES, &jerr);
+    json_t *doc = json_loads(docs_entities_example(), JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL)
         fail_msg("docs/entities.md example: %d: %s", jerr.line, jerr.text);
     return doc;

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
+#include "entity_testutil.h"
 
 /* ---- the hand-made entities: project -> unit (ref), enterprise and person (registry) ---- */
 
@@ -780,28 +780,13 @@ static void run_all(jg_db *db)
 static void runs_on_sqlite(void **state)
 {
     (void)state;
-    tmpdb t;
-    tmpdb_make(&t);
-    jg_db *db = tmpdb_open(&t, 2);
-    run_all(db);
-    jg_db_close(db);
-    tmpdir_remove(t.dir);
+    run_on_sqlite(run_all, 2);
 }
 
 static void runs_on_pgsql(void **state)
 {
     (void)state;
-    const char *admin = getenv("JIANGUAN_TEST_PG");
-    if (admin == NULL)
-        skip();
-    char url[512], err[256];
-    snprintf(url, sizeof(url), "%s/postgres", admin);
-    jg_db_options opt = {1, 2000, 2, 10000}; /* one connection: temporary tables stay visible */
-    jg_db *db = NULL;
-    if (jg_db_open(url, &opt, &db, err, sizeof(err)) != JG_OK)
-        fail_msg("%s: %s", url, err);
-    run_all(db);
-    jg_db_close(db);
+    run_on_pgsql(run_all);
 }
 
 int main(void)

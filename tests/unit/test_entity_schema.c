@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
+#include "entity_testutil.h"
 
 static int use_pg;      /* the group being run */
 static jg_db *db;       /* the database of the current test */
@@ -340,6 +340,16 @@ static void versions_must_rise(void **state)
     sync_refused(V1, "demo: the database has version 2 of the definition, newer than this one (1)");
 }
 
+/* The fields and children that adds_fields_and_indexes adds. */
+#define FF "{\"name\": \"f\", \"label\": \"层数\", \"type\": \"integer\", \"indexed\": true}"
+#define FG                                                                                                   \
+    "{\"name\": \"g\", \"label\": \"类别\", \"type\": \"string\", \"required\": true, \"default\": "       \
+    "\"普通\"}"
+#define KIDS2                                                                                                \
+    "\"children\": [{\"name\": \"rows\", \"label\": \"明细\", \"fields\": [" FX ", " FY                      \
+    ", {\"name\": \"z\", \"label\": \"备注\", \"type\": \"text\"}]}, {\"name\": \"more\", \"label\": "     \
+    "\"更多\", \"fields\": [" FX "]}]"
+
 static void adds_fields_and_indexes(void **state)
 {
     (void)state;
@@ -348,16 +358,7 @@ static void adds_fields_and_indexes(void **state)
     insert_record("n2", "draft");
     /* New: an indexed integer, a required string with a default (fills the two records), a child
      * field, c made indexed, a new child table. */
-    sync_ok(
-        DOC(2,
-            BASE
-            ", {\"name\": \"f\", \"label\": \"层数\", \"type\": \"integer\", \"indexed\": true},"
-            " {\"name\": \"g\", \"label\": \"类别\", \"type\": \"string\", \"required\": true, \"default\":"
-            " \"普通\"}",
-            "\"children\": [{\"name\": \"rows\", \"label\": \"明细\", \"fields\": [" FX ", " FY ","
-            " {\"name\": \"z\", \"label\": \"备注\", \"type\": \"text\"}]},"
-            " {\"name\": \"more\", \"label\": \"更多\", \"fields\": [" FX "]}]"),
-        0);
+    sync_ok(DOC(2, BASE ", " FF ", " FG, KIDS2), 0);
     assert_string_equal(columns("e_demo"),
                         "id,state,created_by,created_at,updated_by,updated_at,version,a,b,c,d,"
                         "d__bidx,d__mask,e,f,g");
@@ -370,18 +371,12 @@ static void adds_fields_and_indexes(void **state)
     assert_int_equal(def_version("demo"), 2);
 
     /* An index on an existing field, and one no longer wanted goes. */
-    sync_ok(
-        DOC(3,
-            FA
-            ", {\"name\": \"b\", \"label\": \"地区\", \"type\": \"region\"}, "
-            "{\"name\": \"c\", \"label\": \"金额\", \"type\": \"money\", \"indexed\": true}, " FD ", " FE
-            ", {\"name\": \"f\", \"label\": \"层数\", \"type\": \"integer\", \"indexed\": true},"
-            " {\"name\": \"g\", \"label\": \"类别\", \"type\": \"string\", \"required\": true, \"default\":"
-            " \"普通\"}",
-            "\"children\": [{\"name\": \"rows\", \"label\": \"明细\", \"fields\": [" FX ", " FY ","
-            " {\"name\": \"z\", \"label\": \"备注\", \"type\": \"text\"}]},"
-            " {\"name\": \"more\", \"label\": \"更多\", \"fields\": [" FX "]}]"),
-        0);
+    sync_ok(DOC(3,
+                FA ", {\"name\": \"b\", \"label\": \"地区\", \"type\": \"region\"}, "
+                   "{\"name\": \"c\", \"label\": \"金额\", \"type\": \"money\", \"indexed\": true}, " FD
+                   ", " FE ", " FF ", " FG,
+                KIDS2),
+            0);
     /* b stays indexed as the org scope column. */
     assert_string_equal(indexes("e_demo"),
                         "ix_e_demo__b,ix_e_demo__c,ix_e_demo__e,ix_e_demo__f,ux_e_demo__a,ux_e_demo__d");
@@ -611,17 +606,7 @@ static void the_compiled_definitions_sync(void **state)
 static void the_documented_example_syncs(void **state)
 {
     (void)state;
-    FILE *f = fopen("docs/entities.md", "r");
-    assert_non_null(f);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    char *start = strstr(text, "```json\n");
-    assert_non_null(start);
-    start += 8;
-    *strstr(start, "```") = '\0';
-    sync_ok(start, 0);
+    sync_ok(docs_entities_example(), 0);
     assert_string_equal(
         indexes("e_inspection"),
         "ix_e_inspection__contractor_id,ix_e_inspection__inspected_on,ix_e_inspection__kind,"

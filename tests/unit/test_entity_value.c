@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
+#include "entity_testutil.h"
 
 static jg_arena *A;
 
@@ -638,28 +638,13 @@ static void round_trips_on(jg_db *db)
 static void round_trips_sqlite(void **state)
 {
     (void)state;
-    tmpdb t;
-    tmpdb_make(&t);
-    jg_db *db = tmpdb_open(&t, 1);
-    round_trips_on(db);
-    jg_db_close(db);
-    tmpdir_remove(t.dir);
+    run_on_sqlite(round_trips_on, 1);
 }
 
 static void round_trips_pgsql(void **state)
 {
     (void)state;
-    const char *admin = getenv("JIANGUAN_TEST_PG");
-    if (admin == NULL)
-        skip();
-    char url[512], err[256];
-    snprintf(url, sizeof(url), "%s/postgres", admin);
-    jg_db_options opt = {1, 2000, 2, 10000};
-    jg_db *db = NULL;
-    if (jg_db_open(url, &opt, &db, err, sizeof(err)) != JG_OK)
-        fail_msg("%s: %s", url, err);
-    round_trips_on(db);
-    jg_db_close(db);
+    run_on_pgsql(round_trips_on);
 }
 
 /* Stored text that jg_value_from_json never writes comes back as null, not as a crash or a guess. */

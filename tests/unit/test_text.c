@@ -194,9 +194,28 @@ static void strlcpy_copies_and_truncates(void **state)
     assert_string_equal(dst, "ABCDEFG");
 }
 
+static void utf8_chars_counts_code_points(void **state)
+{
+    (void)state;
+    assert_int_equal(jg_utf8_chars(""), 0);
+    assert_int_equal(jg_utf8_chars("abc"), 3);
+    assert_int_equal(jg_utf8_chars("\xe5\xbb\xba\xe8\xae\xbe"), 2);   /* 建设: 3 bytes each */
+    assert_int_equal(jg_utf8_chars("a\xc3\xa9\xf0\x9f\x98\x80z"), 4); /* a é 😀 z: 1, 2, 4, 1 bytes */
+}
+
+/* FNV-1a 64: the published test vectors; index names of entity tables depend on them. */
+static void fnv1a_vectors(void **state)
+{
+    (void)state;
+    assert_true(jg_fnv1a("") == 0xcbf29ce484222325ULL);
+    assert_true(jg_fnv1a("a") == 0xaf63dc4c8601ec8cULL);
+    assert_true(jg_fnv1a("foobar") == 0x85944171f73967e8ULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fnv1a_vectors),
         cmocka_unit_test(utf8_accepts_chinese_and_ascii),
         cmocka_unit_test(utf8_rejects_overlongs),
         cmocka_unit_test(utf8_rejects_surrogates_and_beyond_unicode),
@@ -208,6 +227,7 @@ int main(void)
         cmocka_unit_test(json_depth_counts_nesting),
         cmocka_unit_test(json_depth_skips_strings),
         cmocka_unit_test(strlcpy_copies_and_truncates),
+        cmocka_unit_test(utf8_chars_counts_code_points),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,14 +126,23 @@ static jg_rc load_states(jg_defctx *c, json_t *doc, jg_entity *e)
 
 static const char *const scope_keys[] = {"org", "enterprise", "project", NULL};
 
+/* The optional object doc.key with its keys checked: *out is NULL when it is absent. */
+static jg_rc opt_object(jg_defctx *c, json_t *doc, const char *key, const char *const *keys, json_t **out)
+{
+    *out = json_object_get(doc, key);
+    if (*out == NULL)
+        return JG_OK;
+    if (!json_is_object(*out))
+        return jg_def_fail(c, "", key, "must be an object, not %s", jg_def_kind(*out));
+    return jg_def_keys(c, key, *out, keys);
+}
+
 static jg_rc load_scope(jg_defctx *c, json_t *doc, jg_entity *e)
 {
-    json_t *sj = json_object_get(doc, "scope");
+    json_t *sj;
+    jg_rc rc = opt_object(c, doc, "scope", scope_keys, &sj);
     if (sj == NULL)
-        return JG_OK;
-    if (!json_is_object(sj))
-        return jg_def_fail(c, "", "scope", "must be an object, not %s", jg_def_kind(sj));
-    jg_rc rc = jg_def_keys(c, "scope", sj, scope_keys);
+        return rc;
     const char **outs[3] = {&e->scope_org, &e->scope_enterprise, &e->scope_project};
     for (int i = 0; rc == JG_OK && i < 3; i++) {
         rc = jg_def_opt_string(c, "scope", sj, scope_keys[i], outs[i]);
@@ -179,18 +188,14 @@ static int perm_code_ok(const char *s)
 
 static jg_rc load_permissions(jg_defctx *c, json_t *doc, jg_entity *e)
 {
-    json_t *pj = json_object_get(doc, "permissions");
-    if (pj != NULL && !json_is_object(pj))
-        return jg_def_fail(c, "", "permissions", "must be an object, not %s", jg_def_kind(pj));
-    if (pj != NULL) {
-        jg_rc rc = jg_def_keys(c, "permissions", pj, perm_keys);
-        if (rc != JG_OK)
-            return rc;
-    }
+    json_t *pj;
+    jg_rc rc = opt_object(c, doc, "permissions", perm_keys, &pj);
+    if (rc != JG_OK)
+        return rc;
     const char **outs[5] = {&e->perm_read, &e->perm_create, &e->perm_update, &e->perm_delete,
                             &e->perm_reveal};
     for (int i = 0; i < 5; i++) {
-        jg_rc rc = jg_def_opt_string(c, "permissions", pj, perm_keys[i], outs[i]);
+        rc = jg_def_opt_string(c, "permissions", pj, perm_keys[i], outs[i]);
         if (rc != JG_OK)
             return rc;
         if (*outs[i] == NULL)
@@ -219,13 +224,9 @@ static const char *const list_keys[] = {"columns", "sort", "size", "filter", NUL
 
 static jg_rc load_list(jg_defctx *c, json_t *doc, jg_entity *e)
 {
-    json_t *lj = json_object_get(doc, "list");
-    if (lj == NULL)
-        return JG_OK;
-    if (!json_is_object(lj))
-        return jg_def_fail(c, "", "list", "must be an object, not %s", jg_def_kind(lj));
-    jg_rc rc = jg_def_keys(c, "list", lj, list_keys);
-    if (rc != JG_OK)
+    json_t *lj;
+    jg_rc rc = opt_object(c, doc, "list", list_keys, &lj);
+    if (rc != JG_OK || lj == NULL)
         return rc;
     json_t *cols = json_object_get(lj, "columns");
     if (cols != NULL) {
@@ -285,13 +286,9 @@ static const char *const section_keys[] = {"label", "help", "columns", "fields",
 
 static jg_rc load_form(jg_defctx *c, json_t *doc, jg_entity *e)
 {
-    json_t *fj = json_object_get(doc, "form");
-    if (fj == NULL)
-        return JG_OK;
-    if (!json_is_object(fj))
-        return jg_def_fail(c, "", "form", "must be an object, not %s", jg_def_kind(fj));
-    jg_rc rc = jg_def_keys(c, "form", fj, form_keys);
-    if (rc != JG_OK)
+    json_t *fj;
+    jg_rc rc = opt_object(c, doc, "form", form_keys, &fj);
+    if (rc != JG_OK || fj == NULL)
         return rc;
     json_t *secs = json_object_get(fj, "sections");
     if (secs == NULL)

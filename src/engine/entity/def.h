@@ -133,6 +133,9 @@ const jg_entity *jg_entity_find(const jg_entity_set *set, const char *name);
 const jg_field *jg_entity_field(const jg_entity *e, const char *name);
 /* "string", "money" …: the name of a field type in definitions. Cannot fail ("?" if unknown). */
 const char *jg_field_type_name(jg_field_type t);
+/* 1 when s is [a-z][a-z0-9_]* of at most max bytes: the charset of names from definitions, which
+ * filter.c and schema.c write into SQL text. */
+int jg_entity_ident_ok(const char *s, size_t max);
 /* The stored form of f's default, as a bound value: an integer (integer, decimal and money scaled,
  * boolean 0/1) or a text written to buf (region, date, enum code, string, compact JSON).
  * JG_NOTFOUND when f has no default, JG_TOOLARGE when buf is too small. This is the conversion of

@@ -2,6 +2,8 @@
  * typed keys, and messages that name the place of a mistake. */
 #include "engine/entity/def_int.h"
 
+#include "base/text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,20 +50,21 @@ static int is_system(const char *s)
     return 0;
 }
 
+int jg_entity_ident_ok(const char *s, size_t max)
+{
+    if (s == NULL || *s < 'a' || *s > 'z')
+        return 0;
+    size_t i = 0;
+    for (; s[i] != '\0'; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return i <= max;
+}
+
 /* [a-z][a-z0-9_]{0,39} without "__" (the separator of child tables and sealed columns). */
 int jg_def_name_ok(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > JG_ENTITY_NAME_MAX || s[0] < 'a' || s[0] > 'z')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return 0;
-        if (c == '_' && s[i + 1] == '_')
-            return 0;
-    }
-    return 1;
+    return jg_entity_ident_ok(s, JG_ENTITY_NAME_MAX) && strstr(s, "__") == NULL;
 }
 
 /* ---- text ---- */
@@ -80,18 +83,10 @@ static unsigned next_cp(const char **p)
     return c;
 }
 
-size_t jg_def_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* 1..max characters, no control characters, not only spaces. */
 static int text_ok(const char *s, size_t max)
 {
-    size_t n = jg_def_chars(s);
+    size_t n = jg_utf8_chars(s);
     int visible = 0;
     if (n == 0 || n > max)
         return 0;

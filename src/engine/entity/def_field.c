@@ -283,7 +283,7 @@ static int default_to_stored(const jg_field *f, json_t *v, jg_value *out, char *
             return 0;
         }
         const char *s = json_string_value(v);
-        size_t chars = jg_def_chars(s);
+        size_t chars = jg_utf8_chars(s);
         if (strlen(s) != json_string_length(v) || chars > (size_t)f->max_length ||
             chars < (size_t)f->min_length) {
             *why = "is longer or shorter than the field allows";

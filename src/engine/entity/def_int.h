@@ -45,8 +45,6 @@ jg_rc jg_def_help(jg_defctx *c, const char *path, json_t *obj, const char **out)
 void jg_def_path(char *out, size_t len, const char *path, const char *key, int index);
 /* 1 when s is [a-z][a-z0-9_]{0,39} without "__". */
 int jg_def_name_ok(const char *s);
-/* Characters (code points) of UTF-8 s. */
-size_t jg_def_chars(const char *s);
 
 /* The "fields" of obj (an entity or a child table) into e->fields, checked among themselves. */
 jg_rc jg_def_fields(jg_defctx *c, const char *path, json_t *obj, jg_entity *e);

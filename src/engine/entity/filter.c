@@ -107,13 +107,7 @@ static void put(ctx *c, const char *s)
 /* Names from definitions are [a-z][a-z0-9_]* (def.h); anything else is never written. */
 static int identifier(const char *s)
 {
-    if (s == NULL || *s < 'a' || *s > 'z')
-        return 0;
-    size_t i = 0;
-    for (; s[i] != '\0'; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-            return 0;
-    return i <= MAX_IDENT;
+    return jg_entity_ident_ok(s, MAX_IDENT);
 }
 
 /* Write alias.name: alias is "r" or "t", name a column name from a definition. */
@@ -313,10 +307,7 @@ static jg_rc like_value(ctx *c, const column *col, json_t *v)
         return fail(c, "%s的筛选值含有无效字符", col->label);
     if (len == 0)
         return fail(c, "%s的筛选值不能为空（查找空值请用 null）", col->label);
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++)
-        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    if (chars > MAX_LIKE_CHARS)
+    if (jg_utf8_chars(s) > MAX_LIKE_CHARS)
         return fail(c, "%s的筛选值不能超过 %d 个字", col->label, MAX_LIKE_CHARS);
     char *p = jg_arena_alloc(c->a, len * 2 + 1), *o = p;
     for (size_t i = 0; i < len; i++) {

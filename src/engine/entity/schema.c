@@ -9,11 +9,13 @@
  * Values (the default that fills existing rows, names looked up in the catalogue) are bound. */
 #include "engine/entity/schema.h"
 
+#include "base/text.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/timeutil.h"
 #include "db/migrate.h"
+#include "engine/entity/value.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -63,9 +65,7 @@ static jg_rc destructive(sync_ctx *s, const char *fmt, ...)
 
 static void put_ident(jg_buf *b, const char *s)
 {
-    for (const char *p = s; *p != '\0'; p++)
-        assert((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
-    assert(strlen(s) <= IDENT_MAX);
+    assert(jg_entity_ident_ok(s, IDENT_MAX));
     jg_buf_puts(b, s);
 }
 
@@ -78,21 +78,7 @@ static int sealed(const jg_field *f)
  * are SM4 tokens, so text whatever the field's type. */
 static const char *column_type(const jg_field *f)
 {
-    if (sealed(f))
-        return "TEXT";
-    switch (f->type) {
-    case JG_FIELD_INTEGER:
-    case JG_FIELD_DECIMAL:
-    case JG_FIELD_MONEY:
-    case JG_FIELD_REF:
-    case JG_FIELD_ENTERPRISE:
-    case JG_FIELD_PERSON:
-        return "{{bigint}}";
-    case JG_FIELD_BOOLEAN:
-        return "INTEGER";
-    default:
-        return "TEXT";
-    }
+    return sealed(f) ? "TEXT" : jg_value_sql_type(f);
 }
 
 /* The columns of a field: its name, and for a sealed one also <name>__bidx and <name>__mask. */
@@ -112,16 +98,6 @@ static void key_column(const jg_field *f, char out[IDENT_MAX + 1])
     snprintf(out, IDENT_MAX + 1, "%s%s", f->name, sealed(f) ? JG_SEALED_BIDX_SUFFIX : "");
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s != '\0'; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* name, or when longer than PostgreSQL keeps, its first 46 bytes and a hash of the whole. */
 static void fit_ident(const char *name, char out[IDENT_MAX + 1])
 {
@@ -129,7 +105,7 @@ static void fit_ident(const char *name, char out[IDENT_MAX + 1])
         snprintf(out, IDENT_MAX + 1, "%s", name);
         return;
     }
-    snprintf(out, IDENT_MAX + 1, "%.46s_%016llx", name, (unsigned long long)fnv1a(name));
+    snprintf(out, IDENT_MAX + 1, "%.46s_%016llx", name, (unsigned long long)jg_fnv1a(name));
 }
 
 static jg_rc run(sync_ctx *s, jg_buf *sql)
@@ -144,10 +120,43 @@ static jg_rc run(sync_ctx *s, jg_buf *sql)
     return rc;
 }
 
-static int query_exists(sync_ctx *s, const char *sql, const jg_value *p, int n, jg_rc *rc)
+/* ALTER TABLE table RENAME [COLUMN column] TO to (column NULL: the table itself). */
+static jg_rc rename_to(sync_ctx *s, const char *table, const char *column, const char *to)
+{
+    jg_buf sql;
+    jg_buf_init(&sql, SQL_MAX);
+    jg_buf_puts(&sql, "ALTER TABLE ");
+    put_ident(&sql, table);
+    if (column != NULL) {
+        jg_buf_puts(&sql, " RENAME COLUMN ");
+        put_ident(&sql, column);
+    } else {
+        jg_buf_puts(&sql, " RENAME");
+    }
+    jg_buf_puts(&sql, " TO ");
+    put_ident(&sql, to);
+    jg_rc rc = run(s, &sql);
+    jg_buf_free(&sql);
+    return rc;
+}
+
+static jg_rc drop_index(sync_ctx *s, const char *name)
+{
+    jg_buf sql;
+    jg_buf_init(&sql, SQL_MAX);
+    jg_buf_puts(&sql, "DROP INDEX IF EXISTS ");
+    put_ident(&sql, name);
+    jg_rc rc = run(s, &sql);
+    jg_buf_free(&sql);
+    return rc;
+}
+
+/* Whether the catalogue query (sqlite or pgsql, by the backend) finds a row. */
+static int query_exists(sync_ctx *s, const char *sqlite, const char *pgsql, const jg_value *p, int n,
+                        jg_rc *rc)
 {
     jg_rows *r = NULL;
-    *rc = jg_db_query(s->c, sql, p, n, &r);
+    *rc = jg_db_query(s->c, s->kind == JG_DB_SQLITE ? sqlite : pgsql, p, n, &r);
     int found = *rc == JG_OK && jg_rows_count(r) > 0;
     jg_rows_free(r);
     return found;
@@ -156,9 +165,7 @@ static int query_exists(sync_ctx *s, const char *sql, const jg_value *p, int n, 
 static int table_exists(sync_ctx *s, const char *table, jg_rc *rc)
 {
     jg_value p[] = {JG_VTEXT(table)};
-    if (s->kind == JG_DB_SQLITE)
-        return query_exists(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", p, 1, rc);
-    return query_exists(s,
+    return query_exists(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
                         "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema()"
                         " AND table_name = $1",
                         p, 1, rc);
@@ -167,9 +174,7 @@ static int table_exists(sync_ctx *s, const char *table, jg_rc *rc)
 static int column_exists(sync_ctx *s, const char *table, const char *column, jg_rc *rc)
 {
     jg_value p[] = {JG_VTEXT(table), JG_VTEXT(column)};
-    if (s->kind == JG_DB_SQLITE)
-        return query_exists(s, "SELECT 1 FROM pragma_table_info($1) WHERE name = $2", p, 2, rc);
-    return query_exists(s,
+    return query_exists(s, "SELECT 1 FROM pragma_table_info($1) WHERE name = $2",
                         "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
                         " AND table_name = $1 AND column_name = $2",
                         p, 2, rc);
@@ -403,16 +408,7 @@ static jg_rc move_aside(sync_ctx *s, const jg_entity *old, const jg_field *f)
             rc = aside_name(s, old->table, cols[i], old->version, to);
         if (rc != JG_OK)
             return rc;
-        jg_buf sql;
-        jg_buf_init(&sql, SQL_MAX);
-        jg_buf_puts(&sql, "ALTER TABLE ");
-        put_ident(&sql, old->table);
-        jg_buf_puts(&sql, " RENAME COLUMN ");
-        put_ident(&sql, cols[i]);
-        jg_buf_puts(&sql, " TO ");
-        put_ident(&sql, to);
-        rc = run(s, &sql);
-        jg_buf_free(&sql);
+        rc = rename_to(s, old->table, cols[i], to);
         if (rc != JG_OK)
             return say(s, rc, "%s: cannot rename column %s", old->table, cols[i]);
         jg_info("entity schema: kept column %s.%s as %s", old->table, cols[i], to);
@@ -585,12 +581,7 @@ static jg_rc change_table(sync_ctx *s, const jg_entity *old, const jg_entity *e,
         }
         if (same)
             continue;
-        jg_buf sql;
-        jg_buf_init(&sql, SQL_MAX);
-        jg_buf_puts(&sql, "DROP INDEX IF EXISTS ");
-        put_ident(&sql, x->name);
-        rc = run(s, &sql);
-        jg_buf_free(&sql);
+        rc = drop_index(s, x->name);
         if (rc != JG_OK)
             goto done;
     }
@@ -626,28 +617,15 @@ static jg_rc retire_child(sync_ctx *s, const jg_entity *old, const char *who)
     /* Keep the rows under another name; its indexes go, so a later child of the same name can have them. */
     ixlist ix;
     table_indexes(old, &ix);
-    for (int i = 0; rc == JG_OK && i < ix.n; i++) {
-        jg_buf sql;
-        jg_buf_init(&sql, SQL_MAX);
-        jg_buf_puts(&sql, "DROP INDEX IF EXISTS ");
-        put_ident(&sql, ix.v[i].name);
-        rc = run(s, &sql);
-        jg_buf_free(&sql);
-    }
+    for (int i = 0; rc == JG_OK && i < ix.n; i++)
+        rc = drop_index(s, ix.v[i].name);
     ix_free(&ix);
     char to[IDENT_MAX + 1];
     if (rc == JG_OK)
         rc = aside_name(s, NULL, old->table, old->version, to);
     if (rc != JG_OK)
         return rc;
-    jg_buf sql;
-    jg_buf_init(&sql, SQL_MAX);
-    jg_buf_puts(&sql, "ALTER TABLE ");
-    put_ident(&sql, old->table);
-    jg_buf_puts(&sql, " RENAME TO ");
-    put_ident(&sql, to);
-    rc = run(s, &sql);
-    jg_buf_free(&sql);
+    rc = rename_to(s, old->table, NULL, to);
     if (rc == JG_OK)
         jg_info("entity schema: kept table %s as %s", old->table, to);
     return rc;

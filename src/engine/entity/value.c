@@ -134,16 +134,6 @@ static const char *json_text(json_t *v, size_t *len)
     return strlen(s) == *len ? s : NULL;
 }
 
-/* Characters (code points) of valid UTF-8. */
-static int64_t utf8_chars(const char *s, size_t n)
-{
-    int64_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            c++;
-    return c;
-}
-
 static int blank(const char *s)
 {
     for (; *s != '\0'; s++)
@@ -173,7 +163,7 @@ static jg_rc text_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out
     }
     if (f->required && blank(s))
         return refuse(a, message, "%s不能为空", label);
-    int64_t chars = utf8_chars(s, len);
+    int64_t chars = (int64_t)jg_utf8_chars(s);
     int64_t max = f->max_length > 0 ? f->max_length : multiline ? DEFAULT_TEXT_MAX : DEFAULT_STRING_MAX;
     if (chars > max)
         return refuse(a, message, "%s不能超过 %lld 个字", label, (long long)max);
@@ -247,14 +237,21 @@ static jg_rc decimal_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *
     return JG_OK;
 }
 
-static jg_rc date_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
+/* Text kept as it is when ok() accepts it, else refused as "<label><what>". */
+static jg_rc checked_text(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message,
+                          int (*ok)(const char *s), const char *what)
 {
     size_t len;
     const char *s = json_text(v, &len);
-    if (s == NULL || !jg_time_valid_date(s))
-        return refuse(a, message, "%s应为日期（如 2026-11-25）", label_of(f));
+    if (s == NULL || !ok(s))
+        return refuse(a, message, "%s%s", label_of(f), what);
     *out = JG_VTEXT(jg_arena_strndup(a, s, len));
     return JG_OK;
+}
+
+static jg_rc date_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
+{
+    return checked_text(f, v, a, out, message, jg_time_valid_date, "应为日期（如 2026-11-25）");
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
@@ -380,27 +377,23 @@ static jg_rc datetime_value(const jg_field *f, json_t *v, jg_arena *a, jg_value 
  * has it is the caller's check. */
 static jg_rc enum_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
 {
-    size_t len;
-    const char *s = json_text(v, &len);
-    if (s == NULL || !jg_dict_item_code_ok(s))
-        return refuse(a, message, "%s取值无效", label_of(f));
-    *out = JG_VTEXT(jg_arena_strndup(a, s, len));
-    return JG_OK;
+    return checked_text(f, v, a, out, message, jg_dict_item_code_ok, "取值无效");
 }
 
 /* GB/T 2260 codes as the org table has them: 35, 3501, 350102. */
-static jg_rc region_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
+static int region_code_ok(const char *s)
 {
-    size_t len;
-    const char *s = json_text(v, &len);
-    int ok = s != NULL && (len == 2 || len == 4 || len == 6);
+    size_t len = strlen(s);
+    int ok = len == 2 || len == 4 || len == 6;
     for (size_t i = 0; ok && i < len; i++)
         if (s[i] < '0' || s[i] > '9')
             ok = 0;
-    if (!ok)
-        return refuse(a, message, "%s应为行政区划代码（2、4 或 6 位数字）", label_of(f));
-    *out = JG_VTEXT(jg_arena_strndup(a, s, len));
-    return JG_OK;
+    return ok;
+}
+
+static jg_rc region_value(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
+{
+    return checked_text(f, v, a, out, message, region_code_ok, "应为行政区划代码（2、4 或 6 位数字）");
 }
 
 /* ref, enterprise, person: the id of a record, a positive JSON integer. */
@@ -509,6 +502,19 @@ static int empty(const jg_field *f, json_t *v)
     return f->type == JG_FIELD_FILES && json_is_array(v) && json_array_size(v) == 0;
 }
 
+/* The check and conversion of each field type (the value is not empty). */
+typedef jg_rc (*converter)(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message);
+static const converter converters[] = {
+    [JG_FIELD_STRING] = text_value,       [JG_FIELD_TEXT] = text_value,
+    [JG_FIELD_INTEGER] = integer_value,   [JG_FIELD_DECIMAL] = decimal_value,
+    [JG_FIELD_MONEY] = decimal_value,     [JG_FIELD_DATE] = date_value,
+    [JG_FIELD_DATETIME] = datetime_value, [JG_FIELD_BOOLEAN] = boolean_value,
+    [JG_FIELD_ENUM] = enum_value,         [JG_FIELD_REF] = id_value,
+    [JG_FIELD_ENTERPRISE] = id_value,     [JG_FIELD_PERSON] = id_value,
+    [JG_FIELD_REGION] = region_value,     [JG_FIELD_FILES] = files_value,
+    [JG_FIELD_GEO] = geo_value,           [JG_FIELD_JSON] = json_value,
+};
+
 jg_rc jg_value_from_json(const jg_field *f, json_t *v, jg_arena *a, jg_value *out, const char **message)
 {
     *message = NULL;
@@ -518,36 +524,8 @@ jg_rc jg_value_from_json(const jg_field *f, json_t *v, jg_arena *a, jg_value *ou
         *out = JG_VNULL;
         return JG_OK;
     }
-    switch (f->type) {
-    case JG_FIELD_STRING:
-    case JG_FIELD_TEXT:
-        return text_value(f, v, a, out, message);
-    case JG_FIELD_INTEGER:
-        return integer_value(f, v, a, out, message);
-    case JG_FIELD_DECIMAL:
-    case JG_FIELD_MONEY:
-        return decimal_value(f, v, a, out, message);
-    case JG_FIELD_DATE:
-        return date_value(f, v, a, out, message);
-    case JG_FIELD_DATETIME:
-        return datetime_value(f, v, a, out, message);
-    case JG_FIELD_BOOLEAN:
-        return boolean_value(f, v, a, out, message);
-    case JG_FIELD_ENUM:
-        return enum_value(f, v, a, out, message);
-    case JG_FIELD_REF:
-    case JG_FIELD_ENTERPRISE:
-    case JG_FIELD_PERSON:
-        return id_value(f, v, a, out, message);
-    case JG_FIELD_REGION:
-        return region_value(f, v, a, out, message);
-    case JG_FIELD_FILES:
-        return files_value(f, v, a, out, message);
-    case JG_FIELD_GEO:
-        return geo_value(f, v, a, out, message);
-    case JG_FIELD_JSON:
-        return json_value(f, v, a, out, message);
-    }
+    if ((size_t)f->type < sizeof(converters) / sizeof(converters[0]) && converters[f->type] != NULL)
+        return converters[f->type](f, v, a, out, message);
     return refuse(a, message, "%s的类型无效", label_of(f));
 }
 
