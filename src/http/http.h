@@ -147,6 +147,11 @@ void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *si
 /* Add a field error to fields (a JSON object) unless the field has one already: the first problem
  * found in a field is the one shown. */
 void jg_field_error(json_t *fields, const char *field, const char *message);
+/* Add "不支持的字段" to fields for each key of the object body not in allowed (NULL-terminated). */
+void jg_field_unknown(json_t *body, const char *const *allowed, json_t *fields);
+/* Answer 400 with message and fields (reference stolen) and return JG_INVALID when fields holds an
+ * error; else free fields and return JG_OK: `if (jg_resp_fields(req, resp, "…", fields) != JG_OK)`. */
+jg_rc jg_resp_fields(jg_req *req, jg_resp *resp, const char *message, json_t *fields);
 
 /* What a transaction refused, answered after it has rolled back: a Chinese message and the field
  * it concerns (NULL for the record as a whole). Zero-initialise; message NULL means "nothing". */

@@ -162,6 +162,28 @@ void jg_field_error(json_t *fields, const char *field, const char *message)
         json_object_set_new(fields, field, json_string(message));
 }
 
+void jg_field_unknown(json_t *body, const char *const *allowed, json_t *fields)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        int known = 0;
+        for (int i = 0; !known && allowed[i] != NULL; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known)
+            jg_field_error(fields, key, "不支持的字段");
+    }
+}
+
+jg_rc jg_resp_fields(jg_req *req, jg_resp *resp, const char *message, json_t *fields)
+{
+    if (json_object_size(fields) > 0)
+        return jg_resp_error_fields(req, resp, JG_INVALID, message, fields);
+    json_decref(fields);
+    return JG_OK;
+}
+
 void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *size, json_t *fields)
 {
     const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");

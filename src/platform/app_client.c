@@ -81,9 +81,8 @@ static jg_rc list_clients(jg_req *req, jg_resp *resp)
     jg_req_paging(req, 20, &page, &size, fields);
     if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
         json_object_set_new(fields, "status", json_string("状态应为 active 或 disabled"));
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
+        return JG_INVALID;
     jg_rows *r;
     jg_value p[] = {JG_VTEXT(status != NULL ? status : ""), JG_VINT(size + 1), JG_VINT((page - 1) * size)};
     jg_rc rc = jg_db_read(req->app->db,
@@ -106,14 +105,6 @@ struct create {
     int64_t new_id;
 };
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* Check the body; field errors go into fields. */
 static jg_rc validate(jg_req *req, struct create *c, json_t *fields)
 {
@@ -134,7 +125,7 @@ static jg_rc validate(jg_req *req, struct create *c, json_t *fields)
     c->role = json_string_value(json_object_get(body, "role"));
     c->org_code = json_string_value(json_object_get(body, "org_code"));
     json_t *ent = json_object_get(body, "enterprise_id");
-    if (c->name == NULL || *c->name == '\0' || utf8_chars(c->name) > MAX_NAME_CHARS)
+    if (c->name == NULL || *c->name == '\0' || jg_utf8_chars(c->name) > MAX_NAME_CHARS)
         json_object_set_new(fields, "name", json_string("请填写接入系统名称（不超过 50 个字）"));
     if (ent != NULL && !json_is_null(ent)) {
         if (!json_is_integer(ent) || json_integer_value(ent) < 1)
@@ -238,9 +229,8 @@ static jg_rc create_client(jg_req *req, jg_resp *resp)
         json_decref(fields);
         return rc;
     }
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "接入客户端信息不完整或不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "接入客户端信息不完整或不正确", fields) != JG_OK)
+        return JG_INVALID;
     unsigned char raw[KEY_BYTES];
     rc = jg_crypto_random(raw, sizeof(raw));
     if (rc == JG_OK) {

@@ -117,25 +117,6 @@ static jg_rc load_item(jg_conn *c, const char *dict, int64_t id, const char *cod
 
 /* ---- input checks ---- */
 
-static int one_of(const char *s, const char *const *list)
-{
-    for (int i = 0; list[i] != NULL; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static void unknown_keys(json_t *body, const char *const *allowed, json_t *fields)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (!one_of(key, allowed))
-            jg_field_error(fields, key, "不支持的字段");
-    }
-}
-
 static void check_text(json_t *body, const char *key, size_t max, int required, const char *msg,
                        json_t *fields)
 {
@@ -180,12 +161,17 @@ static int flag_of(json_t *v, int dflt)
     return json_is_true(v) || (json_is_integer(v) && json_integer_value(v) == 1);
 }
 
-static jg_rc answer_fields(jg_req *req, jg_resp *resp, const char *message, json_t *fields)
+/* The field errors (unknown keys so far) of a write's JSON object body, or NULL when the body is not
+ * an object (answered). */
+static json_t *body_fields(jg_req *req, jg_resp *resp, const char *const *allowed)
 {
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, message, fields);
-    json_decref(fields);
-    return JG_OK;
+    if (!json_is_object(req->json)) {
+        jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
+        return NULL;
+    }
+    json_t *fields = json_object();
+    jg_field_unknown(req->json, allowed, fields);
+    return fields;
 }
 
 /* ---- reads ---- */
@@ -196,7 +182,7 @@ static jg_rc list_dicts(jg_req *req, jg_resp *resp)
     int64_t page, size;
     json_t *fields = json_object();
     jg_req_paging(req, 50, &page, &size, fields);
-    if (answer_fields(req, resp, "查询条件不正确", fields) != JG_OK)
+    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
         return JG_INVALID;
     jg_rows *r;
     jg_value p[] = {JG_VINT(size + 1), JG_VINT((page - 1) * size)};
@@ -305,17 +291,15 @@ static jg_rc run_write(jg_req *req, jg_resp *resp, jg_tx_fn fn, struct write *w,
 static jg_rc create_dict(jg_req *req, jg_resp *resp)
 {
     static const char *const allowed[] = {"code", "name", "description", NULL};
-    json_t *body = req->json;
-    if (!json_is_object(body))
-        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
-    json_t *fields = json_object();
-    unknown_keys(body, allowed, fields);
+    json_t *body = req->json, *fields = body_fields(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
     const char *code = json_string_value(json_object_get(body, "code"));
     if (!jg_dict_code_ok(code))
         jg_field_error(fields, "code", MSG_CODE);
     check_text(body, "name", JG_DICT_NAME_MAX, 1, MSG_NAME, fields);
     check_description(body, fields);
-    if (answer_fields(req, resp, "数据字典信息不正确", fields) != JG_OK)
+    if (jg_resp_fields(req, resp, "数据字典信息不正确", fields) != JG_OK)
         return JG_INVALID;
     struct write w = {.req = req, .dict = code, .body = body};
     return run_write(req, resp, create_dict_tx, &w, 201);
@@ -379,16 +363,14 @@ static void check_version(json_t *body, int64_t *version, json_t *fields)
 static jg_rc update_dict(jg_req *req, jg_resp *resp)
 {
     static const char *const allowed[] = {"version", "name", "description", NULL};
-    json_t *body = req->json;
-    if (!json_is_object(body))
-        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
-    json_t *fields = json_object();
-    unknown_keys(body, allowed, fields);
+    json_t *body = req->json, *fields = body_fields(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
     struct write w = {.req = req, .dict = jg_req_param(req, "code"), .body = body};
     check_version(body, &w.version, fields);
     check_text(body, "name", JG_DICT_NAME_MAX, 0, MSG_NAME, fields);
     check_description(body, fields);
-    if (answer_fields(req, resp, "数据字典信息不正确", fields) != JG_OK)
+    if (jg_resp_fields(req, resp, "数据字典信息不正确", fields) != JG_OK)
         return JG_INVALID;
     return run_write(req, resp, update_dict_tx, &w, 200);
 }
@@ -434,21 +416,53 @@ static int parent_fits(const jg_rows *t, const char *item, const char *parent)
     return 1; /* an ancestor names a code that is not an item: the chain ends there */
 }
 
-static jg_rc create_item_tx(jg_conn *c, void *ud)
+/* The start of a write to the items of dictionary w->dict: drop the answer of an attempt that was
+ * retried, and find the dictionary's *id or refuse (404) when there is none. */
+static jg_rc open_dict(jg_conn *c, struct write *w, int64_t *id)
 {
-    struct write *w = ud;
     json_decref(w->out);
     w->out = NULL;
-    int64_t id;
     json_t *d;
-    jg_rc rc = load_dict(c, w->dict, &id, &d);
+    jg_rc rc = load_dict(c, w->dict, id, &d);
     if (rc != JG_OK)
         return rc;
     if (d == NULL)
         return jg_refuse(&w->v, JG_NOTFOUND, NULL, MSG_DICT_NOT_FOUND);
     json_decref(d);
+    return JG_OK;
+}
+
+/* open_dict, then the item tree of the dictionary into *t (the caller frees it). */
+static jg_rc open_tree(jg_conn *c, struct write *w, int64_t *id, jg_rows **t)
+{
+    jg_rc rc = open_dict(c, w, id);
+    if (rc != JG_OK)
+        return rc;
+    return load_tree(c, *id, t);
+}
+
+/* The end of a write to item w->item of dictionary id: the item as it is now becomes the answer,
+ * and the change from before (reference stolen; NULL for a new item) is audited as action. */
+static jg_rc finish_item(jg_conn *c, struct write *w, int64_t id, const char *action, json_t *before)
+{
+    jg_rc rc = load_item(c, w->dict, id, w->item, &w->out);
+    if (rc == JG_OK && w->out == NULL)
+        rc = JG_ERR;
+    if (rc != JG_OK) {
+        json_decref(before);
+        return rc;
+    }
+    char *record = jg_arena_printf(w->req->arena, "%s/%s", w->dict, w->item);
+    return jg_audit_req(c, w->req, action, "dictionary_item", record,
+                        jg_audit_change(before, json_deep_copy(w->out)));
+}
+
+static jg_rc create_item_tx(jg_conn *c, void *ud)
+{
+    struct write *w = ud;
+    int64_t id;
     jg_rows *t;
-    rc = load_tree(c, id, &t);
+    jg_rc rc = open_tree(c, w, &id, &t);
     if (rc != JG_OK)
         return rc;
     const char *parent = json_string_value(json_object_get(w->body, "parent_code"));
@@ -486,33 +500,24 @@ static jg_rc create_item_tx(jg_conn *c, void *ud)
         p, 7, NULL);
     if (rc == JG_CONFLICT)
         return jg_refuse(&w->v, JG_CONFLICT, "code", "字典项代码已存在");
-    if (rc == JG_OK)
-        rc = load_item(c, w->dict, id, w->item, &w->out);
-    if (rc == JG_OK && w->out == NULL)
-        rc = JG_ERR;
-    if (rc == JG_OK) {
-        char *record = jg_arena_printf(w->req->arena, "%s/%s", w->dict, w->item);
-        rc = jg_audit_req(c, w->req, "dict_item_create", "dictionary_item", record,
-                          jg_audit_change(NULL, json_deep_copy(w->out)));
-    }
-    return rc;
+    if (rc != JG_OK)
+        return rc;
+    return finish_item(c, w, id, "dict_item_create", NULL);
 }
 
 /* POST /api/v1/dictionaries/{code}/items {code, label, parent_code?, sort_order?, enabled?} */
 static jg_rc create_item(jg_req *req, jg_resp *resp)
 {
     static const char *const allowed[] = {"code", "label", "parent_code", "sort_order", "enabled", NULL};
-    json_t *body = req->json;
-    if (!json_is_object(body))
-        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
-    json_t *fields = json_object();
-    unknown_keys(body, allowed, fields);
+    json_t *body = req->json, *fields = body_fields(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
     const char *code = json_string_value(json_object_get(body, "code"));
     if (!jg_dict_item_code_ok(code))
         jg_field_error(fields, "code", MSG_ITEM_CODE);
     check_text(body, "label", JG_DICT_LABEL_MAX, 1, MSG_LABEL, fields);
     check_item_fields(body, fields);
-    if (answer_fields(req, resp, "字典项信息不正确", fields) != JG_OK)
+    if (jg_resp_fields(req, resp, "字典项信息不正确", fields) != JG_OK)
         return JG_INVALID;
     struct write w = {.req = req, .dict = jg_req_param(req, "code"), .item = code, .body = body};
     return run_write(req, resp, create_item_tx, &w, 201);
@@ -521,16 +526,11 @@ static jg_rc create_item(jg_req *req, jg_resp *resp)
 static jg_rc update_item_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
-    json_decref(w->out);
-    w->out = NULL;
     int64_t id;
-    json_t *d, *before = NULL;
-    jg_rc rc = load_dict(c, w->dict, &id, &d);
+    json_t *before = NULL;
+    jg_rc rc = open_dict(c, w, &id);
     if (rc != JG_OK)
         return rc;
-    if (d == NULL)
-        return jg_refuse(&w->v, JG_NOTFOUND, NULL, MSG_DICT_NOT_FOUND);
-    json_decref(d);
     rc = load_item(c, w->dict, id, w->item, &before);
     if (rc != JG_OK)
         return rc;
@@ -575,18 +575,11 @@ static jg_rc update_item_tx(jg_conn *c, void *ud)
             p, 8, &changed);
     if (rc == JG_OK && changed != 1)
         rc = jg_refuse(&w->v, JG_CONFLICT, "version", MSG_ITEM_STALE);
-    if (rc == JG_OK)
-        rc = load_item(c, w->dict, id, w->item, &w->out);
-    if (rc == JG_OK && w->out == NULL)
-        rc = JG_ERR;
-    if (rc == JG_OK) {
-        char *record = jg_arena_printf(w->req->arena, "%s/%s", w->dict, w->item);
-        rc = jg_audit_req(c, w->req, "dict_item_update", "dictionary_item", record,
-                          jg_audit_change(before, json_deep_copy(w->out)));
-        before = NULL;
+    if (rc != JG_OK) {
+        json_decref(before);
+        return rc;
     }
-    json_decref(before);
-    return rc;
+    return finish_item(c, w, id, "dict_item_update", before);
 }
 
 /* PUT /api/v1/dictionaries/{code}/items/{item_code} {version, label?, sort_order?, enabled?,
@@ -594,16 +587,14 @@ static jg_rc update_item_tx(jg_conn *c, void *ud)
 static jg_rc update_item(jg_req *req, jg_resp *resp)
 {
     static const char *const allowed[] = {"version", "label", "parent_code", "sort_order", "enabled", NULL};
-    json_t *body = req->json;
-    if (!json_is_object(body))
-        return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
-    json_t *fields = json_object();
-    unknown_keys(body, allowed, fields);
+    json_t *body = req->json, *fields = body_fields(req, resp, allowed);
+    if (fields == NULL)
+        return JG_INVALID;
     struct write w = {
         .req = req, .dict = jg_req_param(req, "code"), .item = jg_req_param(req, "item_code"), .body = body};
     check_version(body, &w.version, fields);
     check_item_fields(body, fields);
-    if (answer_fields(req, resp, "字典项信息不正确", fields) != JG_OK)
+    if (jg_resp_fields(req, resp, "字典项信息不正确", fields) != JG_OK)
         return JG_INVALID;
     return run_write(req, resp, update_item_tx, &w, 200);
 }
@@ -611,18 +602,9 @@ static jg_rc update_item(jg_req *req, jg_resp *resp)
 static jg_rc order_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
-    json_decref(w->out);
-    w->out = NULL;
     int64_t id;
-    json_t *d;
-    jg_rc rc = load_dict(c, w->dict, &id, &d);
-    if (rc != JG_OK)
-        return rc;
-    if (d == NULL)
-        return jg_refuse(&w->v, JG_NOTFOUND, NULL, MSG_DICT_NOT_FOUND);
-    json_decref(d);
     jg_rows *t;
-    rc = load_tree(c, id, &t);
+    jg_rc rc = open_tree(c, w, &id, &t);
     if (rc != JG_OK)
         return rc;
     /* A permutation of every item: as many codes, each an item, none twice. */

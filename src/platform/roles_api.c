@@ -202,6 +202,34 @@ struct write {
     json_t *role; /* the role after the change */
 };
 
+/* The start of a write to role w->code: drop the answer of an attempt that was retried, and read
+ * the role as it is into *before, or refuse (404) when there is none. */
+static jg_rc open_role(jg_conn *c, struct write *w, json_t **before)
+{
+    json_decref(w->role);
+    w->role = NULL;
+    jg_rc rc = load_role(c, w->code, before);
+    if (rc != JG_OK)
+        return rc;
+    if (*before == NULL)
+        return jg_refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
+    return JG_OK;
+}
+
+/* The end of a write to role w->code: the role as it is now becomes the answer, and the change from
+ * before (reference stolen; NULL for a new role) is audited as action. */
+static jg_rc finish_role(jg_conn *c, struct write *w, const char *action, json_t *before)
+{
+    jg_rc rc = load_role(c, w->code, &w->role);
+    if (rc == JG_OK && w->role == NULL)
+        rc = JG_ERR;
+    if (rc != JG_OK) {
+        json_decref(before);
+        return rc;
+    }
+    return jg_audit_req(c, w->req, action, "role", w->code, jg_audit_change(before, json_deep_copy(w->role)));
+}
+
 static jg_rc create_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
@@ -231,25 +259,20 @@ static jg_rc create_tx(jg_conn *c, void *ud)
     free(perms);
     if (rc == JG_CONFLICT && w->v.message == NULL)
         rc = jg_refuse(&w->v, JG_CONFLICT, "code", "角色代码已存在");
-    if (rc == JG_OK)
-        rc = load_role(c, w->code, &w->role);
-    if (rc == JG_OK && w->role == NULL)
-        rc = JG_ERR;
-    if (rc == JG_OK)
-        rc = jg_audit_req(c, w->req, "role_create", "role", w->code,
-                          jg_audit_change(NULL, json_incref(w->role)));
-    return rc;
+    if (rc != JG_OK)
+        return rc;
+    return finish_role(c, w, "role_create", NULL);
 }
 
-static void unknown_keys(json_t *body, const char *const *allowed, json_t *fields)
+/* Run a write transaction and answer the role after it (status on success) or its refusal. */
+static jg_rc run_write(jg_req *req, jg_resp *resp, jg_tx_fn fn, struct write *w, int status)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (!one_of(key, allowed))
-            jg_field_error(fields, key, "不支持的字段");
+    jg_rc rc = jg_db_tx(req->app->db, fn, w);
+    if (rc != JG_OK) {
+        json_decref(w->role);
+        return jg_resp_refusal(req, resp, rc, &w->v);
     }
+    return jg_resp_json(req, resp, status, w->role);
 }
 
 static jg_rc create_role(jg_req *req, jg_resp *resp)
@@ -262,7 +285,7 @@ static jg_rc create_role(jg_req *req, jg_resp *resp)
     if (defs == NULL)
         return JG_ERR;
     json_t *fields = json_object();
-    unknown_keys(body, allowed, fields);
+    jg_field_unknown(body, allowed, fields);
     const char *code = json_string_value(json_object_get(body, "code"));
     const char *kind = json_string_value(json_object_get(body, "user_kind"));
     const char *scope = json_string_value(json_object_get(body, "scope"));
@@ -276,16 +299,10 @@ static jg_rc create_role(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "scope", "数据范围与适用用户类型不符");
     check_permissions(defs, json_object_get(body, "permissions"), fields);
     json_decref(defs);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "角色信息不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "角色信息不正确", fields) != JG_OK)
+        return JG_INVALID;
     struct write w = {.req = req, .code = code, .body = body};
-    jg_rc rc = jg_db_tx(req->app->db, create_tx, &w);
-    if (rc != JG_OK) {
-        json_decref(w.role);
-        return jg_resp_refusal(req, resp, rc, &w.v);
-    }
-    return jg_resp_json(req, resp, 201, w.role);
+    return run_write(req, resp, create_tx, &w, 201);
 }
 
 /* ---- PUT /api/v1/roles/{code} ---- */
@@ -293,14 +310,10 @@ static jg_rc create_role(jg_req *req, jg_resp *resp)
 static jg_rc update_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
-    json_decref(w->role);
-    w->role = NULL;
     json_t *before;
-    jg_rc rc = load_role(c, w->code, &before);
+    jg_rc rc = open_role(c, w, &before);
     if (rc != JG_OK)
         return rc;
-    if (before == NULL)
-        return jg_refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
     const char *kind = json_string_value(json_object_get(before, "user_kind"));
     json_t *v;
     if (json_is_true(json_object_get(before, "reserved")))
@@ -337,17 +350,11 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     free(perms);
     if (rc == JG_OK && changed != 1)
         rc = jg_refuse(&w->v, JG_CONFLICT, NULL, "角色已被他人修改，请刷新后重试");
-    if (rc == JG_OK)
-        rc = load_role(c, w->code, &w->role);
-    if (rc == JG_OK && w->role == NULL)
-        rc = JG_ERR;
-    if (rc == JG_OK) {
-        rc = jg_audit_req(c, w->req, "role_update", "role", w->code,
-                          jg_audit_change(before, json_deep_copy(w->role)));
-        before = NULL;
+    if (rc != JG_OK) {
+        json_decref(before);
+        return rc;
     }
-    json_decref(before);
-    return rc;
+    return finish_role(c, w, "role_update", before);
 }
 
 static jg_rc update_role(jg_req *req, jg_resp *resp)
@@ -370,7 +377,7 @@ static jg_rc update_role(jg_req *req, jg_resp *resp)
     if (defs == NULL)
         return JG_ERR;
     json_t *fields = json_object(), *v;
-    unknown_keys(body, allowed, fields);
+    jg_field_unknown(body, allowed, fields);
     json_t *version = json_object_get(body, "version");
     if (!json_is_integer(version))
         jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
@@ -381,17 +388,11 @@ static jg_rc update_role(jg_req *req, jg_resp *resp)
     if ((v = json_object_get(body, "permissions")) != NULL)
         check_permissions(defs, v, fields);
     json_decref(defs);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "角色信息不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "角色信息不正确", fields) != JG_OK)
+        return JG_INVALID;
     struct write w = {
         .req = req, .code = jg_req_param(req, "code"), .body = body, .version = json_integer_value(version)};
-    rc = jg_db_tx(req->app->db, update_tx, &w);
-    if (rc != JG_OK) {
-        json_decref(w.role);
-        return jg_resp_refusal(req, resp, rc, &w.v);
-    }
-    return jg_resp_json(req, resp, 200, w.role);
+    return run_write(req, resp, update_tx, &w, 200);
 }
 
 /* ---- DELETE /api/v1/roles/{code} ---- */
@@ -400,11 +401,9 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
     json_t *before;
-    jg_rc rc = load_role(c, w->code, &before);
+    jg_rc rc = open_role(c, w, &before);
     if (rc != JG_OK)
         return rc;
-    if (before == NULL)
-        return jg_refuse(&w->v, JG_NOTFOUND, NULL, "角色不存在");
     jg_rows *r = NULL;
     jg_value p[] = {JG_VTEXT(w->code)};
     if (json_is_true(json_object_get(before, "reserved")))

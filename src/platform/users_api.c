@@ -315,9 +315,8 @@ static jg_rc list_users(jg_req *req, jg_resp *resp)
     if (keyword != NULL && strlen(keyword) > MAX_KEYWORD_BYTES)
         jg_field_error(fields, "keyword", "关键字不超过 20 个汉字");
     jg_req_paging(req, 20, &page, &size, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
+        return JG_INVALID;
 
     jg_buf sql;
     jg_buf_init(&sql, 4096);
@@ -538,9 +537,8 @@ static jg_rc create_user(jg_req *req, jg_resp *resp)
     else
         read_binding(body, cr.kind, &cr.b, fields);
     read_phone(req, body, &cr.phone, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "用户信息不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "用户信息不正确", fields) != JG_OK)
+        return JG_INVALID;
 
     char password[JG_PASSWORD_INITIAL_LEN + 1];
     jg_rc rc = jg_password_initial(cr.username, password);
@@ -675,9 +673,8 @@ static jg_rc update_user(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "status", "状态应为 active（启用）或 disabled（停用）");
     struct update u = {.req = req, .id = id, .version = json_integer_value(version), .body = body};
     read_phone(req, body, &u.phone, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "用户信息不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "用户信息不正确", fields) != JG_OK)
+        return JG_INVALID;
     jg_rc rc = jg_db_tx(req->app->db, update_tx, &u);
     if (rc != JG_OK) {
         json_decref(u.user);
@@ -884,25 +881,19 @@ static jg_rc grant_role(jg_req *req, jg_resp *resp)
     if (path_id(req, &g.id) != JG_OK)
         return jg_resp_error(req, resp, JG_NOTFOUND, "用户不存在");
     static const char *const allowed[] = {"role", "version", NULL};
-    json_t *body = req->json, *fields = json_object();
+    json_t *body = req->json;
     if (!json_is_object(body))
         return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        if (!one_of(key, allowed))
-            jg_field_error(fields, key, "不支持的字段");
-    }
+    json_t *fields = json_object();
+    jg_field_unknown(body, allowed, fields);
     json_t *role = json_object_get(body, "role"), *version = json_object_get(body, "version");
     if (role == NULL || !(json_is_null(role) || (json_is_string(role) && json_string_length(role) > 0 &&
                                                  json_string_length(role) <= 32)))
         jg_field_error(fields, "role", "请选择角色（null 表示收回角色）");
     if (version != NULL && (!json_is_integer(version) || json_integer_value(version) < 1))
         jg_field_error(fields, "version", "版本号应为正整数");
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "授权信息不正确", fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, "授权信息不正确", fields) != JG_OK)
+        return JG_INVALID;
     g.role = json_string_value(role);
     g.version = version != NULL ? json_integer_value(version) : 0;
     jg_rc rc = jg_db_tx(req->app->db, grant_tx, &g);

@@ -132,6 +132,42 @@ static void error_with_message_and_fields(void **state)
     jg_arena_free(req.arena);
 }
 
+static void unknown_fields_and_answer(void **state)
+{
+    (void)state;
+    static const char *const allowed[] = {"name", "version", NULL};
+    json_t *body = json_pack("{s:s, s:i, s:s, s:b}", "name", "甲", "version", 1, "role", "x", "admin", 1);
+    json_t *fields = json_pack("{s:s}", "role", "先有的错误");
+    jg_field_unknown(body, allowed, fields);
+    assert_int_equal(json_object_size(fields), 2);
+    assert_string_equal(json_string_value(json_object_get(fields, "role")), "先有的错误"); /* first kept */
+    assert_string_equal(json_string_value(json_object_get(fields, "admin")), "不支持的字段");
+    json_decref(body);
+
+    jg_req req;
+    jg_resp resp;
+    new_req(&req, &resp);
+    assert_int_equal(jg_resp_fields(&req, &resp, "信息不正确", fields), JG_INVALID);
+    assert_int_equal(resp.status, 400);
+    json_t *j = body_json(&resp);
+    error_body(j, "invalid", "信息不正确");
+    json_t *f = json_object_get(json_object_get(j, "error"), "fields");
+    assert_string_equal(json_string_value(json_object_get(f, "admin")), "不支持的字段");
+    json_decref(j);
+    jg_arena_free(req.arena);
+
+    /* Nothing wrong: no answer, and the (empty) fields are freed (ASan would see a leak). */
+    new_req(&req, &resp);
+    fields = json_object();
+    body = json_pack("{s:s}", "name", "乙");
+    jg_field_unknown(body, allowed, fields);
+    json_decref(body);
+    assert_int_equal(jg_resp_fields(&req, &resp, "信息不正确", fields), JG_OK);
+    assert_int_equal(resp.status, 0);
+    assert_null(resp.body);
+    jg_arena_free(req.arena);
+}
+
 static void resp_json_and_headers(void **state)
 {
     (void)state;
@@ -340,6 +376,7 @@ int main(void)
         cmocka_unit_test(status_of_every_rc),
         cmocka_unit_test(error_with_default_messages),
         cmocka_unit_test(error_with_message_and_fields),
+        cmocka_unit_test(unknown_fields_and_answer),
         cmocka_unit_test(resp_json_and_headers),
         cmocka_unit_test(request_lookups),
         cmocka_unit_test_setup_teardown(row_typing, db_setup, db_teardown),

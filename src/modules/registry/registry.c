@@ -39,18 +39,9 @@ jg_rc reg_param_id(jg_req *req, const char *name, int64_t *id)
     return JG_OK;
 }
 
-/* Characters (code points) of the UTF-8 text s. */
-static size_t chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 const char *reg_like(jg_req *req, const char *s, const char *field, json_t *fields)
 {
-    if (chars(s) > MAX_KEYWORD_CHARS) {
+    if (jg_utf8_chars(s) > MAX_KEYWORD_CHARS) {
         jg_field_error(fields, field, "关键字不超过 20 个字");
         return NULL;
     }
@@ -81,13 +72,8 @@ json_t *reg_body(jg_req *req, jg_resp *resp, const char *const *allowed)
         jg_resp_error_fields(req, resp, JG_INVALID, not_object, json_pack("{s:s}", "body", not_object));
         return NULL;
     }
-    json_t *fields = json_object(), *v;
-    const char *key;
-    json_object_foreach(req->json, key, v)
-    {
-        if (!reg_in_list(allowed, key))
-            jg_field_error(fields, key, "不支持的字段");
-    }
+    json_t *fields = json_object();
+    jg_field_unknown(req->json, allowed, fields);
     return fields;
 }
 
@@ -128,7 +114,7 @@ const char *reg_text(jg_req *req, json_t *body, const char *key, int required, s
         jg_field_error(fields, key, "必填");
         return NULL;
     }
-    if (chars(out) > max_chars) {
+    if (jg_utf8_chars(out) > max_chars) {
         jg_field_error(fields, key, jg_arena_printf(req->arena, "不超过 %zu 个字", max_chars));
         return NULL;
     }
@@ -308,9 +294,8 @@ static jg_rc write_tx(jg_conn *c, void *ud)
 jg_rc reg_write_run(jg_req *req, jg_resp *resp, const reg_kind *k, json_t *fields, jg_tx_fn tx, reg_write *w,
                     int status)
 {
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, k->invalid, fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, k->invalid, fields) != JG_OK)
+        return JG_INVALID;
     struct write_run run = {tx, w};
     jg_time_iso_now(w->now, sizeof(w->now));
     jg_rc rc = jg_db_tx(req->app->db, write_tx, &run);
@@ -495,9 +480,8 @@ jg_rc reg_child_add(jg_req *req, jg_resp *resp, const reg_kind *k)
     if (fields == NULL)
         return JG_INVALID;
     parse_child(req, d, &w, fields);
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, d->invalid, fields);
-    json_decref(fields);
+    if (jg_resp_fields(req, resp, d->invalid, fields) != JG_OK)
+        return JG_INVALID;
     jg_time_iso_now(w.now, sizeof(w.now));
     jg_rc rc = jg_db_tx(req->app->db, child_add_tx, &w);
     if (rc != JG_OK)
