@@ -403,6 +403,20 @@ static jg_rc record_change(struct write *w, jg_conn *c, const char *action, json
     return rc;
 }
 
+/* After the record's row is written: its children, the re-read that proves it lies inside the
+ * caller's scope, the history and the audit row. */
+static jg_rc finish_write(struct write *w, jg_conn *c, const char *action, json_t *before)
+{
+    jg_rc rc = write_children(w, c);
+    json_t *after = NULL;
+    if (rc == JG_OK)
+        rc = reread(w, c, &after);
+    if (rc == JG_OK)
+        rc = record_change(w, c, action, before, after);
+    json_decref(after);
+    return rc;
+}
+
 /* Run tx for w (after its input was read into fields) and answer status with the record, or the
  * field errors, or the refusal. */
 static jg_rc run_write(struct write *w, jg_resp *resp, json_t *fields, jg_tx_fn tx, int status)
@@ -456,14 +470,7 @@ static jg_rc create_tx(jg_conn *c, void *ud)
         return rc == JG_CONFLICT ? jg_refuse(&w->refusal, rc, NULL, "记录与已有记录重复") : rc;
     w->id = jg_rows_int(r, 0, 0);
     jg_rows_free(r);
-    rc = write_children(w, c);
-    json_t *after = NULL;
-    if (rc == JG_OK)
-        rc = reread(w, c, &after);
-    if (rc == JG_OK)
-        rc = record_change(w, c, "create", NULL, after);
-    json_decref(after);
-    return rc;
+    return finish_write(w, c, "create", NULL);
 }
 
 jg_rc jg_record_create(jg_req *req, jg_resp *resp)
@@ -519,14 +526,8 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     else if (rc == JG_OK && changed != 1)
         rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
     if (rc == JG_OK)
-        rc = write_children(w, c);
-    json_t *after = NULL;
-    if (rc == JG_OK)
-        rc = reread(w, c, &after);
-    if (rc == JG_OK)
-        rc = record_change(w, c, "update", before, after);
+        rc = finish_write(w, c, "update", before);
     json_decref(before);
-    json_decref(after);
     return rc;
 }
 
