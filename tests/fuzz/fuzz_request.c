@@ -272,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.arena = jg_arena_new();
     req.app = &app;
     req.route = JG_ROUTE_NONE;
+    req.ip = "127.0.0.1"; /* the server always sets the client's address */
     resp.fd = -1;
 
     /* Request line. */

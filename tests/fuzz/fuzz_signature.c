@@ -26,7 +26,12 @@ static char *take_line(const char **p, const char *end)
 {
     const char *nl = memchr(*p, '\n', (size_t)(end - *p));
     const char *stop = nl != NULL ? nl : end;
-    char *s = strndup(*p, (size_t)(stop - *p));
+    size_t n = (size_t)(stop - *p);
+    char *s = malloc(n + 1); /* not strndup: the input has no NUL to stop at */
+    if (s == NULL)
+        abort();
+    memcpy(s, *p, n);
+    s[n] = '\0';
     *p = nl != NULL ? nl + 1 : end;
     return s;
 }
