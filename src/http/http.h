@@ -141,9 +141,11 @@ jg_rc jg_resp_error(jg_req *req, jg_resp *resp, jg_rc rc, const char *message);
 jg_rc jg_resp_error_fields(jg_req *req, jg_resp *resp, jg_rc rc, const char *message, json_t *fields);
 /* Lists page by offset up to this many rows deep; past it a narrower query is needed. */
 #define JG_MAX_OFFSET 10000
-/* The page (from 1) and size (1..max_page_size, default_size when absent) of a list request's
- * query, with field errors added to fields for bad ones or a page deeper than JG_MAX_OFFSET. */
-void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *size, json_t *fields);
+/* The page (from 1) and size (1..max_size, default_size when absent) of a list request's query,
+ * with field errors added to fields for bad ones or a page deeper than JG_MAX_OFFSET. Most lists
+ * pass the configured max_page_size; record lists allow longer pages. */
+void jg_req_paging(jg_req *req, int64_t default_size, int64_t max_size, int64_t *page, int64_t *size,
+                   json_t *fields);
 /* Add a field error to fields (a JSON object) unless the field has one already: the first problem
  * found in a field is the one shown. */
 void jg_field_error(json_t *fields, const char *field, const char *message);
@@ -174,6 +176,28 @@ int jg_http_status_of(jg_rc rc);
 int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp *resp);
 /* Answer a request whose body has arrived (static files, or the route's handler). Always fills resp. */
 void jg_http_dispatch(jg_app *app, jg_req *req, jg_resp *resp);
+
+/* One part of a multipart/form-data body (RFC 7578). Strings live in the arena given to
+ * jg_multipart_parse; data points into the body (not copied, not NUL-terminated). */
+typedef struct {
+    const char *name;         /* the form field name */
+    const char *filename;     /* NULL when the part is not a file */
+    const char *content_type; /* NULL when the part has none */
+    const char *data;
+    size_t len;
+} jg_part;
+
+#define JG_MULTIPART_MAX_PARTS 64        /* parts in one body */
+#define JG_MULTIPART_MAX_HEADER 2048     /* bytes of one part's header block */
+#define JG_MULTIPART_MAX_BOUNDARY 70     /* RFC 2046 */
+
+/* Split body (len bytes) of a request whose Content-Type is content_type into its parts, allocated
+ * in a: JG_OK with *parts and *nparts (at least one part), JG_UNSUPPORTED when content_type is not
+ * multipart/form-data with a boundary, JG_INVALID for anything malformed or past the limits above
+ * (no closing boundary, a part without a form-data Content-Disposition or name, a header that is
+ * not UTF-8, a NUL or CR/LF in a name). */
+jg_rc jg_multipart_parse(const char *content_type, const char *body, size_t len, jg_arena *a, jg_part **parts,
+                         int *nparts);
 
 /* Append one row as a JSON object keyed by column name: numbers as numbers, NULL as null,
  * text as strings (null if not valid UTF-8). */

@@ -184,14 +184,15 @@ jg_rc jg_resp_fields(jg_req *req, jg_resp *resp, const char *message, json_t *fi
     return JG_OK;
 }
 
-void jg_req_paging(jg_req *req, int64_t default_size, int64_t *page, int64_t *size, json_t *fields)
+void jg_req_paging(jg_req *req, int64_t default_size, int64_t max_size, int64_t *page, int64_t *size,
+                   json_t *fields)
 {
     const char *pg = jg_req_query(req, "page"), *sz = jg_req_query(req, "size");
     *page = 1;
     *size = default_size;
     if (pg != NULL && jg_parse_int64(pg, 1, 1000000, page) != JG_OK)
         jg_field_error(fields, "page", "页码应为正整数");
-    if (sz != NULL && jg_parse_int64(sz, 1, req->app->cfg->max_page_size, size) != JG_OK)
+    if (sz != NULL && jg_parse_int64(sz, 1, max_size, size) != JG_OK)
         jg_field_error(fields, "size", "每页条数超出范围");
     if (json_object_size(fields) == 0 && (*page - 1) * *size > JG_MAX_OFFSET)
         jg_field_error(fields, "page", "页码过大，请缩小查询范围");

@@ -78,7 +78,7 @@ static jg_rc list_clients(jg_req *req, jg_resp *resp)
     int64_t page, size;
     const char *status = jg_req_query(req, "status");
     json_t *fields = json_object();
-    jg_req_paging(req, 20, &page, &size, fields);
+    jg_req_paging(req, 20, req->app->cfg->max_page_size, &page, &size, fields);
     if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
         json_object_set_new(fields, "status", json_string("状态应为 active 或 disabled"));
     if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)

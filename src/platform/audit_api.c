@@ -96,7 +96,7 @@ static jg_rc audit_list(jg_req *req, jg_resp *resp)
     json_t *fields = json_object();
     struct filter f;
     read_filter(req, &f, 0, fields);
-    jg_req_paging(req, 50, &page, &size, fields);
+    jg_req_paging(req, 50, req->app->cfg->max_page_size, &page, &size, fields);
     if (json_object_size(fields) > 0)
         return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
     json_decref(fields);

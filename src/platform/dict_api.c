@@ -181,7 +181,7 @@ static jg_rc list_dicts(jg_req *req, jg_resp *resp)
 {
     int64_t page, size;
     json_t *fields = json_object();
-    jg_req_paging(req, 50, &page, &size, fields);
+    jg_req_paging(req, 50, req->app->cfg->max_page_size, &page, &size, fields);
     if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
         return JG_INVALID;
     jg_rows *r;

@@ -314,7 +314,7 @@ static jg_rc list_users(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "status", "状态取值无效");
     if (keyword != NULL && strlen(keyword) > MAX_KEYWORD_BYTES)
         jg_field_error(fields, "keyword", "关键字不超过 20 个汉字");
-    jg_req_paging(req, 20, &page, &size, fields);
+    jg_req_paging(req, 20, req->app->cfg->max_page_size, &page, &size, fields);
     if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
         return JG_INVALID;
 

@@ -219,17 +219,7 @@ static jg_rc list(jg_req *req, jg_resp *resp)
         return JG_DENIED;
     json_t *fields = json_object();
     int64_t page, size;
-    const char *sz = jg_req_query(req, "size");
-    jg_req_paging(req, 20, &page, &size, fields);
-    if (sz != NULL && json_object_get(fields, "size") != NULL) {
-        /* Lists of records may be longer than the platform's default page: up to 500. */
-        int64_t big;
-        if (jg_parse_int64(sz, 1, MAX_RECORD_PAGE, &big) == JG_OK &&
-            json_object_get(fields, "page") == NULL) {
-            json_object_del(fields, "size");
-            size = big;
-        }
-    }
+    jg_req_paging(req, 20, MAX_RECORD_PAGE, &page, &size, fields); /* pages of records: up to 500 */
     json_t *filter = NULL;
     const char *ftext = jg_req_query(req, "filter");
     if (ftext != NULL) {

@@ -52,7 +52,7 @@ jg_rc reg_enterprise_list(jg_req *req, jg_resp *resp)
 {
     json_t *fields = json_object();
     int64_t page, size;
-    jg_req_paging(req, 20, &page, &size, fields);
+    jg_req_paging(req, 20, req->app->cfg->max_page_size, &page, &size, fields);
     const char *keyword = jg_req_query(req, "keyword"), *kind = jg_req_query(req, "kind");
     const char *status = jg_req_query(req, "status");
     const char *like = keyword != NULL ? reg_like(req, keyword, "keyword", fields) : NULL;

@@ -82,7 +82,7 @@ jg_rc reg_person_list(jg_req *req, jg_resp *resp)
 {
     json_t *fields = json_object();
     int64_t page, size, enterprise_id = 0;
-    jg_req_paging(req, 20, &page, &size, fields);
+    jg_req_paging(req, 20, req->app->cfg->max_page_size, &page, &size, fields);
     const char *ent = jg_req_query(req, "enterprise_id"), *keyword = jg_req_query(req, "keyword");
     const char *idn = jg_req_query(req, "id_number"), *phone = jg_req_query(req, "phone");
     const char *status = jg_req_query(req, "status");
