@@ -9,11 +9,11 @@ set -euo pipefail
 # Building and running the server.
 RUN=(gcc make cmake ninja-build pkg-config libc6-dev
      libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
-     libosip2-dev libxml2-dev
+     libosip2-dev libxml2-dev libxlsxwriter-dev
      ca-certificates)
 # Tests: cmocka, a PostgreSQL 15 server, Node.js for API tests, clang + libFuzzer, the sqlite3 CLI.
 TEST=(libcmocka-dev postgresql postgresql-client sqlite3 clang libclang-rt-14-dev curl gzip procps
-      sip-tester)
+      sip-tester unzip)
 # Benchmarks: wrk (load), pgbench (in the postgresql package), npm for the Node.js peer.
 BENCH=(wrk postgresql-contrib)
 

@@ -89,6 +89,10 @@ static const struct key keys[] = {
       "jianguan video: seconds between batched writes of keepalive times; state changes go at once."),
     N(video_max_devices, "100000", 1, 10000000,
       "jianguan video: most devices held in memory (registrations beyond are refused with 503)."),
+    N(max_export_rows, "1000000", 1, 100000000,
+      "Most records one XLSX export may hold (400 beyond: narrow the filter)."),
+    N(max_upload_bytes, "20971520", 1024, 1073741824,
+      "Largest uploaded file (413 beyond); a whole upload request is also capped by max_body_bytes."),
     {{NULL, NULL, NULL}, STR, 0, 0, 0, NULL},
 };
 

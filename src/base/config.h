@@ -46,6 +46,8 @@ typedef struct {
     long video_register_lock_s;
     long video_keepalive_flush_s; /* keepalive times are written to the database this often */
     long video_max_devices;
+    long max_export_rows; /* most records in one XLSX export */
+    long max_upload_bytes; /* one uploaded file (a whole upload is also capped by max_body_bytes) */
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

@@ -105,6 +105,10 @@ struct jg_app {
     jg_rc (*authenticate)(jg_req *req, jg_resp *resp);
     void *identity; /* the identity module's state */
     void *entities; /* the entity engine's state: loaded definitions (engine/entity/records.h) */
+    /* Installed by the entity engine (the platform cannot call it): *ok = 1 when req's caller may
+     * read a live record, inside the caller's scope, whose files field holds file_id. NULL: only
+     * the uploader may download a file. Fails only with database errors. */
+    jg_rc (*file_readable)(jg_req *req, int64_t file_id, int *ok);
 };
 
 /* Set up an app over cfg and db: register every module's routes, run their init hooks, build the

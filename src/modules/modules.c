@@ -4,6 +4,7 @@
 extern const jg_module jg_module_builtin;
 extern const jg_module jg_module_project;
 extern const jg_module jg_module_identity;
+extern const jg_module jg_module_files;
 extern const jg_module jg_module_dict;
 extern const jg_module jg_module_users;
 extern const jg_module jg_module_roles;
@@ -20,6 +21,7 @@ const jg_module *const jg_modules[] = {
     &jg_module_builtin,
     &jg_module_project,
     &jg_module_identity,
+    &jg_module_files,
     &jg_module_dict,
     &jg_module_users,
     &jg_module_roles,

@@ -305,7 +305,9 @@ static void key_at_enumerates_all_keys(void **state)
                               "video_register_max_failures",
                               "video_register_lock_s",
                               "video_keepalive_flush_s",
-                              "video_max_devices"};
+                              "video_max_devices",
+                              "max_export_rows",
+                              "max_upload_bytes"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);

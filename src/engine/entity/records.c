@@ -476,6 +476,7 @@ static jg_rc records_init(jg_app *app)
 {
     jg_records *rs = jg_xcalloc(1, sizeof(*rs));
     app->entities = rs;
+    app->file_readable = jg_record_file_readable;
     char err[512] = "";
     jg_rc rc = jg_entity_set_load_embedded(&rs->set, err, sizeof(err));
     if (rc != JG_OK) {
@@ -503,6 +504,8 @@ static const jg_route routes[] = {
      "records", NULL},
     {"POST", "/api/v1/records/{entity}", jg_record_create, JG_ROUTE_AUTH | JG_ROUTE_JSON, "新建业务记录",
      "records", NULL},
+    {"GET", "/api/v1/records/{entity}/export.xlsx", jg_record_export, JG_ROUTE_AUTH,
+     "导出业务记录 XLSX（同列表的筛选、排序与数据权限）", "records", NULL},
     {"GET", "/api/v1/records/{entity}/{id}", get, JG_ROUTE_AUTH, "业务记录详情（含子表）", "records", NULL},
     {"PUT", "/api/v1/records/{entity}/{id}", jg_record_update, JG_ROUTE_AUTH | JG_ROUTE_JSON,
      "修改业务记录（需当前版本号）", "records", NULL},

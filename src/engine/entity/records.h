@@ -53,9 +53,20 @@ jg_rc jg_record_json(jg_req *req, jg_conn *c, const jg_record_kind *k, const jg_
 jg_rc jg_record_seal(jg_req *req, const jg_entity *e, const jg_field *f, const char *plain,
                      const char **sealed, const char **bidx, const char **mask);
 
+/* Attachments (files_access.c). app->file_readable: *ok = 1 when the caller may read a live record
+ * (inside the scope) of some entity whose files field, or a child's, holds file_id. */
+jg_rc jg_record_file_readable(jg_req *req, int64_t file_id, int *ok);
+/* Check the files value v ("[12,13]") of field f for a write of record self (0: new or a child
+ * row): each file exists, is of an accepted kind and size, and was uploaded by the caller unless
+ * the record holds it already. JG_INVALID with a Chinese *message when not; other rc: database. */
+jg_rc jg_record_files_check(jg_req *req, jg_conn *c, const jg_entity *e, const jg_field *f, const char *v,
+                            int64_t self, const char **message);
+
 /* Writes (records_write.c). */
 jg_rc jg_record_create(jg_req *req, jg_resp *resp);
 jg_rc jg_record_update(jg_req *req, jg_resp *resp);
 jg_rc jg_record_delete(jg_req *req, jg_resp *resp);
+/* GET /api/v1/records/{entity}/export.xlsx (records_export.c): the list as an XLSX file. */
+jg_rc jg_record_export(jg_req *req, jg_resp *resp);
 
 #endif

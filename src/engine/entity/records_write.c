@@ -188,6 +188,15 @@ static jg_rc check_values(struct write *w, jg_conn *c, const jg_entity *e, const
         case JG_FIELD_PERSON:
             rc = exists(c, "SELECT 1 FROM person WHERE id = $1 AND status = 'active'", p, 1, &found);
             break;
+        case JG_FIELD_FILES: {
+            const char *message = NULL;
+            rc = jg_record_files_check(req, c, e, f, v->s, self, &message);
+            if (rc == JG_INVALID) {
+                jg_buf_free(&sql);
+                return jg_refuse(&w->refusal, JG_INVALID, key, message);
+            }
+            break;
+        }
         case JG_FIELD_REF: {
             /* A record one may not see is one that does not exist. */
             const jg_entity *target = jg_entity_find(&((jg_records *)req->app->entities)->set, f->ref);
