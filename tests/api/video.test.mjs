@@ -43,7 +43,8 @@ function gbsim(args) {
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
-  const done = new Promise((ok) => child.on('exit', (code) => ok(code)));
+  // 'close', not 'exit': the last lines of stdout may still be in the pipe when the process exits.
+  const done = new Promise((ok) => child.on('close', (code) => ok(code)));
   return {
     child,
     done,
