@@ -29,6 +29,7 @@ bench: release
 	@scripts/install-deps.sh bench
 	@bash bench/api_read.sh
 	@bash bench/auth.sh
+	@bash bench/records.sh
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# bench/records.sh — the entity engine's business records at scale (issue 4, "Tests and benchmark"):
+#   ROWS rows bulk-inserted with SQL into e_registration, on SQLite and on PostgreSQL; then
+#   1. the scoped list with two filters and a sort, as the 福州 inspector (scope 3501):
+#      GET /api/v1/records/registration?filter={cost>=100000.00 and project_kind=building}
+#          &sort=-planned_start_on&size=20, wrk -t2 -c8 -> p95 (goal < 100 ms);
+#   2. an XLSX export of min(ROWS,100000) rows (an id-range filter inside the same scope):
+#      wall time with curl (goal < 10 s) and the server's peak RSS during it (VmHWM, reset
+#      through /proc/PID/clear_refs just before; goal < 100 MB).
+# Rows: org_code cycles over 12 福州 counties and 6 厦门 districts (2/3 inside the scope),
+# project_kind over the 10 kinds, cost 0..199,999 yuan (about half >= 100,000), planned_start_on
+# over ~7 years, applicant/owner/contractor over the seeded enterprises.
+# Knobs: ROWS (default 1000000; the issue's scale is ROWS=10000000), DURATION (wrk seconds, 10),
+#        EXPORT_ROWS (default min(rows in scope = ROWS*2/3, 100000)), PG_PORT (55436), J_PORT (18086), KEEP_TMP=1.
+# Not measured here (no API to drive yet in this script): import of 100,000 rows, search p95.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-1000000}
+DURATION=${DURATION:-10}
+IN_SCOPE=$(( ROWS * 12 / 18 )) # rows the 福州 scope sees
+EXPORT_ROWS=${EXPORT_ROWS:-$(( IN_SCOPE < 100000 ? IN_SCOPE : 100000 ))}
+PG_PORT=${PG_PORT:-55436}
+J_PORT=${J_PORT:-18086}
+URL="http://127.0.0.1:$J_PORT"
+T0=$(date +%s)
+log() { printf '[records %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+for t in wrk curl node sqlite3 psql; do command -v "$t" >/dev/null || die "$t not found"; done
+if [ ! -x build/jianguan ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build --target jianguan
+fi
+[ -d tests/api/node_modules/sm-crypto ] || (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
+
+tmp=$(mktemp -d /tmp/jianguan-records-bench.XXXXXX)
+chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
+server=""
+pg_started=0
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; fi
+  [ "$pg_started" = 1 ] && scripts/pg-cluster.sh stop "$tmp/pg"
+  if [ "$rc" != 0 ] && [ -s "$tmp/serve.log" ]; then echo "---- last lines of the server log" >&2; tail -n 20 "$tmp/serve.log" >&2; fi
+  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One INSERT ... SELECT over the row numbers 1..ROWS; $1 = the row-number source, which is the
+# only part that differs (generate_series on PostgreSQL, a recursive CTE on SQLite).
+# Plain SQL that both engines accept: substr, ||, %, CASE; dates are ISO text on both.
+insert_sql() { # gen_cte date_expr(n)
+  cat <<SQL
+$1
+INSERT INTO e_registration (state, version, created_by, created_at, updated_by, updated_at,
+  project_name, project_kind, org_code, address, applicant_id, owner_id, contractor_id,
+  total_area, cost, planned_start_on, planned_finish_on, contact_name, remark)
+SELECT 'draft', 1, 1, '2026-01-01T00:00:00.000Z', 1, '2026-01-01T00:00:00.000Z',
+  '测试工程项目' || n,
+  CASE n % 10 WHEN 0 THEN 'building' WHEN 1 THEN 'municipal' WHEN 2 THEN 'road' WHEN 3 THEN 'bridge'
+    WHEN 4 THEN 'tunnel' WHEN 5 THEN 'water_supply' WHEN 6 THEN 'drainage' WHEN 7 THEN 'gas'
+    WHEN 8 THEN 'utility_tunnel' ELSE 'landscape' END,
+  CASE n % 18 WHEN 0 THEN '350102' WHEN 1 THEN '350103' WHEN 2 THEN '350104' WHEN 3 THEN '350105'
+    WHEN 4 THEN '350111' WHEN 5 THEN '350112' WHEN 6 THEN '350121' WHEN 7 THEN '350122'
+    WHEN 8 THEN '350123' WHEN 9 THEN '350124' WHEN 10 THEN '350125' WHEN 11 THEN '350181'
+    WHEN 12 THEN '350203' WHEN 13 THEN '350205' WHEN 14 THEN '350206' WHEN 15 THEN '350211'
+    WHEN 16 THEN '350212' ELSE '350213' END,
+  '福建省测试路 ' || n || ' 号',
+  1 + n % $NENT, 1 + (n * 7) % $NENT, 1 + (n * 13) % $NENT,
+  (n * 37) % 5000000,
+  ((n * 7919) % 200000) * 100,
+  $2,
+  NULL, '张三', NULL
+FROM gen;
+SQL
+}
+
+run_case() { # db
+  local db=$1 key dburl
+  if [ "$db" = sqlite ]; then
+    dburl="sqlite:$tmp/j.db"
+  else
+    log "starting PostgreSQL on port $PG_PORT"
+    scripts/pg-cluster.sh start "$tmp/pg" "$PG_PORT"
+    pg_started=1
+    dburl="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+  fi
+  export JIANGUAN_DATABASE="$dburl" JIANGUAN_DATA_DIR="$tmp/data-$db" JIANGUAN_ACCESS_LOG=off \
+    JIANGUAN_CAPTCHA=off JIANGUAN_LISTEN="127.0.0.1:$J_PORT"
+  mkdir -p "$JIANGUAN_DATA_DIR"
+  build/jianguan migrate >"$tmp/migrate-$db.log" 2>&1 || die "migrate failed: $(tail -n 5 "$tmp/migrate-$db.log")"
+  build/jianguan seed-demo --projects 10 >"$tmp/seed-$db.log" 2>&1 || die "seed-demo failed: $(tail -n 5 "$tmp/seed-$db.log")"
+
+  log "$db: inserting $ROWS rows into e_registration"
+  local t=$(date +%s.%N) n
+  if [ "$db" = sqlite ]; then
+    NENT=$(sqlite3 "$tmp/j.db" "SELECT count(*) FROM enterprise")
+    { echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-200000; BEGIN;"
+      insert_sql "WITH RECURSIVE gen(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM gen WHERE n < $ROWS)" \
+        "date('2020-01-01', '+' || (n % 2500) || ' days')"
+      echo "COMMIT; ANALYZE;"; } | sqlite3 "$tmp/j.db" >/dev/null
+    n=$(sqlite3 "$tmp/j.db" "SELECT count(*) FROM e_registration")
+  else
+    NENT=$(psql "$dburl" -XAtc "SELECT count(*) FROM enterprise")
+    { echo "BEGIN;"
+      insert_sql "WITH gen(n) AS (SELECT generate_series(1, $ROWS))" \
+        "to_char(date '2020-01-01' + (n % 2500)::int, 'YYYY-MM-DD')"
+      echo "COMMIT; VACUUM ANALYZE e_registration;"; } | psql "$dburl" -X -q -v ON_ERROR_STOP=1 >/dev/null
+    n=$(psql "$dburl" -XAtc "SELECT count(*) FROM e_registration")
+  fi
+  LOAD_S[$db]=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  [ "$n" = "$ROWS" ] || die "$db: e_registration has $n rows, expected $ROWS"
+  log "$db: $n rows in ${LOAD_S[$db]} s"
+
+  build/jianguan serve >"$tmp/serve.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
+  kill -0 "$server" 2>/dev/null || die "$db: the server exited"
+  local cookie
+  cookie=$(node bench/records/session.mjs "$URL" fuzhou 'Jg@demo2026') || die "$db: login failed"
+
+  # 1. the scoped list
+  local filter list_url total
+  filter=$(node -e 'process.stdout.write(encodeURIComponent(JSON.stringify({and: [
+    {field: "cost", op: "ge", value: "100000.00"}, {field: "project_kind", op: "eq", value: "building"}]})))')
+  list_url="$URL/api/v1/records/registration?filter=$filter&sort=-planned_start_on&size=20"
+  curl -fsS -H "Cookie: $cookie" "$list_url" >"$tmp/list.json" || die "$db: the list request failed: $(curl -sS -H "Cookie: $cookie" "$list_url")"
+  total=$(node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1])); if (j.items.length !== 20) process.exit(1); console.log(j.total)' "$tmp/list.json") ||
+    die "$db: the list answer has not 20 items: $(head -c 300 "$tmp/list.json")"
+  LIST_TOTAL[$db]=$total
+  log "$db: list matches $total rows; wrk -t2 -c8 -d${DURATION}s"
+  wrk -t2 -c8 -d2s -H "Cookie: $cookie" -s bench/records/p95.lua "$list_url" >/dev/null 2>&1 || true # warm-up
+  wrk -t2 -c8 -d"${DURATION}s" --latency -H "Cookie: $cookie" -s bench/records/p95.lua "$list_url" >"$tmp/wrk-$db.txt" 2>&1 ||
+    die "wrk failed: $(tail -n 3 "$tmp/wrk-$db.txt")"
+  P95[$db]=$(awk '$1 == "P95_MS" { print $2 }' "$tmp/wrk-$db.txt")
+  P50[$db]=$(awk '$1 == "P50_MS" { print $2 }' "$tmp/wrk-$db.txt")
+  RPS[$db]=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk-$db.txt")
+  BAD[$db]=$(awk '/Non-2xx or 3xx responses:/ { print $NF } END { }' "$tmp/wrk-$db.txt")
+  BAD[$db]=${BAD[$db]:-0}
+  log "$db: list p50 ${P50[$db]} ms, p95 ${P95[$db]} ms, ${RPS[$db]} req/s, non-2xx ${BAD[$db]}"
+
+  # 2. the export: ids 1..K with K such that the scope keeps EXPORT_ROWS of them (2/3 of rows are 福州)
+  local k efilter eurl ecount rss0 t1 code
+  k=$(( (EXPORT_ROWS * 18 + 11) / 12 ))
+  efilter=$(node -e 'process.stdout.write(encodeURIComponent(JSON.stringify({field: "id", op: "le", value: Number(process.argv[1])})))' "$k")
+  ecount=$(curl -fsS -H "Cookie: $cookie" "$URL/api/v1/records/registration?filter=$efilter&size=1" | node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => console.log(JSON.parse(s).total))')
+  EXPORT_N[$db]=$ecount
+  rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")
+  if ! echo 5 >"/proc/$server/clear_refs" 2>/dev/null; then log "WARNING: cannot reset VmHWM: the peak includes the list run"; fi
+  log "$db: export of $ecount rows (id <= $k), server RSS before ${rss0} kB"
+  t1=$(date +%s.%N)
+  code=$(curl -sS -o "$tmp/export.xlsx" -w '%{http_code}' -H "Cookie: $cookie" "$URL/api/v1/records/registration/export.xlsx?filter=$efilter")
+  EXPORT_S[$db]=$(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  EXPORT_MB[$db]=$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+  EXPORT_SIZE[$db]=$(stat -c %s "$tmp/export.xlsx")
+  EXPORT_CODE[$db]=$code
+  log "$db: export HTTP $code, ${EXPORT_SIZE[$db]} bytes in ${EXPORT_S[$db]} s, server peak RSS ${EXPORT_MB[$db]} MB"
+
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  if [ "$db" = pg ]; then scripts/pg-cluster.sh stop "$tmp/pg"; pg_started=0; fi
+}
+
+declare -A LOAD_S LIST_TOTAL P95 P50 RPS BAD EXPORT_N EXPORT_S EXPORT_MB EXPORT_SIZE EXPORT_CODE
+for db in sqlite pg; do run_case "$db"; done
+
+verdict() { awk -v m="$1" -v t="$2" -v ok="$3" 'BEGIN { print (ok == 1 && m < t) ? "PASS" : "MISS" }'; }
+echo
+echo "== bench/records.sh: ROWS=$ROWS rows in e_registration; list as fuzhou (scope 3501), wrk -t2 -c8 -d${DURATION}s; export $EXPORT_ROWS rows asked"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+for db in sqlite pg; do
+  echo "$db: load ${LOAD_S[$db]} s; list matches ${LIST_TOTAL[$db]} rows: p50 ${P50[$db]} ms, p95 ${P95[$db]} ms, ${RPS[$db]} req/s, non-2xx ${BAD[$db]};" \
+    "export ${EXPORT_N[$db]} rows: HTTP ${EXPORT_CODE[$db]}, ${EXPORT_SIZE[$db]} bytes, ${EXPORT_S[$db]} s, server peak RSS ${EXPORT_MB[$db]} MB"
+done
+echo "ROWS=$ROWS"
+for db in sqlite pg; do
+  ok=$([ "${BAD[$db]}" = 0 ] && echo 1 || echo 0)
+  echo "GOAL records_list_p95_${db}_rows${ROWS} measured=${P95[$db]}ms target=100ms $(verdict "${P95[$db]}" 100 "$ok")"
+done
+for db in sqlite pg; do
+  ok=$([ "${EXPORT_CODE[$db]}" = 200 ] && [ "${EXPORT_N[$db]}" -ge "$EXPORT_ROWS" ] && echo 1 || echo 0)
+  echo "GOAL export_100k_s_${db}_rows${ROWS} measured=${EXPORT_S[$db]}s target=10s $(verdict "${EXPORT_S[$db]}" 10 "$ok")"
+  echo "GOAL export_100k_peak_mb_${db}_rows${ROWS} measured=${EXPORT_MB[$db]}MB target=100MB $(verdict "${EXPORT_MB[$db]}" 100 "$ok")"
+done

@@ -1,0 +1,5 @@
+-- wrk script: the request given on the command line unchanged; done() prints p50/p95 in ms.
+done = function(summary, latency, requests)
+  io.write(string.format("P95_MS %.3f\n", latency:percentile(95) / 1000))
+  io.write(string.format("P50_MS %.3f\n", latency:percentile(50) / 1000))
+end
