@@ -211,6 +211,44 @@ jg_rc jg_record_path_id(jg_req *req, int64_t *id)
     return jg_parse_int64(jg_req_param(req, "id"), 1, INT64_MAX, id);
 }
 
+jg_rc jg_record_conditions(jg_req *req, jg_resp *resp, const jg_record_kind *k, json_t *fields, jg_value *p,
+                           int *n, const char **where, const char **order)
+{
+    json_t *filter = NULL;
+    const char *ftext = jg_req_query(req, "filter"), *message = NULL;
+    if (ftext != NULL) {
+        json_error_t je;
+        filter = json_loads(ftext, JSON_REJECT_DUPLICATES, &je);
+        if (filter == NULL)
+            jg_field_error(fields, "filter", "筛选条件不是有效的 JSON");
+    }
+    jg_buf w, o;
+    jg_buf_init(&w, 131072); /* the largest filter the limits allow needs about 60 KiB */
+    jg_buf_init(&o, 512);
+    jg_buf_puts(&w, " WHERE r.state <> 'deleted'");
+    if (jg_record_scope(req, k, &w, p, n) == JG_DENIED)
+        jg_buf_puts(&w, " AND 1 = 0"); /* a caller who sees nothing gets nothing */
+    if (json_object_size(fields) == 0 && filter != NULL &&
+        jg_filter_sql(&records_of(req)->set, k->e, filter, &w, p, n, req->arena, &message) != JG_OK)
+        jg_field_error(fields, "filter", message);
+    if (json_object_size(fields) == 0 &&
+        jg_sort_sql(k->e, jg_req_query(req, "sort"), &o, req->arena, &message) != JG_OK)
+        jg_field_error(fields, "sort", message);
+    json_decref(filter);
+    jg_rc rc = JG_OK;
+    if (json_object_size(fields) > 0)
+        rc = jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
+    else
+        json_decref(fields);
+    if (rc == JG_OK && (w.overflowed || o.overflowed))
+        rc = jg_resp_error(req, resp, JG_TOOLARGE, "筛选条件过长");
+    *where = jg_arena_strdup(req->arena, w.data);
+    *order = jg_arena_strdup(req->arena, o.data != NULL ? o.data : ""); /* nothing written when refused */
+    jg_buf_free(&w);
+    jg_buf_free(&o);
+    return rc;
+}
+
 /* GET /api/v1/records/{entity}?filter=&sort=&page=&size= → {items, page, size, total, has_more} */
 static jg_rc list(jg_req *req, jg_resp *resp)
 {
@@ -220,49 +258,23 @@ static jg_rc list(jg_req *req, jg_resp *resp)
     json_t *fields = json_object();
     int64_t page, size;
     jg_req_paging(req, 20, MAX_RECORD_PAGE, &page, &size, fields); /* pages of records: up to 500 */
-    json_t *filter = NULL;
-    const char *ftext = jg_req_query(req, "filter");
-    if (ftext != NULL) {
-        json_error_t je;
-        filter = json_loads(ftext, JSON_REJECT_DUPLICATES, &je);
-        if (filter == NULL)
-            jg_field_error(fields, "filter", "筛选条件不是有效的 JSON");
-    }
-    jg_buf sql, where;
-    jg_buf_init(&sql, 8192);
-    jg_buf_init(&where, 131072); /* the largest filter the limits allow needs about 60 KiB */
     jg_value *p = jg_arena_alloc(req->arena, sizeof(jg_value) * JG_RECORD_MAX_PARAMS);
     int n = 0;
-    const char *message = NULL;
-    jg_buf_puts(&where, " WHERE r.state <> 'deleted'");
-    int none = jg_record_scope(req, k, &where, p, &n) == JG_DENIED;
-    if (json_object_size(fields) == 0 && filter != NULL &&
-        jg_filter_sql(&records_of(req)->set, k->e, filter, &where, p, &n, req->arena, &message) != JG_OK)
-        jg_field_error(fields, "filter", message);
-    jg_buf order;
-    jg_buf_init(&order, 512);
-    if (json_object_size(fields) == 0 &&
-        jg_sort_sql(k->e, jg_req_query(req, "sort"), &order, req->arena, &message) != JG_OK)
-        jg_field_error(fields, "sort", message);
-    json_decref(filter);
-    jg_rc rc = JG_OK;
-    if (json_object_size(fields) > 0)
-        rc = jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    else
-        json_decref(fields);
-    if (where.overflowed || order.overflowed)
-        rc = jg_resp_error(req, resp, JG_TOOLARGE, "筛选条件过长");
+    const char *where, *order;
+    jg_rc rc = jg_record_conditions(req, resp, k, fields, p, &n, &where, &order);
+    jg_buf sql;
+    jg_buf_init(&sql, 8192 + strlen(where) + strlen(order)); /* room for the longest filter */
     json_t *items = json_array();
     int64_t total = 0;
     int more = 0;
-    if (rc == JG_OK && !none) {
+    if (rc == JG_OK) {
         jg_rows *r;
         jg_buf count;
-        jg_buf_init(&count, 8192);
+        jg_buf_init(&count, 8192 + strlen(where));
         jg_buf_puts(&count, "SELECT count(*) FROM ");
         jg_buf_puts(&count, k->e->table); /* from the definition, never the request */
         jg_buf_puts(&count, " r");
-        jg_buf_puts(&count, where.data);
+        jg_buf_puts(&count, where);
         rc = jg_db_read(req->app->db, count.data, p, n, &r);
         jg_buf_free(&count);
         if (rc == JG_OK) {
@@ -271,7 +283,7 @@ static jg_rc list(jg_req *req, jg_resp *resp)
         }
         p[n] = JG_VINT(size + 1);
         p[n + 1] = JG_VINT((page - 1) * size);
-        jg_buf_printf(&sql, "%s%s%s LIMIT $%d OFFSET $%d", k->select, where.data, order.data, n + 1, n + 2);
+        jg_buf_printf(&sql, "%s%s%s LIMIT $%d OFFSET $%d", k->select, where, order, n + 1, n + 2);
         if (rc == JG_OK)
             rc = jg_db_read(req->app->db, sql.data, p, n + 2, &r);
         if (rc == JG_OK) {
@@ -286,8 +298,6 @@ static jg_rc list(jg_req *req, jg_resp *resp)
         }
     }
     jg_buf_free(&sql);
-    jg_buf_free(&where);
-    jg_buf_free(&order);
     if (rc != JG_OK) {
         json_decref(items);
         return rc;

@@ -36,6 +36,14 @@ const jg_record_kind *jg_record_kind_for(const jg_req *req, const jg_entity *e);
 jg_rc jg_record_path_id(jg_req *req, int64_t *id);
 /* Append " AND <scope>" for the caller over k to sql. JG_DENIED when the caller sees nothing. */
 jg_rc jg_record_scope(jg_req *req, const jg_record_kind *k, jg_buf *sql, jg_value *p, int *n);
+/* The conditions of a list or export of k from the request: *where (" WHERE r.state <> 'deleted'",
+ * the caller's scope — nothing at all for a caller who sees nothing — and the `filter`) with its
+ * values at p[*n...] (room for JG_RECORD_MAX_PARAMS), and *order (the `sort`), as arena strings.
+ * fields (stolen) may already hold field errors of the caller's own parameters; with any, or a
+ * bad filter or sort, the 400 is answered and JG_INVALID returned (JG_TOOLARGE, answered, for a
+ * filter too long). */
+jg_rc jg_record_conditions(jg_req *req, jg_resp *resp, const jg_record_kind *k, json_t *fields, jg_value *p,
+                           int *n, const char **where, const char **order);
 /* Read record id of k as the caller may see it (not deleted, inside the scope) on c (or a read
  * connection when c is NULL): *out has one row, or JG_NOTFOUND. */
 jg_rc jg_record_fetch(jg_req *req, jg_conn *c, const jg_record_kind *k, int64_t id, jg_rows **out);

@@ -501,44 +501,9 @@ static const char *disposition(jg_req *req, const jg_entity *e)
  * *order; or the 400 answered and JG_INVALID. */
 static jg_rc conditions(struct xport *x, jg_resp *resp, const char **order)
 {
-    jg_req *req = x->req;
-    json_t *fields = json_object(), *filter = NULL;
-    const char *ftext = jg_req_query(req, "filter"), *message = NULL;
-    if (ftext != NULL) {
-        json_error_t je;
-        filter = json_loads(ftext, JSON_REJECT_DUPLICATES, &je);
-        if (filter == NULL)
-            jg_field_error(fields, "filter", "筛选条件不是有效的 JSON");
-    }
-    jg_buf where, ord;
-    jg_buf_init(&where, 131072);
-    jg_buf_init(&ord, 512);
-    x->p = jg_arena_alloc(req->arena, sizeof(jg_value) * (JG_RECORD_MAX_PARAMS + EXPORT_PAGE + 2));
+    x->p = jg_arena_alloc(x->req->arena, sizeof(jg_value) * (JG_RECORD_MAX_PARAMS + EXPORT_PAGE + 2));
     x->n = 0;
-    jg_buf_puts(&where, " WHERE r.state <> 'deleted'");
-    jg_rc rc = jg_record_scope(req, x->k, &where, x->p, &x->n);
-    if (rc == JG_DENIED) /* sees nothing: an empty export with its header */
-        jg_buf_puts(&where, " AND 1 = 0");
-    if (json_object_size(fields) == 0 && filter != NULL &&
-        jg_filter_sql(&((jg_records *)req->app->entities)->set, x->k->e, filter, &where, x->p, &x->n,
-                      req->arena, &message) != JG_OK)
-        jg_field_error(fields, "filter", message);
-    if (json_object_size(fields) == 0 &&
-        jg_sort_sql(x->k->e, jg_req_query(req, "sort"), &ord, req->arena, &message) != JG_OK)
-        jg_field_error(fields, "sort", message);
-    json_decref(filter);
-    rc = JG_OK;
-    if (json_object_size(fields) > 0)
-        rc = jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    else
-        json_decref(fields);
-    if (rc == JG_OK && (where.overflowed || ord.overflowed))
-        rc = jg_resp_error(req, resp, JG_TOOLARGE, "筛选条件过长");
-    x->where = jg_arena_strdup(req->arena, where.data);
-    *order = jg_arena_strdup(req->arena, ord.data);
-    jg_buf_free(&where);
-    jg_buf_free(&ord);
-    return rc;
+    return jg_record_conditions(x->req, resp, x->k, json_object(), x->p, &x->n, &x->where, order);
 }
 
 /* How many records match, and the newest id. */

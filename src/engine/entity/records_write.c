@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STALE "记录已被他人修改，请刷新后重试"
+#define NOT_FOUND "记录不存在"
+
 /* The converted values of one object (a record or a child row): one per field of its entity. */
 struct values {
     jg_value *v;
@@ -495,6 +498,14 @@ jg_rc jg_record_create(jg_req *req, jg_resp *resp)
     return run_write(&w, resp, fields, create_tx, 201);
 }
 
+/* The record an update or delete acts on, read in the transaction inside the caller's scope; a
+ * refusal (404) when it is not there. */
+static jg_rc open_record(struct write *w, jg_conn *c, jg_rows **r)
+{
+    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, r);
+    return rc == JG_NOTFOUND ? jg_refuse(&w->refusal, rc, NULL, NOT_FOUND) : rc;
+}
+
 static jg_rc update_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
@@ -502,9 +513,7 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     json_decref(w->out);
     w->out = NULL;
     jg_rows *r;
-    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, &r);
-    if (rc == JG_NOTFOUND)
-        return jg_refuse(&w->refusal, rc, NULL, "记录不存在");
+    jg_rc rc = open_record(w, c, &r);
     if (rc != JG_OK)
         return rc;
     json_t *before = NULL;
@@ -533,21 +542,32 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     if (rc == JG_CONFLICT)
         rc = jg_refuse(&w->refusal, rc, NULL, "记录与已有记录重复");
     else if (rc == JG_OK && changed != 1)
-        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", STALE);
     if (rc == JG_OK)
         rc = finish_write(w, c, "update", before);
     json_decref(before);
     return rc;
 }
 
+/* The kind and {id} of an update or delete into w, if the caller holds permission; otherwise the
+ * answer (403, 404) is given and 0 returned. */
+static int target(jg_req *req, jg_resp *resp, const char *permission, struct write *w)
+{
+    w->k = jg_record_kind_of(req, resp, permission);
+    if (w->k == NULL)
+        return 0;
+    if (jg_record_path_id(req, &w->id) != JG_OK) {
+        jg_resp_error(req, resp, JG_NOTFOUND, NOT_FOUND);
+        return 0;
+    }
+    return 1;
+}
+
 jg_rc jg_record_update(jg_req *req, jg_resp *resp)
 {
-    const jg_record_kind *k = jg_record_kind_of(req, resp, "update");
-    if (k == NULL)
+    struct write w = {.req = req};
+    if (!target(req, resp, "update", &w))
         return JG_DENIED;
-    struct write w = {.req = req, .k = k};
-    if (jg_record_path_id(req, &w.id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
     if (!json_is_object(req->json))
         return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
     json_t *fields = json_object();
@@ -563,9 +583,7 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
     jg_rows *r;
-    jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, &r);
-    if (rc == JG_NOTFOUND)
-        return jg_refuse(&w->refusal, rc, NULL, "记录不存在");
+    jg_rc rc = open_record(w, c, &r);
     if (rc != JG_OK)
         return rc;
     int64_t version = jg_rows_int(r, 0, 2);
@@ -573,7 +591,7 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
     jg_rows_free(r);
     if (w->version > 0 && version != w->version) {
         json_decref(before);
-        return jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+        return jg_refuse(&w->refusal, JG_CONFLICT, "version", STALE);
     }
     jg_buf sql;
     jg_buf_init(&sql, 1024);
@@ -587,7 +605,7 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
     rc = jg_db_exec(c, sql.data, p, 4, &changed);
     jg_buf_free(&sql);
     if (rc == JG_OK && changed != 1)
-        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", "记录已被他人修改，请刷新后重试");
+        rc = jg_refuse(&w->refusal, JG_CONFLICT, "version", STALE);
     if (rc == JG_OK)
         rc = record_change(w, c, "delete", before, NULL);
     json_decref(before);
@@ -597,12 +615,9 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
 /* DELETE /api/v1/records/{entity}/{id}?version=N — the record becomes state "deleted". */
 jg_rc jg_record_delete(jg_req *req, jg_resp *resp)
 {
-    const jg_record_kind *k = jg_record_kind_of(req, resp, "delete");
-    if (k == NULL)
+    struct write w = {.req = req};
+    if (!target(req, resp, "delete", &w))
         return JG_DENIED;
-    struct write w = {.req = req, .k = k};
-    if (jg_record_path_id(req, &w.id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "记录不存在");
     const char *version = jg_req_query(req, "version");
     if (version != NULL && jg_parse_int64(version, 1, INT64_MAX, &w.version) != JG_OK)
         return jg_resp_error_fields(req, resp, JG_INVALID, "版本号不正确",
