@@ -608,6 +608,11 @@ static void bad_patterns(void **state)
             "fields[0].pattern: has an open repetition {n,}: write an upper bound");
     refused(F("\"type\": \"string\", \"pattern\": \"((a{100}){100}){100}\""), "",
             "fields[0].pattern: repeats too much ({n,m} bounds multiply past 10000)");
+    /* Found by fuzz_entity_def: stacked quantifiers made glibc's regcomp use gigabytes. */
+    refused(F("\"type\": \"string\", \"pattern\": \"((a{100}){100}++++)\""), "",
+            "fields[0].pattern: stacks one repetition on another");
+    refused(F("\"type\": \"string\", \"pattern\": \"a*?\""), "",
+            "fields[0].pattern: stacks one repetition on another");
     refused(F("\"type\": \"string\", \"pattern\": \"[a-\""), "",
             "fields[0].pattern: has an unterminated bracket expression");
     refused(F("\"type\": \"string\", \"pattern\": \"a\\\\\""), "",

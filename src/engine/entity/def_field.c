@@ -174,14 +174,19 @@ static int decimal_json(json_t *v, int scale, int64_t *out)
 /* ---- patterns ---- */
 
 /* Refuse what would make regcomp slow or huge, or wrapping as ^(...)$ change the meaning:
- * back-references, unbalanced parentheses, large repetition counts. */
+ * back-references, unbalanced parentheses, large repetition counts, and quantifiers stacked on
+ * quantifiers ("(a{100}){100}++++": glibc copies the tree for each, past any memory). */
 static const char *pattern_problem(const char *p)
 {
     if (strlen(p) > PATTERN_MAX)
         return "longer than 200 bytes";
-    int depth = 0;
+    int depth = 0, quantified = 0; /* the previous item was a quantifier */
     int64_t repeat = 1;
     for (const char *s = p; *s != '\0'; s++) {
+        int quantifier = *s == '*' || *s == '+' || *s == '?' || *s == '{';
+        if (quantifier && quantified)
+            return "stacks one repetition on another";
+        quantified = quantifier;
         if (*s == '\\') {
             s++;
             if (*s == '\0')
