@@ -9,11 +9,12 @@ set -euo pipefail
 # Building and running the server.
 RUN=(gcc make cmake ninja-build pkg-config libc6-dev
      libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
-     libosip2-dev libxml2-dev libxlsxwriter-dev
+     libosip2-dev libxml2-dev libxlsxwriter-dev libzip-dev libcairo2-dev libpango1.0-dev libqrencode-dev
+     fonts-noto-cjk
      ca-certificates)
 # Tests: cmocka, a PostgreSQL 15 server, Node.js for API tests, clang + libFuzzer, the sqlite3 CLI.
 TEST=(libcmocka-dev postgresql postgresql-client sqlite3 clang libclang-rt-14-dev curl gzip procps
-      sip-tester unzip)
+      sip-tester unzip poppler-utils zbar-tools chromium)
 # Benchmarks: wrk (load), pgbench (in the postgresql package), npm for the Node.js peer.
 BENCH=(wrk postgresql-contrib)
 
