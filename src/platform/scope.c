@@ -15,14 +15,23 @@ static char *range_end(const char *prefix, jg_arena *a)
     return end;
 }
 
-/* The user's region and below. */
-static jg_rc region(const jg_principal *p, const char *col, jg_buf *sql, jg_value *params, int *n,
+/* The user's region and below. A county (6 digits) has no codes below it: that is equality. */
+static jg_rc region(const jg_principal *p, const jg_scope_cols *cols, jg_buf *sql, jg_value *params, int *n,
                     jg_arena *a)
 {
+    const char *col = cols->org;
     size_t len = strlen(p->org_code);
     params[(*n)++] = JG_VTEXT(p->org_code);
+    if (len == 6) {
+        jg_buf_printf(sql, " AND %s = $%d", col, *n);
+        return JG_OK;
+    }
     params[(*n)++] = JG_VTEXT(range_end(p->org_code, a));
-    jg_buf_printf(sql, " AND %s >= $%d AND %s < $%d", col, *n - 1, col, *n);
+    if (cols->sqlite_hints) /* a city holds about a tenth of the province; the province all of it */
+        jg_buf_printf(sql, " AND likelihood(%s >= $%d, %s) AND likelihood(%s < $%d, %s)", col, *n - 1,
+                      len == 4 ? "0.3" : "0.99", col, *n, len == 4 ? "0.3" : "0.99");
+    else
+        jg_buf_printf(sql, " AND %s >= $%d AND %s < $%d", col, *n - 1, col, *n);
     if (len < strlen(PINGTAN) && strncmp(PINGTAN, p->org_code, len) == 0 && len > 2) {
         params[(*n)++] = JG_VTEXT(PINGTAN);
         params[(*n)++] = JG_VTEXT(range_end(PINGTAN, a));
@@ -68,5 +77,5 @@ jg_rc jg_scope_sql(const jg_principal *p, const jg_scope_cols *cols, jg_buf *sql
         jg_buf_printf(sql, " AND %s = $%d", cols->org, *n);
         return JG_OK;
     }
-    return region(p, cols->org, sql, params, n, a);
+    return region(p, cols, sql, params, n, a);
 }

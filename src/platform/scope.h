@@ -25,6 +25,11 @@ typedef struct {
     const char *org;        /* region code of the record */
     const char *enterprise; /* id of the enterprise that owns the record */
     const char *project;    /* id of the project the record belongs to */
+    /* 1 on SQLite: a city's code range carries likelihood() hints. Without STAT4 histograms
+     * SQLite's planner takes any two-sided range for a narrow one and would walk a city's
+     * hundreds of thousands of records through the org index and sort them, instead of an index
+     * that serves the list's filter and sort (bench/records.sh). */
+    int sqlite_hints;
 } jg_scope_cols;
 
 /* Append " AND <condition>" for p's scope to sql, adding its bound values at params[*n...] (room

@@ -154,6 +154,17 @@ static const char *indexes(const char *table)
                         table));
 }
 
+/* The columns of index name, in order. */
+static const char *index_columns(const char *name)
+{
+    if (use_pg)
+        return joined(query("SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+                            " WHERE c.relname = $1 ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                            name));
+    return joined(query("SELECT name FROM pragma_index_info($1) ORDER BY seqno", name));
+}
+
 static int has_table(const char *table)
 {
     jg_rows *r = use_pg
@@ -381,6 +392,28 @@ static void adds_fields_and_indexes(void **state)
     assert_string_equal(indexes("e_demo"),
                         "ix_e_demo__b,ix_e_demo__c,ix_e_demo__e,ix_e_demo__f,ux_e_demo__a,ux_e_demo__d");
     assert_int_equal(def_version("demo"), 3);
+}
+
+/* A definition's "indexes" become (fields…, id) indexes; single indexed fields end with id too. */
+static void composite_indexes(void **state)
+{
+    (void)state;
+    sync_ok(V1, 0);
+    insert_record("n1", "draft");
+    sync_ok(DOC(2, BASE, ROWS ", \"indexes\": [[\"c\", \"b\"], [\"e\", \"d\", \"c\"]]"), 0);
+    assert_string_equal(indexes("e_demo"), "ix_e_demo__b,ix_e_demo__c__b,ix_e_demo__e,ix_e_demo__e__d__c,"
+                                           "ux_e_demo__a,ux_e_demo__d");
+    assert_string_equal(index_columns("ix_e_demo__c__b"), "c,b,id");
+    /* A sealed field takes part through its blind index. */
+    assert_string_equal(index_columns("ix_e_demo__e__d__c"), "e,d__bidx,c,id");
+    assert_string_equal(index_columns("ix_e_demo__b"), "b,id");
+    assert_string_equal(index_columns("ux_e_demo__a"), "a");
+    assert_string_equal(index_columns("ix_e_demo__rows__parent_id"), "parent_id,seq");
+    /* Dropping one is not destructive; the data stays. */
+    sync_ok(DOC(3, BASE, ROWS ", \"indexes\": [[\"c\", \"b\"]]"), 0);
+    assert_string_equal(indexes("e_demo"),
+                        "ix_e_demo__b,ix_e_demo__c__b,ix_e_demo__e,ux_e_demo__a,ux_e_demo__d");
+    assert_int_equal(scalar("SELECT COUNT(*) FROM e_demo"), 1);
 }
 
 static void required_without_default_needs_empty_table(void **state)
@@ -624,6 +657,7 @@ static const struct CMUnitTest tests[] = {
     T(running_again_changes_nothing),
     T(versions_must_rise),
     T(adds_fields_and_indexes),
+    T(composite_indexes),
     T(required_without_default_needs_empty_table),
     T(refuses_destructive_changes),
     T(scale_change_is_destructive),

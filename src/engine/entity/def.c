@@ -18,6 +18,7 @@
 #define MAX_SECTIONS 50
 #define MAX_LIST_COLUMNS 50
 #define MAX_PRINTS 20
+#define MAX_INDEXES 10
 #define MAX_IDENT 63 /* PostgreSQL's identifier limit: longer names would be cut silently */
 
 /* ---- the rest of an entity ---- */
@@ -281,6 +282,49 @@ static jg_rc load_list(jg_defctx *c, json_t *doc, jg_entity *e)
     return JG_OK;
 }
 
+/* "indexes": [["project_kind", "planned_start_on"], ...]: composite indexes of the entity's own
+ * fields, for the filters and sorts its lists use most (single fields take "indexed"). */
+static jg_rc load_indexes(jg_defctx *c, json_t *doc, jg_entity *e)
+{
+    json_t *ij = json_object_get(doc, "indexes");
+    if (ij == NULL)
+        return JG_OK;
+    if (!json_is_array(ij) || json_array_size(ij) > MAX_INDEXES)
+        return jg_def_fail(c, "", "indexes", "must be an array of at most %d indexes", MAX_INDEXES);
+    e->nindexes = (int)json_array_size(ij);
+    e->indexes = jg_arena_alloc(c->a, sizeof(jg_index) * ((size_t)e->nindexes + 1));
+    char ip[64];
+    for (int i = 0; i < e->nindexes; i++) {
+        json_t *x = json_array_get(ij, (size_t)i);
+        jg_index *ix = &e->indexes[i];
+        memset(ix, 0, sizeof(*ix));
+        jg_def_path(ip, sizeof(ip), "", "indexes", i);
+        if (!json_is_array(x) || json_array_size(x) < 2 || json_array_size(x) > JG_INDEX_MAX_FIELDS)
+            return jg_def_fail(c, ip, "", "an index is an array of 2-%d field names", JG_INDEX_MAX_FIELDS);
+        for (size_t j = 0; j < json_array_size(x); j++) {
+            const char *name = json_string_value(json_array_get(x, j));
+            const jg_field *f = name != NULL ? jg_entity_field(e, name) : NULL;
+            if (f == NULL)
+                return jg_def_fail(c, ip, "", "item %zu: no field \"%.60s\"", j, name != NULL ? name : "");
+            if (!jg_def_indexable(f))
+                return jg_def_fail(c, ip, "", "item %zu: %s fields cannot take part in an index", j,
+                                   jg_field_type_name(f->type));
+            for (int k = 0; k < ix->nfields; k++)
+                if (ix->fields[k] == f)
+                    return jg_def_fail(c, ip, "", "item %zu: \"%s\" is named twice", j, name);
+            ix->fields[ix->nfields++] = f;
+        }
+        for (int k = 0; k < i; k++) {
+            int same = e->indexes[k].nfields == ix->nfields;
+            for (int j = 0; same && j < ix->nfields; j++)
+                same = e->indexes[k].fields[j] == ix->fields[j];
+            if (same)
+                return jg_def_fail(c, ip, "", "the same as indexes[%d]", k);
+        }
+    }
+    return JG_OK;
+}
+
 static const char *const form_keys[] = {"sections", NULL};
 static const char *const section_keys[] = {"label", "help", "columns", "fields", "child", NULL};
 
@@ -377,9 +421,9 @@ static jg_rc load_print(jg_defctx *c, json_t *doc)
     return JG_OK;
 }
 
-static const char *const entity_keys[] = {"name",   "label",    "help",   "version",     "scope",
-                                          "fields", "children", "states", "permissions", "list",
-                                          "form",   "print",    NULL};
+static const char *const entity_keys[] = {"name",   "label",    "help",    "version",     "scope",
+                                          "fields", "children", "states",  "permissions", "list",
+                                          "form",   "print",    "indexes", NULL};
 
 jg_rc jg_entity_load(json_t *doc, jg_entity *out, char *err, size_t errlen)
 {
@@ -412,6 +456,8 @@ jg_rc jg_entity_load(json_t *doc, jg_entity *out, char *err, size_t errlen)
         rc = load_scope(&c, doc, out);
     if (rc == JG_OK)
         rc = load_permissions(&c, doc, out);
+    if (rc == JG_OK)
+        rc = load_indexes(&c, doc, out);
     if (rc == JG_OK)
         rc = load_list(&c, doc, out);
     if (rc == JG_OK)

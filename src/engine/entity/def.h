@@ -65,12 +65,12 @@ typedef struct {
     jg_field_type type;
     jg_data_class data_class;
     int required, unique, indexed, searchable, in_list;
-    const char *unique_within; /* unique among records with the same value of this field, or NULL */
+    const char *unique_within;      /* unique among records with the same value of this field, or NULL */
     int64_t min_length, max_length; /* characters for string/text; bytes for json (the loader fills in
                                      * the type's default max: 200, 10000, 65536) */
     int has_min, has_max;
-    int64_t min, max; /* integer: as is; decimal/money: scaled like storage */
-    int scale;        /* decimal places (decimal 0..6; money 2) */
+    int64_t min, max;    /* integer: as is; decimal/money: scaled like storage */
+    int scale;           /* decimal places (decimal 0..6; money 2) */
     const char *pattern; /* POSIX extended regex the whole value must match, or NULL */
     regex_t pattern_re;  /* compiled when pattern != NULL, as "^(pattern)$": regexec() on the whole value */
     const char *dict;    /* enum: dictionary code */
@@ -87,6 +87,13 @@ typedef struct {
     int readonly; /* records in this state cannot be updated through the records API ("deleted" is) */
 } jg_state;
 
+/* A composite index a definition asks for (its "indexes"): the fields in order. */
+#define JG_INDEX_MAX_FIELDS 4
+typedef struct {
+    const jg_field *fields[JG_INDEX_MAX_FIELDS];
+    int nfields;
+} jg_index;
+
 typedef struct jg_entity jg_entity;
 
 struct jg_entity {
@@ -100,13 +107,15 @@ struct jg_entity {
     jg_entity *children; /* repeating sections, each a table with parent_id; no grandchildren */
     int nchildren;
     const jg_entity *parent; /* for a child, else NULL */
-    jg_state *states;        /* the first is the initial state; "deleted" is always added last */
+    jg_index *indexes;       /* composite indexes for the lists' usual filters and sorts */
+    int nindexes;
+    jg_state *states; /* the first is the initial state; "deleted" is always added last */
     int nstates;
     /* Data scope columns (jg_scope_cols): field names, or NULL. */
     const char *scope_org, *scope_enterprise, *scope_project;
     /* Permission codes: read, create, update, delete, reveal (defaults "<name>.read" …). */
     const char *perm_read, *perm_create, *perm_update, *perm_delete, *perm_reveal;
-    json_t *doc; /* the whole definition as loaded (list view, form layout, print templates) */
+    json_t *doc;     /* the whole definition as loaded (list view, form layout, print templates) */
     jg_arena *arena; /* private: what the loader allocated (NULL in a child: the parent's) */
 };
 

@@ -720,9 +720,14 @@ jg_rc jg_def_fields(jg_defctx *c, const char *path, json_t *obj, jg_entity *e)
             return jg_def_fail(c, fp, "unique_within", "no field \"%.60s\"", f->unique_within);
         if (w == f)
             return jg_def_fail(c, fp, "unique_within", "names the field itself");
-        if (!(options_of(w->type) & O_INDEXED))
+        if (!jg_def_indexable(w))
             return jg_def_fail(c, fp, "unique_within", "%s fields cannot take part in an index",
                                jg_field_type_name(w->type));
     }
     return JG_OK;
+}
+
+int jg_def_indexable(const jg_field *f)
+{
+    return (options_of(f->type) & O_INDEXED) != 0;
 }

@@ -46,6 +46,8 @@ void jg_def_path(char *out, size_t len, const char *path, const char *key, int i
 /* 1 when s is [a-z][a-z0-9_]{0,39} without "__". */
 int jg_def_name_ok(const char *s);
 
+/* 1 when a field of f's type can take part in an index (a sealed one through its blind index). */
+int jg_def_indexable(const jg_field *f);
 /* The "fields" of obj (an entity or a child table) into e->fields, checked among themselves. */
 jg_rc jg_def_fields(jg_defctx *c, const char *path, json_t *obj, jg_entity *e);
 

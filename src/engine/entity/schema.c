@@ -9,10 +9,10 @@
  * Values (the default that fills existing rows, names looked up in the catalogue) are bound. */
 #include "engine/entity/schema.h"
 
-#include "base/text.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 #include "base/timeutil.h"
 #include "db/migrate.h"
 #include "engine/entity/value.h"
@@ -205,9 +205,9 @@ static jg_rc count_rows(sync_ctx *s, const char *table, const char *column, int6
 
 typedef struct {
     char name[IDENT_MAX + 1];
-    char *sql;             /* CREATE [UNIQUE] INDEX ... */
-    const char *fields[2]; /* the fields it covers (for a field whose column moves) */
-    int keep;              /* the same index exists already */
+    char *sql;                               /* CREATE [UNIQUE] INDEX ... */
+    const char *fields[JG_INDEX_MAX_FIELDS]; /* the fields it covers (for a field whose column moves) */
+    int keep;                                /* the same index exists already */
 } ixspec;
 
 typedef struct {
@@ -223,9 +223,9 @@ static void ix_free(ixlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* One index of table e: prefix "ix"/"ux", the name part, its columns, partial or not. */
+/* One index of table e: prefix "ix"/"ux", the name part, its columns, the fields they hold. */
 static void ix_add(ixlist *l, const jg_entity *e, int unique, const char *part, const char *const *cols,
-                   int ncols, const jg_field *f, const jg_field *within)
+                   int ncols, const jg_field *const *covered, int ncovered)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
@@ -233,11 +233,11 @@ static void ix_add(ixlist *l, const jg_entity *e, int unique, const char *part, 
     }
     ixspec *x = &l->v[l->n++];
     memset(x, 0, sizeof(*x));
-    char full[256];
+    char full[320];
     snprintf(full, sizeof(full), "%s_%s__%s", unique ? "ux" : "ix", e->table, part);
     fit_ident(full, x->name);
-    x->fields[0] = f != NULL ? f->name : NULL;
-    x->fields[1] = within != NULL ? within->name : NULL;
+    for (int i = 0; i < ncovered && i < JG_INDEX_MAX_FIELDS; i++)
+        x->fields[i] = covered[i]->name;
     jg_buf b;
     jg_buf_init(&b, SQL_MAX);
     jg_buf_puts(&b, unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
@@ -250,6 +250,10 @@ static void ix_add(ixlist *l, const jg_entity *e, int unique, const char *part, 
             jg_buf_puts(&b, ", ");
         put_ident(&b, cols[i]);
     }
+    /* Lists sort by id last (filter.c): ties then come in index order on PostgreSQL too, and an
+     * equality on the field serves the default sort (-id) without sorting. */
+    if (!unique && e->parent == NULL)
+        jg_buf_puts(&b, ", id");
     jg_buf_puts(&b, ")");
     /* A deleted record no longer holds its unique values (deletion is a state). */
     if (unique && e->parent == NULL)
@@ -272,7 +276,7 @@ static void table_indexes(const jg_entity *e, ixlist *out)
     memset(out, 0, sizeof(*out));
     if (e->parent != NULL) {
         const char *cols[] = {"parent_id", "seq"};
-        ix_add(out, e, 0, "parent_id", cols, 2, NULL, NULL);
+        ix_add(out, e, 0, "parent_id", cols, 2, NULL, 0);
     }
     for (int i = 0; i < e->nfields; i++) {
         const jg_field *f = &e->fields[i];
@@ -289,14 +293,28 @@ static void table_indexes(const jg_entity *e, ixlist *out)
                 cols[n++] = wkey;
             }
             cols[n++] = key;
-            ix_add(out, e, 1, f->name, cols, n, f, within);
+            const jg_field *covered[] = {f, within};
+            ix_add(out, e, 1, f->name, cols, n, covered, within != NULL ? 2 : 1);
         }
         /* A unique index led by the field itself serves its lookups already. */
         int served = f->unique && within == NULL && e->parent == NULL;
         if ((f->indexed || is_scope(e, f)) && !served) {
             const char *cols[] = {key};
-            ix_add(out, e, 0, f->name, cols, 1, f, NULL);
+            ix_add(out, e, 0, f->name, cols, 1, &f, 1);
         }
+    }
+    for (int i = 0; i < e->nindexes; i++) { /* ix_<table>__<field>__<field>… */
+        const jg_index *x = &e->indexes[i];
+        char keys[JG_INDEX_MAX_FIELDS][IDENT_MAX + 1], part[JG_INDEX_MAX_FIELDS * (IDENT_MAX + 2)];
+        const char *cols[JG_INDEX_MAX_FIELDS];
+        size_t len = 0;
+        for (int k = 0; k < x->nfields; k++) {
+            key_column(x->fields[k], keys[k]);
+            cols[k] = keys[k];
+            len += (size_t)snprintf(part + len, sizeof(part) - len, "%s%s", k > 0 ? "__" : "",
+                                    x->fields[k]->name);
+        }
+        ix_add(out, e, 0, part, cols, x->nfields, x->fields, x->nfields);
     }
 }
 
@@ -529,8 +547,10 @@ static const char *narrowing(const jg_field *o, const jg_field *n, char *why, si
 
 static int covers(const ixspec *x, const char *field)
 {
-    return (x->fields[0] != NULL && strcmp(x->fields[0], field) == 0) ||
-           (x->fields[1] != NULL && strcmp(x->fields[1], field) == 0);
+    for (int i = 0; i < JG_INDEX_MAX_FIELDS; i++)
+        if (x->fields[i] != NULL && strcmp(x->fields[i], field) == 0)
+            return 1;
+    return 0;
 }
 
 /* Bring the table of old to new (same table). */

@@ -8,7 +8,8 @@
  * on SQLite); boolean INTEGER; the others TEXT. A sensitive or secret field (stored SM4-sealed)
  * has three TEXT columns: <field> (the sealed token), <field>__bidx (its blind index, which
  * indexes and unique constraints use) and <field>__mask (the masked form for lists).
- * Indexes: ix_<table>__<field> for "indexed" fields and the scope columns, ux_<table>__<field>
+ * Indexes: ix_<table>__<field> (field, id) for "indexed" fields and the scope columns,
+ * ix_<table>__<field>__<field>… (fields…, id) for the definition's "indexes", ux_<table>__<field>
  * for "unique" ones (parent_id, then unique_within, then the field; on an entity table only
  * among records not in state "deleted"), ix_<table>__parent_id (parent_id, seq) on child
  * tables; a name longer than 63 bytes is cut to 46 and given a hash.

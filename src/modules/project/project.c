@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* A project is scoped by its supervising region, and enterprises see those they take part in. */
-static const jg_scope_cols project_scope = {"org_code", NULL, "id"};
+static const jg_scope_cols project_scope = {.org = "org_code", .project = "id"};
 
 #define COLUMNS                                                                                              \
     "SELECT id, code, name, org_code, address, owner_name, contractor_name, supervisor_firm_name, "          \

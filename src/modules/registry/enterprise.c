@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Enterprise users see their own enterprise; government users the whole registry. */
-static const jg_scope_cols enterprise_scope = {NULL, "e.id", NULL};
+static const jg_scope_cols enterprise_scope = {.enterprise = "e.id"};
 
 /* What an enterprise can be, in the order kinds are stored ("owner,contractor"). */
 static const char *const kinds[] = {"owner",        "contractor",     "supervisor_firm",

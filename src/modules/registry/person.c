@@ -20,7 +20,7 @@
 #include <string.h>
 
 /* Enterprise users see their own enterprise's persons; government users everyone. */
-static const jg_scope_cols person_scope = {NULL, "p.enterprise_id", NULL};
+static const jg_scope_cols person_scope = {.enterprise = "p.enterprise_id"};
 
 static const char *const statuses[] = {"active", "inactive", NULL};
 /* 注册建造师, 注册监理工程师, 注册造价工程师, 注册结构工程师, 注册建筑师, 注册消防工程师,
