@@ -27,6 +27,7 @@ static jg_field unit_fields[] = {
     {.name = "name", .label = "单体名称", .type = JG_FIELD_STRING},
     {.name = "floors", .label = "层数", .type = JG_FIELD_INTEGER},
     {.name = "owner_phone", .label = "联系电话", .type = JG_FIELD_STRING, .data_class = JG_CLASS_SENSITIVE},
+    {.name = "org_code", .label = "所在地", .type = JG_FIELD_REGION},
 };
 static jg_state unit_states[] = {{.name = "draft", .label = "草稿"},
                                  {.name = "active", .label = "在建"},
@@ -124,7 +125,7 @@ static jg_rc filt(const char *json, int n0, const char **msg)
     jg_buf_free(&S);
     N = n0;
     json_t *j = parse(json);
-    jg_rc rc = jg_filter_sql(&set, project, j, &S, P, &N, A, msg);
+    jg_rc rc = jg_filter_sql(NULL, &set, project, j, &S, P, &N, A, msg);
     json_decref(j);
     return rc;
 }
@@ -252,13 +253,50 @@ static void nesting(void **state)
     sql_is("{\"or\":[{\"field\":\"floors\",\"op\":\"eq\",\"value\":1}]}", " AND ((r.floors = $1))", 1);
 }
 
+/* A step through a ref field sees only the referenced records the caller may read. */
+static void references_are_scoped(void **state)
+{
+    (void)state;
+    entities[0].scope_org = "org_code";
+    static const struct {
+        jg_principal who;
+        const char *scope;
+        int n;
+    } cases[] = {
+        {{.scope = "region", .org_code = "350102"}, " AND t.org_code = $2", 2},
+        {{.scope = "region", .org_code = "3502"}, " AND t.org_code >= $2 AND t.org_code < $3", 3},
+        {{.scope = "province", .org_code = "35"}, "", 1},
+        {{.scope = "enterprise", .enterprise_id = 7}, " AND 1 = 0", 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        jg_buf_free(&S);
+        N = 0;
+        const char *msg;
+        json_t *j = parse("{\"field\":\"unit.name\",\"op\":\"eq\",\"value\":\"A栋\"}");
+        assert_int_equal(jg_filter_sql(&cases[i].who, &set, project, j, &S, P, &N, A, &msg), JG_OK);
+        json_decref(j);
+        char want[256];
+        snprintf(want, sizeof(want),
+                 " AND (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.name = $1 AND t.state <> "
+                 "'deleted'%s))",
+                 cases[i].scope);
+        assert_string_equal(sql_text(), want);
+        assert_int_equal(N, cases[i].n);
+    }
+    entities[0].scope_org = NULL;
+}
+
 static void through_references(void **state)
 {
     (void)state;
-    sql_is("{\"field\":\"unit.name\",\"op\":\"eq\",\"value\":\"A栋\"}",
-           " AND (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.name = $1))", 1);
+    sql_is(
+        "{\"field\":\"unit.name\",\"op\":\"eq\",\"value\":\"A栋\"}",
+        " AND (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.name = $1 AND t.state <> 'deleted'))",
+        1);
     sql_is("{\"field\":\"unit.state\",\"op\":\"in\",\"value\":[\"active\"]}",
-           " AND (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.state IN ($1)))", 1);
+           " AND (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.state IN ($1) AND t.state <> "
+           "'deleted'))",
+           1);
     sql_is("{\"field\":\"builder.name\",\"op\":\"like\",\"value\":\"%建工%\"}",
            " AND (EXISTS (SELECT 1 FROM enterprise t WHERE t.id = r.builder AND lower(t.name) LIKE lower($1) "
            "ESCAPE '\\'))",
@@ -268,7 +306,9 @@ static void through_references(void **state)
     sql_is("{\"field\":\"manager.name\",\"op\":\"null\",\"value\":false}",
            " AND (EXISTS (SELECT 1 FROM person t WHERE t.id = r.manager AND t.name IS NOT NULL))", 0);
     sql_is("{\"not\":{\"field\":\"unit.floors\",\"op\":\"ge\",\"value\":20}}",
-           " AND (NOT (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.floors >= $1)))", 1);
+           " AND (NOT (EXISTS (SELECT 1 FROM e_unit t WHERE t.id = r.unit AND t.floors >= $1 AND t.state <> "
+           "'deleted')))",
+           1);
     refused("{\"field\":\"unit.floors\",\"op\":\"eq\",\"value\":\"x\"}", "单体的层数应为整数");
     refused("{\"field\":\"unit.state\",\"op\":\"eq\",\"value\":\"submitted\"}", "单体的状态取值无效");
     refused("{\"field\":\"unit.owner_phone\",\"op\":\"eq\",\"value\":\"13800000000\"}",
@@ -401,10 +441,10 @@ static void no_filter(void **state)
     jg_buf_free(&S);
     jg_buf_puts(&S, "SELECT 1");
     N = 3;
-    assert_int_equal(jg_filter_sql(&set, project, NULL, &S, P, &N, A, &msg), JG_OK);
+    assert_int_equal(jg_filter_sql(NULL, &set, project, NULL, &S, P, &N, A, &msg), JG_OK);
     assert_null(msg);
     json_t *null = json_null();
-    assert_int_equal(jg_filter_sql(&set, project, null, &S, P, &N, A, &msg), JG_OK);
+    assert_int_equal(jg_filter_sql(NULL, &set, project, null, &S, P, &N, A, &msg), JG_OK);
     json_decref(null);
     assert_string_equal(S.data, "SELECT 1");
     assert_int_equal(N, 3);
@@ -463,7 +503,7 @@ static void limits(void **state)
     jg_buf_puts(&S, "SELECT r.id FROM e_project r WHERE r.org_code = $1");
     N = 1;
     json_t *j = parse(wide(4, 100));
-    assert_int_equal(jg_filter_sql(&set, project, j, &S, P, &N, A, &msg), JG_INVALID);
+    assert_int_equal(jg_filter_sql(NULL, &set, project, j, &S, P, &N, A, &msg), JG_INVALID);
     json_decref(j);
     assert_string_equal(msg, "筛选条件的取值过多（不能超过 400 个）");
     assert_string_equal(S.data, "SELECT r.id FROM e_project r WHERE r.org_code = $1");
@@ -489,7 +529,7 @@ static void limits(void **state)
     jg_buf_puts(&small, "SELECT r.id FROM e_project r WHERE 1 = 1");
     N = 0;
     j = parse("{\"field\":\"cost\",\"op\":\"eq\",\"value\":1}");
-    assert_int_equal(jg_filter_sql(&set, project, j, &small, P, &N, A, &msg), JG_INVALID);
+    assert_int_equal(jg_filter_sql(NULL, &set, project, j, &small, P, &N, A, &msg), JG_INVALID);
     json_decref(j);
     assert_string_equal(msg, "筛选条件过长，请减少条件");
     assert_string_equal(small.data, "SELECT r.id FROM e_project r WHERE 1 = 1");
@@ -658,7 +698,7 @@ static const char *ids(jg_db *db, const char *filter, const char *sort)
     int n = 0;
     const char *msg;
     json_t *j = filter != NULL ? parse(filter) : NULL;
-    if (jg_filter_sql(&set, project, j, &sql, P, &n, A, &msg) != JG_OK)
+    if (jg_filter_sql(NULL, &set, project, j, &sql, P, &n, A, &msg) != JG_OK)
         fail_msg("%s refused: %s", filter, msg);
     json_decref(j);
     if (jg_sort_sql(project, sort, &sql, A, &msg) != JG_OK)
@@ -797,6 +837,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(parameters_continue_from_n, setup, teardown),
         cmocka_unit_test_setup_teardown(nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(through_references, setup, teardown),
+        cmocka_unit_test_setup_teardown(references_are_scoped, setup, teardown),
         cmocka_unit_test_setup_teardown(like_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(no_filter, setup, teardown),

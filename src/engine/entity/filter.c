@@ -65,14 +65,16 @@ static const jg_field person_columns[] = {
 
 /* A column a condition is about. */
 typedef struct {
-    jg_field f;                 /* a copy, loosened for filtering (see loosen) */
-    const char *label;          /* for messages: "工程造价", "建设单位的企业名称" */
-    const jg_entity *states_of; /* the column is "state" of this entity, else NULL */
-    const jg_field *via;        /* the ref/enterprise/person field of e stepped through, or NULL */
-    const char *via_table;      /* the table it points to */
+    jg_field f;                  /* a copy, loosened for filtering (see loosen) */
+    const char *label;           /* for messages: "工程造价", "建设单位的企业名称" */
+    const jg_entity *states_of;  /* the column is "state" of this entity, else NULL */
+    const jg_field *via;         /* the ref/enterprise/person field of e stepped through, or NULL */
+    const jg_entity *via_entity; /* the entity a ref field points to, or NULL */
+    const char *via_table;       /* the table it points to */
 } column;
 
 typedef struct {
+    const jg_principal *who; /* whose scope applies to referenced records, or NULL */
     const jg_entity_set *set;
     const jg_entity *e;
     jg_buf *sql;
@@ -228,6 +230,7 @@ static jg_rc resolve(ctx *c, const char *name, column *col)
             return fail(c, "%s引用的实体不存在", label_of(hf));
         tf = column_of(target, tail, &sys);
         col->via_table = target->table;
+        col->via_entity = target;
         break;
     case JG_FIELD_ENTERPRISE:
         tf = registry_column(enterprise_columns, sizeof(enterprise_columns) / sizeof(enterprise_columns[0]),
@@ -376,6 +379,29 @@ static jg_rc condition(ctx *c, const column *col, const char *alias, enum op op,
     }
 }
 
+/* A referenced record counts only when the caller could read it: not deleted, inside the scope
+ * (else a filter could probe the fields of records the caller may not see). */
+static jg_rc referenced_scope(ctx *c, const jg_entity *target)
+{
+    put(c, " AND t.state <> 'deleted'");
+    if (c->who == NULL)
+        return JG_OK;
+    if (*c->n + 4 > JG_FILTER_MAX_PARAMS)
+        return fail(c, "筛选条件的取值过多（不能超过 %d 个）", JG_FILTER_MAX_PARAMS);
+    const char *org = target->scope_org, *ent = target->scope_enterprise, *proj = target->scope_project;
+    jg_scope_cols cols = {.org = org != NULL ? jg_arena_printf(c->a, "t.%s", org) : NULL,
+                          .enterprise = ent != NULL ? jg_arena_printf(c->a, "t.%s", ent) : NULL,
+                          .project = proj != NULL ? jg_arena_printf(c->a, "t.%s", proj) : NULL};
+    jg_buf scope;
+    jg_buf_init(&scope, 1024);
+    if (jg_scope_sql(c->who, &cols, &scope, c->params, c->n, c->a) == JG_DENIED)
+        put(c, " AND 1 = 0");
+    else if (scope.data != NULL)
+        put(c, scope.data);
+    jg_buf_free(&scope);
+    return JG_OK;
+}
+
 static jg_rc leaf(ctx *c, json_t *j)
 {
     if (++c->conditions > MAX_CONDITIONS)
@@ -424,6 +450,8 @@ static jg_rc leaf(ctx *c, json_t *j)
     put_column(c, "r", col.via->name);
     put(c, " AND ");
     rc = condition(c, &col, "t", (enum op)op, jv);
+    if (rc == JG_OK && col.via_entity != NULL)
+        rc = referenced_scope(c, col.via_entity);
     put(c, ")");
     return rc;
 }
@@ -473,15 +501,15 @@ static void restore(jg_buf *sql, size_t len, int overflowed)
     sql->overflowed = overflowed;
 }
 
-jg_rc jg_filter_sql(const jg_entity_set *set, const jg_entity *e, json_t *filter, jg_buf *sql,
-                    jg_value *params, int *n, jg_arena *a, const char **message)
+jg_rc jg_filter_sql(const jg_principal *who, const jg_entity_set *set, const jg_entity *e, json_t *filter,
+                    jg_buf *sql, jg_value *params, int *n, jg_arena *a, const char **message)
 {
     *message = NULL;
     if (filter == NULL || json_is_null(filter))
         return JG_OK;
     size_t len = sql->len;
     int overflowed = sql->overflowed, n0 = *n;
-    ctx c = {.set = set, .e = e, .sql = sql, .params = params, .n = n, .a = a};
+    ctx c = {.who = who, .set = set, .e = e, .sql = sql, .params = params, .n = n, .a = a};
     jg_rc rc;
     if (n0 < 0 || n0 > JG_FILTER_MAX_PARAMS) {
         rc = fail(&c, "筛选条件的取值过多（不能超过 %d 个）", JG_FILTER_MAX_PARAMS);

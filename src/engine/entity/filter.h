@@ -19,7 +19,8 @@
  * Ordering ops (lt le gt ge between) only on numbers, money, ids, dates and datetimes; like only on
  * string, text and region; files, geo and json only take null. SQL's three-valued logic stays:
  * ne and not do not match NULLs. A step through a reference matches when the referenced record
- * exists and its column matches. The value of null must be true or false; other empty values
+ * exists, is not deleted, lies inside the caller's scope (ref fields) and its column matches. The value of
+ * null must be true or false; other empty values
  * ("" or null for eq) are refused rather than silently matching nothing. */
 #ifndef JG_ENTITY_FILTER_H
 #define JG_ENTITY_FILTER_H
@@ -27,20 +28,24 @@
 #include "base/buf.h"
 #include "db/db.h"
 #include "engine/entity/def.h"
+#include "platform/scope.h"
 
 #include <jansson.h>
 
 #define JG_FILTER_MAX_PARAMS 400
 
 /* Append " AND (<condition>)" for filter (NULL: nothing) over the rows of e (table alias "r")
+ * as who sees them: a step through a ref field matches only a referenced record that is not
+ * deleted and lies inside who's data scope (who NULL: any referenced record not deleted — for
+ * tests and tools)
  * to sql, its values at params[*n...] (at most JG_FILTER_MAX_PARAMS - *n) advancing *n. Filter
  * JSON null is the same as NULL. On any failure sql and *n are left exactly as they were; a sql
  * buffer too small for the condition is JG_INVALID ("筛选条件过长"), so give it room: 128 KiB
- * holds the largest filter the limits allow, with names as long as def.h allows. A name in a definition that is not an identifier is JG_ERR.
- * JG_INVALID with a Chinese message in *message (arena-allocated) for a malformed filter, an
- * unknown field or op, a value of the wrong type, or a limit passed. */
-jg_rc jg_filter_sql(const jg_entity_set *set, const jg_entity *e, json_t *filter, jg_buf *sql, jg_value *params,
-                    int *n, jg_arena *a, const char **message);
+ * holds the largest filter the limits allow, with names as long as def.h allows. A name in a definition that
+ * is not an identifier is JG_ERR. JG_INVALID with a Chinese message in *message (arena-allocated) for a
+ * malformed filter, an unknown field or op, a value of the wrong type, or a limit passed. */
+jg_rc jg_filter_sql(const jg_principal *who, const jg_entity_set *set, const jg_entity *e, json_t *filter,
+                    jg_buf *sql, jg_value *params, int *n, jg_arena *a, const char **message);
 /* Append " ORDER BY ..." for sort: a comma list of field names, each optionally prefixed by '-'
  * for descending ("-registered_on,project_name"); NULL or "" means "-id". Only fields of e and
  * the system columns; id is always added last as the tie-breaker (descending when the first key
