@@ -5,6 +5,7 @@
  * hand here, not loaded from definitions. */
 #include "base/arena.h"
 #include "base/buf.h"
+#include "crypto/crypto.h"
 #include "db/migrate.h"
 #include "engine/entity/filter.h"
 #include "engine/entity/value.h"
@@ -273,7 +274,8 @@ static void references_are_scoped(void **state)
         N = 0;
         const char *msg;
         json_t *j = parse("{\"field\":\"unit.name\",\"op\":\"eq\",\"value\":\"A栋\"}");
-        assert_int_equal(jg_filter_sql(&cases[i].who, &set, project, j, &S, P, &N, A, &msg), JG_OK);
+        jg_filter_as as = {&cases[i].who, NULL};
+        assert_int_equal(jg_filter_sql(&as, &set, project, j, &S, P, &N, A, &msg), JG_OK);
         json_decref(j);
         char want[256];
         snprintf(want, sizeof(want),
@@ -284,6 +286,39 @@ static void references_are_scoped(void **state)
         assert_int_equal(N, cases[i].n);
     }
     entities[0].scope_org = NULL;
+}
+
+/* With the field key, sensitive and secret fields are filtered by equality on their blind index. */
+static void sealed_fields_by_blind_index(void **state)
+{
+    (void)state;
+    static const unsigned char key[JG_SM4_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    jg_filter_as as = {NULL, key};
+    const char *msg;
+    char want[JG_SM4_INDEX_LEN + 1];
+    assert_int_equal(jg_sm4_blind_index(key, "e_project.id_number", "350102199001011234", 18, want), JG_OK);
+    jg_buf_free(&S);
+    N = 0;
+    json_t *j = parse("{\"field\":\"id_number\",\"op\":\"eq\",\"value\":\"350102199001011234\"}");
+    assert_int_equal(jg_filter_sql(&as, &set, project, j, &S, P, &N, A, &msg), JG_OK);
+    json_decref(j);
+    assert_string_equal(sql_text(), " AND (r.id_number__bidx = $1)");
+    assert_int_equal(N, 1);
+    assert_string_equal(P[0].s, want);
+    jg_buf_free(&S);
+    N = 0;
+    j = parse("{\"field\":\"secret_note\",\"op\":\"in\",\"value\":[\"a\",\"b\"]}");
+    assert_int_equal(jg_filter_sql(&as, &set, project, j, &S, P, &N, A, &msg), JG_OK);
+    json_decref(j);
+    assert_string_equal(sql_text(), " AND (r.secret_note__bidx IN ($1, $2))");
+    assert_string_not_equal(P[0].s, P[1].s);
+    jg_buf_free(&S);
+    N = 0;
+    j = parse("{\"field\":\"id_number\",\"op\":\"like\",\"value\":\"3501%\"}");
+    assert_int_equal(jg_filter_sql(&as, &set, project, j, &S, P, &N, A, &msg), JG_INVALID);
+    json_decref(j);
+    assert_string_equal(msg, "身份证号为敏感信息，只能按“等于”“属于”或“为空”筛选");
+    assert_int_equal(N, 0);
 }
 
 static void through_references(void **state)
@@ -838,6 +873,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(through_references, setup, teardown),
         cmocka_unit_test_setup_teardown(references_are_scoped, setup, teardown),
+        cmocka_unit_test_setup_teardown(sealed_fields_by_blind_index, setup, teardown),
         cmocka_unit_test_setup_teardown(like_escapes, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(no_filter, setup, teardown),

@@ -13,6 +13,9 @@
  * a step through a reference matches when the referenced record exists and its column matches. */
 #include "engine/entity/filter.h"
 
+#include "crypto/crypto.h"
+#include "engine/entity/schema.h"
+
 #include "base/text.h"
 #include "engine/entity/value.h"
 
@@ -70,11 +73,13 @@ typedef struct {
     const jg_entity *states_of;  /* the column is "state" of this entity, else NULL */
     const jg_field *via;         /* the ref/enterprise/person field of e stepped through, or NULL */
     const jg_entity *via_entity; /* the entity a ref field points to, or NULL */
+    const char *sealed_in;       /* a sealed field filtered through its blind index: "<table>.<field>" */
     const char *via_table;       /* the table it points to */
 } column;
 
 typedef struct {
-    const jg_principal *who; /* whose scope applies to referenced records, or NULL */
+    const jg_principal *who;        /* whose scope applies to referenced records, or NULL */
+    const unsigned char *field_key; /* the key of blind indexes, or NULL: sealed fields are refused */
     const jg_entity_set *set;
     const jg_entity *e;
     jg_buf *sql;
@@ -207,10 +212,14 @@ static jg_rc resolve(ctx *c, const char *name, column *col)
         const jg_field *f = column_of(c->e, name, &sys);
         if (f == NULL)
             return unknown_field(c, name);
-        if (sealed(f))
+        if (sealed(f) && c->field_key == NULL)
             return fail(c, "%s为敏感信息，不能用于筛选", label_of(f));
         loosen(col, f, label_of(f));
         col->states_of = sys == SYS_STATE ? c->e : NULL;
+        if (sealed(f)) { /* equality through the blind index, as records_write.c stores it */
+            col->sealed_in = jg_arena_printf(c->a, "%s.%s", c->e->table, f->name);
+            col->f.name = jg_arena_printf(c->a, "%s%s", f->name, JG_SEALED_BIDX_SUFFIX);
+        }
         return JG_OK;
     }
     char *head = jg_arena_strndup(c->a, name, (size_t)(dot - name));
@@ -287,6 +296,12 @@ static jg_rc one_value(ctx *c, const column *col, json_t *v)
     }
     if (out.type == JG_V_NULL)
         return fail(c, "%s的筛选值不能为空（查找空值请用 null）", col->label);
+    if (col->sealed_in != NULL) {
+        char *index = jg_arena_alloc(c->a, JG_SM4_INDEX_LEN + 1);
+        if (jg_sm4_blind_index(c->field_key, col->sealed_in, out.s, strlen(out.s), index) != JG_OK)
+            return fail(c, "%s的筛选值无法处理", col->label);
+        out = JG_VTEXT(index);
+    }
     if (col->states_of != NULL && col->states_of->nstates > 0) {
         int known = 0;
         for (int i = 0; i < col->states_of->nstates && !known; i++)
@@ -437,6 +452,8 @@ static jg_rc leaf(ctx *c, json_t *j)
         return rc;
     if (!op_allowed(col.f.type, (enum op)op))
         return fail(c, "%s不能按“%s”（%s）筛选", col.label, ops[op].label, ops[op].name);
+    if (col.sealed_in != NULL && op != OP_EQ && op != OP_IN && op != OP_NULL)
+        return fail(c, "%s为敏感信息，只能按“等于”“属于”或“为空”筛选", col.label);
     if (jv == NULL)
         return fail(c, "%s的筛选条件应有取值（value）", col.label);
     if (col.via == NULL)
@@ -501,7 +518,7 @@ static void restore(jg_buf *sql, size_t len, int overflowed)
     sql->overflowed = overflowed;
 }
 
-jg_rc jg_filter_sql(const jg_principal *who, const jg_entity_set *set, const jg_entity *e, json_t *filter,
+jg_rc jg_filter_sql(const jg_filter_as *as, const jg_entity_set *set, const jg_entity *e, json_t *filter,
                     jg_buf *sql, jg_value *params, int *n, jg_arena *a, const char **message)
 {
     *message = NULL;
@@ -509,7 +526,14 @@ jg_rc jg_filter_sql(const jg_principal *who, const jg_entity_set *set, const jg_
         return JG_OK;
     size_t len = sql->len;
     int overflowed = sql->overflowed, n0 = *n;
-    ctx c = {.who = who, .set = set, .e = e, .sql = sql, .params = params, .n = n, .a = a};
+    ctx c = {.who = as != NULL ? as->who : NULL,
+             .field_key = as != NULL ? as->field_key : NULL,
+             .set = set,
+             .e = e,
+             .sql = sql,
+             .params = params,
+             .n = n,
+             .a = a};
     jg_rc rc;
     if (n0 < 0 || n0 > JG_FILTER_MAX_PARAMS) {
         rc = fail(&c, "筛选条件的取值过多（不能超过 %d 个）", JG_FILTER_MAX_PARAMS);

@@ -10,9 +10,9 @@
  * created_by, version), or "ref_field.field" one step through a ref/enterprise/person field
  * (enterprise: name, credit_code; person: name) — turned into an EXISTS subquery.
  * Values go through jg_value_from_json of the field, so "12.34" filters money in fen.
- * Limits: depth 8, 200 conditions, 100 values in an "in". Sensitive and secret fields cannot
- * be filtered except by eq (through their blind index) — for now not at all: until the storage of
- * sealed fields is settled every filter and sort on them is refused.
+ * Limits: depth 8, 200 conditions, 100 values in an "in". Sensitive and secret fields of the
+ * entity itself are filtered only by eq, in and null, through their blind index (the value is
+ * indexed like records_write.c stores it), never through a reference, and never sorted.
  *
  * Semantics (filter.c): like is case-insensitive for ASCII on both backends (lower() on both
  * sides); a backslash before %, _ or \ makes it literal, any other backslash is itself literal.
@@ -34,17 +34,23 @@
 
 #define JG_FILTER_MAX_PARAMS 400
 
+/* Who asks, for jg_filter_sql: whose data scope applies to referenced records, and the key of
+ * the blind indexes of sealed fields (NULL: sealed fields cannot be filtered). */
+typedef struct {
+    const jg_principal *who;
+    const unsigned char *field_key;
+} jg_filter_as;
+
 /* Append " AND (<condition>)" for filter (NULL: nothing) over the rows of e (table alias "r")
- * as who sees them: a step through a ref field matches only a referenced record that is not
- * deleted and lies inside who's data scope (who NULL: any referenced record not deleted — for
- * tests and tools)
- * to sql, its values at params[*n...] (at most JG_FILTER_MAX_PARAMS - *n) advancing *n. Filter
- * JSON null is the same as NULL. On any failure sql and *n are left exactly as they were; a sql
- * buffer too small for the condition is JG_INVALID ("筛选条件过长"), so give it room: 128 KiB
+ * as as->who sees them (as NULL: no scope, no sealed fields): a step through a ref field matches only a
+ * referenced record that is not deleted and lies inside who's data scope (who NULL: any referenced record not
+ * deleted — for tests and tools) to sql, its values at params[*n...] (at most JG_FILTER_MAX_PARAMS - *n)
+ * advancing *n. Filter JSON null is the same as NULL. On any failure sql and *n are left exactly as they
+ * were; a sql buffer too small for the condition is JG_INVALID ("筛选条件过长"), so give it room: 128 KiB
  * holds the largest filter the limits allow, with names as long as def.h allows. A name in a definition that
  * is not an identifier is JG_ERR. JG_INVALID with a Chinese message in *message (arena-allocated) for a
  * malformed filter, an unknown field or op, a value of the wrong type, or a limit passed. */
-jg_rc jg_filter_sql(const jg_principal *who, const jg_entity_set *set, const jg_entity *e, json_t *filter,
+jg_rc jg_filter_sql(const jg_filter_as *as, const jg_entity_set *set, const jg_entity *e, json_t *filter,
                     jg_buf *sql, jg_value *params, int *n, jg_arena *a, const char **message);
 /* Append " ORDER BY ..." for sort: a comma list of field names, each optionally prefixed by '-'
  * for descending ("-registered_on,project_name"); NULL or "" means "-id". Only fields of e and

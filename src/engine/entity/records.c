@@ -234,9 +234,9 @@ jg_rc jg_record_conditions(jg_req *req, jg_resp *resp, const jg_record_kind *k, 
     jg_buf_puts(&w, " WHERE r.state <> 'deleted'");
     if (jg_record_scope(req, k, &w, p, n) == JG_DENIED)
         jg_buf_puts(&w, " AND 1 = 0"); /* a caller who sees nothing gets nothing */
+    jg_filter_as as = {req->principal, jg_identity_field_key(req)};
     if (json_object_size(fields) == 0 && filter != NULL &&
-        jg_filter_sql(req->principal, &records_of(req)->set, k->e, filter, &w, p, n, req->arena, &message) !=
-            JG_OK)
+        jg_filter_sql(&as, &records_of(req)->set, k->e, filter, &w, p, n, req->arena, &message) != JG_OK)
         jg_field_error(fields, "filter", message);
     if (json_object_size(fields) == 0 &&
         jg_sort_sql(k->e, jg_req_query(req, "sort"), &o, req->arena, &message) != JG_OK)
