@@ -27,7 +27,9 @@ case "$group" in
   *) echo "usage: $0 [run|test|bench|all]" >&2; exit 2 ;;
 esac
 # Node.js: use the machine's own if it has one (it may be newer than Debian's), else Debian's.
-if [ "$group" != run ] && ! command -v node >/dev/null 2>&1; then want+=(nodejs); fi
+# The web UI is built with npm (scripts/web.sh, part of make run), so every group needs both.
+if ! command -v node >/dev/null 2>&1; then want+=(nodejs); fi
+if [ "$group" = run ] || [ "$group" = test ]; then command -v npm >/dev/null 2>&1 || want+=(npm); fi
 if [ "$group" = bench ] || [ "$group" = all ]; then
   command -v npm >/dev/null 2>&1 || want+=(npm)
 fi

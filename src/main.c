@@ -6,7 +6,9 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "engine/entity/def.h"
+#include "engine/entity/definitions.h"
 #include "engine/entity/schema.h"
+#include "engine/flow/deploy.h"
 #include "http/http.h"
 #include "platform/admin_cli.h"
 #include "platform/audit.h"
@@ -112,21 +114,27 @@ static int cmd_serve(const jg_config *cfg, jg_db *db)
     return rc == JG_OK ? 0 : 1;
 }
 
-/* The tables of the entity definitions compiled in (destructive changes are refused). */
+/* The tables of the entity definitions compiled in (destructive changes are refused), custom
+ * versions activated at run time kept as definitions.h says. */
 static jg_rc sync_entities(jg_db *db)
 {
-    jg_entity_set set;
     char err[512] = "";
-    jg_rc rc = jg_entity_set_load_embedded(&set, err, sizeof(err));
-    if (rc == JG_OK) {
-        rc = jg_schema_sync(db, &set, 0, err, sizeof(err));
-        jg_entity_set_free(&set);
-    }
+    jg_rc rc = jg_definitions_migrate(db, err, sizeof(err));
     if (rc != JG_OK) {
         fprintf(stderr, "jianguan: entity definitions: %s\n", err);
         return JG_ERR;
     }
     return JG_OK;
+}
+
+/* The processes compiled in (defs/<subsystem>/<key>.bpmn): a changed one becomes a new version. */
+static jg_rc sync_processes(jg_db *db)
+{
+    char err[640] = "";
+    jg_rc rc = jg_flow_sync_shipped(db, err, sizeof(err));
+    if (rc != JG_OK)
+        fprintf(stderr, "jianguan: processes: %s\n", err[0] != '\0' ? err : jg_rc_name(rc));
+    return rc == JG_OK ? JG_OK : JG_ERR;
 }
 
 static int cmd_migrate(jg_db *db)
@@ -141,6 +149,8 @@ static int cmd_migrate(jg_db *db)
         rc = jg_dict_sync(db); /* built-in dictionaries */
     if (rc == JG_OK)
         rc = sync_entities(db);
+    if (rc == JG_OK)
+        rc = sync_processes(db);
     if (rc == JG_CONFLICT) {
         fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
         return 1;

@@ -93,6 +93,14 @@ static const struct key keys[] = {
       "Most records one XLSX export may hold (400 beyond: narrow the filter)."),
     N(max_upload_bytes, "20971520", 1024, 1073741824,
       "Largest uploaded file (413 beyond); a whole upload request is also capped by max_body_bytes."),
+    S(print_header, "福建省建设工程质量安全监督管理平台",
+      "Text printed at the top of every page of printed documents (PDF notices and receipts)."),
+    S(public_url, "http://127.0.0.1:8080",
+      "Base URL the public reaches this server at; printed QR codes point to <public_url>/verify/<code>."),
+    N(max_import_bytes, "20971520", 1024, 1073741824,
+      "Largest file one record import may read (413 beyond); the request is also capped by max_body_bytes."),
+    N(max_import_rows, "100000", 1, 10000000,
+      "Most data rows (below the header) one record import may hold."),
     {{NULL, NULL, NULL}, STR, 0, 0, 0, NULL},
 };
 

@@ -48,6 +48,10 @@ typedef struct {
     long video_max_devices;
     long max_export_rows; /* most records in one XLSX export */
     long max_upload_bytes; /* one uploaded file (a whole upload is also capped by max_body_bytes) */
+    long max_import_bytes; /* one imported file (the request is also capped by max_body_bytes) */
+    long max_import_rows;  /* data rows of one import */
+    char *print_header;    /* printed at the top of every page of printed documents */
+    char *public_url;      /* base URL the public reaches this server at (QR codes of prints) */
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

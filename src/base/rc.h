@@ -1,6 +1,7 @@
 /* One return type for failure across the whole code base (see STYLE.md). */
 #ifndef JG_RC_H
 #define JG_RC_H
+#include <stddef.h>
 
 typedef enum {
     JG_OK = 0,
@@ -20,5 +21,9 @@ typedef enum {
 
 /* Returns a static lower-case name for rc ("ok", "not_found", ...). Cannot fail. */
 const char *jg_rc_name(jg_rc rc);
+/* Write the message to err (errlen bytes, may be 0) and return rc: `return jg_rc_say(err, len,
+ * JG_INVALID, "fields[%d]: ...", i);`. Cannot fail. */
+jg_rc jg_rc_say(char *err, size_t errlen, jg_rc rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -30,6 +30,17 @@ void jg_time_iso_offset(int64_t offset_s, char *out, size_t outlen)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
+int jg_time_parse_iso(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+        return 0;
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    *out = (int64_t)timegm(&tm);
+    return 1;
+}
+
 void jg_time_business_date(int64_t t, char *out, size_t outlen)
 {
     time_t local = (time_t)(t + SHANGHAI_OFFSET_S);

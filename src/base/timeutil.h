@@ -12,6 +12,9 @@ void jg_time_iso_now(char *out, size_t outlen);
 void jg_time_iso_offset(int64_t offset_s, char *out, size_t outlen);
 /* Write the business date (Asia/Shanghai) of unix time t as "YYYY-MM-DD" (needs 11 bytes). */
 void jg_time_business_date(int64_t t, char *out, size_t outlen);
+/* The unix time of an ISO-8601 UTC timestamp "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (the platform's stored
+ * form; the fraction is dropped): 1 with *out, or 0 when s is not one. */
+int jg_time_parse_iso(const char *s, int64_t *out);
 /* Return 1 if s is a valid "YYYY-MM-DD" calendar date, else 0. */
 int jg_time_valid_date(const char *s);
 

@@ -10,7 +10,7 @@
 static int api_path(const char *path)
 {
     return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 || strcmp(path, "/healthz") == 0 ||
-           strcmp(path, "/metrics") == 0;
+           strcmp(path, "/metrics") == 0 || strncmp(path, "/verify/", 8) == 0; /* printed QR codes */
 }
 
 static size_t header_bytes(const jg_req *req)

@@ -39,6 +39,7 @@ typedef struct {
     const char *ip;   /* the client's address */
     void *principal;  /* who is logged in, set by the app's authenticate hook (platform layer) */
     int route;        /* index of the matched route, or a JG_ROUTE_* pseudo index */
+    void *entities;   /* the entity definitions this request uses, pinned at their first use */
 } jg_req;
 
 #define JG_RESP_MAX_HEADERS 12

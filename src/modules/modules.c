@@ -16,6 +16,12 @@ extern const jg_module jg_module_login;
 extern const jg_module jg_module_audit;
 extern const jg_module jg_module_registry;
 extern const jg_module jg_module_records;
+extern const jg_module jg_module_records_import;
+extern const jg_module jg_module_definitions;
+extern const jg_module jg_module_records_print;
+extern const jg_module jg_module_search;
+extern const jg_module jg_module_flow;
+extern const jg_module jg_module_flow_run;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
@@ -33,5 +39,11 @@ const jg_module *const jg_modules[] = {
     &jg_module_audit,
     &jg_module_registry,
     &jg_module_records,
+    &jg_module_records_import,
+    &jg_module_definitions,
+    &jg_module_records_print,
+    &jg_module_search, /* after records: it reads app->entities */
+    &jg_module_flow,
+    &jg_module_flow_run,
     NULL,
 };

@@ -129,19 +129,12 @@ struct export
 /* "2026-05-01T08:30:00.123Z" as Beijing time "2026-05-01 16:30:00"; the text itself if odd. */
 static void local_time(const char *at, char *out, size_t outlen)
 {
-    struct tm tm = {0};
-    int y, mo, d, h, mi, s;
-    if (at == NULL || sscanf(at, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) {
+    int64_t utc;
+    if (!jg_time_parse_iso(at, &utc)) {
         snprintf(out, outlen, "%s", at != NULL ? at : "");
         return;
     }
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    time_t t = timegm(&tm) + SHANGHAI_OFFSET_S;
+    time_t t = (time_t)(utc + SHANGHAI_OFFSET_S);
     struct tm l;
     gmtime_r(&t, &l);
     strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &l);

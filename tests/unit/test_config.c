@@ -307,7 +307,11 @@ static void key_at_enumerates_all_keys(void **state)
                               "video_keepalive_flush_s",
                               "video_max_devices",
                               "max_export_rows",
-                              "max_upload_bytes"};
+                              "max_upload_bytes",
+                              "print_header",
+                              "public_url",
+                              "max_import_bytes",
+                              "max_import_rows"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);

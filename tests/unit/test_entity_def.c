@@ -381,7 +381,7 @@ static void options_are_loaded(void **state)
                                           "\"fields\": [\"a\", \"b\"]},"
                                           " {\"label\": \"明细\", \"child\": \"rows\"}]},"
                                           " \"print\": [{\"name\": \"notice\", \"label\": \"告知书\", "
-                                          "\"template\": \"x\"}]",
+                                          "\"title\": \"告知书\", \"body\": [{\"fields\": [\"a\"]}]}]",
              &e);
     const jg_field *a = &e.fields[0];
     assert_true(a->required && a->unique && a->indexed && a->searchable && a->in_list);
@@ -787,8 +787,9 @@ static void bad_list_form_print(void **state)
     refused(f, ", \"print\": {}", "print: must be an array of at most 20 print templates");
     refused(f, ", \"print\": [{\"name\": \"notice\"}]", "print[0].label: required");
     refused(f,
-            ", \"print\": [{\"name\": \"notice\", \"label\": \"告知书\"}, {\"name\": \"notice\", \"label\": "
-            "\"告知书\"}]",
+            ", \"print\": [{\"name\": \"notice\", \"label\": \"告知书\", \"title\": \"告知书\", \"body\": "
+            "[{\"text\": \"正文\"}]}, {\"name\": \"notice\", \"label\": \"告知书\", \"title\": \"告知书\", "
+            "\"body\": [{\"text\": \"正文\"}]}]",
             "print[1].name: \"notice\" is already the name of print[0]");
 }
 

@@ -147,7 +147,8 @@ static const char *indexes(const char *table)
 {
     if (use_pg)
         return joined(query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                            " AND tablename = $1 AND indexname NOT LIKE '%pkey%' ORDER BY indexname",
+                            " AND tablename = $1 AND indexname NOT LIKE '%pkey%'"
+                            " AND indexname NOT LIKE 'sx\\_%' ORDER BY indexname", /* search: its own test */
                             table));
     return joined(query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1"
                         " AND name NOT LIKE 'sqlite_%' ORDER BY name",

@@ -12,8 +12,8 @@
 static void valid_dates(void **state)
 {
     (void)state;
-    const char *ok[] = {"2026-11-25", "1900-01-01", "2024-02-29", "2000-02-29", "2026-12-31", "2026-04-30",
-                        "9999-12-31"};
+    const char *ok[] = {"2026-11-25", "1900-01-01", "2024-02-29", "2000-02-29",
+                        "2026-12-31", "2026-04-30", "9999-12-31"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (!jg_time_valid_date(ok[i]))
             fail_msg("%s was rejected", ok[i]);
@@ -42,6 +42,23 @@ static void business_date_is_utc_plus_8(void **state)
     assert_string_equal(d, "2026-11-24");
 }
 
+static void iso_timestamps_parse(void **state)
+{
+    (void)state;
+    int64_t t = 0;
+    assert_int_equal(jg_time_parse_iso("1970-01-01T00:00:00.000Z", &t), 1);
+    assert_int_equal(t, 0);
+    assert_int_equal(jg_time_parse_iso("2026-11-25T08:30:15Z", &t), 1);
+    assert_int_equal(t, 1795595415);
+    char now[32];
+    jg_time_iso_now(now, sizeof(now));
+    assert_int_equal(jg_time_parse_iso(now, &t), 1);
+    assert_true(t > 1795595415);
+    assert_int_equal(jg_time_parse_iso("2026-11-25", &t), 0);
+    assert_int_equal(jg_time_parse_iso("yesterday", &t), 0);
+    assert_int_equal(jg_time_parse_iso(NULL, &t), 0);
+}
+
 static void iso_now_shape(void **state)
 {
     (void)state;
@@ -67,6 +84,7 @@ int main(void)
         cmocka_unit_test(valid_dates),
         cmocka_unit_test(business_date_is_utc_plus_8),
         cmocka_unit_test(iso_now_shape),
+        cmocka_unit_test(iso_timestamps_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

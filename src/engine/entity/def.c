@@ -17,7 +17,6 @@
 #define MAX_STATES 30
 #define MAX_SECTIONS 50
 #define MAX_LIST_COLUMNS 50
-#define MAX_PRINTS 20
 #define MAX_INDEXES 10
 #define MAX_IDENT 63 /* PostgreSQL's identifier limit: longer names would be cut silently */
 
@@ -393,34 +392,6 @@ static jg_rc load_form(jg_defctx *c, json_t *doc, jg_entity *e)
     return JG_OK;
 }
 
-static jg_rc load_print(jg_defctx *c, json_t *doc)
-{
-    json_t *pj = json_object_get(doc, "print");
-    if (pj == NULL)
-        return JG_OK;
-    if (!json_is_array(pj) || json_array_size(pj) > MAX_PRINTS)
-        return jg_def_fail(c, "", "print", "must be an array of at most %d print templates", MAX_PRINTS);
-    char pp[64];
-    for (size_t i = 0; i < json_array_size(pj); i++) {
-        json_t *t = json_array_get(pj, i);
-        jg_def_path(pp, sizeof(pp), "", "print", (int)i);
-        if (!json_is_object(t))
-            return jg_def_fail(c, pp, "", "a print template must be an object, not %s", jg_def_kind(t));
-        const char *name, *label;
-        jg_rc rc = jg_def_req_string(c, pp, t, "name", &name);
-        if (rc == JG_OK && !jg_def_name_ok(name))
-            rc = jg_def_fail(c, pp, "name", "\"%.60s\" must be 1-40 of a-z, 0-9 and _", name);
-        if (rc == JG_OK)
-            rc = jg_def_label(c, pp, t, &label);
-        if (rc != JG_OK)
-            return rc;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(json_string_value(json_object_get(json_array_get(pj, j), "name")), name) == 0)
-                return jg_def_fail(c, pp, "name", "\"%s\" is already the name of print[%zu]", name, j);
-    }
-    return JG_OK;
-}
-
 static const char *const entity_keys[] = {"name",   "label",    "help",    "version",     "scope",
                                           "fields", "children", "states",  "permissions", "list",
                                           "form",   "print",    "indexes", NULL};
@@ -463,7 +434,7 @@ jg_rc jg_entity_load(json_t *doc, jg_entity *out, char *err, size_t errlen)
     if (rc == JG_OK)
         rc = load_form(&c, doc, out);
     if (rc == JG_OK)
-        rc = load_print(&c, doc);
+        rc = jg_def_print(&c, doc, out);
 done:
     if (rc != JG_OK)
         jg_entity_free(out);
@@ -494,26 +465,14 @@ void jg_entity_free(jg_entity *e)
 
 /* ---- sets ---- */
 
-static jg_rc set_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static jg_rc set_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return JG_INVALID;
-}
-
 static jg_rc check_refs(const jg_entity_set *set, const jg_entity *e, const char *where, char *err,
                         size_t errlen)
 {
     for (int i = 0; i < e->nfields; i++) {
         const jg_field *f = &e->fields[i];
         if (f->type == JG_FIELD_REF && jg_entity_find(set, f->ref) == NULL)
-            return set_fail(err, errlen, "%s: %sfields[%d].ref: no entity called \"%s\"",
-                            e->parent ? e->parent->name : e->name, where, i, f->ref);
+            return jg_rc_say(err, errlen, JG_INVALID, "%s: %sfields[%d].ref: no entity called \"%s\"",
+                             e->parent ? e->parent->name : e->name, where, i, f->ref);
     }
     return JG_OK;
 }
@@ -524,7 +483,7 @@ jg_rc jg_entity_set_check(const jg_entity_set *set, char *err, size_t errlen)
         const jg_entity *e = &set->entities[i];
         for (int j = 0; j < i; j++)
             if (strcmp(set->entities[j].name, e->name) == 0)
-                return set_fail(err, errlen, "%s: two entities have this name", e->name);
+                return jg_rc_say(err, errlen, JG_INVALID, "%s: two entities have this name", e->name);
         jg_rc rc = check_refs(set, e, "", err, errlen);
         for (int k = 0; rc == JG_OK && k < e->nchildren; k++) {
             char where[32];
@@ -590,20 +549,22 @@ jg_rc jg_entity_set_load_files(const jg_embedded_file *files, jg_entity_set *out
         json_t *doc = json_loadb((const char *)f->data, f->len, JSON_REJECT_DUPLICATES, &jerr);
         if (doc == NULL) {
             jg_entity_set_free(out);
-            return set_fail(err, errlen, "%s:%d:%d: %s", f->name, jerr.line, jerr.column, jerr.text);
+            return jg_rc_say(err, errlen, JG_INVALID, "%s:%d:%d: %s", f->name, jerr.line, jerr.column,
+                             jerr.text);
         }
         jg_entity *e = &out->entities[out->nentities];
         jg_rc rc = jg_entity_load(doc, e, msg, sizeof(msg));
         json_decref(doc);
         if (rc != JG_OK) {
             jg_entity_set_free(out);
-            return set_fail(err, errlen, "%s: %s", f->name, msg);
+            return jg_rc_say(err, errlen, JG_INVALID, "%s: %s", f->name, msg);
         }
         out->nentities++;
         const char *base = strchr(f->name, '/') + 1;
         size_t len = strlen(base) - 5;
         if (strlen(e->name) != len || strncmp(e->name, base, len) != 0) {
-            jg_rc bad = set_fail(err, errlen, "%s: name \"%s\" differs from the file's", f->name, e->name);
+            jg_rc bad = jg_rc_say(err, errlen, JG_INVALID, "%s: name \"%s\" differs from the file's", f->name,
+                                  e->name);
             jg_entity_set_free(out);
             return bad;
         }

@@ -254,6 +254,16 @@ jg_rc jg_def_help(jg_defctx *c, const char *path, json_t *obj, const char **out)
     return rc;
 }
 
+jg_rc jg_def_text(jg_defctx *c, const char *path, json_t *obj, const char *key, size_t max, int required,
+                  const char **out)
+{
+    jg_rc rc =
+        required ? jg_def_req_string(c, path, obj, key, out) : jg_def_opt_string(c, path, obj, key, out);
+    if (rc == JG_OK && *out != NULL && !text_ok(*out, max))
+        return jg_def_fail(c, path, key, "must be 1-%zu characters without control characters", max);
+    return rc;
+}
+
 void jg_def_path(char *out, size_t len, const char *path, const char *key, int index)
 {
     const char *dot = path[0] != '\0' ? "." : "";

@@ -41,6 +41,12 @@ jg_rc jg_def_name(jg_defctx *c, const char *path, const char *key, const char *n
 jg_rc jg_def_label(jg_defctx *c, const char *path, json_t *obj, const char **out);
 /* The optional "help" of obj. */
 jg_rc jg_def_help(jg_defctx *c, const char *path, json_t *obj, const char **out);
+/* The text at key of obj (1..max characters, no control characters): an arena copy in *out, NULL
+ * when absent and not required. */
+jg_rc jg_def_text(jg_defctx *c, const char *path, json_t *obj, const char *key, size_t max, int required,
+                  const char **out);
+/* The "print" templates of doc, checked against e (def_print.c; the shape is in docs/entities.md). */
+jg_rc jg_def_print(jg_defctx *c, json_t *doc, const jg_entity *e);
 /* "path.key[index]" (index < 0: without) into out. */
 void jg_def_path(char *out, size_t len, const char *path, const char *key, int index);
 /* 1 when s is [a-z][a-z0-9_]{0,39} without "__". */

@@ -64,7 +64,7 @@ static jg_rc record_holds(jg_req *req, const jg_record_kind *k, const jg_entity 
 jg_rc jg_record_file_readable(jg_req *req, int64_t file_id, int *ok)
 {
     *ok = 0;
-    const jg_records *rs = req->app->entities;
+    const jg_records *rs = jg_records_of(req);
     const jg_principal *pr = req->principal;
     for (int i = 0; rs != NULL && i < rs->nkinds; i++) {
         const jg_record_kind *k = &rs->kinds[i];

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/text.h"
+#include "engine/entity/definitions.h"
 #include "engine/entity/filter.h"
 #include "engine/entity/value.h"
 #include "platform/idcheck.h"
@@ -28,9 +29,11 @@
  * every page; bench/records.sh measured 230 ms for 10,000 and 20 ms for 1,000 (decision 28). */
 #define MAX_COUNTED 1000
 
+/* The snapshot of the definitions req uses: pinned at its first use, so one request never sees
+ * two versions of a definition (records_live.c). */
 static jg_records *records_of(const jg_req *req)
 {
-    return req->app->entities;
+    return (jg_records *)jg_records_of(req);
 }
 
 const jg_record_kind *jg_record_kind_of(jg_req *req, jg_resp *resp, const char *permission)
@@ -459,9 +462,9 @@ static void kind_init(jg_record_kind *k, const jg_entity *e)
         (jg_scope_cols){.org = k->scope_cols[0], .enterprise = k->scope_cols[1], .project = k->scope_cols[2]};
 }
 
-static void records_exit(jg_app *app)
+void jg_records_free(void *snapshot)
 {
-    jg_records *rs = app->entities;
+    jg_records *rs = snapshot;
     if (rs == NULL)
         return;
     for (int i = 0; i < rs->nkinds; i++) {
@@ -472,43 +475,14 @@ static void records_exit(jg_app *app)
     free(rs->kinds);
     jg_entity_set_free(&rs->set);
     free(rs);
-    app->entities = NULL;
 }
 
-/* JG_OK when `migrate` made the tables of every definition at its version (entity_def). */
-static jg_rc tables_ready(jg_db *db, const jg_entity_set *set)
-{
-    for (int i = 0; i < set->nentities; i++) {
-        const jg_entity *e = &set->entities[i];
-        jg_rows *r;
-        jg_value p[] = {JG_VTEXT(e->name)};
-        jg_rc rc = jg_db_read(db, "SELECT version FROM entity_def WHERE name = $1", p, 1, &r);
-        if (rc != JG_OK)
-            return rc;
-        int64_t have = jg_rows_count(r) == 1 ? jg_rows_int(r, 0, 0) : 0;
-        jg_rows_free(r);
-        if (have != e->version) {
-            jg_error(
-                "the tables of entity %s are at version %lld, its definition at %d: run `jianguan migrate`",
-                e->name, (long long)have, e->version);
-            return JG_CONFLICT;
-        }
-    }
-    return JG_OK;
-}
-
-/* Load the compiled-in definitions and check that `migrate` made their tables. */
-static jg_rc records_init(jg_app *app)
+jg_records *jg_records_new(jg_entity_set *set)
 {
     jg_records *rs = jg_xcalloc(1, sizeof(*rs));
-    app->entities = rs;
-    app->file_readable = jg_record_file_readable;
-    char err[512] = "";
-    jg_rc rc = jg_entity_set_load_embedded(&rs->set, err, sizeof(err));
-    if (rc != JG_OK) {
-        jg_error("entity definitions: %s", err);
-        return rc;
-    }
+    rs->set = *set; /* the children point back to their entity, not into *set: moving is fine */
+    set->entities = NULL;
+    set->nentities = 0;
     for (int i = 0; i < rs->set.nentities; i++)
         rs->nkinds += 1 + rs->set.entities[i].nchildren;
     rs->kinds = jg_xcalloc((size_t)rs->nkinds + 1, sizeof(*rs->kinds));
@@ -519,7 +493,28 @@ static jg_rc records_init(jg_app *app)
         for (int c = 0; c < e->nchildren; c++)
             kind_init(&rs->kinds[k++], &e->children[c]);
     }
-    return tables_ready(app->db, &rs->set);
+    return rs;
+}
+
+static void records_exit(jg_app *app)
+{
+    jg_records_live_stop(app);
+}
+
+/* Load the active definitions (shipped and custom, definitions.h) and publish them. */
+static jg_rc records_init(jg_app *app)
+{
+    jg_records_live_start(app);
+    app->file_readable = jg_record_file_readable;
+    jg_entity_set set;
+    char err[512] = "";
+    jg_rc rc = jg_definitions_load_active(app->db, &set, err, sizeof(err));
+    if (rc != JG_OK) {
+        jg_error("entity definitions: %s", err);
+        return rc;
+    }
+    jg_records_publish(app, &set);
+    return JG_OK;
 }
 
 static const jg_route routes[] = {

@@ -20,12 +20,31 @@ typedef struct {
     char *scope_cols[3]; /* the strings scope points at, owned */
 } jg_record_kind;
 
-/* The engine's state, app->entities. */
+/* One snapshot of the live definitions (app->entities holds them, records_live.c): immutable once
+ * published, kept until exit. */
 typedef struct {
     jg_entity_set set;
     jg_record_kind *kinds; /* one per entity of set, same order */
     int nkinds;
 } jg_records;
+
+/* The snapshot req uses, pinned at its first use: the same for the whole request (and the
+ * streamed answer after it), whatever is activated meanwhile. Never NULL once the engine started. */
+const jg_records *jg_records_of(const jg_req *req);
+/* A snapshot over set (taken over: *set is left empty), its kinds prepared. Cannot fail. */
+jg_records *jg_records_new(jg_entity_set *set);
+/* Free a snapshot made by jg_records_new (a void * for jg_live). NULL is a no-op. */
+void jg_records_free(void *snapshot);
+/* Make set (taken over) the live definitions of app: requests from now on see it, those running
+ * keep theirs. Call at start or with jg_records_lock held. Cannot fail. */
+void jg_records_publish(jg_app *app, jg_entity_set *set);
+/* Serialise the activations of this process with each other and with the reload that picks up
+ * another server's (records_live.c), so snapshots are published in commit order. */
+void jg_records_lock(jg_app *app);
+void jg_records_unlock(jg_app *app);
+/* Set up app->entities empty / free it with every snapshot (records_init and records_exit). */
+void jg_records_live_start(jg_app *app);
+void jg_records_live_stop(jg_app *app);
 
 /* The entity named by the {entity} path parameter if the caller holds permission (one of "read",
  * "create", "update", "delete"); otherwise answers 404 (no such entity) or 403 and returns NULL. */
@@ -74,7 +93,41 @@ jg_rc jg_record_files_check(jg_req *req, jg_conn *c, const jg_entity *e, const j
 jg_rc jg_record_create(jg_req *req, jg_resp *resp);
 jg_rc jg_record_update(jg_req *req, jg_resp *resp);
 jg_rc jg_record_delete(jg_req *req, jg_resp *resp);
+/* Batches of creates in one transaction (the import, records_import.c). */
+typedef struct jg_record_cache jg_record_cache;
+/* A cache of the reference checks of one caller's batch (dictionary items, regions, enterprises,
+ * persons, referenced records, the data scope), up to a few thousand values. Never returns NULL;
+ * free with jg_record_cache_free (NULL is a no-op). */
+jg_record_cache *jg_record_cache_new(void);
+void jg_record_cache_free(jg_record_cache *cache);
+/* One record converted and checked for a batch, not written yet (in the request's arena). */
+typedef struct jg_record_new jg_record_new;
+/* Convert and check one record of k from obj (a body of POST /api/v1/records/{entity}) on c,
+ * inside the caller's transaction, with created_at now: exactly as that POST does, with the same
+ * messages, and the data scope checked on the values (the same condition as create's re-read).
+ * Uniqueness is checked against the rows written so far: write the records prepared before one
+ * that holds a unique value first. JG_OK with *out; JG_INVALID with the errors added to fields (by
+ * field name, "" for the record as a whole); any other rc is a database failure after which the
+ * transaction must be abandoned. Writes nothing. Allocates in req->arena, which must live until
+ * the record is written. */
+jg_rc jg_record_prepare(jg_req *req, jg_conn *c, const jg_record_kind *k, json_t *obj, const char *now,
+                        jg_record_cache *cache, json_t *fields, jg_record_new **out);
+/* INSERT n prepared records of one entity in one statement, their ids into ids (in no particular
+ * order). Writes neither history nor audit (jg_record_history_created, and the caller's audit
+ * row). Any rc but JG_OK is a database failure: abandon the transaction. */
+jg_rc jg_record_insert_many(jg_conn *c, jg_record_new *const *recs, int n, int64_t *ids);
+/* The history rows of n records of e just created by the caller (as create writes: field "state",
+ * from nothing to the first state), with action ("import") and time now, in one statement. Fails
+ * as jg_db_exec. */
+jg_rc jg_record_history_created(jg_req *req, jg_conn *c, const jg_entity *e, const int64_t *ids, int n,
+                                const char *action, const char *now);
 /* GET /api/v1/records/{entity}/export.xlsx (records_export.c): the list as an XLSX file. */
 jg_rc jg_record_export(jg_req *req, jg_resp *resp);
+/* GET /api/v1/records/{entity}/import-template.xlsx (records_export.c, routed by records_import.c):
+ * a workbook with the header row the import reads — the labels of the fields jg_record_importable
+ * accepts — and no rows. Needs the entity's create permission. */
+jg_rc jg_record_import_template(jg_req *req, jg_resp *resp);
+/* 1 when the import reads field f from a column (every type but files). Cannot fail. */
+int jg_record_importable(const jg_field *f);
 
 #endif

@@ -476,22 +476,24 @@ static jg_rc audit_tx(jg_conn *c, void *ud)
     return jg_audit_req(c, a->req, "record_export", a->entity, NULL, json_incref(a->detail));
 }
 
-/* "attachment; filename=\"registration-20261125.xlsx\"; filename*=UTF-8''<label>-20261125.xlsx" */
-static const char *disposition(jg_req *req, const jg_entity *e)
+/* "attachment; filename=\"registration-20261125.xlsx\"; filename*=UTF-8''<label>-20261125.xlsx"; the
+ * import template (template set): "registration-template.xlsx" and "<label>-导入模板.xlsx". */
+static const char *disposition(jg_req *req, const jg_entity *e, int template)
 {
     char day[16], compact[9];
     jg_time_business_date((int64_t)time(NULL), day, sizeof(day));
     snprintf(compact, sizeof(compact), "%.4s%.2s%.2s", day, day + 5, day + 8);
     jg_buf b;
     jg_buf_init(&b, 4096);
-    jg_buf_printf(&b, "attachment; filename=\"%s-%s.xlsx\"; filename*=UTF-8''", e->name, compact);
-    for (const unsigned char *s = (const unsigned char *)e->label; *s != '\0'; s++) /* RFC 5987 attr-char */
+    jg_buf_printf(&b, "attachment; filename=\"%s-%s.xlsx\"; filename*=UTF-8''", e->name,
+                  template ? "template" : compact);
+    char *label = jg_arena_printf(req->arena, "%s-%s.xlsx", e->label, template ? "导入模板" : compact);
+    for (const unsigned char *s = (const unsigned char *)label; *s != '\0'; s++) /* RFC 5987 attr-char */
         if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
             strchr("-._~", *s))
             jg_buf_append(&b, s, 1);
         else
             jg_buf_printf(&b, "%%%02X", *s);
-    jg_buf_printf(&b, "-%s.xlsx", compact);
     const char *out = jg_arena_strdup(req->arena, b.data);
     jg_buf_free(&b);
     return out;
@@ -598,6 +600,34 @@ jg_rc jg_record_export(jg_req *req, jg_resp *resp)
     resp->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     resp->fd = fd;
     resp->fd_size = size;
-    jg_resp_header(req, resp, "Content-Disposition", disposition(req, x.k->e));
+    jg_resp_header(req, resp, "Content-Disposition", disposition(req, x.k->e, 0));
+    return JG_OK;
+}
+
+/* GET /api/v1/records/{entity}/import-template.xlsx (routed by records_import.c): the export's
+ * workbook with the importable fields as its columns and no rows. */
+jg_rc jg_record_import_template(jg_req *req, jg_resp *resp)
+{
+    struct xport x = {.req = req};
+    x.k = jg_record_kind_of(req, resp, "create");
+    if (x.k == NULL)
+        return JG_DENIED;
+    const jg_entity *e = x.k->e;
+    x.a = jg_arena_new();
+    x.cols = jg_arena_alloc(x.a, sizeof(struct col) * (size_t)(e->nfields + 1));
+    for (int f = 0; f < e->nfields; f++)
+        if (jg_record_importable(&e->fields[f]))
+            x.cols[x.ncols++] = (struct col){COL_FIELD, &e->fields[f]};
+    int fd = -1;
+    uint64_t size = 0;
+    jg_rc rc = produce(&x, "", 0, 0, &fd, &size); /* no rows: nothing is read */
+    jg_arena_free(x.a);
+    if (rc != JG_OK)
+        return rc;
+    resp->status = 200;
+    resp->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    resp->fd = fd;
+    resp->fd_size = size;
+    jg_resp_header(req, resp, "Content-Disposition", disposition(req, e, 1));
     return JG_OK;
 }

@@ -6,6 +6,7 @@
  * converted and validated before the transaction (value.c), so a bad request touches nothing. */
 #include "engine/entity/records.h"
 
+#include "base/mem.h"
 #include "base/text.h"
 #include "base/timeutil.h"
 #include "engine/entity/schema.h"
@@ -42,8 +43,66 @@ struct write {
     struct child_rows *children;
     jg_refusal refusal;
     char now[32];
-    json_t *out; /* the record after the write, as the caller sees it */
+    json_t *out;            /* the record after the write, as the caller sees it */
+    jg_record_cache *cache; /* reference checks already made (batches), or NULL */
 };
+
+/* ---- a cache of reference checks for batches (the import) ---- */
+
+#define CACHE_SLOTS 8192 /* power of two; filled to 3/4 at most, then checks are no longer cached */
+
+struct jg_record_cache {
+    char *key[CACHE_SLOTS];
+    int value[CACHE_SLOTS];
+    int used;
+};
+
+jg_record_cache *jg_record_cache_new(void)
+{
+    return jg_xcalloc(1, sizeof(jg_record_cache));
+}
+
+void jg_record_cache_free(jg_record_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        free(cache->key[i]);
+    free(cache);
+}
+
+/* The slot of key: where it is, or the empty slot where it would go. */
+static int cache_slot(const jg_record_cache *cache, const char *key)
+{
+    int i = (int)(jg_fnv1a(key) & (CACHE_SLOTS - 1));
+    while (cache->key[i] != NULL && strcmp(cache->key[i], key) != 0)
+        i = (i + 1) & (CACHE_SLOTS - 1);
+    return i;
+}
+
+/* 1 with *value when key was cached. */
+static int cache_get(const jg_record_cache *cache, const char *key, int *value)
+{
+    if (cache == NULL)
+        return 0;
+    int i = cache_slot(cache, key);
+    if (cache->key[i] == NULL)
+        return 0;
+    *value = cache->value[i];
+    return 1;
+}
+
+static void cache_put(jg_record_cache *cache, const char *key, int value)
+{
+    if (cache == NULL || cache->used >= CACHE_SLOTS * 3 / 4)
+        return;
+    int i = cache_slot(cache, key);
+    if (cache->key[i] == NULL) {
+        cache->key[i] = jg_xstrdup(key);
+        cache->used++;
+    }
+    cache->value[i] = value;
+}
 
 /* Convert the members of obj for entity e into vals. create: absent fields take their default
  * (or null). Field errors go to fields under prefix + name. */
@@ -102,12 +161,11 @@ static void unknown_keys(const jg_entity *e, json_t *obj, const char *extra, jso
     }
 }
 
-/* Read the whole request: top-level fields and child rows. */
-static void read_body(struct write *w, int create, json_t *fields)
+/* Read the whole body: top-level fields and child rows. */
+static void read_body(struct write *w, json_t *body, int create, json_t *fields)
 {
     jg_req *req = w->req;
     const jg_entity *e = w->k->e;
-    json_t *body = req->json;
     unknown_keys(e, body, create ? NULL : "version", fields, "", req->arena);
     convert(req, e, body, create, &w->top, fields, "");
     w->children = jg_arena_zalloc(req->arena, sizeof(*w->children) * (size_t)(e->nchildren + 1));
@@ -140,6 +198,13 @@ static void read_body(struct write *w, int create, json_t *fields)
     }
 }
 
+/* 1 for the types whose checks a batch may remember: they depend on the value and the caller only. */
+static int cacheable(jg_field_type t)
+{
+    return t == JG_FIELD_ENUM || t == JG_FIELD_REGION || t == JG_FIELD_ENTERPRISE || t == JG_FIELD_PERSON ||
+           t == JG_FIELD_REF;
+}
+
 /* 1 when a query on c finds a row. */
 static jg_rc exists(jg_conn *c, const char *sql, const jg_value *p, int n, int *found)
 {
@@ -170,11 +235,31 @@ static jg_rc check_values(struct write *w, jg_conn *c, const jg_entity *e, const
         jg_buf_init(&sql, 4096);
         jg_value p[8] = {*v};
         int n = 1;
-        switch (f->type) {
+        /* Batches remember what they checked: found (bit 0) and enabled (bit 1) per field and value. */
+        char *ckey = NULL;
+        int cached = 0;
+        if (w->cache != NULL && cacheable(f->type)) {
+            ckey = v->type == JG_V_TEXT
+                       ? jg_arena_printf(req->arena, "%s.%s:%s", e->name, f->name, v->s)
+                       : jg_arena_printf(req->arena, "%s.%s:%lld", e->name, f->name, (long long)v->i);
+            int bits;
+            if (cache_get(w->cache, ckey, &bits)) {
+                cached = 1;
+                found = bits & 1;
+                if (f->type == JG_FIELD_ENUM && found && !(bits & 2) && self == 0) {
+                    jg_buf_free(&sql);
+                    return jg_refuse(&w->refusal, JG_INVALID, key,
+                                     jg_arena_printf(req->arena, "%s的选项已停用，请重新选择", f->label));
+                }
+            }
+        }
+        switch (cached ? JG_FIELD_STRING : f->type) {
         case JG_FIELD_ENUM: {
             /* A disabled item stays valid where it was chosen before, but is not chosen anew. */
             int enabled = 0;
             rc = jg_dict_item_exists(c, f->dict, v->s, &found, &enabled);
+            if (rc == JG_OK && ckey != NULL)
+                cache_put(w->cache, ckey, (found ? 1 : 0) | (enabled ? 2 : 0));
             if (rc == JG_OK && found && !enabled && self == 0) {
                 jg_buf_free(&sql);
                 return jg_refuse(&w->refusal, JG_INVALID, key,
@@ -202,7 +287,7 @@ static jg_rc check_values(struct write *w, jg_conn *c, const jg_entity *e, const
         }
         case JG_FIELD_REF: {
             /* A record one may not see is one that does not exist. */
-            const jg_entity *target = jg_entity_find(&((jg_records *)req->app->entities)->set, f->ref);
+            const jg_entity *target = jg_entity_find(&jg_records_of(req)->set, f->ref);
             const jg_record_kind *tk = target != NULL ? jg_record_kind_for(req, target) : NULL;
             if (tk == NULL) {
                 found = 0;
@@ -220,6 +305,8 @@ static jg_rc check_values(struct write *w, jg_conn *c, const jg_entity *e, const
         default:
             break;
         }
+        if (rc == JG_OK && ckey != NULL && !cached && f->type != JG_FIELD_ENUM)
+            cache_put(w->cache, ckey, found ? 1 : 0);
         if (rc == JG_OK && found && f->unique) {
             jg_buf u;
             jg_buf_init(&u, 1024);
@@ -446,43 +533,221 @@ static jg_rc run_write(struct write *w, jg_resp *resp, json_t *fields, jg_tx_fn 
     return jg_resp_json(req, resp, status, w->out);
 }
 
-static jg_rc create_tx(jg_conn *c, void *ud)
+/* INSERT the rows of n records of one entity (their values checked) in the first state, in one
+ * statement: their ids into ids (in the order the database gives them back), and w[0]->id. */
+static jg_rc insert_rows(struct write *const *w, int n, jg_conn *c, int64_t *ids)
 {
-    struct write *w = ud;
-    const jg_entity *e = w->k->e;
-    json_decref(w->out);
-    w->out = NULL;
-    jg_rc rc = check_values(w, c, e, &w->top, 0, "");
-    if (rc != JG_OK)
-        return rc;
-    const jg_principal *me = w->req->principal;
+    const jg_entity *e = w[0]->k->e;
+    const jg_principal *me = w[0]->req->principal;
     jg_buf sql, cols, ph;
-    jg_buf_init(&sql, 16384);
-    jg_buf_init(&cols, 8192);
-    jg_buf_init(&ph, 4096);
-    jg_value *p = jg_arena_alloc(w->req->arena, sizeof(jg_value) * (size_t)(3 * e->nfields + 3));
+    /* Maxima, not allocations: 3 columns of up to 46 bytes and 3 placeholders of up to 8 per field. */
+    jg_buf_init(&cols, 160 * (size_t)e->nfields + 64);
+    jg_buf_init(&ph, 32 * (size_t)e->nfields + 64);
+    jg_buf_init(&sql, 1024 + cols.max + (size_t)n * (ph.max + 64));
+    jg_value *p = jg_arena_alloc(w[0]->req->arena, sizeof(jg_value) * (size_t)(n * 3 * e->nfields + 3));
     p[0] = JG_VTEXT(e->states[0].name);
     p[1] = JG_VINT(me->user_id);
-    p[2] = JG_VTEXT(w->now);
-    int n = 3;
-    put_columns(e, &w->top, 0, &cols, &ph, p, &n);
+    p[2] = JG_VTEXT(w[0]->now);
+    int np = 3;
     jg_buf_puts(&sql, "INSERT INTO ");
     jg_buf_puts(&sql, e->table);
     jg_buf_puts(&sql, " (state, version, created_by, created_at, updated_by, updated_at");
-    jg_buf_puts(&sql, cols.data);
-    jg_buf_puts(&sql, ") VALUES ($1, 1, $2, $3, $2, $3");
-    jg_buf_puts(&sql, ph.data);
-    jg_buf_puts(&sql, ") RETURNING id");
+    for (int i = 0; i < n; i++) {
+        cols.len = ph.len = 0; /* the same columns for every row */
+        put_columns(e, &w[i]->top, 0, &cols, &ph, p, &np);
+        if (i == 0) {
+            jg_buf_puts(&sql, cols.data != NULL ? cols.data : "");
+            jg_buf_puts(&sql, ") VALUES ");
+        }
+        jg_buf_printf(&sql, "%s($1, 1, $2, $3, $2, $3%s)", i > 0 ? ", " : "", ph.data != NULL ? ph.data : "");
+    }
+    jg_buf_puts(&sql, " RETURNING id");
     jg_buf_free(&cols);
     jg_buf_free(&ph);
     jg_rows *r;
-    rc = jg_db_query(c, sql.data, p, n, &r);
+    jg_rc rc = sql.overflowed ? JG_ERR : jg_db_query(c, sql.data, p, np, &r);
     jg_buf_free(&sql);
     if (rc != JG_OK)
-        return rc == JG_CONFLICT ? jg_refuse(&w->refusal, rc, NULL, "记录与已有记录重复") : rc;
-    w->id = jg_rows_int(r, 0, 0);
+        return rc == JG_CONFLICT ? jg_refuse(&w[0]->refusal, rc, NULL, "记录与已有记录重复") : rc;
+    if (jg_rows_count(r) != n) {
+        jg_rows_free(r);
+        return JG_ERR;
+    }
+    for (int i = 0; i < n; i++)
+        ids[i] = jg_rows_int(r, i, 0);
+    w[0]->id = ids[0];
     jg_rows_free(r);
-    return finish_write(w, c, "create", NULL);
+    return JG_OK;
+}
+
+static jg_rc insert_row(struct write *w, jg_conn *c)
+{
+    int64_t id;
+    return insert_rows(&w, 1, c, &id);
+}
+
+static jg_rc create_tx(jg_conn *c, void *ud)
+{
+    struct write *w = ud;
+    json_decref(w->out);
+    w->out = NULL;
+    jg_rc rc = check_values(w, c, w->k->e, &w->top, 0, "");
+    if (rc == JG_OK)
+        rc = insert_row(w, c);
+    if (rc == JG_OK)
+        rc = finish_write(w, c, "create", NULL);
+    return rc;
+}
+
+/* ---- batches (the import) ---- */
+
+#define OUTSIDE_SCOPE "不能在本人数据权限范围以外新建或修改记录"
+
+/* The value of the field called name of vals (NULL name or no such field: NULL), and whether the
+ * field stores text. */
+static const jg_value *scope_value(const jg_entity *e, const struct values *vals, const char *name, int *text)
+{
+    const jg_field *f = name != NULL ? jg_entity_field(e, name) : NULL;
+    if (f == NULL)
+        return NULL;
+    *text = !(f->type == JG_FIELD_INTEGER || f->type == JG_FIELD_REF || f->type == JG_FIELD_ENTERPRISE ||
+              f->type == JG_FIELD_PERSON || f->type == JG_FIELD_BOOLEAN || f->type == JG_FIELD_DECIMAL ||
+              f->type == JG_FIELD_MONEY);
+    return &vals->v[f - e->fields];
+}
+
+/* *ok = 1 when the values of a new record lie inside the caller's data scope: the scope's
+ * condition (jg_scope_sql, the very one reads and create's re-read apply) evaluated over a row of
+ * the values, before anything is written. */
+static jg_rc scope_ok(struct write *w, jg_conn *c, int *ok)
+{
+    const jg_entity *e = w->k->e;
+    const char *names[3] = {e->scope_org, e->scope_enterprise, e->scope_project};
+    const char *cols[3] = {"r.org", "r.ent", "r.proj"};
+    jg_value p[16];
+    int n = 0;
+    jg_buf sql, key;
+    jg_buf_init(&sql, 4096);
+    jg_buf_init(&key, 1024);
+    jg_buf_puts(&sql, "SELECT 1 FROM (SELECT ");
+    jg_buf_puts(&key, "scope:");
+    jg_scope_cols sc = {.org = NULL};
+    for (int i = 0; i < 3; i++) {
+        int text = 0;
+        const jg_value *v = scope_value(e, &w->top, names[i], &text);
+        if (v == NULL)
+            continue;
+        p[n++] = *v;
+        jg_buf_printf(&sql, "%sCAST($%d AS %s) AS %s", n > 1 ? ", " : "", n, text ? "TEXT" : "BIGINT",
+                      cols[i] + 2);
+        if (v->type == JG_V_TEXT)
+            jg_buf_printf(&key, "%d=%s|", i, v->s);
+        else if (v->type == JG_V_INT)
+            jg_buf_printf(&key, "%d=%lld|", i, (long long)v->i);
+        else
+            jg_buf_printf(&key, "%d|", i);
+        if (i == 0)
+            sc.org = cols[0];
+        else if (i == 1)
+            sc.enterprise = cols[1];
+        else
+            sc.project = cols[2];
+    }
+    jg_buf_puts(&sql, n == 0 ? "1 AS one) r WHERE 1 = 1" : ") r WHERE 1 = 1");
+    int bits;
+    jg_rc rc = JG_OK;
+    if (!key.overflowed && cache_get(w->cache, key.data, &bits)) {
+        *ok = bits;
+    } else if (jg_scope_sql(w->req->principal, &sc, &sql, p, &n, w->req->arena) == JG_DENIED) {
+        *ok = 0;
+    } else {
+        rc = exists(c, sql.data, p, n, ok);
+        if (rc == JG_OK && !key.overflowed)
+            cache_put(w->cache, key.data, *ok);
+    }
+    jg_buf_free(&sql);
+    jg_buf_free(&key);
+    return rc;
+}
+
+/* A refusal (or the errors of fields) as an error of fields: the field's name, or "" for the
+ * record as a whole. */
+static jg_rc refused(struct write *w, json_t *fields)
+{
+    jg_field_error(fields, w->refusal.field != NULL ? w->refusal.field : "", w->refusal.message);
+    return JG_INVALID;
+}
+
+struct jg_record_new {
+    struct write w;
+};
+
+jg_rc jg_record_prepare(jg_req *req, jg_conn *c, const jg_record_kind *k, json_t *obj, const char *now,
+                        jg_record_cache *cache, json_t *fields, jg_record_new **out)
+{
+    jg_record_new *rec = jg_arena_zalloc(req->arena, sizeof(*rec));
+    struct write *w = &rec->w;
+    *w = (struct write){.req = req, .k = k, .cache = cache};
+    if (jg_strlcpy(w->now, now, sizeof(w->now)) != JG_OK)
+        return JG_ERR;
+    size_t before = json_object_size(fields);
+    read_body(w, obj, 1, fields);
+    if (json_object_size(fields) > before)
+        return JG_INVALID;
+    jg_rc rc = check_values(w, c, k->e, &w->top, 0, "");
+    if (rc != JG_OK)
+        return w->refusal.message != NULL ? refused(w, fields) : rc;
+    int ok = 0;
+    rc = scope_ok(w, c, &ok);
+    if (rc != JG_OK)
+        return rc;
+    if (!ok) {
+        jg_field_error(fields, "", OUTSIDE_SCOPE);
+        return JG_INVALID;
+    }
+    *out = rec;
+    return JG_OK;
+}
+
+jg_rc jg_record_insert_many(jg_conn *c, jg_record_new *const *recs, int n, int64_t *ids)
+{
+    if (n == 0)
+        return JG_OK;
+    struct write **w = jg_arena_alloc(recs[0]->w.req->arena, sizeof(*w) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        w[i] = &recs[i]->w;
+    return insert_rows(w, n, c, ids); /* a failed statement ends a PostgreSQL transaction: no refusal */
+}
+
+jg_rc jg_record_history_created(jg_req *req, jg_conn *c, const jg_entity *e, const int64_t *ids, int n,
+                                const char *action, const char *now)
+{
+    const jg_principal *me = req->principal;
+    json_t *first = json_string(e->states[0].name);
+    char *state = json_dumps(first, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(first);
+    if (state == NULL)
+        return JG_ERR;
+    jg_value *p = jg_xmalloc(sizeof(jg_value) * (size_t)(n + 7));
+    p[0] = JG_VTEXT(e->name);
+    p[1] = JG_VTEXT(state);
+    p[2] = JG_VINT(me->user_id);
+    p[3] = JG_VTEXT(me->username);
+    p[4] = JG_VTEXT(now);
+    p[5] = JG_VTEXT(action);
+    jg_buf sql;
+    jg_buf_init(&sql, 64 * (size_t)n + 1024);
+    jg_buf_puts(&sql, "INSERT INTO entity_history (entity, record_id, child, field, old_value, new_value,"
+                      " user_id, username, at, action) VALUES ");
+    for (int i = 0; i < n; i++) {
+        p[6 + i] = JG_VINT(ids[i]);
+        jg_buf_printf(&sql, "%s($1, $%d, NULL, 'state', NULL, $2, $3, $4, $5, $6)", i > 0 ? ", " : "", 7 + i);
+    }
+    jg_rc rc = n > 0 ? jg_db_exec(c, sql.data, p, n + 6, NULL) : JG_OK;
+    jg_buf_free(&sql);
+    free(p);
+    free(state);
+    return rc;
 }
 
 jg_rc jg_record_create(jg_req *req, jg_resp *resp)
@@ -494,7 +759,7 @@ jg_rc jg_record_create(jg_req *req, jg_resp *resp)
         return jg_resp_error(req, resp, JG_INVALID, "请求内容应为 JSON 对象");
     struct write w = {.req = req, .k = k};
     json_t *fields = json_object();
-    read_body(&w, 1, fields);
+    read_body(&w, req->json, 1, fields);
     return run_write(&w, resp, fields, create_tx, 201);
 }
 
@@ -575,7 +840,7 @@ jg_rc jg_record_update(jg_req *req, jg_resp *resp)
     if (!json_is_integer(version))
         jg_field_error(fields, "version", "缺少版本号（用于防止覆盖他人的修改）");
     w.version = json_integer_value(version);
-    read_body(&w, 0, fields);
+    read_body(&w, req->json, 0, fields);
     return run_write(&w, resp, fields, update_tx, 200);
 }
 

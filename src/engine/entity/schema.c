@@ -15,6 +15,7 @@
 #include "base/text.h"
 #include "base/timeutil.h"
 #include "db/migrate.h"
+#include "engine/entity/search.h"
 #include "engine/entity/value.h"
 
 #include <assert.h>
@@ -32,6 +33,7 @@ typedef struct {
     int allow;
     char *err;
     size_t errlen;
+    jg_buf *plan; /* or NULL: the statements run are appended, one a line (jg_schema_sync_on) */
 } sync_ctx;
 
 static jg_rc say(sync_ctx *s, jg_rc rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -116,6 +118,8 @@ static jg_rc run(sync_ctx *s, jg_buf *sql)
     jg_rc rc = jg_db_script(s->c, text);
     if (rc != JG_OK)
         jg_error("entity schema: failed (%s): %s", jg_rc_name(rc), text);
+    else if (s->plan != NULL)
+        jg_buf_printf(s->plan, "%s\n", text);
     free(text);
     return rc;
 }
@@ -775,6 +779,8 @@ static jg_rc sync_all(jg_conn *c, void *ud)
     }
     for (int i = 0; i < a->set->nentities; i++) {
         jg_rc rc = sync_entity(a->s, &a->set->entities[i]);
+        if (rc == JG_OK) /* the search index (search_schema.c) follows the table */
+            rc = jg_search_schema_sync(c, &a->set->entities[i], a->s->err, a->s->errlen);
         if (rc != JG_OK)
             return rc;
     }
@@ -785,9 +791,22 @@ jg_rc jg_schema_sync(jg_db *db, const jg_entity_set *set, int allow_destructive,
 {
     if (errlen > 0)
         err[0] = '\0';
-    sync_ctx s = {NULL, jg_db_kind_of(db), allow_destructive, err, errlen};
+    sync_ctx s = {NULL, jg_db_kind_of(db), allow_destructive, err, errlen, NULL};
     sync_args a = {set, &s};
     jg_rc rc = jg_db_tx(db, sync_all, &a);
+    if (rc != JG_OK && errlen > 0 && err[0] == '\0')
+        snprintf(err, errlen, "entity schema: %s", jg_rc_name(rc));
+    return rc;
+}
+
+jg_rc jg_schema_sync_on(jg_conn *c, const jg_entity_set *set, int allow_destructive, jg_buf *plan, char *err,
+                        size_t errlen)
+{
+    if (errlen > 0)
+        err[0] = '\0';
+    sync_ctx s = {c, jg_db_kind_of(jg_conn_db(c)), allow_destructive, err, errlen, plan};
+    sync_args a = {set, &s};
+    jg_rc rc = sync_all(c, &a);
     if (rc != JG_OK && errlen > 0 && err[0] == '\0')
         snprintf(err, errlen, "entity schema: %s", jg_rc_name(rc));
     return rc;

@@ -17,6 +17,7 @@
  * applied_at), so a new version is compared with what the database really has. */
 #ifndef JG_ENTITY_SCHEMA_H
 #define JG_ENTITY_SCHEMA_H
+#include "base/buf.h"
 #include "db/db.h"
 #include "engine/entity/def.h"
 
@@ -40,5 +41,10 @@
  * entity_def but not in set are left alone. Needs migration 0005 (entity_def). On PostgreSQL
  * the transaction locks entity_def, so servers starting together sync one after the other. */
 jg_rc jg_schema_sync(jg_db *db, const jg_entity_set *set, int allow_destructive, char *err, size_t errlen);
+/* jg_schema_sync on c, inside the caller's write transaction (the caller commits or rolls back:
+ * a dry run is this in a transaction rolled back). With plan not NULL, each statement that changes
+ * the tables is appended to it, one a line. Fails as jg_schema_sync. */
+jg_rc jg_schema_sync_on(jg_conn *c, const jg_entity_set *set, int allow_destructive, jg_buf *plan, char *err,
+                        size_t errlen);
 
 #endif
