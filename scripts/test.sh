@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: unit tests, then the API tests on SQLite and on a real PostgreSQL 15, for the
-# release build and again for the AddressSanitizer + UndefinedBehaviorSanitizer build.
+# release build and again for the AddressSanitizer + UndefinedBehaviorSanitizer build, then the
+# browser tests of the web workbench in Chromium.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -56,6 +57,15 @@ api build/jianguan sqlite
 api build/jianguan postgresql
 api build-asan/jianguan sqlite
 api build-asan/jianguan postgresql
+# The workbench in Chromium (playwright-core), against the release build on both databases; the
+# screenshots go to build/web-screenshots (docs/manual takes them from there).
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+browser() {
+  echo "== browser tests: $1 on $2"
+  JIANGUAN_TEST_BIN="$top/$1" JIANGUAN_TEST_DB=$2 node --test tests/web/ 2>&1 | tee -a "$log"
+}
+browser build/jianguan sqlite
+browser build/jianguan postgresql
 # ctest: "100% tests passed, 0 tests failed out of 15"; node: "# pass 66" / "# fail 0".
 passed=$(awk '/tests passed, [0-9]+ tests failed out of/ {p += $(NF) - $(NF-4)} /^# pass / {p += $3} END {print p+0}' "$log")
 failed=$(awk '/tests passed, [0-9]+ tests failed out of/ {f += $(NF-4)} /^# fail / {f += $3} END {print f+0}' "$log")

@@ -160,7 +160,11 @@ test('the real web UI from web/dist', async () => {
     assert.equal(r.text, readFileSync(join(dist, 'index.html'), 'utf8'));
     const route = await req(ui.url + '/projects/1');
     assert.equal(route.text, r.text);
-    for (const [file, type] of [['/app.js', 'text/javascript; charset=utf-8'], ['/app.css', 'text/css; charset=utf-8']]) {
+    // The Vite build names its script and style sheet in index.html (hashed, under /assets/).
+    const js = /<script type="module"[^>]* src="(\/assets\/[^"]+\.js)"/.exec(r.text);
+    const css = /<link rel="stylesheet"[^>]* href="(\/assets\/[^"]+\.css)"/.exec(r.text);
+    assert.ok(js && css, 'index.html names the built script and style sheet');
+    for (const [file, type] of [[js[1], 'text/javascript; charset=utf-8'], [css[1], 'text/css; charset=utf-8']]) {
       const f = await httpGet(ui.url + file);
       assert.equal(f.status, 200, file);
       assert.equal(f.headers['content-type'], type);

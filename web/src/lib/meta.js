@@ -1,0 +1,130 @@
+// Caches of what pages look up often: entity definitions, dictionaries, regions, enterprise names.
+import { api } from '@/api';
+import { reactive } from 'vue';
+
+const defs = new Map();
+/** GET /api/v1/entities/{name}, once per name (cleared at logout). */
+export function entityDef(name) {
+  if (!defs.has(name)) {
+    const p = api.get(`/api/v1/entities/${encodeURIComponent(name)}`);
+    p.catch(() => defs.delete(name));
+    defs.set(name, p);
+  }
+  return defs.get(name);
+}
+
+let entityList = null;
+/** GET /api/v1/entities: the kinds the user may read. */
+export function entities() {
+  if (!entityList) {
+    entityList = api.get('/api/v1/entities').then((r) => r.items);
+    entityList.catch(() => { entityList = null; });
+  }
+  return entityList;
+}
+
+const dicts = new Map();
+/** The items of a dictionary: all of them (labels of stored values) or only enabled ones (pickers). */
+export function dictItems(code, enabledOnly = false) {
+  const key = code + (enabledOnly ? '?1' : '');
+  if (!dicts.has(key)) {
+    const p = api.get(`/api/v1/dictionaries/${encodeURIComponent(code)}`, { query: enabledOnly ? { enabled: 1 } : {} })
+      .then((d) => d.items);
+    p.catch(() => dicts.delete(key));
+    dicts.set(key, p);
+  }
+  return dicts.get(key);
+}
+
+let orgs = null;
+/** GET /api/v1/orgs: regions (parents first) with their departments. */
+export function regions() {
+  if (!orgs) {
+    orgs = api.get('/api/v1/orgs').then((r) => r.items);
+    orgs.catch(() => { orgs = null; });
+  }
+  return orgs;
+}
+
+/** Regions as a tree for el-cascader: [{value, label, children}]. */
+export async function regionTree() {
+  const items = await regions();
+  const byCode = new Map();
+  const roots = [];
+  for (const o of items) {
+    const node = { value: o.code, label: o.name, level: o.level };
+    byCode.set(o.code, node);
+    const parent = o.parent_code && byCode.get(o.parent_code);
+    if (parent) (parent.children ||= []).push(node);
+    else roots.push(node);
+  }
+  return roots;
+}
+
+/** The chain of codes from the province down to code (for the cascader's value). */
+export async function regionPath(code) {
+  const items = await regions();
+  const byCode = new Map(items.map((o) => [o.code, o]));
+  const path = [];
+  for (let c = code; c && byCode.has(c); c = byCode.get(c).parent_code) path.unshift(c);
+  return path.length ? path : [code];
+}
+
+/** Region names by code, filled as regions() resolves. */
+export const regionNames = reactive({});
+regions.load = () => regions().then((items) => { for (const o of items) regionNames[o.code] = o.name; }).catch(() => {});
+
+/** Enterprise names by id, looked up once each (an enterprise outside the user's view stays "#id"). */
+export const enterpriseNames = reactive({});
+const asked = new Set();
+let onlyEnterprise = null;
+const may = { enterprise: false, person: false };
+/** What the user may read of the registry; enterprise users see only their own enterprise: ask
+ * for nothing else (no 403 or 404 answers). */
+export function setRegistryAccess(user) {
+  onlyEnterprise = user && user.kind === 'enterprise' ? user.enterprise_id : null;
+  may.enterprise = !!user && user.permissions.includes('enterprise.read');
+  may.person = !!user && user.permissions.includes('person.read');
+}
+export function loadEnterpriseNames(ids) {
+  for (const id of ids) {
+    if (id == null || asked.has(id)) continue;
+    asked.add(id);
+    if (!may.enterprise || (onlyEnterprise !== null && id !== onlyEnterprise)) {
+      enterpriseNames[id] = `#${id}`;
+      continue;
+    }
+    api.get(`/api/v1/enterprises/${id}`, { quiet: true })
+      .then((e) => { enterpriseNames[id] = e.name; })
+      .catch(() => { enterpriseNames[id] = `#${id}`; });
+  }
+}
+
+/** Person names by id (the registry shows enterprise users their own enterprise's persons only). */
+export const personNames = reactive({});
+const askedPersons = new Set();
+export function loadPersonNames(ids) {
+  for (const id of ids) {
+    if (id == null || askedPersons.has(id)) continue;
+    askedPersons.add(id);
+    if (!may.person) {
+      personNames[id] = `#${id}`;
+      continue;
+    }
+    api.get(`/api/v1/persons/${id}`, { quiet: true })
+      .then((p) => { personNames[id] = p.name; })
+      .catch(() => { personNames[id] = `#${id}`; });
+  }
+}
+
+/** Forget everything cached for the user (logout, user switch). */
+export function clearMeta() {
+  defs.clear();
+  dicts.clear();
+  entityList = null;
+  orgs = null;
+  asked.clear();
+  askedPersons.clear();
+  for (const k of Object.keys(enterpriseNames)) delete enterpriseNames[k];
+  for (const k of Object.keys(personNames)) delete personNames[k];
+}

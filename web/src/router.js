@@ -1,0 +1,38 @@
+// Routes: pages load on demand (code-split); every page but login and 公示 needs a session.
+import { createRouter, createWebHistory } from 'vue-router';
+import { useSession } from '@/stores/session';
+
+const routes = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  { path: '/public', name: 'public', component: () => import('@/views/PublicView.vue'), meta: { public: true, title: '在监项目公示' } },
+  {
+    path: '/',
+    component: () => import('@/views/LayoutView.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: '工作台' } },
+      { path: 'password', name: 'password', component: () => import('@/views/PasswordView.vue'), meta: { title: '修改密码' } },
+      { path: 'projects', name: 'projects', component: () => import('@/views/ProjectsView.vue'), meta: { title: '在监项目', permission: 'project.read' } },
+      { path: 'records/:entity', name: 'records', component: () => import('@/views/RecordList.vue'), meta: { title: '业务记录' } },
+      { path: 'records/:entity/new', name: 'record-new', component: () => import('@/views/RecordForm.vue'), meta: { title: '新建' } },
+      { path: 'records/:entity/:id(\\d+)', name: 'record', component: () => import('@/views/RecordDetail.vue'), meta: { title: '详情' } },
+      { path: 'records/:entity/:id(\\d+)/edit', name: 'record-edit', component: () => import('@/views/RecordForm.vue'), meta: { title: '修改' } },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('@/views/NotFound.vue'), meta: { title: '页面不存在' } },
+    ],
+  },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true; // login and 公示: no need to ask who is logged in
+  const session = useSession();
+  if (!session.loaded) await session.load();
+  if (!session.loggedIn) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
+  if (session.user.must_change_password && to.name !== 'password') return { name: 'password' };
+  if (to.meta.permission && !session.can(to.meta.permission)) return { name: 'home' };
+  return true;
+});
+
+router.afterEach((to) => {
+  document.title = `${to.meta.title ? to.meta.title + ' - ' : ''}福建省建设工程监管一体化平台`;
+});
