@@ -100,6 +100,15 @@ search_step() { # db cookie
       >"$tmp/wrk-search-$db.txt" 2>&1 || die "wrk failed: $(tail -n 3 "$tmp/wrk-search-$db.txt")"
     p95=$(awk '$1 == "P95_MS" { print $2 }' "$tmp/wrk-search-$db.txt")
     nbad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$tmp/wrk-search-$db.txt")
+    # Requests that took longer than wrk's 2 s timeout are not in the percentiles: then the p95 is
+    # at least 2,000 ms, and that is what the goal line shows.
+    local timeouts answered
+    timeouts=$(awk '$1 == "TIMEOUTS" { print $2 }' "$tmp/wrk-search-$db.txt")
+    answered=$(awk '$1 == "ANSWERED" { print $2 }' "$tmp/wrk-search-$db.txt")
+    if [ "${timeouts:-0}" -gt 0 ] || [ "${answered:-0}" -eq 0 ]; then
+      p95=$(awk -v p="$p95" 'BEGIN { print (p > 2000) ? p : 2000 }')
+      log "$db: search '$q': ${timeouts:-0} requests timed out after 2 s, ${answered:-0} answered"
+    fi
     bad=$(( bad + ${nbad:-0} ))
     worst=$(awk -v a="$worst" -v b="$p95" 'BEGIN { print (b > a) ? b : a }')
     detail="$detail $q ($n hits): p95 ${p95} ms;"
@@ -196,7 +205,7 @@ run_case() { # db
   P50[$db]=$(awk '$1 == "P50_MS" { print $2 }' "$tmp/wrk-$db.txt")
   RPS[$db]=$(awk '/^Requests\/sec:/ { print $2 }' "$tmp/wrk-$db.txt")
   BAD[$db]=$(awk '/Non-2xx or 3xx responses:/ { print $NF } END { }' "$tmp/wrk-$db.txt")
-  BAD[$db]=${BAD[$db]:-0}
+  BAD[$db]=$(( ${BAD[$db]:-0} + $(awk '$1 == "TIMEOUTS" { print $2 }' "$tmp/wrk-$db.txt") )) # timed out: not answered
   log "$db: list p50 ${P50[$db]} ms, p95 ${P95[$db]} ms, ${RPS[$db]} req/s, non-2xx ${BAD[$db]}"
 
   # 2. the export: ids 1..K with K such that the scope keeps EXPORT_ROWS of them (2/3 of rows are 福州)
