@@ -210,6 +210,8 @@ void jg_json_write_row(jg_buf *b, const jg_rows *rows, int row);
 /* One row as a new JSON object keyed by column name, typed as jg_json_write_row does. Caller
  * json_decref()s it. Never returns NULL. */
 json_t *jg_json_row(const jg_rows *rows, int row);
+/* Every row as jg_json_row makes it, in a new JSON array. Never returns NULL. */
+json_t *jg_json_rows(const jg_rows *rows);
 /* Answer a page of rows as {"items":[...],"page","size","has_more"}: at most size rows, the query
  * having fetched size + 1 so that one more row means a next page. Takes and frees rows. */
 jg_rc jg_resp_page(jg_req *req, jg_resp *resp, jg_rows *rows, int64_t page, int64_t size);

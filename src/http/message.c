@@ -264,6 +264,14 @@ json_t *jg_json_row(const jg_rows *rows, int row)
     return o;
 }
 
+json_t *jg_json_rows(const jg_rows *rows)
+{
+    json_t *items = json_array();
+    for (int i = 0; i < jg_rows_count(rows); i++)
+        json_array_append_new(items, jg_json_row(rows, i));
+    return items;
+}
+
 jg_rc jg_resp_stream(jg_req *req, jg_resp *resp, int status, const char *content_type, jg_stream_fn next,
                      void *ud, void (*done)(void *ud))
 {

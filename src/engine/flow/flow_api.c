@@ -156,9 +156,7 @@ static jg_rc list(jg_req *req, jg_resp *resp)
                    NULL, 0, &r);
     if (rc != JG_OK)
         return rc;
-    json_t *items = json_array();
-    for (int i = 0; i < jg_rows_count(r); i++)
-        json_array_append_new(items, jg_json_row(r, i));
+    json_t *items = jg_json_rows(r);
     jg_rows_free(r);
     return jg_resp_json(req, resp, 200, json_pack("{s:o}", "items", items));
 }
@@ -180,9 +178,7 @@ static jg_rc versions(jg_req *req, jg_resp *resp)
         jg_rows_free(r);
         return jg_resp_error(req, resp, JG_NOTFOUND, MSG_NOT_FOUND);
     }
-    json_t *items = json_array();
-    for (int i = 0; i < jg_rows_count(r); i++)
-        json_array_append_new(items, jg_json_row(r, i));
+    json_t *items = jg_json_rows(r);
     jg_rows_free(r);
     return jg_resp_json(req, resp, 200, json_pack("{s:o}", "items", items));
 }

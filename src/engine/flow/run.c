@@ -199,18 +199,34 @@ static void due_of(const char *now, int days, int working, char *out, size_t len
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &w);
 }
 
+/* The one integer the query answers (a count, or the id of RETURNING id). */
+static jg_rc one_int(run *x, const char *sql, const jg_value *p, int n, int64_t *out)
+{
+    jg_rows *r;
+    jg_rc rc = jg_db_query(x->c, sql, p, n, &r);
+    if (rc != JG_OK)
+        return rc;
+    *out = jg_rows_int(r, 0, 0);
+    jg_rows_free(r);
+    return JG_OK;
+}
+
+/* A token of the instance at node n, arrived by edge (or none: -1). */
+static jg_rc put_token(run *x, const jg_flow_node *n, int edge, int64_t *id)
+{
+    jg_value p[] = {JG_VINT(x->op->instance_id), JG_VTEXT(n->id),
+                    edge >= 0 ? JG_VTEXT(x->m->edges[edge].id) : JG_VNULL};
+    return one_int(x, "INSERT INTO flow_token (instance_id, node, edge) VALUES ($1, $2, $3) RETURNING id", p,
+                   3, id);
+}
+
 static jg_rc enter_user_task(run *x, int node, int edge)
 {
     const jg_flow_node *n = &x->m->nodes[node];
-    jg_rows *r;
-    jg_value tp[] = {JG_VINT(x->op->instance_id), JG_VTEXT(n->id),
-                     edge >= 0 ? JG_VTEXT(x->m->edges[edge].id) : JG_VNULL};
-    jg_rc rc = jg_db_query(
-        x->c, "INSERT INTO flow_token (instance_id, node, edge) VALUES ($1, $2, $3) RETURNING id", tp, 3, &r);
+    int64_t token, task;
+    jg_rc rc = put_token(x, n, edge, &token);
     if (rc != JG_OK)
         return rc;
-    int64_t token = jg_rows_int(r, 0, 0);
-    jg_rows_free(r);
     const char *level = n->level != NULL ? n->level : "county";
     const char *roles =
         n->candidate_roles != NULL ? jg_arena_printf(x->op->req->arena, ",%s,", n->candidate_roles) : NULL;
@@ -228,16 +244,14 @@ static jg_rc enter_user_task(run *x, int node, int edge)
                     initiator ? JG_VINT(x->started_by) : JG_VNULL,
                     JG_VTEXT(x->now),
                     due[0] != '\0' ? JG_VTEXT(due) : JG_VNULL};
-    rc = jg_db_query(
-        x->c,
-        "INSERT INTO flow_task (instance_id, token_id, node, name, state, candidate_roles, org_code,"
-        " enterprise_id, assignee_id, created_at, due_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7,"
-        " $8, $9, $10) RETURNING id",
-        p, 10, &r);
+    rc =
+        one_int(x,
+                "INSERT INTO flow_task (instance_id, token_id, node, name, state, candidate_roles, org_code,"
+                " enterprise_id, assignee_id, created_at, due_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7,"
+                " $8, $9, $10) RETURNING id",
+                p, 10, &task);
     if (rc != JG_OK)
         return rc;
-    int64_t task = jg_rows_int(r, 0, 0);
-    jg_rows_free(r);
     rc = log_step(x, task, n->id, "enter", NULL);
     if (rc == JG_OK && n->state != NULL)
         rc = set_state(x, n->state);
@@ -247,16 +261,14 @@ static jg_rc enter_user_task(run *x, int node, int edge)
 /* The instance ends when nothing is left in it. */
 static jg_rc maybe_finish(run *x)
 {
-    jg_rows *r;
     jg_value p[] = {JG_VINT(x->op->instance_id)};
-    jg_rc rc = jg_db_query(x->c,
-                           "SELECT (SELECT count(*) FROM flow_token WHERE instance_id = $1)"
-                           " + (SELECT count(*) FROM flow_task WHERE instance_id = $1 AND state = 'open')",
-                           p, 1, &r);
+    int64_t left;
+    jg_rc rc = one_int(x,
+                       "SELECT (SELECT count(*) FROM flow_token WHERE instance_id = $1)"
+                       " + (SELECT count(*) FROM flow_task WHERE instance_id = $1 AND state = 'open')",
+                       p, 1, &left);
     if (rc != JG_OK)
         return rc;
-    int64_t left = jg_rows_int(r, 0, 0);
-    jg_rows_free(r);
     if (left > 0)
         return JG_OK;
     jg_value q[] = {JG_VTEXT(x->now), JG_VINT(x->op->instance_id)};
@@ -306,18 +318,14 @@ static jg_rc choose(run *x, const jg_flow_node *n, int exclusive)
 /* A parallel join waits for a token on each of its ways in. */
 static jg_rc join(run *x, const jg_flow_node *n, int edge)
 {
-    jg_value p[] = {JG_VINT(x->op->instance_id), JG_VTEXT(n->id), JG_VTEXT(x->m->edges[edge].id)};
-    jg_rc rc =
-        jg_db_exec(x->c, "INSERT INTO flow_token (instance_id, node, edge) VALUES ($1, $2, $3)", p, 3, NULL);
-    jg_rows *r;
+    jg_value p[] = {JG_VINT(x->op->instance_id), JG_VTEXT(n->id)};
+    int64_t token, arrived;
+    jg_rc rc = put_token(x, n, edge, &token);
     if (rc == JG_OK)
-        rc = jg_db_query(x->c,
-                         "SELECT count(DISTINCT edge) FROM flow_token WHERE instance_id = $1 AND node = $2",
-                         p, 2, &r);
+        rc = one_int(x, "SELECT count(DISTINCT edge) FROM flow_token WHERE instance_id = $1 AND node = $2", p,
+                     2, &arrived);
     if (rc != JG_OK)
         return rc;
-    int64_t arrived = jg_rows_int(r, 0, 0);
-    jg_rows_free(r);
     if (arrived < n->nin)
         return JG_OK;
     /* One token per way in is consumed; a second one on the same way waits for the next round. */

@@ -21,14 +21,6 @@
     "t.id, t.instance_id, t.node, t.name, t.state, t.created_at, t.due_at, t.done_at, t.action, t.opinion,"  \
     " t.version, i.key, i.entity, i.record_id"
 
-static json_t *task_rows(const jg_rows *r)
-{
-    json_t *items = json_array();
-    for (int i = 0; i < jg_rows_count(r); i++)
-        json_array_append_new(items, jg_json_row(r, i));
-    return items;
-}
-
 /* The open tasks of instance id on c, for the answer of a write. */
 static jg_rc open_tasks(jg_conn *c, int64_t id, json_t **out)
 {
@@ -41,7 +33,7 @@ static jg_rc open_tasks(jg_conn *c, int64_t id, json_t **out)
                     p, 1, &r);
     if (rc != JG_OK)
         return rc;
-    *out = task_rows(r);
+    *out = jg_json_rows(r);
     jg_rows_free(r);
     return JG_OK;
 }
@@ -177,16 +169,7 @@ static jg_rc tasks(jg_req *req, jg_resp *resp)
     jg_rows *r;
     jg_rc rc = jg_db_read(req->app->db, sql.data, p, n + 2, &r);
     jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return rc;
-    int more = jg_rows_count(r) > size;
-    json_t *items = json_array();
-    for (int i = 0; i < jg_rows_count(r) && i < size; i++)
-        json_array_append_new(items, jg_json_row(r, i));
-    jg_rows_free(r);
-    return jg_resp_json(req, resp, 200,
-                        json_pack("{s:o, s:I, s:I, s:b}", "items", items, "page", (json_int_t)page, "size",
-                                  (json_int_t)size, "has_more", more));
+    return rc == JG_OK ? jg_resp_page(req, resp, r, page, size) : rc;
 }
 
 /* GET /api/v1/flow/boxes */
@@ -242,7 +225,7 @@ static jg_rc instance(jg_req *req, jg_resp *resp)
                     " WHERE t.instance_id = $1 ORDER BY t.id",
                     p, 1, &r);
     if (rc == JG_OK) {
-        json_object_set_new(o, "tasks", task_rows(r));
+        json_object_set_new(o, "tasks", jg_json_rows(r));
         jg_rows_free(r);
         rc = jg_db_read(
             req->app->db,
@@ -251,7 +234,7 @@ static jg_rc instance(jg_req *req, jg_resp *resp)
             p, 1, &r);
     }
     if (rc == JG_OK) {
-        json_object_set_new(o, "log", task_rows(r));
+        json_object_set_new(o, "log", jg_json_rows(r));
         jg_rows_free(r);
     }
     if (rc != JG_OK) {
