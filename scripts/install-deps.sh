@@ -10,7 +10,7 @@ set -euo pipefail
 RUN=(gcc make cmake ninja-build pkg-config libc6-dev
      libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev zlib1g-dev
      libosip2-dev libxml2-dev libxlsxwriter-dev libzip-dev libcairo2-dev libpango1.0-dev libqrencode-dev
-     fonts-noto-cjk
+     liblua5.4-dev fonts-noto-cjk
      ca-certificates)
 # Tests: cmocka, a PostgreSQL 15 server, Node.js for API tests, clang + libFuzzer, the sqlite3 CLI.
 TEST=(libcmocka-dev postgresql postgresql-client sqlite3 clang libclang-rt-14-dev curl gzip procps
