@@ -84,7 +84,7 @@ SQL
 # As the 福州 inspector (scope 3501), wrk -t2 -c8 for SEARCH_DURATION seconds (default DURATION) on
 # each query of SEARCH_QUERIES: a 3-character word in every row (测试路, addresses), a 3-character
 # word in none (鼓楼区: the index answers), a 2-character word in every row (工程, names) and a
-# 2-character word in none (鼓楼: below the SQLite trigram, the scope's rows are read). The goal
+# 2-character word in none (鼓楼: on SQLite through the trigrams it begins, of which there are none). The goal
 # (p95 < 200 ms) is met when the slowest of them meets it.
 SEARCH_QUERIES=${SEARCH_QUERIES:-测试路 鼓楼区 工程 鼓楼}
 declare -A SEARCH_P95 SEARCH_DETAIL SEARCH_BAD

@@ -90,6 +90,38 @@ test('a 2-character Chinese word is found too (no trigram: the columns are read)
     'a record with the word in its title comes before one with it only in the address');
 });
 
+test('a rare 2-character word: at the end of a field, in the middle, with another word, in no record', async () => {
+  // Sixty other records make the words below rare (SQLite then searches the trigrams they begin).
+  sql(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 60)
+    INSERT INTO e_registration (state, version, created_by, created_at, updated_by, updated_at, project_name,
+    project_kind, org_code, address, applicant_id, owner_id) SELECT 'draft', 1, 1, '2026-01-01T00:00:00.000Z', 1,
+    '2026-01-01T00:00:00.000Z', '填充项目' || n, 'building', '350102', '福建省某路', ${own}, ${other} FROM g`);
+  const end = await as(srv, s.contractor, '/api/v1/records/registration', { method: 'POST', body: {
+    project_name: '测试工地甪直', project_kind: 'building', org_code: '350102', address: '福州市某路 1 号',
+    applicant_id: own, owner_id: other } });
+  assert.equal(end.status, 201, end.text);
+  const mid = await as(srv, s.contractor, '/api/v1/records/registration', { method: 'POST', body: {
+    project_name: 'XQ中间记录', project_kind: 'building', org_code: '350102', address: '福州市甪直路 1 号',
+    applicant_id: own, owner_id: other } });
+  assert.equal(mid.status, 201, mid.text);
+  let r = await search('fuzhou', '甪直');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(ids(r), [end.json.id, mid.json.id].sort((a, b) => a - b), 'at the end of the name, in the address');
+  assert.equal(r.json.data[0].id, end.json.id, 'the one with the word in its title first');
+  assert.deepEqual(ids(await search('fuzhou', '甪直 工地')), [end.json.id]);
+  assert.deepEqual(ids(await search('fuzhou', 'xq 甪直')), [mid.json.id], 'ASCII letters without case');
+  assert.deepEqual(ids(await search('fuzhou', '甪直路')), [mid.json.id]);
+  assert.deepEqual((await search('fuzhou', '龘靐')).json.data, [], 'a word in no record');
+  assert.deepEqual((await search('xiamen', '甪直')).json.data, [], 'outside the scope');
+  if (srv.env.JIANGUAN_DATABASE.startsWith('sqlite:'))
+    assert.equal(sql(`SELECT count(*) FROM e_registration__fts_v WHERE term >= '甪直' AND term < '甪直' || char(1114111)`),
+      '2', 'the vocabulary lists the trigrams the word begins: 甪直<end> and 甪直路');
+  r = await as(srv, s.contractor, `/api/v1/records/registration/${end.json.id}`, { method: 'PUT',
+    body: { version: end.json.version, project_name: '测试工地改名' } });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(ids(await search('fuzhou', '甪直')), [mid.json.id], 'the old name left the index');
+});
+
 test('ASCII without case, numbers, several words (AND, in any field)', async () => {
   let r = await search('fuzhou', 'abc123');
   assert.deepEqual(ids(r), [rec.ascii.id]);

@@ -9,7 +9,8 @@
  * Words (separated by spaces) must all occur, each in any searchable field, as a substring, ASCII
  * letters without case. How a word is found depends on its length and the database:
  *   SQLite      words of 3+ characters through the FTS5 trigram index (MATCH, a phrase per word);
- *               shorter ones by LIKE on the columns, within the rows the index or the scope leaves;
+ *               2-character words that are rare through the trigrams they begin (search_sqlite.c);
+ *               the others by LIKE on the columns, within the rows the index or the scope leaves;
  *   PostgreSQL  words of 2+ characters through the bigram GIN index (containment of the word's
  *               bigrams), then LIKE on the columns to check them all (bigrams may be scattered);
  *               1-character words by LIKE only.
@@ -278,19 +279,13 @@ static const jg_field *title_field(const jg_entity *e)
     return NULL;
 }
 
-/* The shortest word an index serves: trigrams on SQLite, bigrams on PostgreSQL. */
-static size_t indexable_chars(jg_db_kind kind)
+/* " (r.<col> LIKE $i ESCAPE '\' OR ...)". ILIKE on PostgreSQL (LIKE is without case for ASCII on
+ * SQLite): on the plain column, unlike lower(col), the planner estimates it from the column's
+ * statistics, and so scans by id for a word found in most records (stopping at the cap) and
+ * through the index for a rare one. */
+void jg_search_like_any(jg_buf *b, const jg_entity *e, jg_db_kind kind, int param)
 {
-    return kind == JG_DB_SQLITE ? 3 : 2;
-}
-
-/* " AND (<col> LIKE $i ESCAPE '\' OR ...)" over the searchable fields of e, for one word. ILIKE on
- * PostgreSQL (LIKE is without case for ASCII on SQLite): on the plain column, unlike lower(col), the
- * planner estimates it from the column's statistics, and so scans by id for a word found in most
- * records (stopping at the cap) and through the index for a rare one. */
-static void like_any(jg_buf *b, const jg_entity *e, jg_db_kind kind, int param)
-{
-    jg_buf_puts(b, " AND (");
+    jg_buf_puts(b, " (");
     int first = 1;
     for (int i = 0; i < e->nfields; i++) {
         if (!e->fields[i].searchable)
@@ -331,22 +326,33 @@ static jg_rc search_kind(jg_req *req, const jg_record_kind *k, const jg_search_q
     *out = NULL;
     const jg_entity *e = k->e;
     jg_db_kind kind = jg_db_kind_of(req->app->db);
-    size_t min_chars = indexable_chars(kind);
     jg_value p[JG_SEARCH_MAX_WORDS * 2 + 16];
-    int n = 0, like[JG_SEARCH_MAX_WORDS], nlong = 0;
+    int n = 0, like[JG_SEARCH_MAX_WORDS], served[JG_SEARCH_MAX_WORDS] = {0}, nserved = 0;
     for (int w = 0; w < q->nwords; w++) {
         char *pat = jg_arena_alloc(req->arena, 2 * strlen(q->words[w]) + 3);
         jg_search_like_pattern(q->words[w], pat);
         p[n++] = JG_VTEXT(pat);
         like[w] = n;
-        nlong += jg_utf8_chars(q->words[w]) >= min_chars;
+        if (kind == JG_DB_PGSQL) /* the bigram index serves words of 2+ characters */
+            nserved += served[w] = jg_utf8_chars(q->words[w]) >= 2;
+    }
+    jg_buf match;
+    jg_buf_init(&match, 65536);
+    if (kind == JG_DB_SQLITE) {
+        int nowhere = 0;
+        jg_rc rc = jg_search_sqlite_match(req->app->db, e, q, &match, served, &nowhere);
+        if (rc != JG_OK || nowhere) { /* a word no record holds: nothing to find */
+            jg_buf_free(&match);
+            return rc;
+        }
+        nserved = match.len > 0;
     }
     const jg_field *title = title_field(e);
     jg_buf sql;
     jg_buf_init(&sql, 65536);
     char fts[2 * JG_ENTITY_NAME_MAX + 16];
     snprintf(fts, sizeof(fts), "%s__fts", e->table);
-    int use_fts = kind == JG_DB_SQLITE && nlong > 0;
+    int use_fts = kind == JG_DB_SQLITE && nserved > 0;
     /* Relevance: all words in the title first. Not FTS5's bm25: its weight of a phrase counts every
      * record that holds it, on each query (some 40 ms per million matches of a common word). */
     jg_buf_puts(&sql, "SELECT * FROM (SELECT r.id, CASE WHEN 1 = 1");
@@ -362,30 +368,16 @@ static jg_rc search_kind(jg_req *req, const jg_record_kind *k, const jg_search_q
         if (e->fields[i].searchable)
             jg_buf_printf(&sql, ", r.%s", e->fields[i].name);
     if (use_fts) {
-        /* "w1" AND "w2": a phrase per indexable word, quotes doubled. */
-        jg_buf m;
-        jg_buf_init(&m, 4096);
-        for (int w = 0; w < q->nwords; w++) {
-            if (jg_utf8_chars(q->words[w]) < min_chars)
-                continue;
-            if (m.len > 0)
-                jg_buf_puts(&m, " AND ");
-            jg_buf_puts(&m, "\"");
-            for (const char *s = q->words[w]; *s != '\0'; s++)
-                jg_buf_append(&m, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
-            jg_buf_puts(&m, "\"");
-        }
-        p[n++] = JG_VTEXT(jg_arena_strdup(req->arena, m.data));
-        jg_buf_free(&m);
+        p[n++] = JG_VTEXT(jg_arena_strdup(req->arena, match.data));
         jg_buf_printf(&sql, " FROM %s JOIN %s r ON r.id = %s.rowid WHERE %s MATCH $%d", fts, e->table, fts,
                       fts, n);
     } else {
         jg_buf_printf(&sql, " FROM %s r WHERE 1 = 1", e->table);
-        if (kind == JG_DB_PGSQL && nlong > 0) {
+        if (nserved > 0) { /* PostgreSQL */
             jg_buf_puts(&sql, " AND r." JG_SEARCH_PG_COLUMN " @> (");
             int first = 1;
             for (int w = 0; w < q->nwords; w++) {
-                if (jg_utf8_chars(q->words[w]) < min_chars)
+                if (!served[w])
                     continue;
                 p[n++] = JG_VTEXT(q->words[w]);
                 jg_buf_printf(&sql, "%sjg_search_bigrams(lower($%d))", first ? "" : " || ", n);
@@ -394,10 +386,15 @@ static jg_rc search_kind(jg_req *req, const jg_record_kind *k, const jg_search_q
             jg_buf_puts(&sql, ")");
         }
     }
+    jg_buf_free(&match);
     jg_buf_puts(&sql, " AND r.state <> 'deleted'");
+    /* The words the index did not serve, and on PostgreSQL all of them (bigrams may be scattered);
+     * FTS phrases need no second look. */
     for (int w = 0; w < q->nwords; w++)
-        if (!use_fts || jg_utf8_chars(q->words[w]) < min_chars) /* FTS phrases need no second look */
-            like_any(&sql, e, kind, like[w]);
+        if (!use_fts || !served[w]) {
+            jg_buf_puts(&sql, " AND");
+            jg_search_like_any(&sql, e, kind, like[w]);
+        }
     jg_rc rc = jg_record_scope(req, k, &sql, p, &n);
     if (rc == JG_DENIED) { /* the caller sees none of these records */
         jg_buf_free(&sql);

@@ -2,10 +2,14 @@
  * the query text and the highlights (search.c). Not a public API outside the entity engine.
  *
  * Indexes, kept by the schema sync in the same transaction as the tables:
- *   SQLite      e_<entity>__fts, an FTS5 table (tokenize='trigram') with external content
- *               e_<entity> (content_rowid id), one column per searchable field, kept in step by
- *               the triggers e_<entity>__fts_ai / _ad / _au (insert, delete, update of those
- *               fields): a write and its index entry commit together.
+ *   SQLite      e_<entity>__fts, a contentless FTS5 table (tokenize='trigram'), one column per
+ *               searchable field holding the field's value followed by an end mark (char(1), a
+ *               control character no value or query holds), kept in step by the triggers
+ *               e_<entity>__fts_ai / _ad / _au (insert, delete, update of those fields): a write
+ *               and its index entry commit together. The end mark makes every occurrence of a
+ *               2-character word the start of an indexed trigram (鼓楼 at the end of 厦门鼓楼 is in
+ *               鼓楼<end>), so the vocabulary e_<entity>__fts_v (fts5vocab, 'row') lists the trigrams
+ *               a 2-character word begins, and the word is searched as those trigrams (OR).
  *   PostgreSQL  the generated column search__bigrams (text[], STORED) of e_<entity>: the distinct
  *               character bigrams of the lower-cased searchable fields,
  *               jg_search_bigrams(lower(coalesce(f1, '') || ' ' || ...)) (a SQL function the sync
@@ -33,6 +37,7 @@
 #define JG_SEARCH_MAX_WORDS 10                /* words of a query (separated by spaces): all must occur */
 #define JG_SEARCH_SNIPPET 60                  /* characters of a highlight's text around the first match */
 #define JG_SEARCH_PG_COLUMN "search__bigrams" /* PostgreSQL: the generated column the index is on */
+#define JG_SEARCH_END_SQL "char(1)"           /* SQLite: the end mark after each indexed value */
 
 /* Create, or bring up to date, the search index of top-level entity e on c (inside the schema
  * sync's transaction): nothing when it is as it should be; dropped when e has no searchable field;
@@ -69,5 +74,21 @@ typedef struct {
  * characters of out. UTF-8 safe: text is cut at character boundaries. */
 jg_rc jg_search_snippet(const char *text, const jg_search_query *query, int window, char *out, size_t outlen,
                         jg_search_range *ranges, int maxranges, int *nranges);
+
+/* " (r.<f1> LIKE $param ESCAPE '\' OR ...)" over the searchable fields of e (ILIKE on PostgreSQL):
+ * one word, whose LIKE pattern is parameter param, in any of them. */
+void jg_search_like_any(jg_buf *b, const jg_entity *e, jg_db_kind kind, int param);
+
+/* SQLite: how the index serves the words of q for top-level entity e (search_sqlite.c). A word of
+ * 3+ characters is a phrase. A 2-character word that is rare among the newest records (in fewer
+ * than 1 in 20 of the newest JG_SEARCH_PROBE_ROWS) is the OR of the indexed trigrams it begins
+ * (at most JG_SEARCH_MAX_TERMS of them). Other words, and words whose letters FTS5 may fold
+ * otherwise than ASCII (Latin with accents, Greek, fullwidth letters...), are left to LIKE.
+ * Appends the MATCH expression to match (nothing when no word is served) and sets served[w] for
+ * the words it serves; *nowhere = 1 when a served word begins no trigram (no record holds it). */
+#define JG_SEARCH_PROBE_ROWS 10000
+#define JG_SEARCH_MAX_TERMS 200
+jg_rc jg_search_sqlite_match(jg_db *db, const jg_entity *e, const jg_search_query *q, jg_buf *match,
+                             int served[JG_SEARCH_MAX_WORDS], int *nowhere);
 
 #endif

@@ -1,5 +1,5 @@
-/* The search indexes of entities (search.h): an FTS5 trigram table with triggers on SQLite, a GIN
- * index on character bigrams on PostgreSQL, created and rebuilt by the schema sync.
+/* The search indexes of entities (search.h): an FTS5 trigram table with triggers and its vocabulary
+ * on SQLite, a GIN index on character bigrams on PostgreSQL, created and rebuilt by the schema sync.
  *
  * The index is compared by its SQL text: SQLite keeps the CREATE statements of the table and the
  * triggers as written (sqlite_master.sql), PostgreSQL gets the hash of the CREATE INDEX statement
@@ -69,10 +69,27 @@ static jg_rc script(jg_conn *c, jg_buf *b)
 
 /* ---- SQLite ---- */
 
-enum { VT, TR_INSERT, TR_DELETE, TR_UPDATE, NOBJ };
-static const char *const suffix[NOBJ] = {"__fts", "__fts_ai", "__fts_ad", "__fts_au"};
+enum { VT, VOCAB, TR_INSERT, TR_DELETE, TR_UPDATE, NOBJ };
+static const char *const suffix[NOBJ] = {"__fts", "__fts_v", "__fts_ai", "__fts_ad", "__fts_au"};
 
-/* INSERT INTO fts (rowid, f...) VALUES (<row>.id, <row>.f...), or its 'delete' form. */
+/* "<prefix>f1 || char(1), <prefix>f2 || char(1), ...": what the index holds of each field, the value
+ * and the end mark (search.h). */
+static void indexed_values(jg_buf *b, const jg_entity *e, const char *prefix)
+{
+    int first = 1;
+    for (int i = 0; i < e->nfields; i++) {
+        if (!e->fields[i].searchable)
+            continue;
+        if (!first)
+            jg_buf_puts(b, ", ");
+        first = 0;
+        jg_buf_puts(b, prefix);
+        ident(b, e->fields[i].name);
+        jg_buf_puts(b, " || " JG_SEARCH_END_SQL);
+    }
+}
+
+/* INSERT INTO fts (rowid, f...) VALUES (<row>.id, <row>.f || char(1)...), or its 'delete' form. */
 static void fts_write(jg_buf *b, const char *fts, const jg_entity *e, int del)
 {
     jg_buf_puts(b, "INSERT INTO ");
@@ -84,11 +101,13 @@ static void fts_write(jg_buf *b, const char *fts, const jg_entity *e, int del)
     }
     field_list(b, e, "", ", ");
     jg_buf_puts(b, del ? ") VALUES ('delete', old.id, " : ") VALUES (new.id, ");
-    field_list(b, e, del ? "old." : "new.", ", ");
+    indexed_values(b, e, del ? "old." : "new.");
     jg_buf_puts(b, ");");
 }
 
-/* The CREATE statements of the FTS table and its triggers, as sqlite_master keeps them. */
+/* The CREATE statements of the FTS table, its vocabulary and its triggers, as sqlite_master keeps
+ * them. The FTS table is contentless: it holds what indexed_values gives, not the columns as they
+ * are, so FTS5 must never read them from the entity's table. */
 static void sqlite_objects(const jg_entity *e, char names[NOBJ][IDENT_MAX + 1], jg_buf sql[NOBJ])
 {
     for (int i = 0; i < NOBJ; i++) {
@@ -100,11 +119,14 @@ static void sqlite_objects(const jg_entity *e, char names[NOBJ][IDENT_MAX + 1], 
     jg_buf_puts(&sql[VT], fts);
     jg_buf_puts(&sql[VT], " USING fts5(");
     field_list(&sql[VT], e, "", ", ");
-    jg_buf_puts(&sql[VT], ", content='");
-    ident(&sql[VT], e->table);
-    jg_buf_puts(&sql[VT], "', content_rowid='id', tokenize='trigram')");
+    jg_buf_puts(&sql[VT], ", content='', tokenize='trigram')");
+    jg_buf_puts(&sql[VOCAB], "CREATE VIRTUAL TABLE ");
+    jg_buf_puts(&sql[VOCAB], names[VOCAB]);
+    jg_buf_puts(&sql[VOCAB], " USING fts5vocab(");
+    jg_buf_puts(&sql[VOCAB], fts);
+    jg_buf_puts(&sql[VOCAB], ", 'row')");
 
-    static const char *const when[NOBJ] = {NULL, " AFTER INSERT ON ", " AFTER DELETE ON ",
+    static const char *const when[NOBJ] = {NULL, NULL, " AFTER INSERT ON ", " AFTER DELETE ON ",
                                            " AFTER UPDATE OF "};
     for (int t = TR_INSERT; t < NOBJ; t++) {
         jg_buf *b = &sql[t];
@@ -152,6 +174,8 @@ static jg_rc sqlite_sync(jg_conn *c, const jg_entity *e, char *err, size_t errle
             jg_buf_puts(&drop, ";\n");
         }
         jg_buf_puts(&drop, "DROP TABLE IF EXISTS ");
+        jg_buf_puts(&drop, names[VOCAB]);
+        jg_buf_puts(&drop, ";\nDROP TABLE IF EXISTS ");
         jg_buf_puts(&drop, names[VT]);
         rc = script(c, &drop);
         jg_buf_free(&drop);
@@ -162,9 +186,12 @@ static jg_rc sqlite_sync(jg_conn *c, const jg_entity *e, char *err, size_t errle
             jg_buf_init(&fill, SQL_MAX);
             jg_buf_puts(&fill, "INSERT INTO ");
             jg_buf_puts(&fill, names[VT]);
-            jg_buf_puts(&fill, " (");
-            jg_buf_puts(&fill, names[VT]);
-            jg_buf_puts(&fill, ") VALUES ('rebuild')");
+            jg_buf_puts(&fill, " (rowid, ");
+            field_list(&fill, e, "", ", ");
+            jg_buf_puts(&fill, ") SELECT id, ");
+            indexed_values(&fill, e, "");
+            jg_buf_puts(&fill, " FROM ");
+            ident(&fill, e->table);
             rc = script(c, &fill);
             jg_buf_free(&fill);
         }
