@@ -86,7 +86,7 @@ void jg_search_like_any(jg_buf *b, const jg_entity *e, jg_db_kind kind, int para
  * otherwise than ASCII (Latin with accents, Greek, fullwidth letters...), are left to LIKE.
  * Appends the MATCH expression to match (nothing when no word is served) and sets served[w] for
  * the words it serves; *nowhere = 1 when a served word begins no trigram (no record holds it). */
-#define JG_SEARCH_PROBE_ROWS 10000
+#define JG_SEARCH_PROBE_ROWS 2000
 #define JG_SEARCH_MAX_TERMS 200
 jg_rc jg_search_sqlite_match(jg_db *db, const jg_entity *e, const jg_search_query *q, jg_buf *match,
                              int served[JG_SEARCH_MAX_WORDS], int *nowhere);
