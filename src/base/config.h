@@ -47,8 +47,8 @@ typedef struct {
     long video_keepalive_flush_s; /* keepalive times are written to the database this often */
     long video_max_devices;
     long max_export_rows; /* most records in one XLSX export */
-    long max_upload_bytes; /* one uploaded file (a whole upload is also capped by max_body_bytes) */
-    long max_import_bytes; /* one imported file (the request is also capped by max_body_bytes) */
+    long max_upload_bytes; /* one uploaded file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
+    long max_import_bytes; /* one imported file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
     long max_import_rows;  /* data rows of one import */
     char *print_header;    /* printed at the top of every page of printed documents */
     char *public_url;      /* base URL the public reaches this server at (QR codes of prints) */

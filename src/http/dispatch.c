@@ -33,18 +33,37 @@ static int text_ok(const char *path, const jg_kv *query, int nquery)
     return 1;
 }
 
+size_t jg_http_body_limit(const jg_app *app, int route)
+{
+    const jg_config *cfg = app->cfg;
+    long limit = cfg->max_body_bytes;
+    unsigned flags = route >= 0 ? jg_router_at(app->router, route)->flags : 0;
+    if ((flags & JG_ROUTE_UPLOAD) && cfg->max_upload_bytes + JG_FORM_SLACK > limit)
+        limit = cfg->max_upload_bytes + JG_FORM_SLACK;
+    if ((flags & JG_ROUTE_IMPORT) && cfg->max_import_bytes + JG_FORM_SLACK > limit)
+        limit = cfg->max_import_bytes + JG_FORM_SLACK;
+    return (size_t)limit;
+}
+
+/* 413 when the declared body is larger than the route takes. */
+static int too_large(jg_app *app, jg_req *req, uint64_t content_length, jg_resp *resp)
+{
+    if (content_length <= (uint64_t)jg_http_body_limit(app, req->route))
+        return 0;
+    jg_resp_error(req, resp, JG_TOOLARGE, "请求内容过大");
+    return 1;
+}
+
 int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp *resp)
 {
     if (header_bytes(req) > (size_t)app->cfg->max_header_bytes) {
         jg_resp_status_error(req, resp, 431, "header_too_large", "请求头过大", NULL);
         return 1;
     }
-    if (content_length > (uint64_t)app->cfg->max_body_bytes) {
-        jg_resp_error(req, resp, JG_TOOLARGE, "请求内容过大");
-        return 1;
-    }
     if (!api_path(req->path)) {
         req->route = JG_ROUTE_STATIC;
+        if (too_large(app, req, content_length, resp))
+            return 1;
         if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
             jg_resp_header(req, resp, "Allow", "GET, HEAD");
             jg_resp_status_error(req, resp, 405, "method_not_allowed", "不支持该请求方法", NULL);
@@ -54,19 +73,23 @@ int jg_http_precheck(jg_app *app, jg_req *req, uint64_t content_length, jg_resp 
     }
     if (req->has_nul || !text_ok(req->path, req->query, req->nquery)) {
         req->route = JG_ROUTE_NONE;
+        if (too_large(app, req, content_length, resp))
+            return 1;
         jg_resp_error(req, resp, JG_INVALID, "请求地址或查询参数不是有效的 UTF-8 文本");
         return 1;
     }
     const char *allow = NULL;
     jg_match m = jg_router_match(app->router, req->method, req->path, req->arena, &req->route, &req->params,
                                  &req->nparams, &allow);
-    if (m == JG_MATCH_NOPATH) {
+    if (m != JG_MATCH_OK)
         req->route = JG_ROUTE_NONE;
+    if (too_large(app, req, content_length, resp))
+        return 1;
+    if (m == JG_MATCH_NOPATH) {
         jg_resp_error(req, resp, JG_NOTFOUND, "请求的接口不存在");
         return 1;
     }
     if (m == JG_MATCH_NOMETHOD) {
-        req->route = JG_ROUTE_NONE;
         jg_resp_header(req, resp, "Allow", allow);
         jg_resp_status_error(req, resp, 405, "method_not_allowed", "不支持该请求方法", NULL);
         return 1;

@@ -71,7 +71,12 @@ typedef jg_rc (*jg_handler)(jg_req *req, jg_resp *resp);
 enum {
     JG_ROUTE_JSON = 1, /* the body must be a JSON document (415 / 400 otherwise) */
     JG_ROUTE_AUTH = 2, /* a logged-in user is needed (401), and writes need the CSRF token (403) */
+    /* The body carries files (multipart): it may be as large as the files allowed plus
+     * JG_FORM_SLACK bytes for the form's other parts, even above max_body_bytes. */
+    JG_ROUTE_UPLOAD = 4, /* attachments: max_upload_bytes */
+    JG_ROUTE_IMPORT = 8, /* a file to import: max_import_bytes */
 };
+#define JG_FORM_SLACK 65536
 
 typedef struct {
     const char *method;  /* GET, POST, PUT, PATCH, DELETE; NULL ends a table */

@@ -25,6 +25,10 @@ const jg_route *jg_router_at(const jg_router *r, int i);
 jg_match jg_router_match(const jg_router *r, const char *method, const char *path, jg_arena *a, int *index,
                          jg_kv **params, int *nparams, const char **allow);
 
+/* The largest body route index (or JG_ROUTE_NONE, JG_ROUTE_STATIC) accepts: max_body_bytes, or
+ * for JG_ROUTE_UPLOAD / JG_ROUTE_IMPORT routes the file limit plus JG_FORM_SLACK when larger. */
+size_t jg_http_body_limit(const jg_app *app, int route);
+
 /* ---- metrics.c ---- */
 /* New metrics for nroutes routes. Never returns NULL. */
 jg_metrics *jg_metrics_new(int nroutes);

@@ -232,6 +232,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             declared = 0; /* MHD itself rejects a malformed Content-Length */
         if (jg_http_precheck(app, &x->req, (uint64_t)declared, &x->resp))
             return queue(conn, x);
+        x->body.max = jg_http_body_limit(app, x->req.route); /* nothing is read yet */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {

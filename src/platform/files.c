@@ -254,9 +254,7 @@ static jg_rc upload(jg_req *req, jg_resp *resp)
         return jg_resp_error(req, resp, rc, "请以 multipart/form-data 格式上传文件");
     if (rc != JG_OK)
         return jg_resp_error(req, resp, JG_INVALID, "上传内容格式错误");
-    long limit = req->app->cfg->max_upload_bytes < req->app->cfg->max_body_bytes
-                     ? req->app->cfg->max_upload_bytes
-                     : req->app->cfg->max_body_bytes;
+    long limit = req->app->cfg->max_upload_bytes;
     struct upload u = {.req = req};
     u.parts = jg_arena_zalloc(req->arena, (size_t)nparts * sizeof(*u.parts));
     u.names = jg_arena_zalloc(req->arena, (size_t)nparts * sizeof(*u.names));
@@ -408,7 +406,7 @@ static jg_rc download(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"POST", "/api/v1/files", upload, JG_ROUTE_AUTH, "上传附件", "files", NULL},
+    {"POST", "/api/v1/files", upload, JG_ROUTE_AUTH | JG_ROUTE_UPLOAD, "上传附件", "files", NULL},
     {"GET", "/api/v1/files/{id}", download, JG_ROUTE_AUTH, "下载附件", "files", NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };

@@ -9,13 +9,15 @@ import { assertError, dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
 
 const LIMIT = 65536;
+const MAX_BODY = 32768; // below LIMIT: an upload route takes its file limit plus 64 KiB, not this
 let srv;
 const s = {};
 const sql = (q) => dbExec(srv.env.JIANGUAN_DATABASE, q).trim();
 let own, owner, person;
 
 before(async () => {
-  srv = await startServer({ projects: 20, env: { JIANGUAN_CAPTCHA: 'off', JIANGUAN_MAX_UPLOAD_BYTES: String(LIMIT) } });
+  srv = await startServer({ projects: 20, env: { JIANGUAN_CAPTCHA: 'off', JIANGUAN_MAX_UPLOAD_BYTES: String(LIMIT),
+    JIANGUAN_MAX_BODY_BYTES: String(MAX_BODY) } });
   for (const u of ['contractor', 'gulou', 'xiamen']) s[u] = await session(srv, u);
   own = s.contractor.user.enterprise_id;
   owner = Number(sql(`SELECT id FROM enterprise WHERE id <> ${own} ORDER BY id LIMIT 1`));
@@ -120,6 +122,16 @@ test('too big, malformed, without CSRF, without a file', async () => {
   assert.ok(r.json.error.fields.file);
   r = await req(srv.url + '/api/v1/files', { method: 'POST', headers: { 'content-type': multipart([]).type }, body: multipart([{ name: 'a.pdf', data: PDF }]).body });
   assert.equal(r.status, 401);
+});
+
+test('an upload may exceed max_body_bytes up to its own limit; other requests may not', async () => {
+  const data = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(LIMIT - 100, 0x42)]);
+  let r = await upload('contractor', [{ name: 'over-body.pdf', data }]);
+  assert.equal(r.status, 201, r.text);
+  r = await as(srv, s.contractor, '/api/v1/records/registration', { method: 'POST',
+    body: { project_name: 'x'.repeat(MAX_BODY) } });
+  assert.equal(r.status, 413, r.text);
+  assertError(r.json, 'too_large');
 });
 
 test('the uploader downloads with the right headers', async () => {

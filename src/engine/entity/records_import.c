@@ -691,7 +691,7 @@ static jg_rc import(jg_req *req, jg_resp *resp)
     if (jg_resp_fields(req, resp, first != NULL ? first : "导入请求有误", fields) != JG_OK)
         return JG_INVALID;
     const jg_config *cfg = req->app->cfg;
-    long limit = cfg->max_import_bytes < cfg->max_body_bytes ? cfg->max_import_bytes : cfg->max_body_bytes;
+    long limit = cfg->max_import_bytes;
     if (im.file->len > (size_t)limit)
         return jg_resp_error(
             req, resp, JG_TOOLARGE,
@@ -728,7 +728,7 @@ static jg_rc import(jg_req *req, jg_resp *resp)
 }
 
 static const jg_route routes[] = {
-    {"POST", "/api/v1/records/{entity}/import", import, JG_ROUTE_AUTH,
+    {"POST", "/api/v1/records/{entity}/import", import, JG_ROUTE_AUTH | JG_ROUTE_IMPORT,
      "导入业务记录（XLSX 或 CSV；全部正确才导入，或只导入正确的行；可试导入）", "records", NULL},
     {"GET", "/api/v1/records/{entity}/import-template.xlsx", jg_record_import_template, JG_ROUTE_AUTH,
      "业务记录导入模板（XLSX，仅标题行）", "records", NULL},
