@@ -21,34 +21,12 @@ DURATION=${DURATION:-10}
 PG_PORT=${PG_PORT:-55437}
 J_PORT=${J_PORT:-18087}
 URL="http://127.0.0.1:$J_PORT"
-T0=$(date +%s)
-log() { printf '[flow %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-for t in wrk curl node sqlite3 psql; do command -v "$t" >/dev/null || die "$t not found"; done
-if [ ! -x build/jianguan ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build --target jianguan
-fi
-[ -d tests/api/node_modules/sm-crypto ] || (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
-[ -d bench/flow/node_modules/bpmn-engine ] || (cd bench/flow && npm ci --no-audit --no-fund --loglevel=error)
-
-tmp=$(mktemp -d /tmp/jianguan-flow-bench.XXXXXX)
-chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
-server=""
-pg_started=0
-cleanup() {
-  local rc=$?
-  set +e
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; fi
-  [ "$pg_started" = 1 ] && scripts/pg-cluster.sh stop "$tmp/pg"
-  if [ "$rc" != 0 ] && [ -s "$tmp/serve.log" ]; then echo "---- last lines of the server log" >&2; tail -n 20 "$tmp/serve.log" >&2; fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH=flow
+. bench/lib/run.sh
+need wrk curl node sqlite3 psql
+build_release jianguan
+npm_ready tests/api sm-crypto
+npm_ready bench/flow bpmn-engine
 
 sql() { # db statement...: run SQL on the case's database
   if [ "$1" = sqlite ]; then sqlite3 "$tmp/j.db"; else psql "$dburl" -X -q -At -v ON_ERROR_STOP=1; fi
@@ -92,9 +70,7 @@ run_case() { # db
     dburl="sqlite:$tmp/j.db"
     gen="WITH RECURSIVE gen(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM gen WHERE n < COUNT)"
   else
-    log "starting PostgreSQL on port $PG_PORT"
-    scripts/pg-cluster.sh start "$tmp/pg" "$PG_PORT"
-    pg_started=1
+    pg_start
     dburl="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
     gen="WITH gen(n) AS (SELECT generate_series(1, COUNT)::bigint)"
   fi
@@ -109,10 +85,7 @@ run_case() { # db
   first=$(echo "SELECT coalesce(max(id), 0) + 1 FROM e_registration;" | sql "$db")
   records_sql "${gen/COUNT/$((N + warm))}" | sql "$db" >/dev/null
 
-  build/jianguan serve >"$tmp/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
-  kill -0 "$server" 2>/dev/null || die "$db: the server exited"
+  serve_start "$db"
   node bench/flow/drive.mjs deploy "$URL" bench/flow/three.bpmn >/dev/null || die "$db: deploying bench_three failed"
 
   # 1. completions: a warm-up of $warm instances, then N
@@ -128,7 +101,7 @@ run_case() { # db
 
   # 2. the 待办 with OPEN_TASKS open tasks
   log "$db: inserting $OPEN_TASKS open tasks"
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  serve_stop
   if [ "$db" = sqlite ]; then
     { echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; BEGIN;"; open_tasks_sql "${gen/COUNT/$OPEN_TASKS}"
       echo "COMMIT; ANALYZE;"; } | sql "$db" >/dev/null
@@ -136,10 +109,7 @@ run_case() { # db
     { echo "BEGIN;"; open_tasks_sql "${gen/COUNT/$OPEN_TASKS}"; echo "COMMIT; VACUUM ANALYZE flow_instance; VACUUM ANALYZE flow_task;"; } |
       sql "$db" >/dev/null
   fi
-  build/jianguan serve >"$tmp/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
-  kill -0 "$server" 2>/dev/null || die "$db: the server exited"
+  serve_start "$db"
   local cookie todo_url
   cookie=$(node bench/records/session.mjs "$URL" gulou_chief 'Jg@demo2026') || die "$db: login failed"
   todo_url="$URL/api/v1/flow/tasks?box=todo&size=20"
@@ -157,8 +127,8 @@ run_case() { # db
     log "$db: todo: ${ITEMS[$db]} items on page 1, non-2xx ${bad:-0}, timeouts ${timeouts:-0}: counted as a miss"
   fi
   log "$db: todo p95 ${P95[$db]} ms"
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
-  if [ "$db" = pg ]; then scripts/pg-cluster.sh stop "$tmp/pg"; pg_started=0; fi
+  serve_stop
+  if [ "$db" = pg ]; then pg_stop; fi
 }
 
 for db in sqlite pg; do run_case "$db"; done

@@ -23,33 +23,11 @@ EXPORT_ROWS=${EXPORT_ROWS:-$(( IN_SCOPE < 100000 ? IN_SCOPE : 100000 ))}
 PG_PORT=${PG_PORT:-55436}
 J_PORT=${J_PORT:-18086}
 URL="http://127.0.0.1:$J_PORT"
-T0=$(date +%s)
-log() { printf '[records %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-for t in wrk curl node sqlite3 psql; do command -v "$t" >/dev/null || die "$t not found"; done
-if [ ! -x build/jianguan ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build --target jianguan
-fi
-[ -d tests/api/node_modules/sm-crypto ] || (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
-
-tmp=$(mktemp -d /tmp/jianguan-records-bench.XXXXXX)
-chmod 755 "$tmp" # the PostgreSQL cluster inside runs as the postgres user
-server=""
-pg_started=0
-cleanup() {
-  local rc=$?
-  set +e
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; fi
-  [ "$pg_started" = 1 ] && scripts/pg-cluster.sh stop "$tmp/pg"
-  if [ "$rc" != 0 ] && [ -s "$tmp/serve.log" ]; then echo "---- last lines of the server log" >&2; tail -n 20 "$tmp/serve.log" >&2; fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+BENCH=records
+. bench/lib/run.sh
+need wrk curl node sqlite3 psql
+build_release jianguan
+npm_ready tests/api sm-crypto
 
 # insert_sql: one INSERT ... SELECT of ROWS rows into e_registration (bench/records/rows.sh).
 . bench/records/rows.sh
@@ -123,9 +101,7 @@ run_case() { # db
   if [ "$db" = sqlite ]; then
     dburl="sqlite:$tmp/j.db"
   else
-    log "starting PostgreSQL on port $PG_PORT"
-    scripts/pg-cluster.sh start "$tmp/pg" "$PG_PORT"
-    pg_started=1
+    pg_start
     dburl="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
   fi
   export JIANGUAN_DATABASE="$dburl" JIANGUAN_DATA_DIR="$tmp/data-$db" JIANGUAN_ACCESS_LOG=off \
@@ -155,10 +131,7 @@ run_case() { # db
   [ "$n" = "$ROWS" ] || die "$db: e_registration has $n rows, expected $ROWS"
   log "$db: $n rows in ${LOAD_S[$db]} s"
 
-  build/jianguan serve >"$tmp/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && break; sleep 0.1; done
-  kill -0 "$server" 2>/dev/null || die "$db: the server exited"
+  serve_start "$db"
   local cookie
   cookie=$(node bench/records/session.mjs "$URL" fuzhou 'Jg@demo2026') || die "$db: login failed"
 
@@ -204,8 +177,8 @@ run_case() { # db
   search_step "$db" "$cookie" # 3. global search (the section above run_case)
   import_step "$db" # 4. import (the section above run_case; last: it adds IMPORT_ROWS rows)
 
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
-  if [ "$db" = pg ]; then scripts/pg-cluster.sh stop "$tmp/pg"; pg_started=0; fi
+  serve_stop
+  if [ "$db" = pg ]; then pg_stop; fi
 }
 
 declare -A LOAD_S LIST_TOTAL P95 P50 RPS BAD EXPORT_N EXPORT_S EXPORT_MB EXPORT_SIZE EXPORT_CODE
