@@ -9,6 +9,8 @@
 #include "engine/entity/definitions.h"
 #include "engine/entity/schema.h"
 #include "engine/flow/deploy.h"
+#include "engine/flow/timers.h"
+#include "engine/rule/rule.h"
 #include "http/http.h"
 #include "platform/admin_cli.h"
 #include "platform/audit.h"
@@ -44,6 +46,8 @@ static void usage(FILE *out)
             "  admin-password ROLE       create the 三员 account of ROLE (platform_admin, security_admin,\n"
             "                            auditor) or reset its password; prints a one-time password\n"
             "  video                     run the GB/T 28181 SIP signalling service until SIGTERM/SIGINT\n"
+            "  rules bench --rule F --facts F [--params F] [--n N]   rule engine evaluations per second\n"
+            "  flow-tick --at ISO        fire the workflow timers due at that instant, once (tests' clock)\n"
             "  version                   print the version\n"
             "  help [config]             print this text, or the configuration keys\n"
             "\n"
@@ -151,6 +155,8 @@ static int cmd_migrate(jg_db *db)
         rc = sync_entities(db);
     if (rc == JG_OK)
         rc = sync_processes(db);
+    if (rc == JG_OK)
+        rc = jg_rule_sync_shipped(db); /* defs/rules: the default scoring rule */
     if (rc == JG_CONFLICT) {
         fprintf(stderr, "jianguan: the database is newer than this binary; nothing done\n");
         return 1;
@@ -290,6 +296,10 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[i++];
+    if (strcmp(verb, "rules") == 0) /* rules bench: the rule engine's benchmark driver (bench/rules.sh) */
+        return jg_rule_cli(argc - i, argv + i);
+    if (strcmp(verb, "flow-tick") == 0) /* fire the workflow timers due at --at ISO (tests' clock) */
+        return jg_flow_tick_cli(config_path, argc - i, argv + i);
     static const char *const verbs[] = {"serve",   "migrate", "seed-demo",    "backup",         "restore",
                                         "version", "help",    "audit-verify", "admin-password", "video"};
     int known = 0;

@@ -36,6 +36,7 @@ start_video() { # name
   local name=$1
   export JIANGUAN_DATABASE="sqlite:$tmp/$name.db" JIANGUAN_DATA_DIR="$tmp/data-$name" \
     JIANGUAN_VIDEO_SIP_LISTEN="127.0.0.1:$SIP_PORT" JIANGUAN_VIDEO_SIP_PASSWORD=$PASSWORD \
+    JIANGUAN_VIDEO_MEDIA_LISTEN=127.0.0.1:0 \
     JIANGUAN_VIDEO_MAX_DEVICES=$(( DEVICES > RATE_DEVICES ? DEVICES * 2 : RATE_DEVICES * 2 ))
   mkdir -p "$JIANGUAN_DATA_DIR"
   build/jianguan migrate >"$tmp/migrate-$name.log" 2>&1 || die "migrate failed: $(tail -n 5 "$tmp/migrate-$name.log")"

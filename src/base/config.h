@@ -46,12 +46,24 @@ typedef struct {
     long video_register_lock_s;
     long video_keepalive_flush_s; /* keepalive times are written to the database this often */
     long video_max_devices;
+    char *video_media_listen; /* jianguan video: the media node's HTTP-FLV listener host:port */
+    char *video_media_ip;     /* address devices send RTP to ("" : the SIP address they reach) */
+    char *video_media_url;    /* base URL viewers reach the media node at ("" : from the listener) */
+    char *video_media_transport; /* udp | tcp (TCP passive) for new streams */
+    long video_live_idle_s;      /* seconds a stream lives on without viewers before BYE */
+    long video_live_url_ttl_s;   /* seconds a signed live URL stays valid */
     long max_export_rows; /* most records in one XLSX export */
     long max_upload_bytes; /* one uploaded file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
     long max_import_bytes; /* one imported file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
     long max_import_rows;  /* data rows of one import */
     char *print_header;    /* printed at the top of every page of printed documents */
     char *public_url;      /* base URL the public reaches this server at (QR codes of prints) */
+    long rule_max_code_bytes;   /* rule engine: largest rule source */
+    long rule_max_params_bytes; /* rule engine: largest params JSON */
+    long rule_budget;           /* rule engine: VM instructions per evaluation */
+    long rule_memory_bytes;     /* rule engine: Lua heap per evaluation */
+    long rule_time_ms;          /* rule engine: wall-clock per evaluation */
+    long flow_timer_poll_s;     /* workflow timers: seconds between looks for due timers (0: off) */
 } jg_config;
 
 /* One documented key, for docs/configuration.md and `jianguan help config`. */

@@ -22,6 +22,9 @@ extern const jg_module jg_module_records_print;
 extern const jg_module jg_module_search;
 extern const jg_module jg_module_flow;
 extern const jg_module jg_module_flow_run;
+extern const jg_module jg_module_flow_core;
+extern const jg_module jg_module_video;
+extern const jg_module jg_module_rules;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
@@ -45,5 +48,8 @@ const jg_module *const jg_modules[] = {
     &jg_module_search, /* after records: it reads app->entities */
     &jg_module_flow,
     &jg_module_flow_run,
+    &jg_module_flow_core,
+    &jg_module_video,
+    &jg_module_rules,
     NULL,
 };

@@ -10,7 +10,7 @@ static jg_rc list_orgs(jg_req *req, jg_resp *resp)
     jg_rc rc =
         jg_db_read(req->app->db,
                    "SELECT o.code, o.name, o.level, o.parent_code, d.code AS dept_code, d.name AS dept_name,"
-                   " d.kind FROM org o LEFT JOIN department d ON d.org_code = o.code"
+                   " d.kind, d.id AS dept_id FROM org o LEFT JOIN department d ON d.org_code = o.code"
                    " WHERE o.hidden = 0 ORDER BY length(o.code), o.code, d.code",
                    NULL, 0, &r);
     if (rc != JG_OK)
@@ -27,8 +27,9 @@ static jg_rc list_orgs(jg_req *req, jg_resp *resp)
         }
         if (jg_rows_text(r, i, 4) != NULL)
             json_array_append_new(json_object_get(current, "departments"),
-                                  json_pack("{s:s, s:s, s:s}", "code", jg_rows_text(r, i, 4), "name",
-                                            jg_rows_text(r, i, 5), "kind", jg_rows_text(r, i, 6)));
+                                  json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)jg_rows_int(r, i, 7),
+                                            "code", jg_rows_text(r, i, 4), "name", jg_rows_text(r, i, 5),
+                                            "kind", jg_rows_text(r, i, 6)));
     }
     jg_rows_free(r);
     return jg_resp_json(req, resp, 200, json_pack("{s:o}", "items", items));

@@ -308,6 +308,8 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
             rc = JG_ERR;
         }
     }
+    if (rc == JG_OK)
+        rc = jg_vmedia_open(&l->svc, l->ep);
     if (rc == JG_OK) {
         jg_info("video: SIP listening on udp+tcp %s:%d as %s (realm %s), database %s", l->svc.listen_host,
                 l->svc.listen_port, cfg->video_sip_id, l->svc.realm, jg_db_kind_name(db));
@@ -330,9 +332,13 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
                 } else if (h->kind == K_SIGNAL) {
                     struct signalfd_siginfo si;
                     if (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                        jg_info("video: signal %u: stopping", si.ssi_signo);
+                        jg_info("video: signal %u: stopping (sent by pid %u)", si.ssi_signo, si.ssi_pid);
                         stop = 1;
                     }
+                } else if (h->kind == JG_VH_MEDIA) {
+                    jg_vmh *mh = (jg_vmh *)h;
+                    if (mh->fd >= 0) /* closed earlier in this round */
+                        mh->on_event(mh, evs[i].events);
                 } else {
                     on_conn(l, (jg_vconn *)h, evs[i].events);
                 }
@@ -351,6 +357,8 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
             }
         }
     }
+    jg_vmedia_close(&l->svc);
+    jg_vinvite_close_all(&l->svc);
     while (l->conns != NULL)
         conn_close(l, l->conns);
     uint64_t registers = l->svc.stat_registers, keepalives = l->svc.stat_keepalives, bad = l->svc.stat_bad;

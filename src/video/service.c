@@ -304,7 +304,8 @@ void jg_vsvc_handle(jg_vsvc *svc, const char *data, size_t len, const jg_vpeer *
         return;
     }
     if (!MSG_IS_REQUEST(m)) {
-        on_response(svc, m);
+        if (!jg_vinvite_on_response(svc, m))
+            on_response(svc, m);
     } else if (strcmp(m->sip_method, "REGISTER") == 0) {
         jg_vreg_handle(svc, m, peer);
     } else if (strcmp(m->sip_method, "MESSAGE") == 0) {
@@ -312,7 +313,9 @@ void jg_vsvc_handle(jg_vsvc *svc, const char *data, size_t len, const jg_vpeer *
     } else if (strcmp(m->sip_method, "OPTIONS") == 0) {
         jg_vsvc_respond(svc, m, peer, 200, NULL);
     } else if (strcmp(m->sip_method, "ACK") == 0) {
-        /* nothing: we send no INVITEs yet */
+        /* nothing: devices do not INVITE the platform */
+    } else if (strcmp(m->sip_method, "BYE") == 0 && jg_vinvite_on_bye(svc, m, peer)) {
+        /* ended one of our streams */
     } else if (strcmp(m->sip_method, "BYE") == 0 || strcmp(m->sip_method, "CANCEL") == 0) {
         jg_vsvc_respond(svc, m, peer, 481, NULL);
     } else {
@@ -449,6 +452,8 @@ void jg_vsvc_tick(jg_vsvc *svc)
 {
     static const int64_t second = 1000000;
     run_transactions(svc);
+    jg_vinvite_tick(svc);
+    jg_vmedia_tick(svc);
     if (svc->now_us - svc->last_scan_us >= second) {
         svc->last_scan_us = svc->now_us;
         struct scan s = {svc, NULL, 0};
@@ -553,6 +558,7 @@ jg_rc jg_vsvc_init(jg_vsvc *svc, const jg_config *cfg, jg_db *db, const unsigned
     jg_vtab_init(&svc->devices);
     jg_vtab_init(&svc->locks);
     jg_vtab_init(&svc->txs);
+    jg_ssrc_pool_init(&svc->ssrc_pool);
     svc->sn = (int64_t)(time(NULL) % 100000) * 1000;
     svc->now_us = jg_time_mono_us();
     svc->last_scan_us = svc->last_flush_us = svc->now_us;

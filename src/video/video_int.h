@@ -20,6 +20,7 @@
 #include "video/digest.h"
 #include "video/gbid.h"
 #include "video/manscdp.h"
+#include "video/media.h"
 #include "video/sip.h"
 
 #include <netinet/in.h>
@@ -147,6 +148,61 @@ typedef struct {
     jg_vconn *conn; /* TCP only */
 } jg_vpeer;
 
+typedef struct jg_vmedia jg_vmedia;
+typedef struct jg_vstream jg_vstream;
+
+/* An INVITE dialog for one stream (invite.c). The platform is the UAC: INVITE, ACK, BYE. */
+enum { JG_DLG_CALLING = 0, JG_DLG_CONFIRMED = 1 };
+typedef struct jg_vdialog {
+    struct jg_vdialog *prev, *next;
+    int state;
+    char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
+    char call_id[128], from_tag[24], to_tag[80], branch[64];
+    char target[160]; /* Request-URI of ACK and BYE: the 200's Contact, else the INVITE's */
+    char to_hdr[128], from_hdr[128];
+    long cseq;
+    jg_buf wire; /* the INVITE, retransmitted over UDP until a response */
+    int64_t next_us, interval_us, deadline_us;
+    jg_vstream *stream;
+} jg_vdialog;
+
+/* Send an INVITE for channel of device with the SDP offer body; the outcome arrives through
+ * jg_vmedia_answered / jg_vmedia_failed. NULL (nothing sent) if the device is not online. */
+jg_vdialog *jg_vinvite_start(jg_vsvc *svc, const char *device, const char *channel, const char *ssrc,
+                             const char *sdp, jg_vstream *stream);
+/* Send BYE (or CANCEL while still calling) and free the dialog. */
+void jg_vinvite_bye(jg_vsvc *svc, jg_vdialog *dl);
+/* A response to one of our INVITEs: 1 if consumed. */
+int jg_vinvite_on_response(jg_vsvc *svc, const osip_message_t *resp);
+/* A BYE from a device: 1 if it ended one of our dialogs (answered 200). */
+int jg_vinvite_on_bye(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
+/* Retransmit INVITEs over UDP and time out the unanswered ones. */
+void jg_vinvite_tick(jg_vsvc *svc);
+/* Free every dialog (BYE sent for the confirmed ones). */
+void jg_vinvite_close_all(jg_vsvc *svc);
+/* Our IPv4 address as the device sees it (its REGISTER's destination), into out. */
+void jg_vsvc_local_ip(const jg_vsvc *svc, const char *device, char *out, size_t outlen);
+
+/* media.c: the media node inside the video process (HTTP-FLV listener, RTP receivers). */
+typedef struct jg_vmh {
+    int kind; /* JG_VH_MEDIA: first, as in every epoll handle of loop.c */
+    int fd;
+    void (*on_event)(struct jg_vmh *h, uint32_t events);
+    void *owner;
+} jg_vmh;
+#define JG_VH_MEDIA 100
+
+/* Open the media listener on cfg->video_media_listen, registering its sockets with ep.
+ * JG_UNAVAILABLE if it cannot listen. */
+jg_rc jg_vmedia_open(jg_vsvc *svc, int ep);
+void jg_vmedia_close(jg_vsvc *svc);
+/* Timers: idle streams, streams without RTP, waiting viewers. */
+void jg_vmedia_tick(jg_vsvc *svc);
+void jg_vmedia_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a);
+void jg_vmedia_failed(jg_vsvc *svc, jg_vstream *s, int code);
+/* The device ended the stream (BYE) or the dialog is gone. */
+void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s);
+
 /* Sends len bytes to peer; the service's own sends UDP/TCP, tests capture. */
 typedef void (*jg_vsend_fn)(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t len);
 
@@ -175,6 +231,10 @@ struct jg_vsvc {
     int64_t events_window_us; /* auth_failed events: at most this many per second */
     int events_in_window;
     uint64_t stat_registers, stat_keepalives, stat_bad;
+    jg_ssrc_pool ssrc_pool;
+    jg_vdialog *dialogs;
+    jg_vmedia *media;
+    uint64_t stat_invites;
 };
 
 /* Initialise svc over cfg and db (the writer is started, devices are loaded); field_key may be

@@ -456,3 +456,24 @@ test('an enterprise lists exactly the projects it takes part in, and never anoth
   assert.equal(Number(sql("SELECT COUNT(*) FROM project p WHERE NOT EXISTS (SELECT 1 FROM project_party pp WHERE pp.project_id = p.id AND pp.role = 'contractor')")), 0);
   assert.equal(Number(sql("SELECT COUNT(*) FROM project p WHERE NOT EXISTS (SELECT 1 FROM project_party pp WHERE pp.project_id = p.id AND pp.role = 'supervisor_firm')")), 0);
 });
+
+test('names by ids: ?ids= lists exactly those in the caller\'s scope; malformed or more than 100 is 400', async () => {
+  const ents = sql('SELECT id FROM enterprise ORDER BY id LIMIT 3').split('\n').map(Number);
+  let r = await get('province', `/api/v1/enterprises?ids=${ents.join(',')}&size=100`);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.items.map((e) => e.id), ents);
+  const own = s.contractor.user.enterprise_id;
+  r = await get('contractor', `/api/v1/enterprises?ids=${[...ents, own].join(',')}&size=100`);
+  assert.deepEqual(r.json.items.map((e) => e.id), [own], 'an enterprise user: its own only');
+  const people = sql('SELECT id FROM person ORDER BY id LIMIT 2').split('\n').map(Number);
+  r = await get('province', `/api/v1/persons?ids=${people.join(',')}&size=100`);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.items.map((p) => p.id), people);
+  for (const bad of ['', 'x', '1,,2', '-1', '1;2', Array.from({ length: 101 }, (_, i) => i + 1).join(',')]) {
+    r = await get('province', `/api/v1/enterprises?ids=${encodeURIComponent(bad)}`);
+    assert.equal(r.status, 400, `${bad}: ${r.text}`);
+    assert.ok(assertError(r.json, 'invalid').fields.ids, bad);
+    r = await get('province', `/api/v1/persons?ids=${encodeURIComponent(bad)}`);
+    assert.equal(r.status, 400, `${bad}: ${r.text}`);
+  }
+});

@@ -18,6 +18,7 @@ import { dbExec, cleanEnv } from './lib/checks.mjs';
 const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
 const PASSWORD = 'gb-Default-8';
 let dir, db, env, video, port, stderr = '', exited;
+const sims = []; // every gbsim started, killed in after() if a failed test left one running
 
 const sql = (q) => dbExec(db.url, q).trim();
 const num = (q) => Number(sql(q));
@@ -45,6 +46,7 @@ function gbsim(args) {
   child.stderr.on('data', (d) => { err += d; });
   // 'close', not 'exit': the last lines of stdout may still be in the pipe when the process exits.
   const done = new Promise((ok) => child.on('close', (code) => ok(code)));
+  sims.push(child);
   return {
     child,
     done,
@@ -62,6 +64,7 @@ before(async () => {
     JIANGUAN_DATABASE: db.url,
     JIANGUAN_DATA_DIR: join(dir, 'data'),
     JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+    JIANGUAN_VIDEO_MEDIA_LISTEN: '127.0.0.1:0',
     JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
     JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '1',
     JIANGUAN_VIDEO_KEEPALIVE_COUNT: '3',
@@ -85,6 +88,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const c of sims) if (c.exitCode === null) c.kill('SIGKILL');
   if (video && video.exitCode === null) video.kill('SIGKILL');
   db?.drop();
   rmSync(dir, { recursive: true, force: true });
@@ -94,7 +98,7 @@ test('50 devices x 4 channels register over UDP, load their catalogs, go offline
   const sim = gbsim(['--devices', '50', '--channels', '4', '--chunk', '4', '--keepalive', '1', '--first-serial', '1000']);
   const ids = "gb_id BETWEEN '35010200001180001000' AND '35010200001180001049'";
   await until('50 devices online', () => num(`SELECT COUNT(*) FROM video_device WHERE ${ids} AND online = 1`) === 50);
-  assert.match(sim.out(), /all 50 devices registered in \d+ ms/);
+  await until('gbsim reports the registrations', () => /all 50 devices registered in \d+ ms/.test(sim.out()));
   // Addresses are the packets' own: 127.0.1.1 ... 127.0.1.50, one per device.
   assert.equal(num(`SELECT COUNT(DISTINCT address) FROM video_device WHERE ${ids} AND address LIKE '127.0.1.%' AND transport = 'udp'`), 50);
   await until('200 channels', () => num(`SELECT COUNT(*) FROM video_channel WHERE device_gb_id BETWEEN '35010200001180001000' AND '35010200001180001049'`) === 200);
@@ -184,6 +188,6 @@ test('garbage over UDP and TCP is dropped without harm', async () => {
 test('SIGTERM stops the service cleanly', async () => {
   video.kill('SIGTERM');
   assert.equal(await exited, 0, stderr.slice(-2000));
-  assert.match(stderr, /video: signal 15: stopping/);
+  assert.match(stderr, /video: signal 15: stopping \(sent by pid \d+\)/);
   assert.match(stderr, /video: stopped \(\d+ registrations, \d+ keepalives, \d+ unreadable messages\)/);
 });

@@ -306,12 +306,24 @@ static void key_at_enumerates_all_keys(void **state)
                               "video_register_lock_s",
                               "video_keepalive_flush_s",
                               "video_max_devices",
+                              "video_media_listen",
+                              "video_media_ip",
+                              "video_media_url",
+                              "video_media_transport",
+                              "video_live_idle_s",
+                              "video_live_url_ttl_s",
                               "max_export_rows",
                               "max_upload_bytes",
                               "print_header",
                               "public_url",
                               "max_import_bytes",
-                              "max_import_rows"};
+                              "max_import_rows",
+                              "rule_max_code_bytes",
+                              "rule_max_params_bytes",
+                              "rule_budget",
+                              "rule_memory_bytes",
+                              "rule_time_ms",
+                              "flow_timer_poll_s"};
     size_t n = 0;
     while (jg_config_key_at(n) != NULL) {
         const jg_config_key *k = jg_config_key_at(n);

@@ -24,7 +24,7 @@ let srv, browser, recordId;
 const personPicked = []; // the labels chosen in the 参建人员 row
 
 before(async () => {
-  const dist = join(root, 'web', 'dist');
+  const dist = process.env.JIANGUAN_WEB_DIST || join(root, 'web', 'dist'); // another build of the web UI
   if (!existsSync(join(dist, 'index.html'))) execFileSync(join(root, 'scripts', 'web.sh'), { stdio: 'inherit' });
   srv = await startServer({ webDir: dist, projects: 30 });
   browser = await launch();

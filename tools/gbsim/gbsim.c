@@ -2,7 +2,11 @@
  * video tests and benchmark. Each device has its own socket on its own loopback address
  * (127.0.1.1, 127.0.1.2 ... by default) or its own port, registers with digest authentication,
  * sends keepalives, and answers Catalog queries (in chunks, names in GB2312 with an unescaped
- * `&` in Address, as real devices do) and DeviceInfo queries.
+ * `&` in Address, as real devices do) and DeviceInfo queries. With --ps FILE it answers INVITEs
+ * (200 with SDP, its y= echoing the platform's SSRC) and, after the ACK, streams the MPEG-PS file
+ * over RTP (UDP, or TCP with RFC 4571 framing when the offer is TCP/RTP/AVP: it connects, as a
+ * TCP-active device does) to the address in the offer, paced by the packs' SCR, looping; BYE
+ * stops it. --answer-ssrc S answers y=S instead (a device choosing its own SSRC).
  *
  * usage: gbsim --server HOST:PORT [options]       (gbsim --help lists them)
  * SIGUSR1 stops the keepalives (the devices go silent); SIGTERM/SIGINT end the run (with
@@ -10,6 +14,8 @@
 #include "base/text.h"
 #include "crypto/crypto.h"
 #include "video/digest.h"
+#include "video/gbid.h"
+#include "video/media.h"
 #include "video/sip.h"
 
 #include <arpa/inet.h>
@@ -74,6 +80,209 @@ static int64_t t_start_ms, t_all_registered_ms = -1;
 static long registered_now, keepalives_sent, catalog_queries, catalog_items_sent, devinfo_queries,
     forbidden_total;
 static long sn_counter = 1;
+
+/* ---- streaming (--ps) ---- */
+
+typedef struct {
+    size_t off, len; /* one pack: from its 0x000001BA to the next */
+    int64_t scr;     /* 90 kHz */
+} pack;
+
+static struct {
+    const char *path;
+    uint8_t *data;
+    size_t len;
+    pack *packs;
+    size_t npacks;
+    int64_t duration; /* 90 kHz, first SCR to last plus one frame */
+    const char *answer_ssrc;
+    int psm;
+} ps;
+
+typedef struct {
+    int active, acked, tcp, fd;
+    struct sockaddr_in dest;
+    char call_id[160];
+    uint32_t ssrc;
+    uint16_t seq;
+    size_t next_pack;
+    int64_t start_ms, loop_offset;
+} stream;
+
+#define MAX_STREAMS 1024
+static stream streams[MAX_STREAMS];
+static long invites, acks, byes, rtp_packets, rtp_bytes;
+
+static int64_t read_scr(const uint8_t *b)
+{
+    return ((int64_t)(b[4] & 0x38) << 27) | ((int64_t)(b[4] & 0x03) << 28) | ((int64_t)b[5] << 20) |
+           ((int64_t)(b[6] & 0xF8) << 12) | ((int64_t)(b[6] & 0x03) << 13) | ((int64_t)b[7] << 5) |
+           (b[8] >> 3);
+}
+
+/* --psm: put a program stream map (video stream type 0x1B, H.264) after the pack header of
+ * every 10th pack, as cameras send one with their key frames (ffmpeg writes none). */
+static void add_psm(void)
+{
+    int vid = 0xE0;
+    for (size_t i = 0; i + 4 <= ps.len; i++)
+        if (ps.data[i] == 0 && ps.data[i + 1] == 0 && ps.data[i + 2] == 1 && ps.data[i + 3] >= 0xE0 &&
+            ps.data[i + 3] <= 0xEF) {
+            vid = ps.data[i + 3];
+            break;
+        }
+    const uint8_t map[24] = {0, 0, 1,    0xBC, 0, 18, 0xE0, 0xFF, 0, 0, 0, 8, 0x1B, (uint8_t)vid,
+                             0, 0, 0x90, 0xC0, 0, 0,  0,    0,    0, 0};
+    uint8_t *out = malloc(ps.len + (ps.npacks / 10 + 1) * sizeof(map));
+    size_t n = 0;
+    for (size_t k = 0; k < ps.npacks; k++) {
+        pack *p = &ps.packs[k];
+        const uint8_t *src = ps.data + p->off;
+        size_t head = 14 + (src[13] & 7);
+        size_t start = n;
+        if (k % 10 == 0 && head <= p->len) {
+            memcpy(out + n, src, head);
+            n += head;
+            memcpy(out + n, map, sizeof(map));
+            n += sizeof(map);
+            memcpy(out + n, src + head, p->len - head);
+            n += p->len - head;
+        } else {
+            memcpy(out + n, src, p->len);
+            n += p->len;
+        }
+        p->off = start;
+        p->len = n - start;
+    }
+    free(ps.data);
+    ps.data = out;
+    ps.len = n;
+}
+
+/* Read the PS file and cut it at its pack headers. */
+static int load_ps(void)
+{
+    FILE *f = fopen(ps.path, "rb");
+    if (f == NULL)
+        return -1;
+    size_t cap = 1 << 20;
+    ps.data = malloc(cap);
+    for (;;) {
+        if (ps.len == cap) {
+            cap *= 2;
+            ps.data = realloc(ps.data, cap);
+        }
+        size_t n = fread(ps.data + ps.len, 1, cap - ps.len, f);
+        if (n == 0)
+            break;
+        ps.len += n;
+    }
+    fclose(f);
+    size_t cap_p = 1024;
+    ps.packs = malloc(cap_p * sizeof(pack));
+    for (size_t i = 0; i + 14 <= ps.len; i++) {
+        const uint8_t *b = ps.data + i;
+        if (b[0] == 0 && b[1] == 0 && b[2] == 1 && b[3] == 0xBA && (b[4] & 0xC0) == 0x40) {
+            if (ps.npacks == cap_p) {
+                cap_p *= 2;
+                ps.packs = realloc(ps.packs, cap_p * sizeof(pack));
+            }
+            if (ps.npacks > 0)
+                ps.packs[ps.npacks - 1].len = i - ps.packs[ps.npacks - 1].off;
+            ps.packs[ps.npacks].off = i;
+            ps.packs[ps.npacks].scr = read_scr(b);
+            ps.npacks++;
+            i += 13;
+        }
+    }
+    if (ps.npacks == 0)
+        return -1;
+    ps.packs[ps.npacks - 1].len = ps.len - ps.packs[ps.npacks - 1].off;
+    if (ps.psm)
+        add_psm();
+    ps.duration = ps.packs[ps.npacks - 1].scr - ps.packs[0].scr + 3600;
+    return 0;
+}
+
+static void rtp_send(stream *st, const uint8_t *payload, size_t n, uint32_t ts, int marker)
+{
+    uint8_t pkt[2 + 12 + 1400];
+    uint8_t *h = pkt + 2;
+    h[0] = 0x80;
+    h[1] = (uint8_t)((marker ? 0x80 : 0) | 96);
+    h[2] = (uint8_t)(st->seq >> 8);
+    h[3] = (uint8_t)st->seq;
+    st->seq++;
+    h[4] = (uint8_t)(ts >> 24);
+    h[5] = (uint8_t)(ts >> 16);
+    h[6] = (uint8_t)(ts >> 8);
+    h[7] = (uint8_t)ts;
+    h[8] = (uint8_t)(st->ssrc >> 24);
+    h[9] = (uint8_t)(st->ssrc >> 16);
+    h[10] = (uint8_t)(st->ssrc >> 8);
+    h[11] = (uint8_t)st->ssrc;
+    memcpy(h + 12, payload, n);
+    size_t len = 12 + n;
+    rtp_packets++;
+    rtp_bytes += (long)len;
+    if (!st->tcp) {
+        sendto(st->fd, h, len, 0, (struct sockaddr *)&st->dest, sizeof(st->dest));
+        return;
+    }
+    pkt[0] = (uint8_t)(len >> 8);
+    pkt[1] = (uint8_t)len;
+    size_t off = 0;
+    while (off < len + 2) {
+        ssize_t w = send(st->fd, pkt + off, len + 2 - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            st->active = 0; /* the platform closed the connection */
+            return;
+        }
+        off += (size_t)w;
+    }
+}
+
+/* Send the packs whose time has come. */
+static void stream_run(stream *st, int64_t now)
+{
+    if (!st->active || !st->acked)
+        return;
+    int64_t elapsed90 = (now - st->start_ms) * 90;
+    for (int guard = 0; guard < 10000 && st->active; guard++) {
+        if (st->next_pack == ps.npacks) {
+            st->next_pack = 0;
+            st->loop_offset += ps.duration;
+        }
+        const pack *p = &ps.packs[st->next_pack];
+        int64_t t = p->scr - ps.packs[0].scr + st->loop_offset;
+        if (t > elapsed90)
+            return;
+        uint32_t ts = (uint32_t)(p->scr + st->loop_offset);
+        for (size_t off = 0; off < p->len; off += 1400) {
+            size_t n = p->len - off < 1400 ? p->len - off : 1400;
+            rtp_send(st, ps.data + p->off + off, n, ts, off + n == p->len);
+        }
+        st->next_pack++;
+    }
+}
+
+static stream *stream_of(const char *call_id)
+{
+    for (int i = 0; i < MAX_STREAMS; i++)
+        if (streams[i].active && strcmp(streams[i].call_id, call_id) == 0)
+            return &streams[i];
+    return NULL;
+}
+
+static void stream_stop(stream *st)
+{
+    if (st->fd >= 0)
+        close(st->fd);
+    st->fd = -1;
+    st->active = 0;
+}
 
 static int64_t now_ms(void)
 {
@@ -228,7 +437,7 @@ static void answer_catalog(device *d, int dev_index, long sn)
             "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<SumNum>%d</SumNum>\r\n"
             "<DeviceList Num=\"%d\">\r\n",
             sn, d->id, opt.channels, k);
-        for (int i = 0; i < k; i++) {
+        for (int i = 0; i < k && n < (int)sizeof(utf) - 1024; i++) { /* an item is < 1 KB */
             char cid[21];
             int ch = start + i;
             channel_id(d, dev_index, ch, cid);
@@ -288,6 +497,123 @@ static void respond_ok(device *d, const char *raw, size_t len)
     osip_message_free(m);
 }
 
+/* INVITE (answered 200 with SDP), ACK (starts the stream), BYE (stops it). */
+static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
+{
+    char cid[160];
+    snprintf(cid, sizeof(cid), "%s@%s", m->call_id->number, m->call_id->host != NULL ? m->call_id->host : "");
+    if (strcmp(m->sip_method, "ACK") == 0) {
+        stream *st = stream_of(cid);
+        if (st != NULL && !st->acked) {
+            acks++;
+            st->acked = 1;
+            st->start_ms = now_ms();
+            if (st->tcp) {
+                st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                struct sockaddr_in a = d->local;
+                a.sin_port = 0;
+                if (st->fd < 0 || bind(st->fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+                    connect(st->fd, (struct sockaddr *)&st->dest, sizeof(st->dest)) != 0) {
+                    fprintf(stderr, "gbsim: cannot connect for RTP over TCP: %s\n", strerror(errno));
+                    stream_stop(st);
+                }
+            }
+        }
+        return;
+    }
+    if (strcmp(m->sip_method, "BYE") == 0) {
+        byes++;
+        stream *st = stream_of(cid);
+        if (st != NULL)
+            stream_stop(st);
+        respond_ok(d, raw, len);
+        return;
+    }
+    invites++;
+    size_t blen = 0;
+    const char *body = jg_sip_body(m, &blen);
+    jg_sdp_answer offer;
+    stream *st = NULL;
+    for (int i = 0; i < MAX_STREAMS && st == NULL; i++)
+        if (!streams[i].active)
+            st = &streams[i];
+    int code = 200;
+    if (ps.data == NULL)
+        code = 488;
+    else if (body == NULL || jg_sdp_parse(body, blen, &offer) != JG_OK || offer.ssrc[0] == '\0')
+        code = 400;
+    else if (st == NULL)
+        code = 486;
+    if (stream_of(cid) != NULL)
+        code = -1; /* a retransmission: the 200 is sent again below */
+    uint32_t ssrc = 0;
+    int hist = 0, sseq = 0;
+    if (code == 200 &&
+        jg_ssrc_parse(ps.answer_ssrc != NULL ? ps.answer_ssrc : offer.ssrc, &ssrc, &hist, &sseq) != JG_OK)
+        code = 400;
+    if (code == 200) {
+        memset(st, 0, sizeof(*st));
+        st->active = 1;
+        st->fd = -1;
+        st->tcp = offer.tcp;
+        st->ssrc = ssrc;
+        st->seq = (uint16_t)rand();
+        snprintf(st->call_id, sizeof(st->call_id), "%s", cid);
+        st->dest.sin_family = AF_INET;
+        st->dest.sin_port = htons((uint16_t)offer.port);
+        inet_pton(AF_INET, offer.ip, &st->dest.sin_addr);
+        if (!st->tcp) {
+            st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            struct sockaddr_in a = d->local;
+            a.sin_port = 0;
+            if (st->fd < 0 || bind(st->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+                code = 500;
+        }
+        if (code != 200)
+            stream_stop(st);
+    }
+    if (code == -1) {
+        st = stream_of(cid);
+        code = 200;
+    }
+    osip_message_t *r = NULL;
+    char ip[INET_ADDRSTRLEN], myip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &opt.server.sin_addr, ip, sizeof(ip));
+    inet_ntop(AF_INET, &d->local.sin_addr, myip, sizeof(myip));
+    char tag[17];
+    snprintf(tag, sizeof(tag), "%.8s", d->tag);
+    if (jg_sip_response(m, code, ip, ntohs(opt.server.sin_port), tag, &r) != JG_OK)
+        return;
+    if (code == 200) {
+        char sdp[1024], contact[128], ssrc_text[16];
+        snprintf(ssrc_text, sizeof(ssrc_text), "%010u", st->ssrc);
+        int port = 0;
+        if (!st->tcp && st->fd >= 0) {
+            struct sockaddr_in a;
+            socklen_t alen = sizeof(a);
+            getsockname(st->fd, (struct sockaddr *)&a, &alen);
+            port = ntohs(a.sin_port);
+        }
+        int n = snprintf(sdp, sizeof(sdp),
+                         "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                         "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
+                         d->id, myip, myip, port > 0 ? port : 9, st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+                         st->tcp ? "a=setup:active\r\na=connection:new\r\n" : "", ssrc_text);
+        char local[64];
+        local_text(d, local, sizeof(local));
+        snprintf(contact, sizeof(contact), "<sip:%s@%s>", d->id, local);
+        osip_message_set_contact(r, contact);
+        osip_message_set_content_type(r, "APPLICATION/SDP");
+        osip_message_set_body(r, sdp, (size_t)n);
+    }
+    jg_buf b;
+    jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+    if (jg_sip_serialize(r, &b) == JG_OK)
+        dev_send(d, b.data, b.len);
+    jg_buf_free(&b);
+    osip_message_free(r);
+}
+
 /* The text between <tag> and </tag> in s, as a number; -1 if absent. */
 static long xml_long(const char *s, const char *tag)
 {
@@ -328,6 +654,12 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
     osip_message_t *m = NULL;
     if (jg_sip_parse(raw, len, &m) != JG_OK)
         return;
+    if (MSG_IS_REQUEST(m) && (strcmp(m->sip_method, "INVITE") == 0 || strcmp(m->sip_method, "ACK") == 0 ||
+                              strcmp(m->sip_method, "BYE") == 0)) {
+        on_dialog(d, m, raw, len);
+        osip_message_free(m);
+        return;
+    }
     if (MSG_IS_REQUEST(m)) {
         int is_message = strcmp(m->sip_method, "MESSAGE") == 0;
         size_t blen = 0;
@@ -455,7 +787,10 @@ static void usage(void)
                     "  --same-ip              all devices on --ip-base, on distinct ports\n"
                     "  --rate R               REGISTERs started per second (2000)\n"
                     "  --duration S           stop after S seconds (0: at SIGTERM)\n"
-                    "  --unregister-on-exit   send REGISTER Expires: 0 before stopping\n");
+                    "  --unregister-on-exit   send REGISTER Expires: 0 before stopping\n"
+                    "  --ps FILE              answer INVITEs and stream this MPEG-PS file over RTP, looping\n"
+                    "  --answer-ssrc S        answer INVITEs with y=S instead of the offered SSRC\n"
+                    "  --psm                  add a program stream map (H.264) to every 10th pack of --ps\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -500,6 +835,14 @@ static int parse_args(int argc, char **argv)
         } else if (strcmp(a, "--ip-base") == 0 && v != NULL) {
             base = v;
             i++;
+        } else if (strcmp(a, "--ps") == 0 && v != NULL) {
+            ps.path = v;
+            i++;
+        } else if (strcmp(a, "--psm") == 0) {
+            ps.psm = 1;
+        } else if (strcmp(a, "--answer-ssrc") == 0 && v != NULL) {
+            ps.answer_ssrc = v;
+            i++;
         } else if (strcmp(a, "--same-ip") == 0) {
             opt.same_ip = 1;
         } else if (strcmp(a, "--unregister-on-exit") == 0) {
@@ -531,9 +874,10 @@ static int parse_args(int argc, char **argv)
 static void summary(void)
 {
     printf("{\"devices\":%d,\"registered\":%ld,\"forbidden\":%ld,\"register_ms\":%lld,\"keepalives\":%ld,"
-           "\"catalog_queries\":%ld,\"catalog_items_sent\":%ld,\"deviceinfo_queries\":%ld}\n",
+           "\"catalog_queries\":%ld,\"catalog_items_sent\":%ld,\"deviceinfo_queries\":%ld,\"invites\":%ld,"
+           "\"acks\":%ld,\"byes\":%ld,\"rtp_packets\":%ld,\"rtp_bytes\":%ld}\n",
            opt.devices, registered_now, forbidden_total, (long long)t_all_registered_ms, keepalives_sent,
-           catalog_queries, catalog_items_sent, devinfo_queries);
+           catalog_queries, catalog_items_sent, devinfo_queries, invites, acks, byes, rtp_packets, rtp_bytes);
     fflush(stdout);
 }
 
@@ -550,6 +894,12 @@ int main(int argc, char **argv)
     }
     jg_sip_init();
     srand((unsigned)getpid());
+    if (ps.path != NULL && load_ps() != 0) {
+        fprintf(stderr, "gbsim: %s is not an MPEG-PS file with pack headers\n", ps.path);
+        return 2;
+    }
+    for (int i = 0; i < MAX_STREAMS; i++)
+        streams[i].fd = -1;
     ep = epoll_create1(EPOLL_CLOEXEC);
     sigset_t set;
     sigemptyset(&set);
@@ -588,7 +938,7 @@ int main(int argc, char **argv)
     int64_t stop_deadline = 0;
     for (;;) {
         struct epoll_event evs[256];
-        int n = epoll_wait(ep, evs, 256, 20);
+        int n = epoll_wait(ep, evs, 256, ps.data != NULL ? 5 : 20);
         for (int k = 0; k < n; k++) {
             uint32_t i = evs[k].data.u32;
             if (i == UINT32_MAX) {
@@ -607,6 +957,8 @@ int main(int argc, char **argv)
             on_readable(&devs[i], (int)i);
         }
         int64_t now = now_ms();
+        for (int i = 0; i < MAX_STREAMS; i++)
+            stream_run(&streams[i], now);
         if (now >= end_ms && !stopping) {
             stopping = 1;
             stop_deadline = now + 3000;
@@ -650,6 +1002,11 @@ int main(int argc, char **argv)
         }
     }
     summary();
+    for (int i = 0; i < MAX_STREAMS; i++)
+        if (streams[i].active)
+            stream_stop(&streams[i]);
+    free(ps.data);
+    free(ps.packs);
     for (int i = 0; i < opt.devices; i++)
         close(devs[i].fd);
     free(devs);

@@ -3,8 +3,18 @@
 // GET /api/v1/entities (the kinds the user may read). Add pages here as they are built.
 export const MENU = [
   { path: '/', title: '工作台', icon: 'HomeFilled' },
+  { path: '/tasks', title: '我的任务', icon: 'Tickets' },
   { group: 'records', title: '业务办理', icon: 'Document' },
   { path: '/projects', title: '在监项目', icon: 'OfficeBuilding', permission: 'project.read' },
   { path: '/public', title: '项目公示', icon: 'Notification' },
   { path: '/password', title: '修改密码', icon: 'Lock' },
+  // 系统管理: each page by its own permission; the group shows when one of them does
+  { key: 'admin', title: '系统管理', icon: 'Setting', children: [
+    { path: '/admin/users', title: '用户管理', permission: 'user.manage|role.manage' },
+    { path: '/admin/roles', title: '角色与权限', permission: 'role.manage|user.manage' },
+    { path: '/admin/dictionaries', title: '数据字典', permission: 'dict.manage' },
+    { path: '/admin/orgs', title: '行政区划与部门', permission: 'user.manage|role.manage|dict.manage' },
+    { path: '/admin/audit', title: '审计日志', permission: 'audit.read' },
+    { path: '/designer', title: '业务定制（流程设计）', permission: 'flow.deploy' },
+  ] },
 ];

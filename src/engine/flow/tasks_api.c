@@ -1,14 +1,15 @@
-/* The run API of the workflow engine (docs/api/README.md, "Workflow: instances and tasks"):
- *
+/* The run API of the workflow engine (docs/api/README.md, "Workflow: instances and tasks" and
+ * "Workflow: operations and boxes"): submitting a record and completing a task here; the task
+ * operations, boxes, history, opinions and statistics in ops.c, boxes.c and opinions.c (ops.h),
+ * routed from this file's table.
  *   POST /api/v1/flow/instances            {"key","entity","record_id"}: submit a record to a process
- *   GET  /api/v1/flow/instances/{id}       the instance, its tasks and history
- *   GET  /api/v1/flow/tasks?box=todo|done  the caller's 待办 (tasks the caller may do) or 已办
- *   GET  /api/v1/flow/boxes                the counts of the boxes
- *   POST /api/v1/flow/tasks/{id}/complete  {"version","action"?,"opinion"?}
+ *   POST /api/v1/flow/tasks/{id}/complete  {"version","action"?,"opinion"?,"signature"?}
  * Any logged-in user; what each may see and do follows from the record's scope and the tasks'
- * candidates (run.h). */
+ * candidates (run.h); terminate, green channel and statistics need their permissions. */
 #include "base/text.h"
+#include "crypto/crypto.h"
 #include "engine/entity/records.h"
+#include "engine/flow/ops.h"
 #include "engine/flow/run.h"
 #include "http/http.h"
 #include "platform/identity.h"
@@ -41,7 +42,7 @@ static jg_rc open_tasks(jg_conn *c, int64_t id, json_t **out)
 struct op {
     jg_flow_op op;
     jg_refusal why;
-    const char *key, *entity, *action, *opinion;
+    const char *key, *entity, *action, *opinion, *signature;
     int64_t record_id, task_id, version;
     json_t *tasks;
 };
@@ -102,7 +103,7 @@ static jg_rc complete_tx(jg_conn *c, void *ud)
     struct op *w = ud;
     json_decref(w->tasks);
     w->tasks = NULL;
-    jg_rc rc = jg_flow_complete(c, &w->op, w->task_id, w->version, w->action, w->opinion);
+    jg_rc rc = jg_flow_complete_task(c, &w->op, w->task_id, w->version, w->action, w->opinion, w->signature);
     if (rc == JG_OK)
         rc = open_tasks(c, w->op.instance_id, &w->tasks);
     return rc;
@@ -116,7 +117,7 @@ static jg_rc complete(jg_req *req, jg_resp *resp)
         return jg_resp_error(req, resp, JG_NOTFOUND, "待办任务不存在");
     json_t *b = req->json, *fields = json_object();
     json_t *version = json_object_get(b, "version"), *action = json_object_get(b, "action"),
-           *opinion = json_object_get(b, "opinion");
+           *opinion = json_object_get(b, "opinion"), *signature = json_object_get(b, "signature");
     if (!json_is_integer(version) || json_integer_value(version) <= 0)
         jg_field_error(fields, "version", "请提交任务的版本号（version）");
     if (action != NULL && !json_is_null(action) &&
@@ -125,7 +126,10 @@ static jg_rc complete(jg_req *req, jg_resp *resp)
     if (opinion != NULL && !json_is_null(opinion) &&
         (!json_is_string(opinion) || jg_utf8_chars(json_string_value(opinion)) > MAX_OPINION_CHARS))
         jg_field_error(fields, "opinion", "办理意见应为不超过 2000 字的文本");
-    static const char *const allowed[] = {"version", "action", "opinion", NULL};
+    if (signature != NULL && !json_is_null(signature) &&
+        (!json_is_string(signature) || json_string_length(signature) != JG_SM2_SIG_HEX_LEN))
+        jg_field_error(fields, "signature", "电子签名应为 128 位十六进制（r|s）");
+    static const char *const allowed[] = {"version", "action", "opinion", "signature", NULL};
     jg_field_unknown(b, allowed, fields);
     if (jg_resp_fields(req, resp, "办理内容不正确", fields) != JG_OK)
         return JG_INVALID;
@@ -133,127 +137,60 @@ static jg_rc complete(jg_req *req, jg_resp *resp)
                    .task_id = id,
                    .version = json_integer_value(version),
                    .action = json_string_value(action),
-                   .opinion = json_string_value(opinion)};
+                   .opinion = json_string_value(opinion),
+                   .signature = json_string_value(signature)};
     w.op.why = &w.why;
     return answer(req, resp, jg_db_tx(req->app->db, complete_tx, &w), &w, 200);
-}
-
-/* GET /api/v1/flow/tasks?box=todo|done&page=&size= */
-static jg_rc tasks(jg_req *req, jg_resp *resp)
-{
-    const char *box = jg_req_query(req, "box");
-    json_t *fields = json_object();
-    int64_t page, size;
-    jg_req_paging(req, 20, 100, &page, &size, fields);
-    int todo = box == NULL || strcmp(box, "todo") == 0;
-    if (!todo && strcmp(box, "done") != 0)
-        jg_field_error(fields, "box", "box 应为 todo（待办）或 done（已办）");
-    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
-        return JG_INVALID;
-    jg_buf sql;
-    jg_buf_init(&sql, 4096);
-    jg_value p[8];
-    int n = 0;
-    jg_buf_puts(&sql, "SELECT " TASK_COLUMNS
-                      " FROM flow_task t JOIN flow_instance i ON i.id = t.instance_id WHERE ");
-    if (todo) {
-        jg_buf_puts(&sql, "t.state = 'open'");
-        jg_flow_mine_sql(req->principal, &sql, p, &n);
-    } else {
-        p[n++] = JG_VINT(((const jg_principal *)req->principal)->user_id);
-        jg_buf_puts(&sql, "t.done_by = $1");
-    }
-    p[n] = JG_VINT(size + 1);
-    p[n + 1] = JG_VINT((page - 1) * size);
-    jg_buf_printf(&sql, " ORDER BY t.id %s LIMIT $%d OFFSET $%d", todo ? "" : "DESC", n + 1, n + 2);
-    jg_rows *r;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n + 2, &r);
-    jg_buf_free(&sql);
-    return rc == JG_OK ? jg_resp_page(req, resp, r, page, size) : rc;
-}
-
-/* GET /api/v1/flow/boxes */
-static jg_rc boxes(jg_req *req, jg_resp *resp)
-{
-    jg_buf sql;
-    jg_buf_init(&sql, 2048);
-    jg_value p[8];
-    int n = 0;
-    jg_buf_puts(&sql, "SELECT (SELECT count(*) FROM flow_task t WHERE t.state = 'open'");
-    jg_flow_mine_sql(req->principal, &sql, p, &n);
-    p[n++] = JG_VINT(((const jg_principal *)req->principal)->user_id);
-    jg_buf_printf(&sql, "), (SELECT count(*) FROM flow_task t WHERE t.done_by = $%d)", n);
-    jg_rows *r;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &r);
-    jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return rc;
-    json_t *o = json_pack("{s:I, s:I}", "todo", (json_int_t)jg_rows_int(r, 0, 0), "done",
-                          (json_int_t)jg_rows_int(r, 0, 1));
-    jg_rows_free(r);
-    return jg_resp_json(req, resp, 200, o);
-}
-
-/* GET /api/v1/flow/instances/{id}: for whoever may read its record. */
-static jg_rc instance(jg_req *req, jg_resp *resp)
-{
-    int64_t id;
-    if (jg_parse_int64(jg_req_param(req, "id"), 1, INT64_MAX, &id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "流程实例不存在");
-    jg_rows *r;
-    jg_value p[] = {JG_VINT(id)};
-    jg_rc rc = jg_db_read(req->app->db,
-                          "SELECT id, key, entity, record_id, state, started_at, ended_at FROM flow_instance"
-                          " WHERE id = $1",
-                          p, 1, &r);
-    if (rc != JG_OK)
-        return rc;
-    const jg_entity *e =
-        jg_rows_count(r) == 1 ? jg_entity_find(&jg_records_of(req)->set, jg_rows_text(r, 0, 2)) : NULL;
-    const jg_record_kind *k = e != NULL ? jg_record_kind_for(req, e) : NULL;
-    jg_rows *rec = NULL;
-    if (k == NULL || !jg_principal_can(req->principal, e->perm_read) ||
-        jg_record_fetch(req, NULL, k, jg_rows_int(r, 0, 3), &rec) != JG_OK) {
-        jg_rows_free(r);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "流程实例不存在");
-    }
-    jg_rows_free(rec);
-    json_t *o = jg_json_row(r, 0);
-    jg_rows_free(r);
-    rc = jg_db_read(req->app->db,
-                    "SELECT " TASK_COLUMNS " FROM flow_task t JOIN flow_instance i ON i.id = t.instance_id"
-                    " WHERE t.instance_id = $1 ORDER BY t.id",
-                    p, 1, &r);
-    if (rc == JG_OK) {
-        json_object_set_new(o, "tasks", jg_json_rows(r));
-        jg_rows_free(r);
-        rc = jg_db_read(
-            req->app->db,
-            "SELECT id, task_id, node, action, username, opinion, at FROM flow_log WHERE instance_id = $1"
-            " ORDER BY id",
-            p, 1, &r);
-    }
-    if (rc == JG_OK) {
-        json_object_set_new(o, "log", jg_json_rows(r));
-        jg_rows_free(r);
-    }
-    if (rc != JG_OK) {
-        json_decref(o);
-        return rc;
-    }
-    return jg_resp_json(req, resp, 200, o);
 }
 
 static const jg_route routes[] = {
     {"POST", "/api/v1/flow/instances", start, JG_ROUTE_AUTH | JG_ROUTE_JSON, "提交业务记录进入流程", "flow",
      NULL},
-    {"GET", "/api/v1/flow/instances/{id}", instance, JG_ROUTE_AUTH, "流程实例（任务与办理记录）", "flow",
+    {"GET", "/api/v1/flow/instances", jg_flow_h_finished, JG_ROUTE_AUTH, "办结箱：我参与的已结束流程", "flow",
      NULL},
-    {"GET", "/api/v1/flow/tasks", tasks, JG_ROUTE_AUTH, "我的待办（box=todo）或已办（box=done）", "flow",
+    {"GET", "/api/v1/flow/instances/{id}", jg_flow_h_instance, JG_ROUTE_AUTH,
+     "流程实例：任务、办理记录（含签名验证）、节点状态与流程图", "flow", NULL},
+    {"POST", "/api/v1/flow/instances/{id}/terminate", jg_flow_h_terminate, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "终止流程实例", "flow", "flow.terminate"},
+    {"POST", "/api/v1/flow/instances/{id}/jump", jg_flow_h_jump, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "绿色通道：跳转到后续环节", "flow", "flow.green_channel"},
+    {"GET", "/api/v1/flow/tasks", jg_flow_h_tasks, JG_ROUTE_AUTH,
+     "待办（todo）、补正（correction）、已办（done）", "flow", NULL},
+    {"GET", "/api/v1/flow/boxes", jg_flow_h_boxes, JG_ROUTE_AUTH,
+     "各箱数量：拟件、待办、超期、补正、已办、办结、抄送", "flow", NULL},
+    {"GET", "/api/v1/flow/drafts", jg_flow_h_drafts, JG_ROUTE_AUTH, "拟件箱：可提交的草稿", "flow", NULL},
+    {"GET", "/api/v1/flow/copies", jg_flow_h_copies, JG_ROUTE_AUTH, "抄送给我的流程", "flow", NULL},
+    {"POST", "/api/v1/flow/copies/{id}/read", jg_flow_h_copy_read, JG_ROUTE_AUTH, "抄送标记已读", "flow",
      NULL},
-    {"GET", "/api/v1/flow/boxes", boxes, JG_ROUTE_AUTH, "待办、已办数量", "flow", NULL},
+    {"GET", "/api/v1/flow/stats", jg_flow_h_stats, JG_ROUTE_AUTH, "效能统计（按部门或人员）", "flow",
+     "flow.stats"},
+    {"POST", "/api/v1/flow/tasks/bulk", jg_flow_h_bulk, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "批量办理（最多 500 件）", "flow", NULL},
     {"POST", "/api/v1/flow/tasks/{id}/complete", complete, JG_ROUTE_AUTH | JG_ROUTE_JSON,
-     "办理任务（通过、退回等，需任务版本号）", "flow", NULL},
+     "办理任务（通过、退回等，需任务版本号，可电子签名）", "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/claim", jg_flow_h_claim, JG_ROUTE_AUTH | JG_ROUTE_JSON, "签收任务",
+     "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/release", jg_flow_h_release, JG_ROUTE_AUTH | JG_ROUTE_JSON, "退回签收",
+     "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/transfer", jg_flow_h_transfer, JG_ROUTE_AUTH | JG_ROUTE_JSON, "转办",
+     "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/delegate", jg_flow_h_delegate, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "委托办理", "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/withdraw", jg_flow_h_withdraw, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "撤回（下一环节尚未签收或办理时）", "flow", NULL},
+    {"POST", "/api/v1/flow/tasks/{id}/copy", jg_flow_h_copy, JG_ROUTE_AUTH | JG_ROUTE_JSON, "抄送", "flow",
+     NULL},
+    {"GET", "/api/v1/flow/opinion-templates", jg_flow_h_templates, JG_ROUTE_AUTH, "意见模板（共享与个人）",
+     "flow", NULL},
+    {"POST", "/api/v1/flow/opinion-templates", jg_flow_h_template_create, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "新增意见模板", "flow", NULL},
+    {"PUT", "/api/v1/flow/opinion-templates/{id}", jg_flow_h_template_update, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "修改意见模板", "flow", NULL},
+    {"DELETE", "/api/v1/flow/opinion-templates/{id}", jg_flow_h_template_delete, JG_ROUTE_AUTH,
+     "删除意见模板", "flow", NULL},
+    {"GET", "/api/v1/flow/sign-key", jg_flow_h_sign_key, JG_ROUTE_AUTH, "我的签名公钥", "flow", NULL},
+    {"PUT", "/api/v1/flow/sign-key", jg_flow_h_sign_key_put, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "登记签名公钥（电子签单）", "flow", NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 

@@ -47,7 +47,7 @@ static void kinds_array(json_t *item)
     json_object_set_new(item, "kinds", a);
 }
 
-/* GET ?page=&size=&keyword=&kind=&status= */
+/* GET ?page=&size=&keyword=&kind=&status=&ids= */
 jg_rc reg_enterprise_list(jg_req *req, jg_resp *resp)
 {
     json_t *fields = json_object();
@@ -60,15 +60,17 @@ jg_rc reg_enterprise_list(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "kind", "企业类型取值无效");
     if (status != NULL && !reg_in_list(statuses, status))
         jg_field_error(fields, "status", "状态取值无效");
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    json_decref(fields);
-
     jg_buf sql;
     jg_buf_init(&sql, 4096);
-    jg_value p[12];
+    jg_value p[12 + REG_MAX_IDS];
     int n = 0;
     jg_buf_puts(&sql, "SELECT " COLUMNS FROM " WHERE 1 = 1");
+    reg_ids(jg_req_query(req, "ids"), "e.id", &sql, p, &n, fields);
+    if (json_object_size(fields) > 0) {
+        jg_buf_free(&sql);
+        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
+    }
+    json_decref(fields);
     if (like != NULL) {
         /* A name fragment, or a whole credit code (typed in either case). */
         char *code = jg_arena_strdup(req->arena, keyword);

@@ -77,7 +77,7 @@ static const char *parse_id_number(jg_req *req, const char *key, const char *s, 
     return jg_arena_strdup(req->arena, buf);
 }
 
-/* GET ?page=&size=&enterprise_id=&keyword=&id_number=&phone=&status= */
+/* GET ?page=&size=&enterprise_id=&keyword=&id_number=&phone=&status=&ids= */
 jg_rc reg_person_list(jg_req *req, jg_resp *resp)
 {
     json_t *fields = json_object();
@@ -95,17 +95,19 @@ jg_rc reg_person_list(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "phone", "手机号应为 11 位数字，以 13 至 19 开头");
     if (status != NULL && !reg_in_list(statuses, status))
         jg_field_error(fields, "status", "状态取值无效");
-    if (json_object_size(fields) > 0)
-        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
-    json_decref(fields);
-
     const unsigned char *key = jg_identity_field_key(req);
     char idx_id[JG_SM4_INDEX_LEN + 1], idx_phone[JG_SM4_INDEX_LEN + 1];
     jg_buf sql;
     jg_buf_init(&sql, 4096);
-    jg_value p[14];
+    jg_value p[14 + REG_MAX_IDS];
     int n = 0;
     jg_buf_puts(&sql, "SELECT " COLUMNS FROM " WHERE 1 = 1");
+    reg_ids(jg_req_query(req, "ids"), "p.id", &sql, p, &n, fields);
+    if (json_object_size(fields) > 0) {
+        jg_buf_free(&sql);
+        return jg_resp_error_fields(req, resp, JG_INVALID, "查询条件不正确", fields);
+    }
+    json_decref(fields);
     if (enterprise_id > 0) {
         p[n++] = JG_VINT(enterprise_id);
         jg_buf_printf(&sql, " AND p.enterprise_id = $%d", n);

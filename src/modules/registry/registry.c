@@ -39,6 +39,39 @@ jg_rc reg_param_id(jg_req *req, const char *name, int64_t *id)
     return JG_OK;
 }
 
+void reg_ids(const char *s, const char *col, jg_buf *sql, jg_value *p, int *n, json_t *fields)
+{
+    if (s == NULL)
+        return;
+    int64_t ids[REG_MAX_IDS];
+    int k = 0;
+    for (;;) {
+        char one[24];
+        size_t len = strcspn(s, ",");
+        int64_t id = 0;
+        if (len == 0 || len >= sizeof(one) || k == REG_MAX_IDS) {
+            jg_field_error(fields, "ids", "ids 应为以逗号分隔的编号，最多 100 个");
+            return;
+        }
+        memcpy(one, s, len);
+        one[len] = '\0';
+        if (jg_parse_int64(one, 1, INT64_MAX, &id) != JG_OK) {
+            jg_field_error(fields, "ids", "ids 应为以逗号分隔的编号，最多 100 个");
+            return;
+        }
+        ids[k++] = id;
+        if (s[len] == '\0')
+            break;
+        s += len + 1;
+    }
+    jg_buf_printf(sql, " AND %s IN (", col);
+    for (int i = 0; i < k; i++) {
+        p[(*n)++] = JG_VINT(ids[i]);
+        jg_buf_printf(sql, "%s$%d", i > 0 ? ", " : "", *n);
+    }
+    jg_buf_puts(sql, ")");
+}
+
 const char *reg_like(jg_req *req, const char *s, const char *field, json_t *fields)
 {
     if (jg_utf8_chars(s) > MAX_KEYWORD_CHARS) {

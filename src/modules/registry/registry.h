@@ -102,6 +102,11 @@ jg_rc reg_param_id(jg_req *req, const char *name, int64_t *id);
 /* A LIKE pattern (%s%, wildcards escaped for ESCAPE '\') in the arena for a keyword of at most
  * 20 characters; NULL when s is empty. A field error under field when it is too long. */
 const char *reg_like(jg_req *req, const char *s, const char *field, json_t *fields);
+/* The list's ids=1,2,3 (at most REG_MAX_IDS distinct positive ids, e.g. the names a page of
+ * records refers to): appends " AND <col> IN ($k, ...)" to sql with the ids at p[*n...] (room for
+ * REG_MAX_IDS). Nothing when s is NULL; a field error under "ids" when it is malformed. */
+#define REG_MAX_IDS 100
+void reg_ids(const char *s, const char *col, jg_buf *sql, jg_value *p, int *n, json_t *fields);
 /* Today's business date (Asia/Shanghai) as YYYY-MM-DD. Cannot fail. */
 void reg_today(char out[REG_DATE_LEN]);
 

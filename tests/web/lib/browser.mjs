@@ -16,10 +16,17 @@ function chromiumPath() {
   throw new Error('chromium not found: apt-get install chromium (scripts/install-deps.sh test), or set JIANGUAN_CHROMIUM');
 }
 
-/** Launches chromium as the machines here need it (root: no sandbox; a closed network: no calls out). */
-export async function launch() {
+let shotTag = '';
+/**
+ * Launches chromium as the machines here need it (root: no sandbox; a closed network: no calls out).
+ * tag: a prefix for this file's screenshots ("tasks-"), so that test files, run one after the other,
+ * each clear only their own screenshots of the last run.
+ */
+export async function launch({ tag = '' } = {}) {
+  shotTag = tag;
   mkdirSync(shotDir, { recursive: true });
-  for (const f of readdirSync(shotDir)) if (f.endsWith('.png')) rmSync(join(shotDir, f)); // last run's
+  const mine = new RegExp(`^${tag.replace(/[^\w-]/g, '')}\\d\\d-.*\\.png$`);
+  for (const f of readdirSync(shotDir)) if (mine.test(f)) rmSync(join(shotDir, f)); // last run's
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -71,7 +78,7 @@ export async function openPage(t, browser, baseURL, { allow = [] } = {}) {
 /** A full-page screenshot named after its order and the page, in shotDir. */
 export async function shot(page, name) {
   shots += 1;
-  const file = join(shotDir, `${String(shots).padStart(2, '0')}-${name}.png`);
+  const file = join(shotDir, `${shotTag}${String(shots).padStart(2, '0')}-${name}.png`);
   // No table still loading, and finished transitions: a half-open menu would look broken.
   await page.waitForFunction(() => [...document.querySelectorAll('.el-loading-mask')]
     .every((m) => m.offsetParent === null || getComputedStyle(m).display === 'none'), null, { timeout: 5000 });

@@ -1,0 +1,233 @@
+// Live view end to end with real clients: `jianguan serve` hands out a signed HTTP-FLV URL,
+// `jianguan video` INVITEs gbsim (which streams an MPEG-PS file made here by ffmpeg over RTP),
+// demuxes the PS and serves FLV, and ffprobe (FFmpeg, which nobody here wrote) reads it:
+// codec, resolution and frame count. Two concurrent viewers share one upstream (one INVITE);
+// the last one leaving brings a BYE after the idle delay. UDP and TCP passive.
+//
+// Environment: JIANGUAN_TEST_BIN as for the other API tests; JIANGUAN_TEST_GBSIM (default: gbsim
+// beside the jianguan binary). Needs ffmpeg and ffprobe (scripts/install-deps.sh, TEST list).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { bin, startServer } from './lib/harness.mjs';
+import { dbExec, freePort, req } from './lib/checks.mjs';
+import { session, as } from './lib/auth.mjs';
+
+const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
+const PASSWORD = 'gb-Default-8';
+const DEVICE = '35010200001180000001';
+let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
+
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const sql = (q) => dbExec(srv.db.url, q).trim();
+
+async function until(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    if (video && video.exitCode !== null) assert.fail(`jianguan video exited (${video.exitCode ?? video.signalCode}) while waiting for ${what}\n${videoErr.slice(-3000)}`);
+    last = await fn();
+    if (last === true) return;
+    await sleep(150);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${videoErr.slice(-3000)}`);
+}
+
+function gbsim(args) {
+  const child = spawn(gbsimBin, ['--server', `127.0.0.1:${sipPort}`, '--password', PASSWORD, '--keepalive', '1',
+    '--ps', psFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const done = new Promise((ok) => child.on('close', (code) => ok(code)));
+  return {
+    child, out: () => out, err: () => err,
+    summary: () => JSON.parse(out.trim().split('\n').pop()),
+    stop: async () => { child.kill('SIGTERM'); return done; },
+  };
+}
+
+/** ffprobe reading seconds of url: { streams: [...] } with counted frames, or { error }. */
+function ffprobe(url, seconds = 3) {
+  return new Promise((ok) => {
+    const p = spawn('ffprobe', ['-v', 'error', '-show_streams', '-count_frames', '-read_intervals', `%+${seconds}`,
+      '-of', 'json', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      try { ok({ code, err, ...JSON.parse(out) }); } catch { ok({ code, err, streams: [] }); }
+    });
+  });
+}
+
+function assertPlayable(r, minFrames) {
+  assert.equal(video.exitCode, null, 'jianguan video is running: ' + videoErr.slice(-2000));
+  assert.equal(r.code, 0, r.err);
+  const v = r.streams.find((s) => s.codec_type === 'video');
+  assert.ok(v, 'a video stream: ' + JSON.stringify(r));
+  assert.equal(v.codec_name, 'h264');
+  assert.equal(v.width, 640);
+  assert.equal(v.height, 360);
+  assert.ok(Number(v.nb_read_frames) > minFrames, `frames read: ${v.nb_read_frames}`);
+}
+
+const invitesOf = (channel) => (videoErr.match(new RegExp(`video: INVITE ${channel} `, 'g')) || []).length;
+
+/** The channel row id of gb_id, once the catalog is in. */
+async function channelId(gbId) {
+  let id = '';
+  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
+  return Number(id);
+}
+
+async function liveUrl(id, s = inspector) {
+  const r = await as(srv, s, `/api/v1/video/channels/${id}/live`);
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+}
+
+before(async () => {
+  mediaPort = await freePort();
+  srv = await startServer({
+    projects: 5,
+    env: {
+      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
+      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
+      JIANGUAN_VIDEO_LIVE_IDLE_S: '2',
+      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
+      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
+    },
+  });
+  // The test stream: 4 s of 640x360 H.264 at 25 fps, GOP 25, no B-frames, as MPEG-PS. ffmpeg's
+  // muxer writes no PSM and packs several frames per PES, so this also covers the no-PSM path.
+  psFile = join(srv.dir, 'test.mpg');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '4',
+    '-c:v', 'libx264', '-g', '25', '-bf', '0', '-f', 'vob', psFile]);
+  video = spawn(bin, ['video'], { env: { ...process.env, ...srv.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  sipPort = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + videoErr)), 15000);
+    video.stderr.on('data', (d) => {
+      videoErr += d;
+      const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(videoErr);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    video.on('exit', (code) => { clearTimeout(timer); fail(new Error(`video exited ${code}: ${videoErr}`)); });
+  });
+  video.removeAllListeners('exit');
+  assert.match(videoErr, new RegExp(`media listening on http://127\\.0\\.0\\.1:${mediaPort} \\(RTP over udp\\)`));
+  sim = gbsim(['--devices', '1', '--channels', '3']);
+  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  inspector = await session(srv, 'gulou');
+});
+
+after(async () => {
+  for (const s of [sim, simB]) if (s && s.child.exitCode === null) s.child.kill('SIGKILL');
+  if (video && video.exitCode === null) video.kill('SIGKILL');
+  if (srv) await srv.stop();
+});
+
+test('the live URL needs a login and video.view, and names an existing channel', async () => {
+  const id = await channelId('35010200001310000001');
+  assert.equal((await req(`${srv.url}/api/v1/video/channels/${id}/live`)).status, 401);
+  const contractor = await session(srv, 'contractor'); // enterprise_admin: no video.view
+  assert.equal((await as(srv, contractor, `/api/v1/video/channels/${id}/live`)).status, 403);
+  const missing = await as(srv, inspector, '/api/v1/video/channels/999999/live');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.error.code, 'not_found');
+  const live = await liveUrl(id);
+  assert.equal(live.protocol, 'http-flv');
+  assert.equal(live.gb_id, '35010200001310000001');
+  assert.equal(live.device_gb_id, DEVICE);
+  assert.match(live.url, new RegExp(`^http://127\\.0\\.0\\.1:${mediaPort}/live/${DEVICE}/35010200001310000001\\.flv\\?exp=\\d+&sig=[0-9a-f]{64}$`));
+  assert.ok(Date.parse(live.expires_at) > Date.now() + 200 * 1000, live.expires_at);
+});
+
+test('a forged, altered or expired URL is refused by the media node, and starts nothing', async () => {
+  const id = await channelId('35010200001310000001');
+  const { url } = await liveUrl(id);
+  const bad = [
+    url.replace(/sig=([0-9a-f])/, (m, c) => `sig=${c === '0' ? '1' : '0'}`),
+    url.replace('35010200001310000001.flv', '35010200001310000002.flv'),
+    url.replace(/exp=(\d+)/, (m, e) => `exp=${Number(e) + 1}`),
+    url.replace(/exp=\d+&sig=[0-9a-f]+/, 'exp=1&sig=' + '0'.repeat(64)),
+    url.replace(/\?.*/, ''),
+  ];
+  for (const u of bad) {
+    const r = await req(u);
+    assert.ok(r.status === 403 || r.status === 404, `${u}: ${r.status}`);
+    if (r.status === 403) assert.equal(r.json.error.code, 'forbidden');
+  }
+  assert.equal(invitesOf('35010200001310000001'), 0);
+  assert.equal(invitesOf('35010200001310000002'), 0);
+});
+
+test('ffprobe plays the stream over UDP; two concurrent viewers share one INVITE; BYE after the idle delay', async () => {
+  const ch = '35010200001310000001';
+  const { url } = await liveUrl(await channelId(ch));
+  const first = ffprobe(url, 4);
+  await sleep(1500); // the second viewer joins a running stream (and starts from the cached GOP)
+  const second = ffprobe(url, 3);
+  const [a, b] = await Promise.all([first, second]);
+  assertPlayable(a, 60);
+  assertPlayable(b, 45);
+  assert.equal(invitesOf(ch), 1, 'one upstream for both viewers');
+  assert.match(videoErr, new RegExp(`viewer 2 of ${DEVICE}/${ch}`));
+  assert.match(videoErr, new RegExp(`stream ${DEVICE}/${ch} playing \\(UDP from 127\\.0\\.1\\.1:\\d+\\)`));
+  await until('BYE after 2 idle seconds', () => new RegExp(`no viewer of ${DEVICE}/${ch} for 2 s: BYE`).test(videoErr), 10000);
+  const ends = new RegExp(`stream ${DEVICE}/${ch} ends \\(\\d+ RTP packets, 0 lost, \\d+ frames, 0 with a foreign SSRC; video h264, no PSM: codec guessed\\)`);
+  await until('the stream\'s counters in the log', () => ends.test(videoErr), 5000);
+  // A viewer after the BYE brings a new INVITE.
+  assertPlayable(await ffprobe(url, 2), 30);
+  assert.equal(invitesOf(ch), 2);
+});
+
+test('ffprobe plays the stream over TCP passive (RFC 4571 framing)', async () => {
+  const ch = '35010200001310000002';
+  const { url } = await liveUrl(await channelId(ch));
+  assertPlayable(await ffprobe(url + '&transport=tcp', 3), 50);
+  assert.equal(invitesOf(ch), 1);
+  assert.match(videoErr, new RegExp(`stream ${DEVICE}/${ch} playing \\(TCP passive from `));
+});
+
+test('a device answering with its own y= SSRC and sending a PSM (stream type 0x1B) is followed', async () => {
+  simB = gbsim(['--devices', '1', '--channels', '1', '--first-serial', '7', '--ip-base', '127.0.2.1', '--answer-ssrc', '0350001234', '--psm']);
+  const dev = '35010200001180000007';
+  await until('second device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${dev}'`) === '1');
+  const ch = '35010200001310000007';
+  const { url } = await liveUrl(await channelId(ch));
+  assertPlayable(await ffprobe(url, 2), 30);
+  assert.match(videoErr, new RegExp(`device ${dev} answered SSRC 0350001234 for ${dev}/${ch}`));
+  // gbsim stops at the next test; the stream's counters then show the PSM was read.
+});
+
+test('an offline device gives 409 from the API; gbsim saw one INVITE per stream and a BYE for each', async () => {
+  assert.equal(await simB.stop(), 0);
+  await until('the PSM stream ends with its counters', () => /stream 35010200001180000007\/35010200001310000007 ends \(\d+ RTP packets, \d+ lost, \d+ frames, 0 with a foreign SSRC; video h264, stream type from the PSM\)/.test(videoErr), 15000);
+  const s = simB.summary();
+  assert.equal(s.invites, 1);
+  assert.equal(s.acks, 1);
+  assert.ok(s.rtp_packets > 20, JSON.stringify(s));
+  const id = await channelId('35010200001310000007');
+  await until('second device offline', () => sql(`SELECT online FROM video_device WHERE gb_id = '35010200001180000007'`) === '0', 15000);
+  const r = await as(srv, inspector, `/api/v1/video/channels/${id}/live`);
+  assert.equal(r.status, 409);
+  assert.match(r.json.error.message, /不在线/);
+  await sleep(2500); // idle BYE of the TCP stream
+  assert.equal(await sim.stop(), 0);
+  const m = sim.summary();
+  assert.equal(m.invites, 3, JSON.stringify(m)); // UDP twice (before and after the idle BYE), TCP once
+  assert.equal(m.byes, 3, JSON.stringify(m));
+});
+
+test('SIGTERM stops the service cleanly', async () => {
+  assert.equal(video.exitCode, null, 'still running until now: ' + videoErr.slice(-2000));
+  const exited = new Promise((ok) => video.on('exit', (c, sig) => ok(c ?? sig)));
+  video.kill('SIGTERM');
+  const code = await exited;
+  assert.equal(code, 0, videoErr.slice(-2000));
+});
