@@ -40,6 +40,8 @@ static void usage(FILE *out)
             "  serve                     serve the API and web UI until SIGTERM/SIGINT\n"
             "  migrate                   bring the database schema up to date\n"
             "  seed-demo [--projects N]  add demo regions, accounts and N projects (default %d)\n"
+            "  seed-demo --scale county|city|province [--seed N]   and registry and 项目报监 records at\n"
+            "                            1/100, 1/10 or all of provincial scale (docs/demo-data.md)\n"
             "  backup FILE               write a consistent copy of the database to FILE\n"
             "  restore FILE              replace the database's contents with FILE\n"
             "  audit-verify              check the audit log's hash chain; exit 1 at the first broken link\n"
@@ -169,9 +171,11 @@ static int cmd_migrate(jg_db *db)
     return 0;
 }
 
-static int cmd_seed(const jg_config *cfg, jg_db *db, long projects)
+static int cmd_seed(const jg_config *cfg, jg_db *db, long projects, int divisor, int64_t seed)
 {
     jg_rc rc = jg_seed_demo(db, cfg->data_dir, projects);
+    if (rc == JG_OK && divisor > 0)
+        rc = jg_seed_scale(db, cfg->data_dir, divisor, (uint64_t)seed);
     if (rc != JG_OK) {
         fprintf(stderr, "jianguan: seeding failed (%s); run `jianguan migrate` first?\n", jg_rc_name(rc));
         return 1;
@@ -253,15 +257,32 @@ static int cmd_copy(jg_db *db, const char *file, int restore)
 }
 
 /* Parse the arguments after the verb. Returns 0 when they fit the verb, else -1. */
-static int verb_args(const char *verb, int argc, char **argv, long *projects, const char **file)
+static int verb_args(const char *verb, int argc, char **argv, long *projects, int *divisor, int64_t *seed,
+                     const char **file)
 {
     if (strcmp(verb, "seed-demo") == 0) {
         for (int i = 0; i < argc; i += 2) {
             int64_t n;
-            if (strcmp(argv[i], "--projects") != 0 || i + 1 >= argc ||
-                jg_parse_int64(argv[i + 1], 0, 100000000, &n) != JG_OK)
+            if (i + 1 >= argc)
                 return -1;
-            *projects = (long)n;
+            if (strcmp(argv[i], "--scale") == 0) {
+                const char *v = argv[i + 1];
+                *divisor = strcmp(v, "province") == 0 ? 1
+                           : strcmp(v, "city") == 0   ? 10
+                           : strcmp(v, "county") == 0 ? 100
+                                                      : 0;
+                if (*divisor == 0)
+                    return -1;
+            } else if (strcmp(argv[i], "--projects") == 0 || strcmp(argv[i], "--seed") == 0) {
+                if (jg_parse_int64(argv[i + 1], 0, 100000000, &n) != JG_OK)
+                    return -1;
+                if (strcmp(argv[i], "--seed") == 0)
+                    *seed = n;
+                else
+                    *projects = (long)n;
+            } else {
+                return -1;
+            }
         }
         return 0;
     }
@@ -318,8 +339,10 @@ int main(int argc, char **argv)
         return 0;
     }
     long projects = DEFAULT_DEMO_PROJECTS;
+    int divisor = 0;     /* seed-demo --scale: 1/divisor of provincial scale, 0 without */
+    int64_t seed_no = 1; /* seed-demo --seed */
     const char *file = NULL;
-    if (verb_args(verb, argc - i, argv + i, &projects, &file) != 0) {
+    if (verb_args(verb, argc - i, argv + i, &projects, &divisor, &seed_no, &file) != 0) {
         fprintf(stderr, "jianguan: bad arguments for %s\n", verb);
         usage(stderr);
         return 2;
@@ -346,7 +369,7 @@ int main(int argc, char **argv)
         else if (strcmp(verb, "migrate") == 0)
             status = cmd_migrate(db);
         else if (strcmp(verb, "seed-demo") == 0)
-            status = cmd_seed(&cfg, db, projects);
+            status = cmd_seed(&cfg, db, projects, divisor, seed_no);
         else if (strcmp(verb, "audit-verify") == 0)
             status = cmd_audit_verify(&cfg, db);
         else if (strcmp(verb, "admin-password") == 0)

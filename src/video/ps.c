@@ -253,8 +253,10 @@ static void on_pes(jg_ps *d, const uint8_t *p, size_t n)
             d->au = jg_xrealloc(d->au, cap);
             d->au_cap = cap;
         }
-        memcpy(d->au + d->au_len, pay, plen);
-        d->au_len += plen;
+        if (plen > 0) { /* an empty PES adds nothing (and d->au may still be NULL) */
+            memcpy(d->au + d->au_len, pay, plen);
+            d->au_len += plen;
+        }
         cut_frames(d);
     } else if (plen > 0) {
         jg_frame f = {0};

@@ -1,15 +1,24 @@
-/* Service task actions (actions.h). */
+/* Service task actions (actions.h): registered C actions and rules. */
 #include "engine/flow/actions.h"
 
+#include "base/arena.h"
+#include "base/buf.h"
+#include "engine/rule/rule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-typedef jg_rc (*action_fn)(jg_conn *c, int64_t instance);
+#define RULE_PREFIX "rule:"
+#define RULE_CODE_MAX 64
+#define LOG_MAX 2000 /* characters of a rule's explanation kept in the history */
+
+typedef jg_rc (*action_fn)(jg_flow_service *s);
 
 /* A step whose work is recorded in the instance's history and nothing more yet. */
-static jg_rc mark_only(jg_conn *c, int64_t instance)
+static jg_rc mark_only(jg_flow_service *s)
 {
-    (void)c;
-    (void)instance;
+    (void)s;
     return JG_OK;
 }
 
@@ -29,13 +38,105 @@ static action_fn find(const char *name)
     return NULL;
 }
 
-int jg_flow_action_known(const char *name)
+/* The rule code of "rule:<code>" (lower-case words and digits joined by '.' or '_'), or NULL. */
+static const char *rule_code(const char *name)
 {
-    return find(name) != NULL;
+    if (name == NULL || strncmp(name, RULE_PREFIX, strlen(RULE_PREFIX)) != 0)
+        return NULL;
+    const char *code = name + strlen(RULE_PREFIX);
+    size_t n = strlen(code);
+    if (n == 0 || n > RULE_CODE_MAX || code[0] < 'a' || code[0] > 'z')
+        return NULL;
+    for (const char *p = code; *p != '\0'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.'))
+            return NULL;
+    return code;
 }
 
-jg_rc jg_flow_action_run(const char *name, jg_conn *c, int64_t instance)
+int jg_flow_action_known(const char *name)
 {
+    return find(name) != NULL || rule_code(name) != NULL;
+}
+
+json_t *jg_flow_vars(jg_conn *c, int64_t instance)
+{
+    jg_rows *r = NULL;
+    jg_value p[] = {JG_VINT(instance)};
+    json_t *vars = NULL;
+    if (jg_db_query(c, "SELECT vars FROM flow_instance WHERE id = $1", p, 1, &r) == JG_OK &&
+        jg_rows_count(r) == 1 && jg_rows_text(r, 0, 0) != NULL)
+        vars = json_loads(jg_rows_text(r, 0, 0), 0, NULL);
+    jg_rows_free(r);
+    if (!json_is_object(vars)) {
+        json_decref(vars);
+        vars = json_object();
+    }
+    return vars;
+}
+
+/* The explanation of a rule run as history text: "what: text; ...", at most LOG_MAX characters. */
+static const char *explanation(jg_flow_service *s, const char *code, const jg_rule_result *res)
+{
+    jg_buf b;
+    jg_buf_init(&b, 4 * LOG_MAX);
+    jg_buf_printf(&b, "规则 %s：", code);
+    size_t i;
+    json_t *e;
+    json_array_foreach(res->explain, i, e)
+    {
+        const char *what = json_string_value(json_object_get(e, "what"));
+        const char *text = json_string_value(json_object_get(e, "text"));
+        jg_buf_printf(&b, "%s%s%s%s", i > 0 ? "；" : "", what != NULL ? what : "", what != NULL ? " " : "",
+                      text != NULL ? text : "");
+    }
+    const char *out = jg_arena_strdup(s->req->arena, b.data != NULL ? b.data : "");
+    jg_buf_free(&b);
+    return out;
+}
+
+/* rule:<code> (actions.h). */
+static jg_rc run_rule(jg_flow_service *s, const char *code)
+{
+    char key[RULE_CODE_MAX + 1];
+    snprintf(key, sizeof(key), "%s", code);
+    for (char *p = key; *p != '\0'; p++)
+        if (*p == '.')
+            *p = '_';
+    json_t *vars = jg_flow_vars(s->c, s->instance);
+    json_t *facts = json_pack("{s:O, s:O, s:s?, s:I}", "record", s->record != NULL ? s->record : json_null(),
+                              "vars", vars, "action", s->action, "instance", (json_int_t)s->instance);
+    jg_rule_result res;
+    memset(&res, 0, sizeof(res));
+    jg_rc rc = jg_rule_run(s->req->app->db, s->c, s->req->app->cfg, code, facts, s->now, &res, NULL);
+    json_decref(facts);
+    if (rc == JG_NOTFOUND) {
+        snprintf(s->why, sizeof(s->why), "流程的节点 %s 要执行规则“%s”，但该规则不存在或未启用", s->node,
+                 code);
+        rc = JG_INVALID;
+    } else if (rc == JG_INVALID) {
+        snprintf(s->why, sizeof(s->why), "流程的节点 %s 执行规则“%s”失败：%s", s->node, code,
+                 res.message != NULL ? res.message : "规则出错");
+    } else if (rc == JG_OK) {
+        json_object_set(vars, key, res.value != NULL ? res.value : json_null());
+        char *text = json_dumps(vars, JSON_COMPACT | JSON_SORT_KEYS);
+        jg_value p[] = {JG_VTEXT(text), JG_VINT(s->instance)};
+        rc = text == NULL ? JG_NOMEM
+                          : jg_db_exec(s->c, "UPDATE flow_instance SET vars = $1 WHERE id = $2", p, 2, NULL);
+        free(text);
+        s->log = explanation(s, code, &res);
+    }
+    jg_rule_result_clear(&res);
+    json_decref(vars);
+    return rc;
+}
+
+jg_rc jg_flow_action_run(const char *name, jg_flow_service *s)
+{
+    s->log = NULL;
+    s->why[0] = '\0';
+    const char *code = rule_code(name);
+    if (code != NULL)
+        return run_rule(s, code);
     action_fn fn = find(name);
-    return fn != NULL ? fn(c, instance) : JG_NOTFOUND;
+    return fn != NULL ? fn(s) : JG_NOTFOUND;
 }

@@ -543,7 +543,8 @@ static jg_rc along(run *x, const int *list, int n)
 
 static json_t *condition_ctx(run *x)
 {
-    return json_pack("{s:s?, s:O}", "action", x->action, "record", x->record);
+    return json_pack("{s:s?, s:O, s:o}", "action", x->action, "record", x->record, "vars",
+                     jg_flow_vars(x->c, x->op->instance_id));
 }
 
 /* Gateways: the ways whose condition holds (exclusive: the first), else the default. */
@@ -747,9 +748,18 @@ static jg_rc arrive(run *x, int edge)
         return rc == JG_OK ? maybe_finish(x) : rc;
     }
     case JG_NODE_SERVICE: {
-        jg_rc rc = jg_flow_action_run(n->action, x->c, x->op->instance_id);
+        jg_flow_service s = {.c = x->c,
+                             .req = x->op->req,
+                             .instance = x->op->instance_id,
+                             .node = n->id,
+                             .record = x->record,
+                             .action = x->action,
+                             .now = x->now};
+        jg_rc rc = jg_flow_action_run(n->action, &s);
+        if (rc == JG_INVALID)
+            return refuse(x, JG_INVALID, "%s", s.why);
         if (rc == JG_OK)
-            rc = log_step(x, 0, n->id, jg_arena_printf(x->op->req->arena, "service:%s", n->action), NULL);
+            rc = log_step(x, 0, n->id, jg_arena_printf(x->op->req->arena, "service:%s", n->action), s.log);
         return rc == JG_OK ? along(x, n->out, n->nout) : rc;
     }
     case JG_NODE_XOR:
