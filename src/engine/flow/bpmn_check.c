@@ -67,7 +67,7 @@ static jg_rc link(jg_bpmn_ctx *c)
 
 static jg_rc check_user(jg_bpmn_ctx *c, const jg_flow_node *x)
 {
-    static const char *const levels[] = {"applicant", "initiator", "county", "city", "province"};
+    static const char *const levels[] = {"applicant", "initiator", "leader", "county", "city", "province"};
     if (x->candidate_roles == NULL && x->assignee_field == NULL && x->level == NULL &&
         x->sign == JG_SIGN_NONE)
         return node_fail(
@@ -78,7 +78,7 @@ static jg_rc check_user(jg_bpmn_ctx *c, const jg_flow_node *x)
         for (i = 0; i < n && strcmp(x->level, levels[i]) != 0; i++)
             ;
         if (i == n)
-            return node_fail(c, x, "jg:level 只能是 applicant、initiator、county、city 或 province");
+            return node_fail(c, x, "jg:level 只能是 applicant、initiator、leader、county、city 或 province");
         if ((strcmp(x->level, "county") == 0 || strcmp(x->level, "city") == 0 ||
              strcmp(x->level, "province") == 0) &&
             x->candidate_roles == NULL)

@@ -9,7 +9,7 @@
  *
  * Our settings are attributes in the namespace JG_BPMN_NS (prefix jg in docs/flow.md):
  *   userTask     jg:candidateRoles="county_inspector,county_chief"  roles that may claim it
- *                jg:level="applicant|county|city|province|initiator"  where, relative to the record
+ *                jg:level="applicant|county|city|province|initiator|leader"  where, relative to the record
  *                jg:assigneeField="inspector_id"   a person named in a field of the record
  *                jg:dueDays="5" jg:calendar="working|calendar" jg:onTimeout="remind|approve|reject"
  *                jg:state="accepted"                the record's state while the task is open

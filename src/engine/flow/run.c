@@ -291,6 +291,29 @@ static jg_rc put_token(run *x, const jg_flow_node *n, int edge, int64_t *id)
                    3, id);
 }
 
+/* jg:level="leader": the active leader of the department of the user handing the step on. */
+static jg_rc leader_of_actor(run *x, const jg_flow_node *n, int64_t *out)
+{
+    int64_t department = x->who != NULL ? x->who->department_id : 0;
+    *out = 0;
+    if (department > 0) {
+        jg_rows *r;
+        jg_value p[] = {JG_VINT(department)};
+        jg_rc rc = jg_db_query(x->c,
+                               "SELECT u.id FROM department d JOIN app_user u ON u.id = d.leader_id"
+                               " AND u.status = 'active' WHERE d.id = $1",
+                               p, 1, &r);
+        if (rc != JG_OK)
+            return rc;
+        *out = jg_rows_count(r) == 1 ? jg_rows_int(r, 0, 0) : 0;
+        jg_rows_free(r);
+    }
+    if (*out > 0)
+        return JG_OK;
+    return refuse(x, JG_INVALID, "环节“%s”由部门负责人办理，但%s", n->name ? n->name : n->id,
+                  department > 0 ? "办理人所在部门没有设置负责人（或负责人已停用）" : "办理人不属于任何部门");
+}
+
 /* A task at n on token for its candidates (pool), or for assignee alone (assignee > 0, !pool). */
 static jg_rc new_task(run *x, const jg_flow_node *n, int64_t token, int64_t assignee, int pool, int64_t *task)
 {
@@ -299,8 +322,14 @@ static jg_rc new_task(run *x, const jg_flow_node *n, int64_t token, int64_t assi
                             ? jg_arena_printf(x->op->req->arena, ",%s,", n->candidate_roles)
                             : NULL;
     int applicant = strcmp(level, "applicant") == 0, initiator = strcmp(level, "initiator") == 0;
+    int leader = strcmp(level, "leader") == 0;
     if (pool && initiator)
         assignee = x->started_by;
+    if (pool && leader) {
+        jg_rc rc = leader_of_actor(x, n, &assignee);
+        if (rc != JG_OK)
+            return rc;
+    }
     char due[32] = "";
     if (n->due_days > 0) {
         jg_rc rc = due_of(x, n->due_days, n->working_days, 0, due, sizeof(due));
@@ -312,7 +341,7 @@ static jg_rc new_task(run *x, const jg_flow_node *n, int64_t token, int64_t assi
                     JG_VTEXT(n->id),
                     JG_VTEXT(n->name != NULL ? n->name : n->id),
                     roles != NULL ? JG_VTEXT(roles) : JG_VNULL,
-                    !pool || applicant || initiator ? JG_VNULL : JG_VTEXT(level_org(x, level)),
+                    !pool || applicant || initiator || leader ? JG_VNULL : JG_VTEXT(level_org(x, level)),
                     pool && applicant ? JG_VINT(x->enterprise_id) : JG_VNULL,
                     assignee > 0 ? JG_VINT(assignee) : JG_VNULL,
                     JG_VTEXT(x->now),
@@ -399,6 +428,13 @@ static jg_rc signers_of(run *x, const jg_flow_node *n, int64_t **out, int *count
     if (strcmp(level, "initiator") == 0) {
         add_signer_id(x, out, count, x->started_by);
         return JG_OK;
+    }
+    if (strcmp(level, "leader") == 0) {
+        int64_t id;
+        jg_rc rc = leader_of_actor(x, n, &id);
+        if (rc == JG_OK)
+            add_signer_id(x, out, count, id);
+        return rc;
     }
     const char *roles =
         jg_arena_printf(x->op->req->arena, ",%s,", n->candidate_roles ? n->candidate_roles : "");
