@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
+import { dbExec } from '../api/lib/checks.mjs';
 import { launch, openPage, shot, shotDir, login, logout } from './lib/browser.mjs';
 
 let srv, browser;
@@ -139,6 +140,25 @@ test('the 省厅管理员 adds, disables and reorders dictionary items, and brow
   await page.locator('input[name="org-filter"]').fill('鼓楼');
   await tree.getByText('鼓楼区', { exact: true }).waitFor();
   await shot(page, 'orgs');
+  await logout(page);
+});
+
+test('the 系统管理员 names the 鼓楼 station\'s leader for workflow steps', async (t) => {
+  const { page } = await openPage(t, browser, srv.url, { allow: [ME] });
+  await login(page, 'admin');
+  await page.goto('/admin/orgs');
+  await page.locator('input[name="org-filter"]').fill('350102');
+  await page.locator('[data-test="set-leader-350102-station"]').click();
+  const dialog = page.locator('.el-dialog', { hasText: '设置负责人' });
+  await dialog.locator('[data-test="leader-select"]').click();
+  await page.locator('.el-select-dropdown__item', { hasText: 'gulou_chief' }).click();
+  await shot(page, 'department-leader');
+  await dialog.locator('[data-test="leader-save"]').click();
+  await page.locator('.el-message--success', { hasText: '负责人已设置' }).waitFor();
+  await page.locator('[data-test="org-tree"] [data-test="leader"]', { hasText: '鼓楼区监督站站长' }).waitFor();
+  const one = (q) => Number(dbExec(srv.env.JIANGUAN_DATABASE, q).trim());
+  assert.equal(one("SELECT leader_id FROM department WHERE code = '350102-station'"),
+    one("SELECT id FROM app_user WHERE username = 'gulou_chief'"));
   await logout(page);
 });
 
