@@ -247,21 +247,29 @@ static jg_rc claim_tx(jg_conn *c, task_op *w, const task_info *t)
 }
 
 /* The delegator takes a delegated task back before the delegate acts (收回委托). */
+/* An UPDATE of task t that must change exactly it (else the task moved on: 409), then the history
+ * line action. */
+static jg_rc task_update(jg_conn *c, task_op *w, const task_info *t, const char *sql, const jg_value *p,
+                         int n, const char *action)
+{
+    int64_t changed = 0;
+    jg_rc rc = jg_db_exec(c, sql, p, n, &changed);
+    if (rc == JG_OK && changed != 1)
+        return stale(w);
+    if (rc == JG_OK)
+        rc = log_line(c, w->req, t->instance_id, t->id, t->node, action, NULL, NULL, w->now);
+    return rc;
+}
+
 static jg_rc recall_tx(jg_conn *c, task_op *w, const task_info *t)
 {
     if (t->version != w->version)
         return stale(w);
     jg_value p[] = {JG_VINT(who(w->req)->user_id), JG_VINT(w->task_id), JG_VINT(w->version)};
-    int64_t changed = 0;
-    jg_rc rc = jg_db_exec(c,
-                          "UPDATE flow_task SET assignee_id = $1, delegated_by = NULL, version = version + 1"
-                          " WHERE id = $2 AND state = 'open' AND version = $3 AND delegated_by = $1",
-                          p, 3, &changed);
-    if (rc == JG_OK && changed != 1)
-        return stale(w);
-    if (rc == JG_OK)
-        rc = log_line(c, w->req, t->instance_id, t->id, t->node, "recall", NULL, NULL, w->now);
-    return rc;
+    return task_update(c, w, t,
+                       "UPDATE flow_task SET assignee_id = $1, delegated_by = NULL, version = version + 1"
+                       " WHERE id = $2 AND state = 'open' AND version = $3 AND delegated_by = $1",
+                       p, 3, "recall");
 }
 
 static jg_rc release_tx(jg_conn *c, task_op *w, const task_info *t)
@@ -273,19 +281,13 @@ static jg_rc release_tx(jg_conn *c, task_op *w, const task_info *t)
     if (t->assignee != who(w->req)->user_id || !t->pooled || t->delegated_by != 0)
         return jg_refuse(&w->why, JG_INVALID, NULL, "只有签收人可以退回签收（委托办理的任务不能退回签收）");
     jg_value p[] = {JG_VINT(w->task_id), JG_VINT(w->version), JG_VINT(who(w->req)->user_id)};
-    int64_t changed = 0;
-    jg_rc rc = jg_db_exec(
-        c,
+    return task_update(
+        c, w, t,
         "UPDATE flow_task SET candidate_roles = pool_roles, org_code = pool_org,"
         " enterprise_id = pool_enterprise, pool_roles = NULL, pool_org = NULL, pool_enterprise = NULL,"
         " assignee_id = NULL, pooled = 0, version = version + 1"
         " WHERE id = $1 AND state = 'open' AND version = $2 AND assignee_id = $3 AND pooled = 1",
-        p, 3, &changed);
-    if (rc == JG_OK && changed != 1)
-        return stale(w);
-    if (rc == JG_OK)
-        rc = log_line(c, w->req, t->instance_id, t->id, t->node, "release", NULL, NULL, w->now);
-    return rc;
+        p, 3, "release");
 }
 
 /* Transfer (转办): to a valid candidate of the task, or, for a task assigned to one person, to a

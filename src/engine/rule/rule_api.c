@@ -513,6 +513,15 @@ static jg_rc answer_rule(jg_req *req, jg_resp *resp, int status, const char *cod
     return jg_resp_json(req, resp, status, o);
 }
 
+/* Run write w in one transaction of tx, then answer the rule with status (or the refusal). */
+static jg_rc write_tx(jg_req *req, jg_resp *resp, struct write *w, jg_rc (*tx)(jg_conn *, void *), int status)
+{
+    jg_rc rc = jg_db_tx(req->app->db, tx, w);
+    if (rc != JG_OK)
+        return jg_resp_refusal(req, resp, rc, &w->refusal);
+    return answer_rule(req, resp, status, w->code);
+}
+
 /* POST /api/v1/rules */
 static jg_rc create(jg_req *req, jg_resp *resp)
 {
@@ -520,10 +529,7 @@ static jg_rc create(jg_req *req, jg_resp *resp)
     jg_rc rc = write_body(req, resp, &w, 1);
     if (rc != JG_OK)
         return rc;
-    rc = jg_db_tx(req->app->db, create_tx, &w);
-    if (rc != JG_OK)
-        return jg_resp_refusal(req, resp, rc, &w.refusal);
-    return answer_rule(req, resp, 201, w.code);
+    return write_tx(req, resp, &w, create_tx, 201);
 }
 
 static jg_rc edit_tx(jg_conn *c, void *ud)
@@ -585,10 +591,7 @@ static jg_rc edit(jg_req *req, jg_resp *resp)
     jg_rc rc = write_body(req, resp, &w, 0);
     if (rc != JG_OK)
         return rc;
-    rc = jg_db_tx(req->app->db, edit_tx, &w);
-    if (rc != JG_OK)
-        return jg_resp_refusal(req, resp, rc, &w.refusal);
-    return answer_rule(req, resp, 200, w.code);
+    return write_tx(req, resp, &w, edit_tx, 200);
 }
 
 /* publish, start, stop, rollback in one transaction. */
@@ -712,10 +715,7 @@ static jg_rc op(jg_req *req, jg_resp *resp, const char *name, int takes_version)
         jg_field_error(fields, "version", "请指定要回退到的版本");
     if (jg_resp_fields(req, resp, "请求内容不正确", fields) != JG_OK)
         return JG_INVALID;
-    jg_rc rc = jg_db_tx(req->app->db, op_tx, &w);
-    if (rc != JG_OK)
-        return jg_resp_refusal(req, resp, rc, &w.refusal);
-    return answer_rule(req, resp, 200, w.code);
+    return write_tx(req, resp, &w, op_tx, 200);
 }
 
 static jg_rc publish(jg_req *req, jg_resp *resp)
