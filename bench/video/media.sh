@@ -134,7 +134,8 @@ print(f'RTP sent {sent} packets ({mbps:.0f} Mbit in all), counted by jianguan {r
 print(f'aggregate bitrate in: {mbps / (float(dur) + 8):.1f} Mbit/s over the run (file at its BITRATE per stream)')
 print(f'jianguan video CPU {cpu}% of one core over {dur} s (gbsim {gcpu}%)')
 print(f'viewers: {v["tags"]} video tags, frame rate min {v["fps_min"]:.1f} median {v["fps_median"]:.1f} (source 25)')
-print(f'GOAL streams: {len(ends)} of {n} played, {v["ok"]} viewers served -> {"PASS" if len(ends) == n and v["ok"] == n else "MISS"}')
-print(f'GOAL packet loss: {loss:.3f}% (goal 0%) -> {"PASS" if gaps == 0 and recv >= sent * 0.99 else "MISS"}')
-print(f'GOAL CPU: {cpu}% of one core for {n} streams in and out (2-core machine: goal < 200%) -> {"PASS" if cpu < 200 else "MISS"}')
+ok = lambda b: 'PASS' if b else 'MISS'
+print(f'GOAL video_streams_played_{n} measured={len(ends)} target={n} {ok(len(ends) == n and v["ok"] == n)}')
+print(f'GOAL video_packet_loss_pct_streams{n} measured={loss:.3f}% target=0% {ok(gaps == 0 and recv >= sent * 0.99)}')
+print(f'GOAL video_media_cpu_pct_streams{n} measured={cpu}% target=200% {ok(cpu < 200)}')
 PY
