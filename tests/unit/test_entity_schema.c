@@ -401,10 +401,13 @@ static void composite_indexes(void **state)
     (void)state;
     sync_ok(V1, 0);
     insert_record("n1", "draft");
-    sync_ok(DOC(2, BASE, ROWS ", \"indexes\": [[\"c\", \"b\"], [\"e\", \"d\", \"c\"]]"), 0);
+    sync_ok(DOC(2, BASE, ROWS ", \"indexes\": [[\"c\", \"b\"], [\"e\", \"d\", \"c\"], [\"state\", \"b\"]]"),
+            0);
     assert_string_equal(indexes("e_demo"), "ix_e_demo__b,ix_e_demo__c__b,ix_e_demo__e,ix_e_demo__e__d__c,"
-                                           "ux_e_demo__a,ux_e_demo__d");
+                                           "ix_e_demo__state__b,ux_e_demo__a,ux_e_demo__d");
     assert_string_equal(index_columns("ix_e_demo__c__b"), "c,b,id");
+    /* The state column may lead one (lists by state inside a scope). */
+    assert_string_equal(index_columns("ix_e_demo__state__b"), "state,b,id");
     /* A sealed field takes part through its blind index. */
     assert_string_equal(index_columns("ix_e_demo__e__d__c"), "e,d__bidx,c,id");
     assert_string_equal(index_columns("ix_e_demo__b"), "b,id");

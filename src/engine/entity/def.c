@@ -281,8 +281,13 @@ static jg_rc load_list(jg_defctx *c, json_t *doc, jg_entity *e)
     return JG_OK;
 }
 
+/* The state column in a composite index (["state", "org_code"]: lists by state inside a scope). */
+static const jg_field state_column = {.name = "state", .label = "状态", .type = JG_FIELD_ENUM};
+
 /* "indexes": [["project_kind", "planned_start_on"], ...]: composite indexes of the entity's own
- * fields, for the filters and sorts its lists use most (single fields take "indexed"). */
+ * fields and its state, for the filters and sorts its lists use most (single fields take
+ * "indexed"). */
+
 static jg_rc load_indexes(jg_defctx *c, json_t *doc, jg_entity *e)
 {
     json_t *ij = json_object_get(doc, "indexes");
@@ -302,7 +307,9 @@ static jg_rc load_indexes(jg_defctx *c, json_t *doc, jg_entity *e)
             return jg_def_fail(c, ip, "", "an index is an array of 2-%d field names", JG_INDEX_MAX_FIELDS);
         for (size_t j = 0; j < json_array_size(x); j++) {
             const char *name = json_string_value(json_array_get(x, j));
-            const jg_field *f = name != NULL ? jg_entity_field(e, name) : NULL;
+            const jg_field *f = name == NULL                 ? NULL
+                                : strcmp(name, "state") == 0 ? &state_column
+                                                             : jg_entity_field(e, name);
             if (f == NULL)
                 return jg_def_fail(c, ip, "", "item %zu: no field \"%.60s\"", j, name != NULL ? name : "");
             if (!jg_def_indexable(f))
