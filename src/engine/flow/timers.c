@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -136,7 +137,14 @@ jg_rc jg_flow_timers_start(jg_app *app)
         return JG_OK;
     poller.stop = 0;
     poller.app = app;
-    if (pthread_create(&poller.thread, NULL, poll_loop, app) != 0) {
+    /* The thread starts with every signal blocked: SIGTERM and SIGINT are the server's to take
+     * (server.c sigwaits for them); one delivered to this thread would kill the process. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int e = pthread_create(&poller.thread, NULL, poll_loop, app);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
         jg_error("flow: cannot start the timer thread");
         return JG_ERR;
     }
