@@ -257,6 +257,8 @@ test('a supervisor of the same county finds the record; the skin is remembered',
   assert.ok(recordId, 'the record of the previous test');
   const { page } = await openPage(t, browser, srv.url, { allow: [ME] });
   await login(page, 'gulou');
+  // the region's name arrives with the regions list, after the header itself
+  await page.locator('[data-test="who"]', { hasText: '鼓楼区（县级）' }).waitFor();
   assert.match(await page.locator('[data-test="who"]').innerText(), /鼓楼区（县级）/);
   await shot(page, 'home-supervisor');
   await page.goto('/records/registration');
