@@ -11,7 +11,8 @@
 # Both sum the points of the rules that fire; the checksums must agree.
 # Knobs: N (jianguan evaluations, default 1000000), PEER_N (default 50000), BIN (default
 # build/jianguan, built Release when missing). Parts (b) and (c) (credit recomputation and
-# ranking p95) come with the credit module.
+# ranking p95) are bench/scoring/credit.sh, run at the end (SCORING=0 skips them; its knobs
+# ROWS, COMPANIES, PERSONS, PERIOD, DBS apply).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
@@ -53,3 +54,6 @@ iratio=$(node -e "console.log((${interp_ps} / ${peer_ps}).toFixed(1))")
 echo "jianguan rules.lua: ${ours_ps}/s ($(field "$ours" micros) us each); clause.lua (interpreting rules.json): ${interp_ps}/s (${iratio}x); json-rules-engine: ${peer_ps}/s"
 echo "GOAL rules_eval_ratio measured=${ratio} target=20 $(node -e "console.log(${ratio} >= 20 ? 'PASS' : 'MISS')")"
 echo "GOAL rules_eval_per_s measured=${ours_ps} target=100000 $(node -e "console.log(${ours_ps} >= 100000 ? 'PASS' : 'MISS')")"
+
+# Parts (b) and (c): the full credit recomputation and the ranking page (bench/scoring/credit.sh).
+if [ "${SCORING:-1}" = 1 ]; then bench/scoring/credit.sh; fi

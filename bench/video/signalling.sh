@@ -90,6 +90,9 @@ done
 CHANNELS=$(sqlite3 "$tmp/cold.db" "SELECT count(*) FROM video_channel")
 ONLINE=$(sqlite3 "$tmp/cold.db" "SELECT count(*) FROM video_device WHERE online = 1" 2>/dev/null || echo "?")
 log "catalog: $CHANNELS channels in the database after ${catalog_s:-more than 600} s; $ONLINE devices online"
+# Catalog rounds (src/video/catalog.c): a lost chunk is asked for again after 5 quiet seconds.
+ROUNDS=$(sqlite3 "$tmp/cold.db" "SELECT catalog_state || ':' || count(*) || ' (' || sum(catalog_tries > 1) || ' asked again)' FROM video_device GROUP BY catalog_state" 2>/dev/null | tr '\n' ' ')
+log "catalog rounds by state: ${ROUNDS:-?}"
 sleep 5 # let the catalog writes finish
 log "steady keepalives for $STEADY s"
 a=$(ticks "$VIDEO")

@@ -94,23 +94,39 @@ static const struct key keys[] = {
     S(video_media_ip, "",
       "jianguan video: IPv4 address devices are told to send RTP to; empty: the address they reach SIP at."),
     S(video_media_url, "",
-      "jianguan video: base URL viewers reach the media listener at (live URLs); empty: http://video_media_listen."),
+      "jianguan video: base URL viewers reach the media listener at (live URLs); empty: "
+      "http://video_media_listen."),
     E(video_media_transport, "udp", "udp|tcp",
       "jianguan video: RTP transport asked of devices for new streams: udp, or tcp (TCP passive, RFC 4571)."),
     N(video_live_idle_s, "15", 0, 3600,
       "jianguan video: seconds a live stream stays up after its last viewer leaves, then BYE."),
     N(video_live_url_ttl_s, "300", 10, 86400,
       "jianguan video: seconds a signed live URL (from GET /api/v1/video/channels/{id}/live) stays valid."),
+    N(video_hls_segment_s, "2", 1, 10,
+      "jianguan video: HLS segment duration in seconds (segments are cut at the first key frame after it)."),
+    N(video_hls_window, "5", 1, 6,
+      "jianguan video: HLS segments listed in the live playlist (sliding window)."),
+    S(video_record_dir, "", "jianguan video: cloud recording root directory; empty: data_dir/records."),
+    N(video_record_days, "30", 1, 3650,
+      "jianguan video: days cloud recordings are kept (a plan's retention_days overrides)."),
+    N(video_record_disk_share, "80", 1, 99,
+      "jianguan video: percent of their file system cloud recordings may take; beyond, the oldest are "
+      "deleted."),
+    S(video_upper, "",
+      "jianguan video: upper platforms to register to as a lower platform (cascade), comma-separated: "
+      "ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table (secret: never logged)."),
     N(max_export_rows, "1000000", 1, 100000000,
       "Most records one XLSX export may hold (400 beyond: narrow the filter)."),
     N(max_upload_bytes, "20971520", 1024, 1073741824,
-      "Largest uploaded file (413 beyond); an upload request may be this plus 64 KiB, even above max_body_bytes."),
+      "Largest uploaded file (413 beyond); an upload request may be this plus 64 KiB, even above "
+      "max_body_bytes."),
     S(print_header, "福建省建设工程质量安全监督管理平台",
       "Text printed at the top of every page of printed documents (PDF notices and receipts)."),
     S(public_url, "http://127.0.0.1:8080",
       "Base URL the public reaches this server at; printed QR codes point to <public_url>/verify/<code>."),
     N(max_import_bytes, "20971520", 1024, 1073741824,
-      "Largest file one record import may read (413 beyond); its request may be this plus 64 KiB, even above max_body_bytes."),
+      "Largest file one record import may read (413 beyond); its request may be this plus 64 KiB, even above "
+      "max_body_bytes."),
     N(max_import_rows, "100000", 1, 10000000,
       "Most data rows (below the header) one record import may hold."),
     N(rule_max_code_bytes, "65536", 256, 1048576,
@@ -123,7 +139,8 @@ static const struct key keys[] = {
       "Rule engine: most Lua heap bytes one evaluation may hold before it is stopped."),
     N(rule_time_ms, "200", 1, 60000, "Rule engine: most wall-clock milliseconds one evaluation may run."),
     N(flow_timer_poll_s, "30", 0, 86400,
-      "Seconds between two looks of `jianguan serve` for due workflow timers (deadlines, 督办); 0: timers do not fire."),
+      "Seconds between two looks of `jianguan serve` for due workflow timers (deadlines, 督办); 0: timers do "
+      "not fire."),
     {{NULL, NULL, NULL}, STR, 0, 0, 0, NULL},
 };
 

@@ -6,14 +6,14 @@
 #include <stddef.h>
 
 typedef struct {
-    char *listen;         /* host:port */
-    char *database;       /* sqlite:PATH or postgresql://... */
-    char *data_dir;       /* files and keys */
-    char *web_dir;        /* built web UI */
-    char *access_log;     /* path, "-" for stdout, "off" */
-    char *log_level;      /* debug|info|warn|error */
-    long threads;         /* HTTP worker threads */
-    long db_pool_size;    /* database connections (readers on SQLite) */
+    char *listen;      /* host:port */
+    char *database;    /* sqlite:PATH or postgresql://... */
+    char *data_dir;    /* files and keys */
+    char *web_dir;     /* built web UI */
+    char *access_log;  /* path, "-" for stdout, "off" */
+    char *log_level;   /* debug|info|warn|error */
+    long threads;      /* HTTP worker threads */
+    long db_pool_size; /* database connections (readers on SQLite) */
     long db_acquire_timeout_ms;
     long db_busy_retries; /* transaction retries on SQLITE_BUSY / serialization failure */
     long max_body_bytes;
@@ -29,16 +29,16 @@ typedef struct {
     long auth_rate_per_minute;
     long cookie_secure;
     long password_max_age_days;
-    long single_session;     /* 1: a new login ends the user's other sessions */
-    char *captcha;           /* off | after_failure | always */
+    long single_session; /* 1: a new login ends the user's other sessions */
+    char *captcha;       /* off | after_failure | always */
     long captcha_ttl_s;
     char *sms_gateway_url;   /* "" : SMS login off */
     char *sms_gateway_token; /* sent as Authorization: Bearer, never logged */
     long sms_code_ttl_s;
     long sms_resend_s;
-    long signature_window_s; /* app-key request signatures: allowed clock difference */
-    char *video_sip_listen;  /* jianguan video: SIP host:port (UDP and TCP) */
-    char *video_sip_id;      /* the platform's 20-digit GB/T 28181 ID; realm = first 10 digits */
+    long signature_window_s;  /* app-key request signatures: allowed clock difference */
+    char *video_sip_listen;   /* jianguan video: SIP host:port (UDP and TCP) */
+    char *video_sip_id;       /* the platform's 20-digit GB/T 28181 ID; realm = first 10 digits */
     char *video_sip_password; /* default device password ("" : only per-device passwords) */
     long video_keepalive_interval_s;
     long video_keepalive_count; /* missed keepalives before a device is offline */
@@ -46,15 +46,23 @@ typedef struct {
     long video_register_lock_s;
     long video_keepalive_flush_s; /* keepalive times are written to the database this often */
     long video_max_devices;
-    char *video_media_listen; /* jianguan video: the media node's HTTP-FLV listener host:port */
-    char *video_media_ip;     /* address devices send RTP to ("" : the SIP address they reach) */
-    char *video_media_url;    /* base URL viewers reach the media node at ("" : from the listener) */
-    char *video_media_transport; /* udp | tcp (TCP passive) for new streams */
-    long video_live_idle_s;      /* seconds a stream lives on without viewers before BYE */
-    long video_live_url_ttl_s;   /* seconds a signed live URL stays valid */
-    long max_export_rows; /* most records in one XLSX export */
-    long max_upload_bytes; /* one uploaded file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
-    long max_import_bytes; /* one imported file (its request: this + JG_FORM_SLACK, even above max_body_bytes) */
+    char *video_media_listen;     /* jianguan video: the media node's HTTP-FLV listener host:port */
+    char *video_media_ip;         /* address devices send RTP to ("" : the SIP address they reach) */
+    char *video_media_url;        /* base URL viewers reach the media node at ("" : from the listener) */
+    char *video_media_transport;  /* udp | tcp (TCP passive) for new streams */
+    long video_live_idle_s;       /* seconds a stream lives on without viewers before BYE */
+    long video_live_url_ttl_s;    /* seconds a signed live URL stays valid */
+    long video_hls_segment_s;     /* HLS: wanted segment duration (cut at the next key frame) */
+    long video_hls_window;        /* HLS: segments listed in the live playlist */
+    char *video_record_dir;       /* cloud recording root ("" : data_dir/records) */
+    long video_record_days;       /* recordings kept this many days unless the plan says otherwise */
+    long video_record_disk_share; /* percent of their file system recordings may take */
+    char *video_upper;            /* upper platforms to register to (cascade), see src/video/README.md */
+    long max_export_rows;         /* most records in one XLSX export */
+    long max_upload_bytes; /* one uploaded file (its request: this + JG_FORM_SLACK, even above max_body_bytes)
+                            */
+    long max_import_bytes; /* one imported file (its request: this + JG_FORM_SLACK, even above max_body_bytes)
+                            */
     long max_import_rows;  /* data rows of one import */
     char *print_header;    /* printed at the top of every page of printed documents */
     char *public_url;      /* base URL the public reaches this server at (QR codes of prints) */

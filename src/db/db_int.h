@@ -22,13 +22,14 @@ typedef struct {
 
 struct jg_conn {
     jg_db *db;
-    void *impl;  /* backend handle; NULL until connected */
-    int write;   /* may write (SQLite: the writer connection) */
-    int in_use;  /* borrowed */
-    int in_tx;   /* inside jg_db_tx */
-    int broken;  /* the backend lost it: reconnect before next use */
+    void *impl; /* backend handle; NULL until connected */
+    int write;  /* may write (SQLite: the writer connection) */
+    int in_use; /* borrowed */
+    int in_tx;  /* inside jg_db_tx */
+    int broken; /* the backend lost it: reconnect before next use */
     stmt_cache cache;
     unsigned long serial; /* per-connection counter for statement names */
+    unsigned stats_gen;   /* SQLite: the planner's statistics it loaded (db->stats_gen then) */
 };
 
 /* One materialised value. Text points into the row set's arena or the backend's result. */
@@ -43,7 +44,7 @@ struct jg_rows {
     const char **names;
     struct cell *cells; /* nrows * ncols */
     jg_arena *arena;
-    void *owner;                 /* backend result kept alive (PGresult), or NULL */
+    void *owner; /* backend result kept alive (PGresult), or NULL */
     void (*owner_free)(void *);
 };
 
@@ -79,7 +80,9 @@ struct jg_db {
     int nconns;
     int nreaders; /* SQLite: conns[0..nreaders) read, conns[nreaders] writes; PostgreSQL: all */
     jg_db_stats stats;
-    char *serial_sql; /* run after begin_sql in every write transaction, or NULL */
+    char *serial_sql;       /* run after begin_sql in every write transaction, or NULL */
+    int64_t analyzed_pages; /* SQLite: the database's size when the writer last refreshed the statistics */
+    unsigned stats_gen;     /* SQLite: raised by each refresh; older connections reopen to load them */
 };
 
 extern const jg_db_backend jg_db_sqlite_backend;

@@ -19,12 +19,19 @@ extern const jg_module jg_module_records;
 extern const jg_module jg_module_records_import;
 extern const jg_module jg_module_definitions;
 extern const jg_module jg_module_records_print;
+extern const jg_module jg_module_records_tally;
 extern const jg_module jg_module_search;
 extern const jg_module jg_module_flow;
 extern const jg_module jg_module_flow_run;
 extern const jg_module jg_module_flow_core;
+extern const jg_module jg_module_flow_people;
 extern const jg_module jg_module_video;
 extern const jg_module jg_module_rules;
+extern const jg_module jg_module_scoring;
+extern const jg_module jg_module_credit;
+extern const jg_module jg_module_registration;
+extern const jg_module jg_module_clause;
+extern const jg_module jg_module_project_change;
 
 const jg_module *const jg_modules[] = {
     &jg_module_builtin,
@@ -45,11 +52,18 @@ const jg_module *const jg_modules[] = {
     &jg_module_records_import,
     &jg_module_definitions,
     &jg_module_records_print,
+    &jg_module_records_tally,
     &jg_module_search, /* after records: it reads app->entities */
     &jg_module_flow,
     &jg_module_flow_run,
     &jg_module_flow_core,
+    &jg_module_flow_people,
     &jg_module_video,
     &jg_module_rules,
+    &jg_module_scoring,
+    &jg_module_credit,
+    &jg_module_registration, /* after records and flow: it reads app->entities, sets flow actions */
+    &jg_module_clause,
+    &jg_module_project_change,
     NULL,
 };

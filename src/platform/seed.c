@@ -243,6 +243,8 @@ jg_rc jg_seed_demo(jg_db *db, const char *data_dir, long nprojects)
         rc = jg_seed_registry(db, s.regions, s.nregions, s.field_key, s.now);
     if (rc == JG_OK)
         rc = jg_seed_parties(db, s.now);
+    if (rc == JG_OK)
+        rc = jg_seed_scoring(db, s.now);
     OPENSSL_cleanse(s.field_key, sizeof(s.field_key));
     free(s.regions);
     return rc;

@@ -34,5 +34,8 @@ jg_rc jg_seed_registry(jg_db *db, const jg_region *regions, int nregions,
 /* Link every project to the registry's enterprises named as its owner, contractor and
  * supervisor (project_party), adding only what is missing. */
 jg_rc jg_seed_parties(jg_db *db, const char *now);
+/* Insert the demo clause library (2018 and 2025 editions, seed_scoring.c) into e_score_clause, adding
+ * only the clauses missing, in one transaction. */
+jg_rc jg_seed_scoring(jg_db *db, const char *now);
 
 #endif

@@ -202,28 +202,16 @@ static const char *municipal_name(const char *kind)
     return "工程";
 }
 
-static const char *date_of(jg_arena *a, long day)
+const char *jg_scale_date(jg_arena *a, long day)
 {
     int y, m, d;
     jg_scale_day_to_date(day, &y, &m, &d);
     return jg_arena_printf(a, "%04d-%02d-%02d", y, m, d);
 }
+#define date_of jg_scale_date
 
 #define DAY_2016 19723L /* days from 1962-01-01 to 2016-01-01 */
 #define DAYS_DEMO 4383L /* 2016-01-01 .. 2027-12-31: projects planned to start and finish */
-#define DAY_CUT 23663L  /* 2026-10-15: no declaration is dated later (the demo data's "now") */
-#define MAX_UNITS 6
-
-/* Everything about project k, drawn from its own generator. */
-struct proj {
-    const struct county *co;
-    const char *kind, *name, *place;
-    long pm, cs, owner, designer, surveyor, owner_lead, applicant;
-    long start, length, declared;
-    int draft, nunits, nhazards, street;
-    int64_t area[MAX_UNITS], total, cost;
-    char phone[12];
-};
 
 static void make_project(const struct scale *s, jg_arena *a, long k, struct proj *p)
 {
@@ -276,6 +264,114 @@ static void make_project(const struct scale *s, jg_arena *a, long k, struct proj
         p->declared = DAY_CUT - (long)(next(&st) % 60);
     p->nhazards = (int)(next(&st) % 4);
     p->street = 1 + (int)(next(&st) % 300);
+    /* The process: 受理 one to ten working days after the declaration (the time limit is three, so
+     * some are late), 补正 asked for one in five (the applicant takes 3-45 days, then 受理 within
+     * three), 登记 one to twenty-five working days later (the limit is five: stations wait for
+     * papers), the construction permit up to a week after. */
+    p->accept_days = 1 + (int)(next(&st) % 10);
+    p->returned = next(&st) % 5 == 0;
+    p->correct_days = 3 + (int)(next(&st) % 43);
+    p->accept2_days = 1 + (int)(next(&st) % 3);
+    p->register_days = 1 + (int)(next(&st) % 25);
+    p->permit_days = (int)(next(&st) % 8);
+    p->reason = (int)(next(&st) % 1000);
+    jg_scale_timeline(s, p);
+}
+
+/* ---- registration numbers (监督登记号): as registration.issue gives them ---- */
+
+/* A registered project: its series (station, year of issue), day of issue and number k. */
+struct issued {
+    int series;
+    long day, k;
+};
+
+static int issued_cmp(const void *x, const void *y)
+{
+    const struct issued *a = x, *b = y;
+    if (a->series != b->series)
+        return a->series < b->series ? -1 : 1;
+    if (a->day != b->day)
+        return a->day < b->day ? -1 : 1;
+    return a->k < b->k ? -1 : a->k > b->k;
+}
+
+static int issue_year(const struct proj *p)
+{
+    int y, m, d;
+    jg_scale_day_to_date(p->registered_on, &y, &m, &d);
+    return y;
+}
+
+/* "<station>-<year>-" (src/modules/registration: series of e_registration have no prefix). */
+static const char *series_name(jg_arena *a, const char *org, int year)
+{
+    return jg_arena_printf(a, "%.6s-%04d-", org, year);
+}
+
+static const char *registration_no(const struct scale *s, jg_arena *a, const struct proj *p, long k)
+{
+    return jg_arena_printf(a, "%s%05d", series_name(a, p->co->r->code, issue_year(p)), (int)s->regno[k]);
+}
+
+struct numbering {
+    struct scale *s;
+    struct issued *v;
+    long n;
+};
+
+/* Take each series' numbers from registration_counter (one upsert a series, as next_number does
+ * one a registration), so that what the station issues next follows on. */
+static jg_rc reserve_tx(jg_conn *c, void *ud)
+{
+    struct numbering *t = ud;
+    jg_arena *a = jg_arena_new();
+    jg_rc rc = JG_OK;
+    for (long i = 0, j; rc == JG_OK && i < t->n; i = j) {
+        for (j = i; j < t->n && t->v[j].series == t->v[i].series; j++)
+            ;
+        const struct county *co = &t->s->counties[t->v[i].series / 64];
+        jg_value p[] = {JG_VTEXT(series_name(a, co->r->code, 2010 + t->v[i].series % 64)), JG_VINT(j - i)};
+        jg_rows *r;
+        rc = jg_db_query(c,
+                         "INSERT INTO registration_counter (series, last_no) VALUES ($1, $2)"
+                         " ON CONFLICT (series) DO UPDATE SET last_no = registration_counter.last_no + $2"
+                         " RETURNING last_no",
+                         p, 2, &r);
+        if (rc != JG_OK)
+            break;
+        int64_t base = jg_rows_int(r, 0, 0) - (j - i);
+        jg_rows_free(r);
+        for (long q = i; q < j; q++)
+            t->s->regno[t->v[q].k] = (int32_t)(base + 1 + (q - i));
+    }
+    jg_arena_free(a);
+    return rc;
+}
+
+/* Number the registered projects per station and year of issue, in the order of issue. */
+static jg_rc number_projects(struct scale *s)
+{
+    s->regno = jg_xcalloc((size_t)s->nr, sizeof(int32_t));
+    struct numbering t = {s, jg_xcalloc((size_t)s->nr, sizeof(struct issued)), 0};
+    jg_arena *a = jg_arena_new();
+    for (long k = 0; k < s->nr; k++) {
+        if (k % PROJECTS_PER_TX == 0) {
+            jg_arena_free(a);
+            a = jg_arena_new();
+        }
+        struct proj p;
+        make_project(s, a, k, &p);
+        OPENSSL_cleanse(p.phone, sizeof(p.phone));
+        if (p.state == ST_REGISTERED)
+            t.v[t.n++] =
+                (struct issued){(int)(p.co - s->counties) * 64 + issue_year(&p) - 2010, p.registered_on, k};
+    }
+    jg_arena_free(a);
+    qsort(t.v, (size_t)t.n, sizeof(*t.v), issued_cmp);
+    jg_rc rc = jg_db_tx(s->db, reserve_tx, &t);
+    free(t.v);
+    return rc;
 }
 
 struct ptx {
@@ -292,8 +388,9 @@ static jg_rc insert_records(struct scale *s, jg_conn *c, jg_arena *a, const stru
         "INSERT INTO e_registration (state, created_at, updated_at, version, project_name, project_kind,"
         " org_code, address, applicant_id, owner_id, contractor_id, supervisor_firm_id, designer_id,"
         " surveyor_id, total_area, cost, planned_start_on, planned_finish_on, permit_no, permit_on,"
-        " contact_name, contact_phone, contact_phone__bidx, contact_phone__mask)",
-        24, "");
+        " contact_name, contact_phone, contact_phone__bidx, contact_phone__mask, received_on,"
+        " registration_no, issued_on)",
+        27, "");
     jg_rc rc = JG_OK;
     for (long i = 0; rc == JG_OK && i < n; i++) {
         const struct proj *p = &ps[i];
@@ -310,11 +407,26 @@ static jg_rc insert_records(struct scale *s, jg_conn *c, jg_arena *a, const stru
         if (v == NULL)
             break;
         const char *start = date_of(a, p->start);
-        v[0] = JG_VTEXT(p->draft ? "draft" : "registered");
+        static const char *const states[] = {"draft", "submitted", "accepted", "returned", "registered"};
+        const int registered = p->state == ST_REGISTERED;
+        /* Versions and the last change as the process leaves them (run.c: a state or a stamp
+         * moves the version on): submitted 3, returned 4, resubmitted 5, accepted 4 (6 after a
+         * return), registered 6 (8). */
+        int version = p->state == ST_DRAFT ? 1 : 3;
+        long last = p->declared;
+        if (p->returned_on >= 0)
+            version++, last = p->returned_on;
+        if (p->resubmitted_on >= 0)
+            version++, last = p->resubmitted_on;
+        if (p->accepted_on >= 0)
+            version++, last = p->accepted_on;
+        if (registered)
+            version += 2, last = p->registered_on;
+        v[0] = JG_VTEXT(states[p->state]);
         v[1] = JG_VTEXT(jg_arena_printf(a, "%s" CREATED_AT_TIME, date_of(a, p->declared)));
         v[2] =
-            p->draft ? v[1] : JG_VTEXT(jg_arena_printf(a, "%s" CREATED_AT_TIME, date_of(a, p->declared + 7)));
-        v[3] = JG_VINT(p->draft ? 1 : 4);
+            last == p->declared ? v[1] : JG_VTEXT(jg_arena_printf(a, "%s" CREATED_AT_TIME, date_of(a, last)));
+        v[3] = JG_VINT(version);
         v[4] = JG_VTEXT(p->name);
         v[5] = JG_VTEXT(p->kind);
         v[6] = JG_VTEXT(p->co->r->code);
@@ -330,14 +442,20 @@ static jg_rc insert_records(struct scale *s, jg_conn *c, jg_arena *a, const stru
         v[16] = JG_VTEXT(start);
         v[17] = JG_VTEXT(date_of(a, p->start + p->length));
         /* 施工许可证号: county, permit date, project number (unique by the number). */
-        v[18] = p->draft ? JG_VNULL
-                         : JG_VTEXT(jg_arena_printf(a, "%.6s%.4s%.2s%.2s%07ld%02d", p->co->r->code, start,
-                                                    start + 5, start + 8, first + i, (int)(s->seed % 100)));
-        v[19] = p->draft ? JG_VNULL : JG_VTEXT(date_of(a, p->declared + 5));
+        v[18] = !registered
+                    ? JG_VNULL
+                    : JG_VTEXT(jg_arena_printf(a, "%.6s%.4s%.2s%.2s%07ld%02d", p->co->r->code, start,
+                                               start + 5, start + 8, first + i, (int)(s->seed % 100)));
+        v[19] = !registered ? JG_VNULL : JG_VTEXT(date_of(a, p->registered_on + p->permit_days));
         v[20] = JG_VTEXT(lead.name);
         v[21] = JG_VTEXT(enc);
         v[22] = JG_VTEXT(bidx);
         v[23] = JG_VTEXT(mask);
+        /* What registration.receive and registration.issue stamp: the day of (first) receipt, the
+         * station's number and the day of issue. */
+        v[24] = p->state == ST_DRAFT ? JG_VNULL : JG_VTEXT(date_of(a, p->declared));
+        v[25] = registered ? JG_VTEXT(registration_no(s, a, p, first + i)) : JG_VNULL;
+        v[26] = registered ? JG_VTEXT(date_of(a, p->registered_on)) : JG_VNULL;
         OPENSSL_cleanse(&lead, sizeof(lead));
     }
     if (rc == JG_OK)
@@ -506,6 +624,8 @@ static jg_rc projects_tx(jg_conn *c, void *ud)
         rc = jg_scale_new_ids(c, NEW_IDS_SQL("e_registration"), before, t->count, ids);
     if (rc == JG_OK)
         rc = insert_children(t->s, c, a, ps, ids, t->count);
+    if (rc == JG_OK)
+        rc = jg_scale_flows(t->s, c, a, ps, ids, t->count);
     for (long i = 0; i < t->count; i++)
         OPENSSL_cleanse(ps[i].phone, sizeof(ps[i].phone));
     jg_arena_free(a);
@@ -581,7 +701,11 @@ jg_rc jg_seed_scale(jg_db *db, const char *data_dir, int divisor, uint64_t seed)
         s.person_id = jg_xcalloc((size_t)s.np, sizeof(int64_t));
         rc = s.npool > 0 && s.nowners > 0 && s.ndesigners > 0 && s.nsurveyors > 0 ? JG_OK : JG_INVALID;
         if (rc == JG_OK)
+            rc = jg_scale_flow_prepare(&s);
+        if (rc == JG_OK)
             rc = jg_db_tx(db, jg_scale_registry_tx, &s);
+        if (rc == JG_OK)
+            rc = number_projects(&s);
         if (rc == JG_OK)
             jg_info("seed: %ld enterprises and %ld persons", s.ne, s.np);
         for (long first = 0; rc == JG_OK && first < s.nr; first += PROJECTS_PER_TX) {
@@ -600,6 +724,9 @@ jg_rc jg_seed_scale(jg_db *db, const char *data_dir, int divisor, uint64_t seed)
     free(s.ent_id);
     free(s.person_id);
     free(s.counties);
+    free(s.regno);
+    free(s.cal_day);
+    free(s.cal_kind);
     free(s.regions);
     return rc;
 }

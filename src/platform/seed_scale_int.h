@@ -45,6 +45,33 @@ struct scale {
     struct county *counties;
     int ncounties;
     uint64_t total; /* the sum of the counties' weights */
+    /* seed_scale_flow.c: the days of flow_calendar (holidays 'h', weekend days worked 'w') */
+    long *cal_day;
+    char *cal_kind;
+    int ncal;
+    int64_t definition_id; /* the latest registration process */
+    int32_t *regno;        /* by project number: its registration number in its series, 0: none */
+};
+
+/* States of a 项目报监 record at the demo's "now" (registration.bpmn). */
+enum { ST_DRAFT, ST_SUBMITTED, ST_ACCEPTED, ST_RETURNED, ST_REGISTERED };
+
+#define MAX_UNITS 6
+
+/* Everything about project k, drawn from its own generator (seed_scale.c), and where the process
+ * has got to (seed_scale_flow.c): days since 1962-01-01 of each step, -1 for steps not taken. */
+struct proj {
+    const struct county *co;
+    const char *kind, *name, *place;
+    long pm, cs, owner, designer, surveyor, owner_lead, applicant;
+    long start, length, declared;
+    int draft, nunits, nhazards, street;
+    int64_t area[MAX_UNITS], total, cost;
+    char phone[12];
+    int state;                     /* ST_* */
+    int accept_days, correct_days; /* the process's durations, drawn with the rest */
+    int accept2_days, register_days, permit_days, returned, reason;
+    long returned_on, resubmitted_on, accepted_on, registered_on; /* -1: not (yet) */
 };
 
 /* A multi-row INSERT being filled: head VALUES (...), (...) tail. */
@@ -115,5 +142,19 @@ const char *jg_scale_person_cert(const struct scale *s, jg_arena *a, long j, con
 /* Insert the enterprises, qualifications, persons and certificates (a jg_db_tx callback, ud: the
  * struct scale), filling ent_id and person_id. */
 jg_rc jg_scale_registry_tx(jg_conn *c, void *ud);
+
+/* seed_scale_flow.c */
+/* Load flow_calendar and the registration process's definition id into s. */
+jg_rc jg_scale_flow_prepare(struct scale *s);
+/* Where project p (its dates and durations drawn) stands at the demo's "now": p->state and the
+ * days of its steps, on working days of the calendar. */
+void jg_scale_timeline(const struct scale *s, struct proj *p);
+/* The workflow rows of the in-process records among ps (ids: their record ids). */
+jg_rc jg_scale_flows(struct scale *s, jg_conn *c, jg_arena *a, const struct proj *ps, const int64_t *ids,
+                     long n);
+/* "YYYY-MM-DD" of day d (days since 1962-01-01), in a. */
+const char *jg_scale_date(jg_arena *a, long d);
+/* The demo's "now": no declaration is dated later. */
+#define DAY_CUT 23663L /* 2026-10-15 */
 
 #endif

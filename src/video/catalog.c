@@ -1,14 +1,14 @@
 /* MESSAGE from devices: MANSCDP Keepalive, Catalog (in chunks until SumNum), DeviceInfo, and
  * catalog notifications. Every accepted MESSAGE is answered 200 before it is acted on. */
 #include "base/log.h"
+#include "base/mem.h"
 #include "video/video_int.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define CATALOG_TIMEOUT_US (60LL * 1000000)
 
 /* FNV-1a of Call-ID and CSeq: how a retransmitted MESSAGE is recognised. */
 static uint32_t request_hash(const osip_message_t *req)
@@ -60,10 +60,110 @@ static int valid_items(jg_manscdp_item *items, int n)
     return k;
 }
 
+/* FNV-1a 64 of a channel ID; 0 is kept for empty slots. */
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const char *p = id; *p != '\0'; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return h != 0 ? h : 1;
+}
+
+/* Add h to d's ID set; 1 if it was not there. */
+static int id_add(jg_vdev *d, uint64_t h)
+{
+    if ((d->catalog_ids_n + 1) * 2 > d->catalog_ids_cap) {
+        size_t cap = d->catalog_ids_cap != 0 ? d->catalog_ids_cap * 2 : 64;
+        uint64_t *t = jg_xcalloc(cap, sizeof(*t));
+        for (size_t i = 0; i < d->catalog_ids_cap; i++) {
+            uint64_t v = d->catalog_ids[i];
+            if (v == 0)
+                continue;
+            size_t k = (size_t)v & (cap - 1);
+            while (t[k] != 0)
+                k = (k + 1) & (cap - 1);
+            t[k] = v;
+        }
+        free(d->catalog_ids);
+        d->catalog_ids = t;
+        d->catalog_ids_cap = cap;
+    }
+    size_t k = (size_t)h & (d->catalog_ids_cap - 1);
+    while (d->catalog_ids[k] != 0) {
+        if (d->catalog_ids[k] == h)
+            return 0;
+        k = (k + 1) & (d->catalog_ids_cap - 1);
+    }
+    d->catalog_ids[k] = h;
+    d->catalog_ids_n++;
+    return 1;
+}
+
+void jg_vmsg_catalog_end(jg_vdev *d)
+{
+    free(d->catalog_ids);
+    d->catalog_ids = NULL;
+    d->catalog_ids_cap = d->catalog_ids_n = 0;
+    d->catalog_sn = -1;
+}
+
+static void catalog_state(jg_vsvc *svc, jg_vdev *d, const char *state)
+{
+    char at[32];
+    jg_vsvc_now_iso(at);
+    jg_vstore_catalog(svc->store, d->gb_id, state, d->catalog_tries, d->catalog_got, d->catalog_sum, at);
+}
+
+static void catalog_ask(jg_vsvc *svc, jg_vdev *d)
+{
+    int64_t sn = -1;
+    jg_vsvc_query(svc, d, "Catalog", &sn);
+    if (sn < 0) {
+        jg_warn("video: cannot ask %s for its catalog", d->gb_id);
+        catalog_state(svc, d, "incomplete");
+        jg_vmsg_catalog_end(d);
+        return;
+    }
+    d->catalog_sn = sn;
+    d->catalog_sns[d->catalog_tries++] = sn;
+    d->catalog_last_us = svc->now_us;
+    catalog_state(svc, d, "querying");
+}
+
+void jg_vmsg_catalog_start(jg_vsvc *svc, jg_vdev *d)
+{
+    jg_vmsg_catalog_end(d);
+    d->catalog_got = 0;
+    d->catalog_sum = -1;
+    d->catalog_tries = 0;
+    catalog_ask(svc, d);
+}
+
+/* 1 if sn belongs to one of the tries of the running round. */
+static int catalog_sn_of_round(const jg_vdev *d, int64_t sn)
+{
+    if (d->catalog_sn < 0 || sn < 0)
+        return 0;
+    for (int i = 0; i < d->catalog_tries; i++)
+        if (d->catalog_sns[i] == sn)
+            return 1;
+    return 0;
+}
+
 static void catalog(jg_vsvc *svc, jg_vdev *d, jg_manscdp_msg *m)
 {
     char at[32];
     jg_vsvc_now_iso(at);
+    int counted = m->kind == JG_MANSCDP_RESPONSE && catalog_sn_of_round(d, m->sn);
+    int fresh = 0;
+    if (counted) {
+        /* Distinct IDs, whatever try they came from; items past JG_MANSCDP_MAX_ITEMS count as new. */
+        for (int i = 0; i < m->item_count; i++)
+            fresh += id_add(d, id_hash(m->items[i].device_id));
+        fresh += m->item_total - m->item_count;
+    }
     int n = valid_items(m->items, m->item_count);
     if (n < m->item_total)
         jg_debug("video: catalog of %s: %d of %d items kept (bad IDs or too many)", d->gb_id, n,
@@ -71,27 +171,39 @@ static void catalog(jg_vsvc *svc, jg_vdev *d, jg_manscdp_msg *m)
     jg_vstore_channels(svc->store, d->gb_id, m->items, n, at);
     if (m->kind != JG_MANSCDP_RESPONSE)
         return; /* a notification (catalog subscription): an update, not part of a query */
-    if (d->catalog_sn < 0 || m->sn != d->catalog_sn) {
+    if (!counted) {
         jg_debug("video: catalog of %s with SN %lld outside a query", d->gb_id, (long long)m->sn);
         return;
     }
     if (m->sum_num >= 0)
         d->catalog_sum = m->sum_num;
-    d->catalog_got += m->item_total;
+    d->catalog_got += fresh;
+    d->catalog_last_us = svc->now_us;
     if (d->catalog_sum >= 0 && d->catalog_got >= d->catalog_sum) {
-        jg_info("video: catalog of %s complete: %lld channels", d->gb_id, (long long)d->catalog_sum);
-        jg_vstore_catalog_done(svc->store, d->gb_id, d->catalog_sum, at);
-        d->catalog_sn = -1;
+        jg_info("video: catalog of %s complete: %lld channels (%d %s)", d->gb_id, (long long)d->catalog_sum,
+                d->catalog_tries, d->catalog_tries == 1 ? "query" : "queries");
+        catalog_state(svc, d, "complete");
+        jg_vmsg_catalog_end(d);
     }
 }
 
 void jg_vmsg_check_catalog(jg_vsvc *svc, jg_vdev *d)
 {
-    if (d->catalog_sn >= 0 && svc->now_us - d->catalog_started_us > CATALOG_TIMEOUT_US) {
-        jg_warn("video: catalog of %s incomplete after 60 s: %d of %lld items", d->gb_id, d->catalog_got,
-                (long long)d->catalog_sum);
-        d->catalog_sn = -1;
+    if (d->catalog_sn < 0 || d->catalog_tries < 1)
+        return;
+    int64_t quiet = ((int64_t)JG_CATALOG_QUIET_S * 1000000) << (d->catalog_tries - 1);
+    if (svc->now_us - d->catalog_last_us <= quiet)
+        return;
+    if (d->catalog_tries < JG_CATALOG_TRIES && d->registered) {
+        jg_info("video: catalog of %s incomplete (%d of %lld channels): query %d", d->gb_id, d->catalog_got,
+                (long long)d->catalog_sum, d->catalog_tries + 1);
+        catalog_ask(svc, d);
+        return;
     }
+    jg_warn("video: catalog of %s incomplete after %d queries: %d of %lld channels", d->gb_id,
+            d->catalog_tries, d->catalog_got, (long long)d->catalog_sum);
+    catalog_state(svc, d, "incomplete");
+    jg_vmsg_catalog_end(d);
 }
 
 static void device_info(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m)
@@ -152,6 +264,10 @@ void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *pee
         catalog(svc, d, &m);
     else if (strcasecmp(m.cmd_type, "DeviceInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE)
         device_info(svc, d, &m);
+    else if (strcasecmp(m.cmd_type, "RecordInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE)
+        jg_vmedia_records(svc, d, &m);
+    else if (strcasecmp(m.cmd_type, "MediaStatus") == 0 && m.kind == JG_MANSCDP_NOTIFY)
+        jg_vmedia_media_status(svc, d, &m);
     else
         jg_debug("video: %s from %s not handled yet", m.cmd_type, id);
     jg_manscdp_msg_free(&m);

@@ -4,6 +4,7 @@
  * device ends the stream. Dialogs live on the event loop with the rest of the service. */
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/text.h"
 #include "crypto/crypto.h"
 #include "video/video_int.h"
 
@@ -15,6 +16,7 @@
 #define T1_US 500000LL
 #define T2_US 4000000LL
 #define INVITE_TIMEOUT_US 10000000LL /* a device that has not answered in 10 s will not */
+#define INFO_TIMEOUT_US 8000000LL    /* INFO (playback control) unanswered this long is given up */
 
 void jg_vsvc_local_ip(const jg_vsvc *svc, const char *device, char *out, size_t outlen)
 {
@@ -59,11 +61,13 @@ static void unlink_dialog(jg_vsvc *svc, jg_vdialog *dl)
     if (dl->next != NULL)
         dl->next->prev = dl->prev;
     jg_buf_free(&dl->wire);
+    jg_buf_free(&dl->info);
     free(dl);
 }
 
-/* Build and send an in-dialog request (ACK, BYE, CANCEL) for dl. */
-static void send_in_dialog(jg_vsvc *svc, jg_vdialog *dl, const char *method, long cseq, int same_branch)
+/* Build and send an in-dialog request (ACK, BYE, CANCEL, INFO with a body of type ctype) for dl. */
+static void send_in_dialog_body(jg_vsvc *svc, jg_vdialog *dl, const char *method, long cseq, int same_branch,
+                                const char *ctype, const char *body, jg_buf *keep)
 {
     jg_vdev *d = jg_vsvc_device(svc, dl->device);
     if (d == NULL)
@@ -83,7 +87,8 @@ static void send_in_dialog(jg_vsvc *svc, jg_vdialog *dl, const char *method, lon
         snprintf(to, sizeof(to), "%s;tag=%s", dl->to_hdr, dl->to_tag);
     else
         snprintf(to, sizeof(to), "%s", dl->to_hdr);
-    jg_sip_request_args a = {method, dl->target, dl->from_hdr, to, dl->call_id, cseq, via, NULL, NULL, 0};
+    jg_sip_request_args a = {method, dl->target, dl->from_hdr, to,   dl->call_id,
+                             cseq,   via,        ctype,        body, body != NULL ? strlen(body) : 0};
     osip_message_t *m = NULL;
     if (jg_sip_request(&a, &m) != JG_OK) {
         jg_warn("video: cannot build %s for %s", method, dl->channel);
@@ -91,7 +96,34 @@ static void send_in_dialog(jg_vsvc *svc, jg_vdialog *dl, const char *method, lon
     }
     jg_vpeer peer;
     jg_vsvc_peer_of(d, &peer);
+    if (keep != NULL) {
+        keep->len = 0;
+        if (jg_sip_serialize(m, keep) != JG_OK)
+            keep->len = 0;
+    }
     jg_vsvc_send_msg(svc, &peer, m);
+}
+
+static void send_in_dialog(jg_vsvc *svc, jg_vdialog *dl, const char *method, long cseq, int same_branch)
+{
+    send_in_dialog_body(svc, dl, method, cseq, same_branch, NULL, NULL, NULL);
+}
+
+jg_rc jg_vinvite_info(jg_vsvc *svc, jg_vdialog *dl, const char *mansrtsp)
+{
+    if (dl->state != JG_DLG_CONFIRMED)
+        return JG_CONFLICT;
+    dl->cseq++;
+    /* One INFO at a time is retransmitted: a newer one replaces the one still unanswered. */
+    if (dl->info.max == 0)
+        jg_buf_init(&dl->info, JG_SIP_MAX_MESSAGE);
+    send_in_dialog_body(svc, dl, "INFO", dl->cseq, 0, "Application/MANSRTSP", mansrtsp, &dl->info);
+    jg_vdev *d = jg_vsvc_device(svc, dl->device);
+    dl->info_cseq = dl->info.len > 0 ? dl->cseq : 0;
+    dl->info_interval_us = T1_US;
+    dl->info_next_us = d != NULL && d->transport == JG_VT_UDP ? svc->now_us + T1_US : INT64_MAX;
+    dl->info_deadline_us = svc->now_us + INFO_TIMEOUT_US;
+    return JG_OK;
 }
 
 jg_vdialog *jg_vinvite_start(jg_vsvc *svc, const char *device, const char *channel, const char *ssrc,
@@ -170,11 +202,21 @@ static jg_vdialog *find(jg_vsvc *svc, const osip_message_t *m)
 
 int jg_vinvite_on_response(jg_vsvc *svc, const osip_message_t *resp)
 {
+    int64_t info_cseq = 0;
     jg_vdialog *dl = find(svc, resp);
     if (dl == NULL)
         return 0;
+    if (resp->cseq != NULL && resp->cseq->method != NULL && strcmp(resp->cseq->method, "INFO") == 0 &&
+        resp->status_code >= 200 && resp->cseq->number != NULL && dl->info_cseq > 0 &&
+        jg_parse_int64(resp->cseq->number, 1, INT32_MAX, &info_cseq) == JG_OK && info_cseq == dl->info_cseq) {
+        if (resp->status_code >= 300)
+            jg_warn("video: device %s answered %d to an INFO of %s", dl->device, resp->status_code,
+                    dl->channel);
+        dl->info_cseq = 0;
+        return 1;
+    }
     if (resp->cseq == NULL || resp->cseq->method == NULL || strcmp(resp->cseq->method, "INVITE") != 0)
-        return 1; /* the answer to our BYE or CANCEL: nothing to do */
+        return 1; /* the answer to our BYE, CANCEL or INFO: nothing to do */
     int code = resp->status_code;
     if (code < 200) {
         dl->next_us = INT64_MAX; /* ringing: stop retransmitting, keep the deadline */
@@ -261,6 +303,18 @@ void jg_vinvite_tick(jg_vsvc *svc)
             jg_vinvite_bye(svc, dl);
             if (s != NULL)
                 jg_vmedia_failed(svc, s, 408);
+        } else if (dl->info_cseq > 0 && svc->now_us >= dl->info_deadline_us) {
+            jg_warn("video: no answer from %s to an INFO of %s", dl->device, dl->channel);
+            dl->info_cseq = 0;
+        } else if (dl->info_cseq > 0 && svc->now_us >= dl->info_next_us) {
+            jg_vdev *d = jg_vsvc_device(svc, dl->device);
+            if (d != NULL && d->transport == JG_VT_UDP) {
+                jg_vpeer peer;
+                jg_vsvc_peer_of(d, &peer);
+                svc->send(svc, &peer, dl->info.data, dl->info.len);
+            }
+            dl->info_interval_us = dl->info_interval_us * 2 < T2_US ? dl->info_interval_us * 2 : T2_US;
+            dl->info_next_us = svc->now_us + dl->info_interval_us;
         } else if (dl->state == JG_DLG_CALLING && svc->now_us >= dl->next_us) {
             jg_vdev *d = jg_vsvc_device(svc, dl->device);
             if (d != NULL && d->transport == JG_VT_UDP) {

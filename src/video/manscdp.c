@@ -245,6 +245,57 @@ static void parse_item(xmlNode *item, jg_manscdp_item *it)
     }
 }
 
+static void parse_record(xmlNode *item, jg_manscdp_record *r)
+{
+    r->file_size = -1;
+    for (xmlNode *f = item->children; f != NULL; f = f->next) {
+        if (f->type != XML_ELEMENT_NODE)
+            continue;
+        if (named(f, "DeviceID"))
+            node_text(f, r->device_id, sizeof(r->device_id));
+        else if (named(f, "Name"))
+            node_text(f, r->name, sizeof(r->name));
+        else if (named(f, "FilePath"))
+            node_text(f, r->file_path, sizeof(r->file_path));
+        else if (named(f, "Address"))
+            node_text(f, r->address, sizeof(r->address));
+        else if (named(f, "StartTime"))
+            node_text(f, r->start_time, sizeof(r->start_time));
+        else if (named(f, "EndTime"))
+            node_text(f, r->end_time, sizeof(r->end_time));
+        else if (named(f, "Secrecy"))
+            r->secrecy = node_int(f, 0) != 0;
+        else if (named(f, "Type"))
+            node_text(f, r->type, sizeof(r->type));
+        else if (named(f, "RecorderID"))
+            node_text(f, r->recorder_id, sizeof(r->recorder_id));
+        else if (named(f, "FileSize"))
+            r->file_size = node_int(f, -1);
+    }
+}
+
+static void parse_records(xmlNode *list, jg_manscdp_msg *m)
+{
+    int total = 0;
+    for (xmlNode *c = list->children; c != NULL; c = c->next)
+        total += named(c, "Item");
+    int room = JG_MANSCDP_MAX_ITEMS - m->record_count;
+    int keep = total < room ? total : room;
+    if (keep > 0)
+        m->records = jg_xrealloc(m->records, (size_t)(m->record_count + keep) * sizeof(*m->records));
+    for (xmlNode *c = list->children; c != NULL; c = c->next) {
+        if (!named(c, "Item"))
+            continue;
+        m->record_total++;
+        if (keep == 0)
+            continue;
+        jg_manscdp_record *r = &m->records[m->record_count++];
+        memset(r, 0, sizeof(*r));
+        parse_record(c, r);
+        keep--;
+    }
+}
+
 static void parse_list(xmlNode *list, jg_manscdp_msg *m)
 {
     int total = 0;
@@ -273,6 +324,7 @@ jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_mans
     out->sn = -1;
     out->sum_num = -1;
     out->channel = -1;
+    out->notify_type = -1;
     if (len > JG_MANSCDP_MAX_BODY)
         return JG_TOOLARGE;
     jg_buf text;
@@ -332,6 +384,12 @@ jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_mans
             node_text(c, out->firmware, sizeof(out->firmware));
         else if (named(c, "Channel"))
             out->channel = node_int(c, -1);
+        else if (named(c, "Name"))
+            node_text(c, out->name, sizeof(out->name));
+        else if (named(c, "RecordList"))
+            parse_records(c, out);
+        else if (named(c, "NotifyType"))
+            out->notify_type = node_int(c, -1);
     }
     if (rc == JG_OK && out->cmd_type[0] == '\0')
         rc = JG_INVALID;
@@ -346,6 +404,9 @@ void jg_manscdp_msg_free(jg_manscdp_msg *m)
     free(m->items);
     m->items = NULL;
     m->item_count = 0;
+    free(m->records);
+    m->records = NULL;
+    m->record_count = 0;
 }
 
 jg_rc jg_manscdp_query(jg_buf *out, const char *cmd_type, int64_t sn, const char *device_id)
@@ -358,4 +419,99 @@ jg_rc jg_manscdp_query(jg_buf *out, const char *cmd_type, int64_t sn, const char
                          "<DeviceID>%s</DeviceID>\r\n"
                          "</Query>\r\n",
                          cmd_type, (long long)sn, device_id);
+}
+
+jg_rc jg_ptz_build(const char *command, int speed, int zoom_speed, int preset, char out[JG_PTZ_HEX_LEN + 1])
+{
+    static const struct {
+        const char *name;
+        uint8_t code;
+    } cmds[] = {{"stop", 0x00},        {"right", 0x01},        {"left", 0x02},      {"down", 0x04},
+                {"downright", 0x05},   {"downleft", 0x06},     {"up", 0x08},        {"upright", 0x09},
+                {"upleft", 0x0A},      {"zoomin", 0x10},       {"zoomout", 0x20},   {"focusfar", 0x41},
+                {"focusnear", 0x42},   {"irisopen", 0x44},     {"irisclose", 0x48}, {"preset_set", 0x81},
+                {"preset_call", 0x82}, {"preset_delete", 0x83}};
+    out[0] = '\0';
+    if (command == NULL || speed < 0 || speed > 255 || zoom_speed < 0 || zoom_speed > 15)
+        return JG_INVALID;
+    int code = -1;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(command, cmds[i].name) == 0)
+            code = cmds[i].code;
+    if (code < 0)
+        return JG_INVALID;
+    uint8_t b[8] = {0xA5, 0x0F, 0x01, (uint8_t)code, 0, 0, 0, 0};
+    if ((code & 0xF0) == 0x80) {
+        if (preset < 1 || preset > 255)
+            return JG_INVALID;
+        b[5] = (uint8_t)preset;
+    } else if ((code & 0xF0) == 0x40) {
+        b[4] = (uint8_t)speed; /* focus speed */
+        b[5] = (uint8_t)speed; /* iris speed */
+    } else {
+        if (code & 0x03)
+            b[4] = (uint8_t)speed;
+        if (code & 0x0C)
+            b[5] = (uint8_t)speed;
+        if (code & 0x30)
+            b[6] = (uint8_t)(zoom_speed << 4);
+    }
+    unsigned sum = 0;
+    for (int i = 0; i < 7; i++)
+        sum += b[i];
+    b[7] = (uint8_t)(sum & 0xFF);
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 0x0F];
+    }
+    out[JG_PTZ_HEX_LEN] = '\0';
+    return JG_OK;
+}
+
+jg_rc jg_manscdp_ptz(jg_buf *out, int64_t sn, const char *device_id, const char *ptz_hex)
+{
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Control>\r\n"
+                         "<CmdType>DeviceControl</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "<PTZCmd>%s</PTZCmd>\r\n"
+                         "<Info>\r\n<ControlPriority>5</ControlPriority>\r\n</Info>\r\n"
+                         "</Control>\r\n",
+                         (long long)sn, device_id, ptz_hex);
+}
+
+int jg_manscdp_time_valid(const char *s)
+{
+    int y, mo, d, h, mi, se;
+    char tail;
+    if (s == NULL || strlen(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':')
+        return 0;
+    for (int i = 0; i < 19; i++)
+        if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &tail) != 6)
+        return 0;
+    return y >= 1970 && y <= 2100 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 &&
+           se <= 59;
+}
+
+jg_rc jg_manscdp_record_query(jg_buf *out, int64_t sn, const char *device_id, const char *start,
+                              const char *end)
+{
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Query>\r\n"
+                         "<CmdType>RecordInfo</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "<StartTime>%s</StartTime>\r\n"
+                         "<EndTime>%s</EndTime>\r\n"
+                         "<Secrecy>0</Secrecy>\r\n"
+                         "<Type>all</Type>\r\n"
+                         "</Query>\r\n",
+                         (long long)sn, device_id, start, end);
 }

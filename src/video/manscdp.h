@@ -56,6 +56,20 @@ typedef struct {
     char event[16]; /* catalog notifications: ON OFF VLOST DEFECT ADD DEL UPDATE, else "" */
 } jg_manscdp_item;
 
+/* A RecordInfo item: one recording of a channel. Times are as the device sends them (local time,
+ * "2026-11-25T08:00:00"); Type is kept as sent: time | alarm | manual, and Dahua's "all". */
+typedef struct {
+    char device_id[24];
+    char name[JG_MANSCDP_TEXT];
+    char file_path[JG_MANSCDP_TEXT];
+    char address[JG_MANSCDP_TEXT];
+    char start_time[32], end_time[32];
+    int secrecy;
+    char type[16];
+    char recorder_id[24];
+    int64_t file_size; /* bytes, -1 when absent */
+} jg_manscdp_record;
+
 typedef struct {
     jg_manscdp_kind kind;
     char cmd_type[32];
@@ -73,6 +87,13 @@ typedef struct {
     char model[64];
     char firmware[64];
     int64_t channel; /* -1 when absent */
+    /* RecordInfo: <Name>, <SumNum> in sum_num, <RecordList> items */
+    char name[JG_MANSCDP_TEXT];
+    int record_total; /* <Item>s in the RecordList, including those not kept */
+    int record_count; /* kept in records[] */
+    jg_manscdp_record *records;
+    /* MediaStatus: <NotifyType> (121: the end of a file), -1 when absent */
+    int64_t notify_type;
 } jg_manscdp_msg;
 
 /* Decode len bytes at body (see above) and parse them into *out, which the caller releases with
@@ -91,5 +112,28 @@ jg_rc jg_manscdp_decode(const char *body, size_t len, jg_charset charset, jg_buf
  * </Query>, to out. cmd_type and device_id must be plain ASCII names (asserted by the caller).
  * JG_TOOLARGE if out is full. */
 jg_rc jg_manscdp_query(jg_buf *out, const char *cmd_type, int64_t sn, const char *device_id);
+
+/* The 8-byte PTZCmd of GB/T 28181 A.3 as 16 upper-case hex digits into out:
+ *     A5 0F 01 | code | data1 | data2 | data3 << 4 (address high 0) | sum of the 7 bytes mod 256
+ * command: stop, left, right, up, down, upleft, upright, downleft, downright, zoomin, zoomout
+ * (code bits 0x01 right, 0x02 left, 0x04 down, 0x08 up, 0x10 zoom in, 0x20 zoom out; data1 the pan
+ * speed, data2 the tilt speed, data3 the zoom speed), focusfar, focusnear, irisopen, irisclose
+ * (0x41, 0x42, 0x44, 0x48; data1 the focus speed, data2 the iris speed: speed for both),
+ * preset_set, preset_call, preset_delete (0x81, 0x82, 0x83; data2 the preset number).
+ * speed 0-255, zoom_speed 0-15, preset 1-255 (only for the preset commands). JG_INVALID for an
+ * unknown command or a value out of range. */
+#define JG_PTZ_HEX_LEN 16
+jg_rc jg_ptz_build(const char *command, int speed, int zoom_speed, int preset, char out[JG_PTZ_HEX_LEN + 1]);
+
+/* Append <Control> DeviceControl with the PTZCmd ptz_hex for device_id (the channel) to out. */
+jg_rc jg_manscdp_ptz(jg_buf *out, int64_t sn, const char *device_id, const char *ptz_hex);
+
+/* 1 if s is "YYYY-MM-DDTHH:MM:SS" with plausible fields (the time format of MANSCDP). */
+int jg_manscdp_time_valid(const char *s);
+
+/* Append a RecordInfo query for device_id (the channel) between start and end (both checked by
+ * jg_manscdp_time_valid by the caller) with <Type>all</Type> to out. */
+jg_rc jg_manscdp_record_query(jg_buf *out, int64_t sn, const char *device_id, const char *start,
+                              const char *end);
 
 #endif

@@ -3,6 +3,10 @@
  *   GET /live/DEVICE/CHANNEL.flv?exp=E&sig=S[&transport=udp|tcp]   (signed by the platform API,
  *   see liveurl.h; transport, unsigned, picks RTP over UDP or TCP passive for a new stream, else
  *   video_media_transport)
+ *   GET /playback/DEVICE/CHANNEL.flv?start=S&end=E&exp=X&sig=G     (the same for s=Playback)
+ *   GET /ctl/ptz|records|playback?device=&channel=&...&exp=&sig=    (control requests from the
+ *   platform API, answered in JSON: PTZ once the device answered, RecordInfo once SumNum records
+ *   arrived, INFO for a running playback)
  *
  * The first viewer of a channel opens an RTP receiver (a UDP socket, or a TCP listener for TCP
  * passive), allocates an SSRC and INVITEs the device; later viewers share the stream. RTP goes
@@ -16,18 +20,26 @@
 #include "base/text.h"
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
+#include "video/hls.h"
 #include "video/liveurl.h"
 #include "video/video_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define REQ_MAX 8192
 #define VIEWER_OUT_MAX (8 * 1024 * 1024) /* a viewer this far behind is dropped */
@@ -37,7 +49,10 @@
 #define TCP_IN_MAX (256 * 1024)
 #define UDP_BATCH 256
 
-enum { V_REQ = 0, V_WAIT, V_LIVE };
+/* V_HLS / V_SNAP: waiting for the first segment / a key frame; V_DONE: sending an answer, then closed. */
+enum { V_REQ = 0, V_WAIT, V_LIVE, V_CTL, V_HLS, V_SNAP, V_DONE, V_FILE }; /* V_FILE: sending files */
+
+typedef struct ctlq ctlq;
 enum { ST_INVITING = 0, ST_PLAYING };
 
 typedef struct viewer {
@@ -49,10 +64,33 @@ typedef struct viewer {
     jg_buf in, out;
     int64_t since_us;
     uint32_t base_ms;
+    ctlq *q;      /* V_CTL: the record query it waits for */
+    char hq[160]; /* V_HLS: the signed query the playlist's segment URLs carry */
+    char **files; /* V_FILE: recorded segments sent one after the other */
+    int nfiles, file_i, file_fd;
 } viewer;
 
+/* A RecordInfo query from the platform API, answered once SumNum records arrived or at its deadline. */
+enum { CTL_RECORDS = 0, CTL_PTZ };
+struct ctlq {
+    struct ctlq *next;
+    int kind;                                  /* CTL_* */
+    char command[24], ptz[JG_PTZ_HEX_LEN + 1]; /* CTL_PTZ */
+    viewer *v;                                 /* NULL once the requester left */
+    char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
+    char start[24], end[24];
+    int64_t sn, sum; /* sum: SumNum, -1 until a reply tells it */
+    int got, replies;
+    jg_manscdp_record *recs;
+    int nrecs, cap;
+    int64_t deadline_us;
+};
+#define RECORDS_TIMEOUT_US 8000000LL
+#define PTZ_TIMEOUT_US 4000000LL /* the device's 200 to a DeviceControl */
+#define RECORDS_MAX 10000
+
 struct jg_vstream {
-    char key[48];
+    char key[96]; /* DEVICE/CHANNEL, or DEVICE/CHANNEL/START-END for a playback */
     char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
     jg_vmedia *m;
     int state;
@@ -75,6 +113,16 @@ struct jg_vstream {
     uint64_t packets, bytes, frames, bad_ssrc;
     int gone;
     struct jg_vstream *grave_next;
+    int playback;         /* s=Playback of the device's recordings between start and end */
+    long long start, end; /* Unix seconds */
+    int ended;            /* MediaStatus 121: the device reached the end */
+    int hls_on;           /* an HLS viewer asked: frames are segmented too (hls.c) */
+    jg_hls *hls;          /* from the first video frame after hls_on */
+    int64_t hls_seen_us;  /* the last HLS request: the stream lives 3 segments past it */
+    jg_buf snap;          /* scratch: the GOP's key frame in Annex B with its parameter sets, for snapshots */
+    jg_buf jpeg;          /* it decoded (made at the first snapshot request after each key frame) */
+    void *relay;          /* cascade.c: the upper platform's relay of this stream, or NULL */
+    void *rec;            /* record.c: the cloud recording of this stream, or NULL */
 };
 
 struct jg_vmedia {
@@ -82,11 +130,14 @@ struct jg_vmedia {
     int ep;
     jg_vmh listen;
     unsigned char url_key[32];
+    unsigned char ctl_key[32];
+    ctlq *queries; /* record queries waiting for their replies */
     jg_vtab streams;
     viewer *reading; /* connections still reading their request */
     viewer *grave;   /* closed, freed after the current round of events */
     jg_vstream *grave_s;
     char bind_ip[64];
+    jg_vrecord *record; /* cloud recording (record.c) */
 };
 
 static int64_t now_us(const jg_vmedia *m)
@@ -160,6 +211,10 @@ static void reading_unlink(jg_vmedia *m, viewer *v)
 
 static void viewer_free(viewer *v)
 {
+    if (v->q != NULL) {
+        v->q->v = NULL;
+        v->q = NULL;
+    }
     if (v->s != NULL)
         stream_unlink_viewer(v->s, v);
     else
@@ -171,6 +226,14 @@ static void viewer_free(viewer *v)
     }
     jg_buf_free(&v->in);
     jg_buf_free(&v->out);
+    if (v->file_fd >= 0)
+        close(v->file_fd);
+    v->file_fd = -1;
+    for (int i = 0; i < v->nfiles; i++)
+        free(v->files[i]);
+    free(v->files);
+    v->files = NULL;
+    v->nfiles = 0;
     v->s = NULL;
     /* Freed after this round of events: one of them may still name it. */
     v->next = v->m->grave;
@@ -180,7 +243,8 @@ static void viewer_free(viewer *v)
 /* Answer a request with an error (JSON as the platform API does) and close after sending. */
 static void viewer_error(viewer *v, int status, const char *code, const char *message)
 {
-    const char *reason = status == 403   ? "Forbidden"
+    const char *reason = status == 400   ? "Bad Request"
+                         : status == 403 ? "Forbidden"
                          : status == 404 ? "Not Found"
                          : status == 405 ? "Method Not Allowed"
                          : status == 502 ? "Bad Gateway"
@@ -257,6 +321,11 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
     if (s->gone)
         return;
     s->gone = 1;
+    if (s->relay != NULL)
+        jg_vcascade_relay_gone(m->svc, s->relay);
+    if (s->rec != NULL)
+        jg_vrecord_gone(m->svc, s->rec);
+    s->rec = NULL;
     const char *codec = s->ps.codec == JG_CODEC_H265   ? "h265"
                         : s->ps.codec == JG_CODEC_H264 ? "h264"
                                                        : "none";
@@ -304,16 +373,28 @@ static void bury(jg_vmedia *m)
         jg_buf_free(&s->cfg);
         jg_buf_free(&s->gop);
         jg_buf_free(&s->tmp);
+        jg_buf_free(&s->snap);
+        jg_buf_free(&s->jpeg);
+        if (s->hls != NULL)
+            jg_hls_free(s->hls);
+        free(s->hls);
         free(s->tcp_in);
         free(s);
     }
 }
 
+static void hls_frame(jg_vstream *s, const jg_frame *f);
+static void snap_ready(jg_vstream *s);
+
 static void on_frame(void *ud, const jg_frame *f)
 {
     jg_vstream *s = ud;
+    if (s->hls_on)
+        hls_frame(s, f);
+    if (s->rec != NULL)
+        jg_vrecord_frame(s->m->svc, s->rec, f);
     if (!f->video)
-        return; /* audio is not muxed yet */
+        return; /* audio is not muxed into FLV yet */
     s->tmp.len = 0;
     long config_at = -1;
     int key = 0;
@@ -330,13 +411,17 @@ static void on_frame(void *ud, const jg_frame *f)
     const uint8_t *ft = t + frame_at;
     size_t flen = s->tmp.len - frame_at;
     uint32_t ms = jg_flv_get_ts(ft);
-    if (key)
+    if (key) {
         s->gop.len = 0;
+        s->jpeg.len = 0;
+    }
     if (key || s->gop.len > 0) {
         if (jg_buf_append(&s->gop, ft, flen) != JG_OK)
             s->gop.len = 0; /* a GOP past 8 MB is not cached: new viewers wait for a key frame */
         s->gop.overflowed = 0;
     }
+    if (key && s->gop.len > 0)
+        snap_ready(s);
     for (viewer *v = s->viewers; v != NULL; v = v->next) {
         if (v->state != V_LIVE || v->dead)
             continue;
@@ -379,6 +464,8 @@ static void on_packet(jg_vstream *s, const uint8_t *p, size_t n)
     s->packets++;
     s->bytes += n;
     s->last_rtp_us = now_us(s->m);
+    if (s->relay != NULL)
+        jg_vcascade_relay_packet(s->m->svc, s->relay, p, n);
     jg_rtp_reorder_push(&s->ro, &pkt, on_payload, s);
 }
 
@@ -484,8 +571,8 @@ static int open_rtp(jg_vmedia *m, jg_vstream *s)
 }
 
 /* A new stream for device/channel with its INVITE sent; NULL with status and message set. */
-static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp, int *status,
-                               const char **message)
+static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
+                               const long long *range, int *status, const char **message)
 {
     jg_vsvc *svc = m->svc;
     jg_vdev *d = jg_vsvc_device(svc, device);
@@ -506,7 +593,14 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
     s->rtp.fd = s->rtp_conn.fd = -1;
     snprintf(s->device, sizeof(s->device), "%s", device);
     snprintf(s->channel, sizeof(s->channel), "%s", channel);
-    snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    if (range != NULL) {
+        s->playback = 1;
+        s->start = range[0];
+        s->end = range[1];
+        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
+    } else {
+        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    }
     s->tcp = tcp;
     jg_ssrc_make(0, svc->cfg->video_sip_id, seq, s->ssrc_text);
     int hist = 0, sseq = 0;
@@ -517,6 +611,8 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
     jg_buf_init(&s->cfg, 4096);
     jg_buf_init(&s->gop, GOP_MAX);
     jg_buf_init(&s->tmp, JG_PS_MAX_FRAME + 8192);
+    jg_buf_init(&s->snap, JG_PS_MAX_FRAME + 1024);
+    jg_buf_init(&s->jpeg, 16 * 1024 * 1024);
     s->rtp_conn.kind = JG_VH_MEDIA;
     s->rtp_conn.owner = s;
     s->rtp_conn.on_event = on_rtp_conn;
@@ -529,7 +625,15 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
         snprintf(ip, sizeof(ip), "%s", svc->cfg->video_media_ip);
     else
         jg_vsvc_local_ip(svc, device, ip, sizeof(ip));
-    jg_sdp_offer o = {"Play", svc->cfg->video_sip_id, ip, port, s->tcp, s->ssrc_text};
+    jg_sdp_offer o = {s->playback ? "Playback" : "Play",
+                      svc->cfg->video_sip_id,
+                      ip,
+                      port,
+                      s->tcp,
+                      s->ssrc_text,
+                      s->playback ? channel : NULL,
+                      s->start,
+                      s->end};
     if (port < 0 || jg_sdp_offer_build(&o, sdp, sizeof(sdp)) == 0 ||
         (s->dl = jg_vinvite_start(svc, device, channel, s->ssrc_text, sdp, s)) == NULL) {
         stream_free(m, s, 0);
@@ -604,6 +708,820 @@ static int query_param(const char *q, const char *name, char *out, size_t outlen
     return 0;
 }
 
+/* Answer a control request with status and a JSON body (reference stolen), then close. */
+static void viewer_json(viewer *v, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    size_t bn = text != NULL ? strlen(text) : 0;
+    char head[256];
+    int hn = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                      status, status == 200 ? "OK" : "Error", bn);
+    viewer_put(v, head, (size_t)hn);
+    if (text != NULL)
+        viewer_put(v, text, bn);
+    free(text);
+    viewer_flush(v);
+    shutdown(v->h.fd, SHUT_WR);
+    v->dead = 1;
+}
+
+/* The stream a request names, or NULL. */
+static jg_vstream *find_stream(jg_vmedia *m, const char *device, const char *channel, const long long *range)
+{
+    char key[96];
+    if (range != NULL)
+        snprintf(key, sizeof(key), "%.20s/%.20s/%lld-%lld", device, channel, range[0], range[1]);
+    else
+        snprintf(key, sizeof(key), "%.20s/%.20s", device, channel);
+    return jg_vtab_get(&m->streams, key);
+}
+
+/* Join v to the stream of device/channel (range: a playback), opening it if needed; mode V_LIVE
+ * (an FLV viewer), V_HLS or V_SNAP (waiting for a segment or a key frame). The stream, or NULL
+ * (v answered with an error). */
+static jg_vstream *join_stream(jg_vmedia *m, viewer *v, const char *device, const char *channel,
+                               const long long *range, const char *q, int mode)
+{
+    jg_vstream *s = find_stream(m, device, channel, range);
+    if (s == NULL) {
+        int status = 0;
+        const char *message = "";
+        char transport[8] = "";
+        query_param(q, "transport", transport, sizeof(transport));
+        int tcp = transport[0] != '\0' ? strcmp(transport, "tcp") == 0
+                                       : strcmp(m->svc->cfg->video_media_transport, "tcp") == 0;
+        s = stream_open(m, device, channel, tcp, range, &status, &message);
+        if (s == NULL) {
+            viewer_error(v, status, status == 404 ? "not_found" : "unavailable", message);
+            return NULL;
+        }
+    }
+    reading_unlink(m, v);
+    v->s = s;
+    v->next = s->viewers;
+    if (s->viewers != NULL)
+        s->viewers->prev = v;
+    s->viewers = v;
+    s->nviewers++;
+    s->idle_since_us = 0;
+    jg_buf_free(&v->in);
+    jg_info("video: viewer %d of %s", s->nviewers, s->key);
+    if (mode != V_LIVE)
+        v->state = mode;
+    else if (s->state == ST_PLAYING)
+        viewer_start(v);
+    else
+        v->state = V_WAIT;
+    return s;
+}
+
+/* ---- HLS and snapshots ---- */
+
+/* Back to the node's list of connections (off the stream's viewers), to finish an answer. */
+static void viewer_detach(viewer *v)
+{
+    if (v->s == NULL)
+        return;
+    jg_vmedia *m = v->m;
+    stream_unlink_viewer(v->s, v);
+    v->s = NULL;
+    v->next = m->reading;
+    if (m->reading != NULL)
+        m->reading->prev = v;
+    m->reading = v;
+    v->since_us = now_us(m);
+}
+
+/* Answer 200 with a body of any size: sent as the socket takes it (V_DONE), then closed. */
+static void viewer_body(viewer *v, const char *type, const void *p, size_t n, const char *extra)
+{
+    viewer_detach(v);
+    char head[512];
+    int hn = snprintf(head, sizeof(head),
+                      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n"
+                      "Access-Control-Allow-Origin: *\r\n%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                      type, extra, n);
+    viewer_put(v, head, (size_t)hn);
+    viewer_put(v, p, n);
+    v->state = V_DONE;
+    viewer_flush(v);
+    if (v->out.len == 0 && !v->dead) {
+        shutdown(v->h.fd, SHUT_WR);
+        v->dead = 1;
+    }
+}
+
+static void hls_playlist_answer(jg_vstream *s, viewer *v)
+{
+    jg_buf b;
+    jg_buf_init(&b, 64 * 1024);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "%s/", s->channel);
+    if (jg_hls_playlist(s->hls, prefix, v->hq, &b) == JG_OK)
+        viewer_body(v, "application/vnd.apple.mpegurl", b.data, b.len, "");
+    else
+        viewer_error(v, 503, "unavailable", "直播切片尚未就绪");
+    jg_buf_free(&b);
+}
+
+static void hls_frame(jg_vstream *s, const jg_frame *f)
+{
+    if (s->hls == NULL) {
+        if (!f->video || (f->codec != JG_CODEC_H264 && f->codec != JG_CODEC_H265))
+            return;
+        const jg_config *cfg = s->m->svc->cfg;
+        s->hls = jg_xcalloc(1, sizeof(*s->hls));
+        jg_hls_init(s->hls, f->codec, s->ps.audio_type == 0x0F, (int)cfg->video_hls_segment_s,
+                    (int)cfg->video_hls_window);
+    }
+    if (!jg_hls_frame(s->hls, f))
+        return;
+    for (viewer *v = s->viewers, *next; v != NULL; v = next) {
+        next = v->next;
+        if (v->state == V_HLS && !v->dead)
+            hls_playlist_answer(s, v);
+    }
+}
+
+/* Decode an Annex B key frame to JPEG with ffmpeg (an external tool, run with an argument vector,
+ * never a shell). 1 with the JPEG in out, 0 when ffmpeg is missing or fails. Blocks the loop for
+ * the decode of one frame (tens of milliseconds). */
+static int snap_jpeg(int codec, const jg_buf *frame, jg_buf *out)
+{
+    char in_path[] = "/tmp/jg-snap-XXXXXX", out_path[64];
+    int fd = mkstemp(in_path);
+    if (fd < 0)
+        return 0;
+    int ok = write(fd, frame->data, frame->len) == (ssize_t)frame->len;
+    close(fd);
+    snprintf(out_path, sizeof(out_path), "%s.jpg", in_path);
+    if (ok) {
+        char *argv[] = {"ffmpeg",
+                        "-nostdin",
+                        "-v",
+                        "error",
+                        "-y",
+                        "-f",
+                        codec == JG_CODEC_H265 ? "hevc" : "h264",
+                        "-i",
+                        in_path,
+                        "-frames:v",
+                        "1",
+                        "-f",
+                        "image2",
+                        "-c:v",
+                        "mjpeg",
+                        out_path,
+                        NULL};
+        pid_t pid = 0;
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        int status = 0;
+        ok = posix_spawnp(&pid, "ffmpeg", &fa, NULL, argv, environ) == 0 && waitpid(pid, &status, 0) == pid &&
+             WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    unlink(in_path);
+    if (ok) {
+        FILE *fp = fopen(out_path, "rb");
+        ok = 0;
+        if (fp != NULL) {
+            char chunk[16384];
+            size_t n;
+            while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+                jg_buf_append(out, chunk, n);
+            fclose(fp);
+            ok = out->len > 2 && !out->overflowed;
+        }
+    }
+    unlink(out_path);
+    if (!ok)
+        out->len = 0;
+    return ok;
+}
+
+/* The key frame at the head of the GOP cache (an FLV tag: 5 bytes of video header, then NAL units
+ * with 4-byte lengths) back to Annex B in s->snap, after the parameter sets. 0 if there is none. */
+static int snap_make(jg_vstream *s)
+{
+    static const uint8_t sc[4] = {0, 0, 0, 1};
+    s->snap.len = 0;
+    s->snap.overflowed = 0;
+    if (s->gop.len < 11 + 5)
+        return 0;
+    const uint8_t *t = (const uint8_t *)s->gop.data;
+    size_t body = ((size_t)t[1] << 16) | ((size_t)t[2] << 8) | t[3];
+    if (11 + body > s->gop.len || body < 5)
+        return 0;
+    const uint8_t *sets[3] = {s->flv.vps, s->flv.sps, s->flv.pps};
+    size_t lens[3] = {s->flv.vps_len, s->flv.sps_len, s->flv.pps_len};
+    for (int i = 0; i < 3; i++)
+        if (lens[i] > 0) {
+            jg_buf_append(&s->snap, sc, 4);
+            jg_buf_append(&s->snap, sets[i], lens[i]);
+        }
+    for (size_t at = 11 + 5; at + 4 <= 11 + body;) {
+        size_t n = ((size_t)t[at] << 24) | ((size_t)t[at + 1] << 16) | ((size_t)t[at + 2] << 8) | t[at + 3];
+        at += 4;
+        if (n > 11 + body - at)
+            break;
+        jg_buf_append(&s->snap, sc, 4);
+        jg_buf_append(&s->snap, t + at, n);
+        at += n;
+    }
+    return !s->snap.overflowed && s->snap.len > 0;
+}
+
+static void snap_answer(jg_vstream *s, viewer *v)
+{
+    int codec = s->flv.codec;
+    if (s->jpeg.len > 0 || (snap_make(s) && snap_jpeg(codec, &s->snap, &s->jpeg)))
+        viewer_body(v, "image/jpeg", s->jpeg.data, s->jpeg.len, "");
+    else if (s->snap.len > 0) /* no ffmpeg: the key frame itself, Annex B with its parameter sets */
+        viewer_body(v, "application/octet-stream", s->snap.data, s->snap.len,
+                    codec == JG_CODEC_H265 ? "X-Snapshot-Format: h265\r\n" : "X-Snapshot-Format: h264\r\n");
+    else
+        viewer_error(v, 503, "unavailable", "暂无可用的关键帧");
+    jg_buf_free(&s->snap);
+}
+
+/* A key frame is in the GOP cache: answer the snapshots waiting for one. */
+static void snap_ready(jg_vstream *s)
+{
+    for (viewer *v = s->viewers, *next; v != NULL; v = next) {
+        next = v->next;
+        if (v->state == V_SNAP && !v->dead)
+            snap_answer(s, v);
+    }
+}
+
+/* GET /live/D/C.m3u8, /live/D/C/SEQ.ts, /live/D/C.jpg (signed as the FLV URL). */
+static void hls_request(jg_vmedia *m, viewer *v, const char *device, const char *channel, int kind,
+                        uint64_t seq, const char *q)
+{
+    jg_vstream *s = find_stream(m, device, channel, NULL);
+    int64_t now = now_us(m);
+    if (kind == V_DONE) { /* a segment: only of a running stream */
+        const jg_hls_seg *g = s != NULL && s->hls != NULL ? jg_hls_segment(s->hls, seq) : NULL;
+        if (g == NULL) {
+            viewer_error(v, 404, "not_found", "切片不存在或已过期");
+            return;
+        }
+        s->hls_seen_us = now;
+        viewer_body(v, "video/mp2t", g->data, g->len, "");
+        return;
+    }
+    if (kind == V_HLS) {
+        /* the playlist's segment URLs carry the same signed parameters (without transport) */
+        char e[24] = "", sig[80] = "";
+        query_param(q, "exp", e, sizeof(e));
+        query_param(q, "sig", sig, sizeof(sig));
+        snprintf(v->hq, sizeof(v->hq), "exp=%s&sig=%s", e, sig);
+        if (s != NULL && s->hls != NULL && s->hls->done > 0) {
+            s->hls_seen_us = now;
+            hls_playlist_answer(s, v);
+            return;
+        }
+    } else if (s != NULL && s->gop.len > 0) {
+        snap_answer(s, v);
+        return;
+    }
+    s = join_stream(m, v, device, channel, NULL, q, kind);
+    if (s == NULL)
+        return;
+    if (kind == V_HLS) {
+        s->hls_on = 1;
+        s->hls_seen_us = now;
+    }
+}
+
+static int param_int(const char *q, const char *name, int64_t lo, int64_t hi, int64_t *out);
+
+/* Send the next pieces of the files while the socket takes them; V_DONE after the last. */
+static void file_pump(viewer *v)
+{
+    char chunk[65536];
+    while (!v->dead && v->state == V_FILE && v->out.len < 4 * sizeof(chunk)) {
+        if (v->file_fd < 0) {
+            if (v->file_i >= v->nfiles) {
+                v->state = V_DONE;
+                break;
+            }
+            v->file_fd = open(v->files[v->file_i++], O_RDONLY | O_CLOEXEC);
+            if (v->file_fd < 0) {
+                v->dead = 1; /* deleted meanwhile: the answer is cut short */
+                break;
+            }
+        }
+        ssize_t n = read(v->file_fd, chunk, sizeof(chunk));
+        if (n <= 0) {
+            close(v->file_fd);
+            v->file_fd = -1;
+            continue;
+        }
+        viewer_put(v, chunk, (size_t)n);
+        v->since_us = now_us(v->m);
+        viewer_flush(v);
+    }
+    if (v->state == V_DONE && v->out.len == 0 && !v->dead) {
+        shutdown(v->h.fd, SHUT_WR);
+        v->dead = 1;
+    }
+}
+
+/* GET /record/D/C.m3u8 (VOD playlist), /record/D/C/ID.ts (one segment), /record/D/C.ts (the range
+ * as one TS download), each with start, end, exp, sig signed as a playback URL of the range. */
+static void record_request(jg_vmedia *m, viewer *v, const char *path)
+{
+    const char *qm = strchr(path, '?');
+    const char *sp = strchr(path, ' ');
+    char device[32], channel[32], exp_text[24] = "", sig[80] = "";
+    if (m->record == NULL || qm == NULL || sp == NULL || qm > sp || (size_t)(qm - path) < 8 + 41 + 3 ||
+        path[28] != '/') {
+        viewer_error(v, 404, "not_found", "没有这个地址");
+        return;
+    }
+    memcpy(device, path + 8, 20);
+    device[20] = '\0';
+    memcpy(channel, path + 29, 20);
+    channel[20] = '\0';
+    const char *q = qm + 1, *rest = path + 49;
+    size_t rl = (size_t)(qm - rest);
+    int kind = 0; /* 1 playlist, 2 one segment, 3 download */
+    int64_t id = 0;
+    if (rl == 5 && strncmp(rest, ".m3u8", 5) == 0)
+        kind = 1;
+    else if (rl == 3 && strncmp(rest, ".ts", 3) == 0)
+        kind = 3;
+    else if (rl > 4 && rl < 24 && rest[0] == '/' && strncmp(qm - 3, ".ts", 3) == 0) {
+        char t[24];
+        memcpy(t, rest + 1, rl - 4);
+        t[rl - 4] = '\0';
+        if (jg_parse_int64(t, 1, INT64_MAX, &id) == JG_OK)
+            kind = 2;
+    }
+    if (kind == 0 || !jg_gbid_valid(device) || !jg_gbid_valid(channel)) {
+        viewer_error(v, 404, "not_found", "没有这个地址");
+        return;
+    }
+    int64_t exp = 0, start = 0, end = 0;
+    if (!(query_param(q, "exp", exp_text, sizeof(exp_text)) && query_param(q, "sig", sig, sizeof(sig)) &&
+          jg_parse_int64(exp_text, 0, INT64_MAX / 2, &exp) == JG_OK &&
+          param_int(q, "start", 0, INT64_MAX / 4, &start) && param_int(q, "end", 0, INT64_MAX / 4, &end) &&
+          start < end &&
+          jg_playurl_check(m->url_key, device, channel, start, end, (long long)exp, sig,
+                           (long long)time(NULL)))) {
+        viewer_error(v, 403, "forbidden", "播放地址无效或已过期");
+        return;
+    }
+    jg_rows *rows = NULL;
+    if (jg_vrecord_segments(m->record, device, channel, start, end, kind == 2 ? id : 0, &rows) != JG_OK) {
+        viewer_error(v, 503, "unavailable", "无法读取录像索引");
+        return;
+    }
+    int n = jg_rows_count(rows);
+    if (n == 0) {
+        jg_rows_free(rows);
+        viewer_error(v, 404, "not_found", "该时间段没有云录像");
+        return;
+    }
+    if (kind == 1) {
+        jg_buf b;
+        jg_buf_init(&b, 4 * 1024 * 1024);
+        int64_t longest = 0;
+        for (int i = 0; i < n; i++)
+            if (jg_rows_int(rows, i, 1) > longest)
+                longest = jg_rows_int(rows, i, 1);
+        jg_buf_printf(&b,
+                      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:%lld\n"
+                      "#EXT-X-MEDIA-SEQUENCE:0\n",
+                      (long long)((longest + 999) / 1000));
+        for (int i = 0; i < n; i++)
+            jg_buf_printf(&b, "#EXTINF:%.3f,\n%s/%lld.ts?%.*s\n", (double)jg_rows_int(rows, i, 1) / 1000.0,
+                          channel, (long long)jg_rows_int(rows, i, 0), (int)(sp - q), q);
+        jg_buf_puts(&b, "#EXT-X-ENDLIST\n");
+        jg_rows_free(rows);
+        viewer_body(v, "application/vnd.apple.mpegurl", b.data, b.len, "");
+        jg_buf_free(&b);
+        return;
+    }
+    /* one segment, or all of them back to back: streamed from the files */
+    const char *root = jg_vrecord_root(m->record);
+    unsigned long long total = 0;
+    v->files = jg_xcalloc((size_t)n, sizeof(*v->files));
+    for (int i = 0; i < n; i++) {
+        const char *rel = jg_rows_text(rows, i, 2);
+        size_t len = strlen(root) + strlen(rel) + 2;
+        char *full = jg_xmalloc(len);
+        snprintf(full, len, "%s/%s", root, rel);
+        struct stat st;
+        if (strstr(rel, "..") != NULL || stat(full, &st) != 0) {
+            free(full);
+            continue;
+        }
+        total += (unsigned long long)st.st_size;
+        v->files[v->nfiles++] = full;
+    }
+    jg_rows_free(rows);
+    if (v->nfiles == 0) {
+        viewer_error(v, 404, "not_found", "该时间段没有云录像");
+        return;
+    }
+    char head[512];
+    int hn = snprintf(head, sizeof(head),
+                      "HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nAccess-Control-Allow-Origin: *\r\n"
+                      "%sContent-Length: %llu\r\nConnection: close\r\n\r\n",
+                      kind == 3 ? "Content-Disposition: attachment; filename=\"record.ts\"\r\n" : "", total);
+    viewer_put(v, head, (size_t)hn);
+    v->state = V_FILE;
+    v->file_fd = -1;
+    file_pump(v);
+}
+
+/* "/live/DEVICE/CHANNEL" then ".m3u8?", "/SEQ.ts?" or ".jpg?" at path: V_HLS, V_DONE (a
+ * segment, *seq set) or V_SNAP; 0 for anything else. */
+static int hls_path(const char *path, char device[32], char channel[32], uint64_t *seq, const char **q)
+{
+    const char *qm = strchr(path, '?');
+    const char *sp = strchr(path, ' ');
+    if (strncmp(path, "/live/", 6) != 0 || qm == NULL || sp == NULL || qm > sp ||
+        (size_t)(qm - path) < 6 + 41 + 4 || path[26] != '/')
+        return 0;
+    memcpy(device, path + 6, 20);
+    device[20] = '\0';
+    memcpy(channel, path + 27, 20);
+    channel[20] = '\0';
+    if (!jg_gbid_valid(device) || !jg_gbid_valid(channel))
+        return 0;
+    const char *rest = path + 47;
+    size_t rl = (size_t)(qm - rest);
+    *q = qm + 1;
+    if (rl == 5 && strncmp(rest, ".m3u8", 5) == 0)
+        return V_HLS;
+    if (rl == 4 && strncmp(rest, ".jpg", 4) == 0)
+        return V_SNAP;
+    if (rl >= 5 && rl <= 24 && rest[0] == '/' && strncmp(qm - 3, ".ts", 3) == 0) {
+        char t[24];
+        memcpy(t, rest + 1, rl - 4);
+        t[rl - 4] = '\0';
+        int64_t x = 0;
+        if (jg_parse_int64(t, 0, INT64_MAX, &x) != JG_OK)
+            return 0;
+        *seq = (uint64_t)x;
+        return V_DONE;
+    }
+    return 0;
+}
+
+/* "/PREFIX/DEVICE/CHANNEL.flv?" at path: the IDs into device and channel; q at the query. */
+static int flv_path(const char *path, const char *prefix, char device[32], char channel[32], const char **q)
+{
+    size_t pl = strlen(prefix);
+    const char *qm = strchr(path, '?');
+    const char *sp = strchr(path, ' ');
+    if (strncmp(path, prefix, pl) != 0 || qm == NULL || sp == NULL || qm > sp ||
+        (size_t)(qm - path) != pl + 20 + 1 + 20 + 4 || path[pl + 20] != '/' ||
+        strncmp(path + pl + 41, ".flv", 4) != 0)
+        return 0;
+    memcpy(device, path + pl, 20);
+    device[20] = '\0';
+    memcpy(channel, path + pl + 21, 20);
+    channel[20] = '\0';
+    *q = qm + 1;
+    return jg_gbid_valid(device) && jg_gbid_valid(channel);
+}
+
+static int param_int(const char *q, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    char t[24];
+    return query_param(q, name, t, sizeof(t)) && jg_parse_int64(t, lo, hi, out) == JG_OK;
+}
+
+static void collect_stream(void *value, void *ud)
+{
+    jg_vstream ***p = ud;
+    *(*p)++ = value;
+}
+
+/* ---- control requests (PTZ, record queries, playback control), signed by the platform API ---- */
+
+static void records_answer(jg_vmedia *m, ctlq *c, int complete);
+
+static int cmp_record(const void *a, const void *b)
+{
+    const jg_manscdp_record *x = a, *y = b;
+    int r = strcmp(x->start_time, y->start_time);
+    return r != 0 ? r : strcmp(x->end_time, y->end_time);
+}
+
+static void ctlq_unlink(jg_vmedia *m, ctlq *c)
+{
+    for (ctlq **pp = &m->queries; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+}
+
+/* A PTZ command answered (code: the device's final response, 408 none): tell the requester, free c. */
+static void ptz_answer(jg_vmedia *m, ctlq *c, int code)
+{
+    ctlq_unlink(m, c);
+    viewer *v = c->v;
+    if (v != NULL) {
+        v->q = NULL;
+        if (code >= 200 && code < 300)
+            viewer_json(v, 200,
+                        json_pack("{s:s, s:s, s:s, s:s, s:I}", "device_gb_id", c->device, "gb_id", c->channel,
+                                  "command", c->command, "ptz_cmd", c->ptz, "sn", (json_int_t)c->sn));
+        else if (code == 408)
+            viewer_error(v, 504, "timeout", "设备未响应云台命令");
+        else
+            viewer_error(v, 502, "device_refused", "设备拒绝了云台命令");
+        viewer_free(v);
+    }
+    jg_info("video: PTZ %s (%s) to %s/%s answered %d", c->command, c->ptz, c->device, c->channel, code);
+    free(c);
+}
+
+static void records_answer(jg_vmedia *m, ctlq *c, int complete)
+{
+    if (c->kind == CTL_PTZ) {
+        ptz_answer(m, c, 408);
+        return;
+    }
+    ctlq_unlink(m, c);
+    viewer *v = c->v;
+    if (v != NULL) {
+        v->q = NULL;
+        if (c->replies == 0) {
+            viewer_error(v, 504, "timeout", "设备未响应录像查询");
+        } else {
+            if (c->nrecs > 1)
+                qsort(c->recs, (size_t)c->nrecs, sizeof(*c->recs), cmp_record);
+            json_t *items = json_array();
+            for (int i = 0; i < c->nrecs; i++) {
+                const jg_manscdp_record *r = &c->recs[i];
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "gb_id", r->device_id,
+                                      "name", r->name, "file_path", r->file_path, "address", r->address,
+                                      "start_time", r->start_time, "end_time", r->end_time, "secrecy",
+                                      r->secrecy, "type", r->type, "recorder_id", r->recorder_id);
+                json_object_set_new(o, "file_size",
+                                    r->file_size >= 0 ? json_integer(r->file_size) : json_null());
+                json_array_append_new(items, o);
+            }
+            viewer_json(v, 200,
+                        json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:o}", "device_gb_id", c->device, "gb_id",
+                                  c->channel, "start", c->start, "end", c->end, "sum_num",
+                                  (json_int_t)(c->sum >= 0 ? c->sum : c->nrecs), "complete", complete,
+                                  "items", items));
+        }
+        viewer_free(v);
+    }
+    jg_info("video: record query of %s/%s: %d of %lld records, %s", c->device, c->channel, c->got,
+            (long long)c->sum, complete ? "complete" : "timed out");
+    free(c->recs);
+    free(c);
+}
+
+void jg_vmedia_request_done(jg_vsvc *svc, const char *gb_id, int64_t sn, int code)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return;
+    ctlq *c = m->queries;
+    while (c != NULL && !(c->sn == sn && strcmp(c->device, gb_id) == 0))
+        c = c->next;
+    if (c == NULL)
+        return;
+    if (c->kind == CTL_PTZ) {
+        ptz_answer(m, c, code);
+    } else if (code >= 300 && c->replies == 0) {
+        /* the device refused the query: no records will come */
+        ctlq_unlink(m, c);
+        if (c->v != NULL) {
+            c->v->q = NULL;
+            viewer_error(c->v, 502, "device_refused", "设备拒绝了录像查询");
+            viewer_free(c->v);
+        }
+        free(c->recs);
+        free(c);
+    }
+}
+
+void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return;
+    ctlq *c = m->queries;
+    while (c != NULL && !(c->kind == CTL_RECORDS && c->sn == msg->sn && strcmp(c->device, d->gb_id) == 0))
+        c = c->next;
+    if (c == NULL) {
+        jg_debug("video: RecordInfo from %s with SN %lld answers no query", d->gb_id, (long long)msg->sn);
+        return;
+    }
+    c->replies++;
+    if (msg->sum_num >= 0)
+        c->sum = msg->sum_num;
+    c->got += msg->record_total;
+    for (int i = 0; i < msg->record_count && c->nrecs < RECORDS_MAX; i++) {
+        if (c->nrecs == c->cap) {
+            c->cap = c->cap != 0 ? c->cap * 2 : 64;
+            c->recs = jg_xrealloc(c->recs, (size_t)c->cap * sizeof(*c->recs));
+        }
+        c->recs[c->nrecs++] = msg->records[i];
+    }
+    if (c->sum >= 0 && c->got >= c->sum)
+        records_answer(m, c, 1);
+}
+
+void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL || msg->notify_type != 121)
+        return;
+    /* The end of a file: every playback of the channel it names (or of the device) ends. */
+    if (m->streams.count == 0)
+        return;
+    jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+    jg_vtab_each(&m->streams, collect_stream, &p);
+    size_t n = (size_t)(p - all);
+    for (size_t i = 0; i < n; i++) {
+        jg_vstream *s = all[i];
+        if (!s->playback || strcmp(s->device, d->gb_id) != 0 ||
+            (strcmp(msg->device_id, s->channel) != 0 && strcmp(msg->device_id, d->gb_id) != 0))
+            continue;
+        jg_info("video: playback %s reached its end (MediaStatus 121): BYE", s->key);
+        s->ended = 1;
+        stream_free(m, s, 1);
+    }
+    free(all);
+}
+
+/* A control request waiting on the media node for the device (v in state V_CTL). */
+static ctlq *ctlq_new(jg_vmedia *m, viewer *v, int kind, const jg_vdev *d, const char *channel, int64_t sn,
+                      int64_t timeout_us)
+{
+    ctlq *c = jg_xcalloc(1, sizeof(*c));
+    c->kind = kind;
+    c->v = v;
+    snprintf(c->device, sizeof(c->device), "%s", d->gb_id);
+    snprintf(c->channel, sizeof(c->channel), "%s", channel);
+    c->sn = sn;
+    c->sum = -1;
+    c->deadline_us = now_us(m) + timeout_us;
+    c->next = m->queries;
+    m->queries = c;
+    v->q = c;
+    v->state = V_CTL;
+    return c;
+}
+
+static void ctl_ptz(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel, const char *q)
+{
+    char command[24] = "", ptz[JG_PTZ_HEX_LEN + 1];
+    int64_t speed = 0, zoom = 0, preset = 0;
+    query_param(q, "command", command, sizeof(command));
+    param_int(q, "speed", 0, 255, &speed);
+    param_int(q, "zoom", 0, 15, &zoom);
+    param_int(q, "preset", 0, 255, &preset);
+    if (jg_ptz_build(command, (int)speed, (int)zoom, (int)preset, ptz) != JG_OK) {
+        viewer_error(v, 400, "invalid", "云台命令无效");
+        return;
+    }
+    jg_vsvc *svc = m->svc;
+    int64_t sn = ++svc->sn;
+    jg_buf body;
+    jg_buf_init(&body, 4096);
+    jg_manscdp_ptz(&body, sn, channel, ptz);
+    jg_rc rc = jg_vsvc_request(svc, d, channel, "DeviceControl", sn, body.data, body.len, 1);
+    jg_buf_free(&body);
+    if (rc != JG_OK) {
+        viewer_error(v, 503, "unavailable", "无法向设备发送云台命令");
+        return;
+    }
+    jg_info("video: PTZ %s (%s) to %s/%s", command, ptz, d->gb_id, channel);
+    /* Answered when the device's 200 arrives (jg_vmedia_request_done), or 504 at the deadline. */
+    ctlq *c = ctlq_new(m, v, CTL_PTZ, d, channel, sn, PTZ_TIMEOUT_US);
+    snprintf(c->command, sizeof(c->command), "%s", command);
+    snprintf(c->ptz, sizeof(c->ptz), "%s", ptz);
+}
+
+static void ctl_records(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel, const char *q)
+{
+    char start[24] = "", end[24] = "";
+    query_param(q, "start", start, sizeof(start));
+    query_param(q, "end", end, sizeof(end));
+    if (!jg_manscdp_time_valid(start) || !jg_manscdp_time_valid(end) || strcmp(start, end) >= 0) {
+        viewer_error(v, 400, "invalid", "查询时间段无效");
+        return;
+    }
+    jg_vsvc *svc = m->svc;
+    int64_t sn = ++svc->sn;
+    jg_buf body;
+    jg_buf_init(&body, 4096);
+    jg_manscdp_record_query(&body, sn, channel, start, end);
+    jg_rc rc = jg_vsvc_request(svc, d, channel, "RecordInfo", sn, body.data, body.len, 1);
+    jg_buf_free(&body);
+    if (rc != JG_OK) {
+        viewer_error(v, 503, "unavailable", "无法向设备发送录像查询");
+        return;
+    }
+    ctlq *c = ctlq_new(m, v, CTL_RECORDS, d, channel, sn, RECORDS_TIMEOUT_US);
+    snprintf(c->start, sizeof(c->start), "%s", start);
+    snprintf(c->end, sizeof(c->end), "%s", end);
+}
+
+static void ctl_playback(jg_vmedia *m, viewer *v, const char *device, const char *channel, const char *q)
+{
+    int64_t start = 0, end = 0;
+    char action[16] = "", value[24] = "";
+    query_param(q, "action", action, sizeof(action));
+    query_param(q, "value", value, sizeof(value));
+    if (!param_int(q, "start", 0, INT64_MAX / 4, &start) || !param_int(q, "end", 0, INT64_MAX / 4, &end)) {
+        viewer_error(v, 400, "invalid", "回放时间段无效");
+        return;
+    }
+    long long range[2] = {start, end};
+    jg_vstream *s = find_stream(m, device, channel, range);
+    if (s == NULL || s->dl == NULL || s->state != ST_PLAYING) {
+        viewer_error(v, 404, "not_found", "没有正在进行的回放");
+        return;
+    }
+    jg_rtsp_op op;
+    double x = 0;
+    if (strcmp(action, "pause") == 0)
+        op = JG_RTSP_PAUSE;
+    else if (strcmp(action, "resume") == 0)
+        op = JG_RTSP_RESUME;
+    else if (strcmp(action, "seek") == 0)
+        op = JG_RTSP_SEEK;
+    else if (strcmp(action, "speed") == 0)
+        op = JG_RTSP_SPEED;
+    else {
+        viewer_error(v, 400, "invalid", "回放控制命令无效");
+        return;
+    }
+    if (op == JG_RTSP_SEEK || op == JG_RTSP_SPEED) {
+        char *e = NULL;
+        x = strtod(value, &e);
+        if (e == value || *e != '\0') {
+            viewer_error(v, 400, "invalid", "回放控制参数无效");
+            return;
+        }
+    }
+    char body[256];
+    if (jg_mansrtsp_build(op, s->dl->cseq + 1, x, body, sizeof(body)) == 0) {
+        viewer_error(v, 400, "invalid", "回放控制参数无效");
+        return;
+    }
+    if (jg_vinvite_info(m->svc, s->dl, body) != JG_OK) {
+        viewer_error(v, 409, "conflict", "回放尚未建立");
+        return;
+    }
+    jg_info("video: playback %s: %s %s", s->key, action, value);
+    viewer_json(v, 200, json_pack("{s:s, s:s, s:s}", "stream", s->key, "action", action, "value", value));
+}
+
+static void on_control(jg_vmedia *m, viewer *v, const char *target)
+{
+    if (!jg_ctl_check(m->ctl_key, target, (long long)time(NULL))) {
+        viewer_error(v, 403, "forbidden", "控制请求未签名或已过期");
+        return;
+    }
+    const char *qm = strchr(target, '?');
+    const char *q = qm != NULL ? qm + 1 : "";
+    char device[32] = "", channel[32] = "";
+    query_param(q, "device", device, sizeof(device));
+    query_param(q, "channel", channel, sizeof(channel));
+    if (!jg_gbid_valid(device) || !jg_gbid_valid(channel)) {
+        viewer_error(v, 400, "invalid", "设备或通道编号无效");
+        return;
+    }
+    if (strncmp(target, "/ctl/playback?", 14) == 0) {
+        ctl_playback(m, v, device, channel, q);
+        return;
+    }
+    jg_vdev *d = jg_vsvc_device(m->svc, device);
+    if (d == NULL || !d->registered || !d->online) {
+        viewer_error(v, 404, "not_found", "设备不在线");
+        return;
+    }
+    if (strncmp(target, "/ctl/ptz?", 9) == 0)
+        ctl_ptz(m, v, d, channel, q);
+    else if (strncmp(target, "/ctl/records?", 13) == 0)
+        ctl_records(m, v, d, channel, q);
+    else
+        viewer_error(v, 404, "not_found", "没有这个地址");
+}
+
 static void on_request(jg_vmedia *m, viewer *v)
 {
     char *req = v->in.data;
@@ -621,63 +1539,58 @@ static void on_request(jg_vmedia *m, viewer *v)
         return;
     }
     const char *path = req + 4;
+    if (strncmp(path, "/ctl/", 5) == 0) {
+        on_control(m, v, path);
+        return;
+    }
+    if (strncmp(path, "/record/", 8) == 0) {
+        record_request(m, v, path);
+        return;
+    }
     char device[32] = "", channel[32] = "", exp_text[24] = "", sig[80] = "";
-    const char *q = strchr(path, '?');
-    const char *sp = strchr(path, ' ');
-    if (strncmp(path, "/live/", 6) != 0 || q == NULL || sp == NULL || q > sp ||
-        q - path != 6 + 20 + 1 + 20 + 4 || path[26] != '/' || strncmp(path + 47, ".flv", 4) != 0) {
+    const char *q = NULL;
+    int playback = strncmp(path, "/playback/", 10) == 0;
+    uint64_t seq = 0;
+    int hls = playback ? 0 : hls_path(path, device, channel, &seq, &q);
+    if (!hls && !flv_path(path, playback ? "/playback/" : "/live/", device, channel, &q)) {
         viewer_error(v, 404, "not_found", "没有这个地址");
         return;
     }
-    memcpy(device, path + 6, 20);
-    memcpy(channel, path + 27, 20);
-    int64_t exp = 0;
-    if (!jg_gbid_valid(device) || !jg_gbid_valid(channel) ||
-        !query_param(q + 1, "exp", exp_text, sizeof(exp_text)) ||
-        !query_param(q + 1, "sig", sig, sizeof(sig)) ||
-        jg_parse_int64(exp_text, 0, INT64_MAX / 2, &exp) != JG_OK ||
-        !jg_liveurl_check(m->url_key, device, channel, (long long)exp, sig, (long long)time(NULL))) {
+    int64_t exp = 0, start = 0, end = 0;
+    int ok = query_param(q, "exp", exp_text, sizeof(exp_text)) && query_param(q, "sig", sig, sizeof(sig)) &&
+             jg_parse_int64(exp_text, 0, INT64_MAX / 2, &exp) == JG_OK;
+    if (ok && playback)
+        ok = param_int(q, "start", 0, INT64_MAX / 4, &start) && param_int(q, "end", 0, INT64_MAX / 4, &end) &&
+             start < end &&
+             jg_playurl_check(m->url_key, device, channel, start, end, (long long)exp, sig,
+                              (long long)time(NULL));
+    else if (ok)
+        ok = jg_liveurl_check(m->url_key, device, channel, (long long)exp, sig, (long long)time(NULL));
+    if (!ok) {
         viewer_error(v, 403, "forbidden", "播放地址无效或已过期");
         return;
     }
-    char key[64];
-    snprintf(key, sizeof(key), "%.20s/%.20s", device, channel);
-    jg_vstream *s = jg_vtab_get(&m->streams, key);
-    if (s == NULL) {
-        int status = 0;
-        const char *message = "";
-        char transport[8] = "";
-        query_param(q + 1, "transport", transport, sizeof(transport));
-        int tcp = transport[0] != '\0' ? strcmp(transport, "tcp") == 0
-                                       : strcmp(m->svc->cfg->video_media_transport, "tcp") == 0;
-        s = stream_open(m, device, channel, tcp, &status, &message);
-        if (s == NULL) {
-            viewer_error(v, status, status == 404 ? "not_found" : "unavailable", message);
-            return;
-        }
+    if (hls) {
+        hls_request(m, v, device, channel, hls, seq, q);
+        return;
     }
-    reading_unlink(m, v);
-    v->s = s;
-    v->next = s->viewers;
-    if (s->viewers != NULL)
-        s->viewers->prev = v;
-    s->viewers = v;
-    s->nviewers++;
-    s->idle_since_us = 0;
-    jg_buf_free(&v->in);
-    jg_info("video: viewer %d of %s", s->nviewers, s->key);
-    if (s->state == ST_PLAYING)
-        viewer_start(v);
-    else
-        v->state = V_WAIT;
+    long long range[2] = {start, end};
+    join_stream(m, v, device, channel, playback ? range : NULL, q, V_LIVE);
 }
 
 static void on_viewer(jg_vmh *h, uint32_t events)
 {
     viewer *v = (viewer *)h;
     jg_vmedia *m = v->m;
-    if (events & EPOLLOUT)
+    if (events & EPOLLOUT) {
         viewer_flush(v);
+        if (v->state == V_FILE)
+            file_pump(v);
+        if (v->state == V_DONE && v->out.len == 0 && !v->dead) {
+            shutdown(v->h.fd, SHUT_WR);
+            v->dead = 1;
+        }
+    }
     if (!v->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         char chunk[4096];
         for (;;) {
@@ -717,6 +1630,7 @@ static void on_listen(jg_vmh *h, uint32_t events)
         viewer *v = jg_xcalloc(1, sizeof(*v));
         v->h.kind = JG_VH_MEDIA;
         v->h.fd = fd;
+        v->file_fd = -1;
         v->h.on_event = on_viewer;
         v->h.owner = v;
         v->m = m;
@@ -748,10 +1662,14 @@ jg_rc jg_vmedia_open(jg_vsvc *svc, int ep)
     m->listen.fd = -1;
     jg_vtab_init(&m->streams);
     svc->media = m;
-    if (svc->have_field_key)
+    m->record = jg_vrecord_new(svc);
+    if (svc->have_field_key) {
         jg_liveurl_key(svc->field_key, m->url_key);
-    else if (jg_crypto_random(m->url_key, sizeof(m->url_key)) != JG_OK)
-        return JG_ERR; /* nobody can sign for this process: live URLs are refused */
+        jg_ctl_key(svc->field_key, m->ctl_key);
+    } else if (jg_crypto_random(m->url_key, sizeof(m->url_key)) != JG_OK ||
+               jg_crypto_random(m->ctl_key, sizeof(m->ctl_key)) != JG_OK) {
+        return JG_ERR; /* nobody can sign for this process: live URLs and control requests are refused */
+    }
     char host[64];
     int64_t port = 0;
     const char *lt = svc->cfg->video_media_listen;
@@ -797,23 +1715,24 @@ jg_rc jg_vmedia_open(jg_vsvc *svc, int ep)
     return JG_OK;
 }
 
-static void collect_stream(void *value, void *ud)
-{
-    jg_vstream ***p = ud;
-    *(*p)++ = value;
-}
-
 void jg_vmedia_tick(jg_vsvc *svc)
 {
     jg_vmedia *m = svc->media;
     if (m == NULL)
         return;
     bury(m);
+    if (m->record != NULL)
+        jg_vrecord_tick(m->record);
     int64_t now = now_us(m);
     for (viewer *v = m->reading, *next; v != NULL; v = next) {
         next = v->next;
-        if (now - v->since_us > REQ_TIMEOUT_US)
+        if (v->state != V_CTL && now - v->since_us > REQ_TIMEOUT_US)
             viewer_free(v);
+    }
+    for (ctlq *c = m->queries, *next; c != NULL; c = next) {
+        next = c->next;
+        if (now >= c->deadline_us || (c->v == NULL && c->replies == 0))
+            records_answer(m, c, 0);
     }
     if (m->streams.count == 0)
         return;
@@ -826,7 +1745,9 @@ void jg_vmedia_tick(jg_vsvc *svc)
         if (s->state == ST_PLAYING && now - s->last_rtp_us > RTP_TIMEOUT_US) {
             jg_warn("video: no RTP for %s in %lld s; ending the stream", s->key, RTP_TIMEOUT_US / 1000000);
             stream_free(m, s, 1);
-        } else if (s->nviewers == 0 && s->idle_since_us != 0 && now - s->idle_since_us >= idle) {
+        } else if (s->nviewers == 0 && s->rec == NULL && s->relay == NULL && s->idle_since_us != 0 &&
+                   now - s->idle_since_us >= idle &&
+                   !(s->hls_on && now - s->hls_seen_us < 3 * svc->cfg->video_hls_segment_s * 1000000LL)) {
             jg_info("video: no viewer of %s for %ld s: BYE", s->key, svc->cfg->video_live_idle_s);
             stream_free(m, s, 1);
         }
@@ -853,6 +1774,10 @@ void jg_vmedia_close(jg_vsvc *svc)
             stream_free(m, all[i], 1);
         free(all);
     }
+    jg_vrecord_free(m->record);
+    m->record = NULL;
+    while (m->queries != NULL)
+        records_answer(m, m->queries, 0);
     while (m->reading != NULL)
         viewer_free(m->reading);
     close_handle(m, &m->listen);
@@ -860,4 +1785,66 @@ void jg_vmedia_close(jg_vsvc *svc)
     jg_vtab_free(&m->streams);
     free(m);
     svc->media = NULL;
+}
+
+/* ---- streams held open without a viewer: relays (cascade.c) and recordings (record.c) ---- */
+
+/* The stream of device/channel, opened (over TCP when tcp) when none runs; NULL when it cannot be. */
+static jg_vstream *held_stream(jg_vsvc *svc, const char *device, const char *channel, int tcp)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return NULL;
+    jg_vstream *s = find_stream(m, device, channel, NULL);
+    if (s == NULL) {
+        int status = 0;
+        const char *message = "";
+        s = stream_open(m, device, channel, tcp, NULL, &status, &message);
+    }
+    return s != NULL && !s->gone ? s : NULL;
+}
+
+/* A hold on s ended: the idle countdown starts when no viewer is left either. */
+static void hold_released(jg_vstream *s)
+{
+    if (s->nviewers == 0)
+        s->idle_since_us = now_us(s->m);
+}
+
+jg_vstream *jg_vmedia_relay_open(jg_vsvc *svc, const char *device, const char *channel, void *relay)
+{
+    jg_vstream *s = held_stream(svc, device, channel, 0);
+    if (s == NULL || s->relay != NULL)
+        return NULL;
+    s->relay = relay;
+    s->idle_since_us = 0;
+    return s;
+}
+
+void jg_vmedia_relay_close(jg_vsvc *svc, jg_vstream *s)
+{
+    (void)svc;
+    s->relay = NULL;
+    hold_released(s);
+}
+
+jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc)
+{
+    return svc->media != NULL ? svc->media->record : NULL;
+}
+
+jg_vstream *jg_vmedia_record_open(jg_vsvc *svc, const char *device, const char *channel, void *rec)
+{
+    jg_vstream *s = held_stream(svc, device, channel, strcmp(svc->cfg->video_media_transport, "tcp") == 0);
+    if (s == NULL || s->rec != NULL)
+        return NULL;
+    s->rec = rec;
+    return s;
+}
+
+void jg_vmedia_record_close(jg_vsvc *svc, jg_vstream *s)
+{
+    (void)svc;
+    s->rec = NULL;
+    hold_released(s);
 }

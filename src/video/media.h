@@ -23,10 +23,25 @@ typedef struct {
     int port;              /* m= port */
     int tcp;               /* 0: RTP/AVP over UDP; 1: TCP/RTP/AVP, we are passive (device connects) */
     const char *ssrc;      /* 10 digits, y= (last line) */
+    /* Playback (session "Playback"): u=CHANNEL:0 and t=START END (Unix seconds); NULL/0 for Play. */
+    const char *uri_channel;
+    long long start, end;
 } jg_sdp_offer;
 
 /* Write the offer into out (NUL-terminated); its length, or 0 if it does not fit. */
 size_t jg_sdp_offer_build(const jg_sdp_offer *o, char *out, size_t outlen);
+
+/* MANSRTSP (GB/T 28181 appendix B), the body of an INFO that controls a playback:
+ *   pause  "PAUSE RTSP/1.0\r\nCSeq: N\r\nPauseTime: now\r\n\r\n"
+ *   resume "PLAY RTSP/1.0\r\nCSeq: N\r\nRange: npt=now-\r\n\r\n"
+ *   seek   "PLAY RTSP/1.0\r\nCSeq: N\r\nRange: npt=SECONDS-\r\n\r\n"  (from the playback's start)
+ *   speed  "PLAY RTSP/1.0\r\nCSeq: N\r\nScale: X\r\n\r\n"  (0.25, 0.5, 1, 2 or 4) */
+typedef enum { JG_RTSP_PAUSE, JG_RTSP_RESUME, JG_RTSP_SEEK, JG_RTSP_SPEED } jg_rtsp_op;
+/* Write the body into out; its length, or 0 for a bad value (seek < 0, an unknown scale) or no room. */
+size_t jg_mansrtsp_build(jg_rtsp_op op, long cseq, double value, char *out, size_t outlen);
+/* What a device reads from such a body: op, and value (seconds for seek, scale for speed). JG_INVALID
+ * if it is none of the four. */
+jg_rc jg_mansrtsp_parse(const char *s, size_t n, jg_rtsp_op *op, double *value);
 
 enum { JG_SDP_SETUP_NONE = 0, JG_SDP_SETUP_ACTIVE = 1, JG_SDP_SETUP_PASSIVE = 2 };
 

@@ -262,10 +262,7 @@ static void accept_register(jg_vsvc *svc, const osip_message_t *req, const jg_vp
         d->online = 0; /* so that device_online records the change */
         jg_vsvc_device_online(svc, d, detail);
         jg_vsvc_query(svc, d, "DeviceInfo", &d->devinfo_sn);
-        jg_vsvc_query(svc, d, "Catalog", &d->catalog_sn);
-        d->catalog_got = 0;
-        d->catalog_sum = -1;
-        d->catalog_started_us = svc->now_us;
+        jg_vmsg_catalog_start(svc, d);
     } else {
         jg_debug("video: device %s refreshed its registration (%ld s)", d->gb_id, expires);
     }

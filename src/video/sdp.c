@@ -9,21 +9,28 @@
 
 size_t jg_sdp_offer_build(const jg_sdp_offer *o, char *out, size_t outlen)
 {
-    int n = snprintf(out, outlen,
-                     "v=0\r\n"
-                     "o=%s 0 0 IN IP4 %s\r\n"
-                     "s=%s\r\n"
-                     "c=IN IP4 %s\r\n"
-                     "t=0 0\r\n"
-                     "m=video %d %s 96 98 99\r\n"
-                     "a=recvonly\r\n"
-                     "a=rtpmap:96 PS/90000\r\n"
-                     "a=rtpmap:98 H264/90000\r\n"
-                     "a=rtpmap:99 H265/90000\r\n"
-                     "%s"
-                     "y=%s\r\n",
-                     o->origin_id, o->ip, o->session, o->ip, o->port, o->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
-                     o->tcp ? "a=setup:passive\r\na=connection:new\r\n" : "", o->ssrc);
+    char u[64] = "", t[64] = "t=0 0\r\n";
+    if (o->uri_channel != NULL) {
+        snprintf(u, sizeof(u), "u=%.20s:0\r\n", o->uri_channel);
+        snprintf(t, sizeof(t), "t=%lld %lld\r\n", o->start, o->end);
+    }
+    int n =
+        snprintf(out, outlen,
+                 "v=0\r\n"
+                 "o=%s 0 0 IN IP4 %s\r\n"
+                 "s=%s\r\n"
+                 "%s"
+                 "c=IN IP4 %s\r\n"
+                 "%s"
+                 "m=video %d %s 96 98 99\r\n"
+                 "a=recvonly\r\n"
+                 "a=rtpmap:96 PS/90000\r\n"
+                 "a=rtpmap:98 H264/90000\r\n"
+                 "a=rtpmap:99 H265/90000\r\n"
+                 "%s"
+                 "y=%s\r\n",
+                 o->origin_id, o->ip, o->session, u, o->ip, t, o->port, o->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+                 o->tcp ? "a=setup:passive\r\na=connection:new\r\n" : "", o->ssrc);
     if (n < 0 || (size_t)n >= outlen)
         return 0;
     return (size_t)n;
@@ -137,5 +144,86 @@ jg_rc jg_sdp_parse(const char *s, size_t n, jg_sdp_answer *out)
     if (!have_v || videos == 0)
         return JG_INVALID;
     snprintf(out->ip, sizeof(out->ip), "%s", media_ip[0] != '\0' ? media_ip : session_ip);
+    return JG_OK;
+}
+
+size_t jg_mansrtsp_build(jg_rtsp_op op, long cseq, double value, char *out, size_t outlen)
+{
+    int n = -1;
+    if (op == JG_RTSP_PAUSE) {
+        n = snprintf(out, outlen, "PAUSE RTSP/1.0\r\nCSeq: %ld\r\nPauseTime: now\r\n\r\n", cseq);
+    } else if (op == JG_RTSP_RESUME) {
+        n = snprintf(out, outlen, "PLAY RTSP/1.0\r\nCSeq: %ld\r\nRange: npt=now-\r\n\r\n", cseq);
+    } else if (op == JG_RTSP_SEEK) {
+        if (!(value >= 0 && value < 1e7))
+            return 0;
+        n = snprintf(out, outlen, "PLAY RTSP/1.0\r\nCSeq: %ld\r\nRange: npt=%lld-\r\n\r\n", cseq,
+                     (long long)value);
+    } else if (op == JG_RTSP_SPEED) {
+        static const double scales[] = {0.25, 0.5, 1, 2, 4};
+        static const char *const texts[] = {"0.25", "0.5", "1.0", "2.0", "4.0"};
+        for (size_t i = 0; i < 5; i++)
+            if (value == scales[i])
+                n = snprintf(out, outlen, "PLAY RTSP/1.0\r\nCSeq: %ld\r\nScale: %s\r\n\r\n", cseq, texts[i]);
+        if (n < 0)
+            return 0;
+    }
+    if (n < 0 || (size_t)n >= outlen)
+        return 0;
+    return (size_t)n;
+}
+
+/* The value of header name ("Scale") in s[0..n), into out; 0 if absent. */
+static int rtsp_header(const char *s, size_t n, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i + nl + 1 < n; i++) {
+        if ((i == 0 || s[i - 1] == '\n') && strncasecmp(s + i, name, nl) == 0 && s[i + nl] == ':') {
+            size_t p = i + nl + 1;
+            while (p < n && s[p] == ' ')
+                p++;
+            size_t e = p;
+            while (e < n && s[e] != '\r' && s[e] != '\n')
+                e++;
+            copy_n(out, outlen, s + p, e - p);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+jg_rc jg_mansrtsp_parse(const char *s, size_t n, jg_rtsp_op *op, double *value)
+{
+    *value = 0;
+    char v[64];
+    if (n >= 6 && strncmp(s, "PAUSE ", 6) == 0) {
+        *op = JG_RTSP_PAUSE;
+        return JG_OK;
+    }
+    if (n < 5 || strncmp(s, "PLAY ", 5) != 0)
+        return JG_INVALID;
+    if (rtsp_header(s, n, "Scale", v, sizeof(v))) {
+        char *end = NULL;
+        double x = strtod(v, &end);
+        if (end == v || !(x > 0 && x <= 64))
+            return JG_INVALID;
+        *op = JG_RTSP_SPEED;
+        *value = x;
+        return JG_OK;
+    }
+    if (rtsp_header(s, n, "Range", v, sizeof(v))) {
+        if (strncmp(v, "npt=now", 7) == 0) {
+            *op = JG_RTSP_RESUME;
+            return JG_OK;
+        }
+        char *end = NULL;
+        double x = strncmp(v, "npt=", 4) == 0 ? strtod(v + 4, &end) : -1;
+        if (end == NULL || end == v + 4 || *end != '-' || !(x >= 0 && x < 1e7))
+            return JG_INVALID;
+        *op = JG_RTSP_SEEK;
+        *value = x;
+        return JG_OK;
+    }
+    *op = JG_RTSP_RESUME;
     return JG_OK;
 }

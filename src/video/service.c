@@ -185,6 +185,14 @@ void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_o
     jg_buf body;
     jg_buf_init(&body, 4096);
     jg_manscdp_query(&body, cmd_type, sn, d->gb_id);
+    if (jg_vsvc_request(svc, d, d->gb_id, cmd_type, sn, body.data, body.len, 0) == JG_OK)
+        *sn_out = sn;
+    jg_buf_free(&body);
+}
+
+jg_rc jg_vsvc_request(jg_vsvc *svc, jg_vdev *d, const char *to_id, const char *what, int64_t sn,
+                      const char *body, size_t body_len, int notify)
+{
     char local[80], ip[INET_ADDRSTRLEN] = "", uri[128], via[192], from[128], to[128], call_id[128];
     local_of(svc, d, local, sizeof(local));
     inet_ntop(AF_INET, &d->addr.sin_addr, ip, sizeof(ip));
@@ -194,12 +202,12 @@ void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_o
         memset(rnd, 0, sizeof(rnd));
     char rhex[17];
     jg_crypto_hex_encode(rnd, sizeof(rnd), rhex);
-    snprintf(uri, sizeof(uri), "sip:%s@%s:%d", d->gb_id, ip, ntohs(d->addr.sin_port));
+    snprintf(uri, sizeof(uri), "sip:%s@%s:%d", to_id, ip, ntohs(d->addr.sin_port));
     snprintf(via, sizeof(via), "SIP/2.0/%s %s;rport;branch=z9hG4bK%s%llx",
              d->transport == JG_VT_TCP ? "TCP" : "UDP", local, rhex, (unsigned long long)r);
     snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%llx", svc->cfg->video_sip_id, svc->realm,
              (unsigned long long)r);
-    snprintf(to, sizeof(to), "<sip:%s@%s>", d->gb_id, svc->realm);
+    snprintf(to, sizeof(to), "<sip:%s@%s>", to_id, svc->realm);
     char host[80];
     snprintf(host, sizeof(host), "%s", local);
     char *colon = strchr(host, ':');
@@ -207,13 +215,12 @@ void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_o
         *colon = '\0';
     snprintf(call_id, sizeof(call_id), "%s%llx@%s", rhex, (unsigned long long)r, host);
     jg_sip_request_args a = {"MESSAGE", uri,     from, to, call_id, (long)sn, via, "Application/MANSCDP+xml",
-                             body.data, body.len};
+                             body,      body_len};
     osip_message_t *m = NULL;
     jg_rc rc = jg_sip_request(&a, &m);
-    jg_buf_free(&body);
     if (rc != JG_OK) {
-        jg_warn("video: cannot build a %s query for %s", cmd_type, d->gb_id);
-        return;
+        jg_warn("video: cannot build a %s request for %s", what, d->gb_id);
+        return rc;
     }
     jg_vtx *t = jg_xcalloc(1, sizeof(*t));
     jg_buf_init(&t->wire, JG_SIP_MAX_MESSAGE);
@@ -222,22 +229,23 @@ void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_o
     if (rc != JG_OK) {
         jg_buf_free(&t->wire);
         free(t);
-        return;
+        return rc;
     }
     jg_vpeer peer;
     jg_vsvc_peer_of(d, &peer);
     svc->send(svc, &peer, t->wire.data, t->wire.len);
-    *sn_out = sn;
     snprintf(t->key, sizeof(t->key), "%s %lld", call_id, (long long)sn);
     snprintf(t->gb_id, sizeof(t->gb_id), "%s", d->gb_id);
-    snprintf(t->what, sizeof(t->what), "%s", cmd_type);
+    snprintf(t->what, sizeof(t->what), "%s", what);
+    t->sn = sn;
+    t->notify = notify;
     t->interval_us = T1_US;
     t->next_us = d->transport == JG_VT_UDP ? svc->now_us + T1_US : INT64_MAX;
     t->deadline_us = svc->now_us + TX_TIMEOUT_US;
     if ((long)svc->tx_count >= 4 * svc->cfg->video_max_devices || jg_vtab_get(&svc->txs, t->key) != NULL) {
         jg_buf_free(&t->wire);
         free(t);
-        return; /* sent, but not tracked */
+        return JG_OK; /* sent, but not tracked */
     }
     t->prev = svc->tx_tail;
     if (svc->tx_tail != NULL)
@@ -247,6 +255,7 @@ void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_o
     svc->tx_tail = t;
     jg_vtab_put(&svc->txs, t->key, t);
     svc->tx_count++;
+    return JG_OK;
 }
 
 static void on_response(jg_vsvc *svc, const osip_message_t *resp)
@@ -263,6 +272,8 @@ static void on_response(jg_vsvc *svc, const osip_message_t *resp)
     }
     if (resp->status_code >= 300)
         jg_warn("video: %s query to %s answered %d", t->what, t->gb_id, resp->status_code);
+    if (t->notify)
+        jg_vmedia_request_done(svc, t->gb_id, t->sn, resp->status_code);
     tx_unlink(svc, t);
 }
 
@@ -273,6 +284,8 @@ static void run_transactions(jg_vsvc *svc)
         jg_vtx *next = t->next;
         if (svc->now_us >= t->deadline_us) {
             jg_debug("video: no answer from %s to the %s query", t->gb_id, t->what);
+            if (t->notify)
+                jg_vmedia_request_done(svc, t->gb_id, t->sn, 408);
             tx_unlink(svc, t);
         } else if (svc->now_us >= t->next_us) {
             jg_vdev *d = jg_vsvc_device(svc, t->gb_id);
@@ -304,8 +317,10 @@ void jg_vsvc_handle(jg_vsvc *svc, const char *data, size_t len, const jg_vpeer *
         return;
     }
     if (!MSG_IS_REQUEST(m)) {
-        if (!jg_vinvite_on_response(svc, m))
+        if (!jg_vinvite_on_response(svc, m) && !jg_vcascade_on_response(svc, m))
             on_response(svc, m);
+    } else if (jg_vcascade_on_request(svc, m, peer)) {
+        /* from an upper platform (cascade.c) */
     } else if (strcmp(m->sip_method, "REGISTER") == 0) {
         jg_vreg_handle(svc, m, peer);
     } else if (strcmp(m->sip_method, "MESSAGE") == 0) {
@@ -391,6 +406,7 @@ void jg_vsvc_flush_keepalives(jg_vsvc *svc)
 
 static void free_device(jg_vdev *d)
 {
+    jg_vmsg_catalog_end(d);
     free(d->password_enc);
     free(d);
 }
@@ -454,6 +470,7 @@ void jg_vsvc_tick(jg_vsvc *svc)
     run_transactions(svc);
     jg_vinvite_tick(svc);
     jg_vmedia_tick(svc);
+    jg_vcascade_tick(svc);
     if (svc->now_us - svc->last_scan_us >= second) {
         svc->last_scan_us = svc->now_us;
         struct scan s = {svc, NULL, 0};
@@ -568,6 +585,11 @@ jg_rc jg_vsvc_init(jg_vsvc *svc, const jg_config *cfg, jg_db *db, const unsigned
         jg_vsvc_exit(svc);
         return rc;
     }
+    rc = jg_vcascade_init(svc);
+    if (rc != JG_OK) {
+        jg_vsvc_exit(svc);
+        return rc;
+    }
     if (cfg->video_sip_password[0] == '\0')
         jg_warn("video: video_sip_password is empty: only devices with their own password can register");
     return JG_OK;
@@ -587,6 +609,7 @@ static void free_cb(void *value, void *ud)
 
 void jg_vsvc_exit(jg_vsvc *svc)
 {
+    jg_vcascade_exit(svc);
     if (svc->store != NULL) {
         jg_vsvc_flush_keepalives(svc);
         jg_vstore_stop(svc->store);

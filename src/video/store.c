@@ -189,9 +189,18 @@ static jg_rc run_channels(jg_conn *c, const job *j)
 
 static jg_rc run_catalog(jg_conn *c, const job *j)
 {
-    jg_value p[] = {JG_VTEXT(j->gb_id), JG_VINT(j->n1), JG_VTEXT(j->at)};
-    return jg_db_exec(c, "UPDATE video_device SET catalog_sum = $2, catalog_at = $3 WHERE gb_id = $1", p, 3,
-                      NULL);
+    /* a = state, n1 = SumNum (-1 unknown), n2 = distinct channels received, count = tries */
+    jg_value p[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a), JG_VINT((int64_t)j->count),
+                    JG_VINT(j->n2),     JG_VINT(j->n1), JG_VTEXT(j->at)};
+    if (strcmp(j->a, "complete") == 0)
+        return jg_db_exec(c,
+                          "UPDATE video_device SET catalog_state = $2, catalog_tries = $3, catalog_got = $4, "
+                          "catalog_sum = $5, catalog_at = $6 WHERE gb_id = $1",
+                          p, 6, NULL);
+    return jg_db_exec(c,
+                      "UPDATE video_device SET catalog_state = $2, catalog_tries = $3, catalog_got = $4 "
+                      "WHERE gb_id = $1",
+                      p, 4, NULL);
 }
 
 static jg_rc run_job(jg_conn *c, const job *j)
@@ -423,9 +432,13 @@ void jg_vstore_channels(jg_vstore *s, const char *gb_id, const jg_manscdp_item *
     enqueue(s, j);
 }
 
-void jg_vstore_catalog_done(jg_vstore *s, const char *gb_id, int64_t sum, const char *at)
+void jg_vstore_catalog(jg_vstore *s, const char *gb_id, const char *state, int tries, int64_t got,
+                       int64_t sum, const char *at)
 {
     job *j = job_new(J_CATALOG, gb_id, at);
+    j->a = jg_xstrdup(state);
+    j->count = (size_t)tries;
     j->n1 = sum;
+    j->n2 = got;
     enqueue(s, j);
 }

@@ -76,7 +76,10 @@ void jg_vstore_keepalives(jg_vstore *s, const char (*ids)[JG_GBID_LEN + 1], cons
 void jg_vstore_device_info(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
 /* Upsert the n items (copied) of a catalog reported by device gb_id. */
 void jg_vstore_channels(jg_vstore *s, const char *gb_id, const jg_manscdp_item *items, int n, const char *at);
-void jg_vstore_catalog_done(jg_vstore *s, const char *gb_id, int64_t sum, const char *at);
+/* The state of a catalog round: "querying" (tries sent so far), "complete" (sum written as
+ * catalog_sum) or "incomplete" (gave up); got = distinct channels received, sum = SumNum or -1. */
+void jg_vstore_catalog(jg_vstore *s, const char *gb_id, const char *state, int tries, int64_t got,
+                       int64_t sum, const char *at);
 
 /* ---- devices and the service (service.c, registrar.c, catalog.c) ---- */
 
@@ -93,6 +96,11 @@ typedef struct jg_vconn {
     char gb_id[JG_GBID_LEN + 1]; /* the device that registered over it, or "" */
     struct jg_vconn *prev, *next;
 } jg_vconn;
+
+/* Catalog rounds (catalog.c): a query is sent again when no chunk has arrived for
+ * JG_CATALOG_QUIET_S << (tries - 1) seconds before SumNum is reached, JG_CATALOG_TRIES times in all. */
+#define JG_CATALOG_TRIES 4
+#define JG_CATALOG_QUIET_S 5
 
 typedef struct jg_vdev {
     char gb_id[JG_GBID_LEN + 1];
@@ -113,10 +121,14 @@ typedef struct jg_vdev {
     char *password_enc;           /* SM4 token, or NULL for the default password */
     char nonce[JG_NONCE_LEN + 1]; /* last nonce accepted, with its count: replays are refused */
     unsigned long nonce_count;
-    int64_t catalog_sn, devinfo_sn;
-    int64_t catalog_sum;
-    int catalog_got;
-    int64_t catalog_started_us;
+    int64_t catalog_sn, devinfo_sn;        /* catalog_sn: the latest try's SN, -1 when no round runs */
+    int64_t catalog_sum;                   /* SumNum once a chunk told it, else -1 */
+    int catalog_got;                       /* distinct channels received in this round */
+    int64_t catalog_last_us;               /* the last query or chunk of this round */
+    int catalog_tries;                     /* queries sent in this round (JG_CATALOG_TRIES at most) */
+    int64_t catalog_sns[JG_CATALOG_TRIES]; /* their SNs: late chunks of an earlier try count too */
+    uint64_t *catalog_ids;                 /* open-addressing set of channel ID hashes: duplicates merged */
+    size_t catalog_ids_cap, catalog_ids_n;
     uint32_t recent[4]; /* hashes of the last MESSAGEs (Call-ID, CSeq): retransmissions */
     int recent_pos;
 } jg_vdev;
@@ -137,6 +149,8 @@ typedef struct jg_vtx {
     char what[16]; /* Catalog, DeviceInfo ... for the log */
     jg_buf wire;   /* retransmitted as is over UDP */
     int64_t next_us, interval_us, deadline_us;
+    int64_t sn;
+    int notify; /* tell media.c the final response (jg_vmedia_request_done) */
 } jg_vtx;
 
 typedef struct jg_vsvc jg_vsvc;
@@ -150,6 +164,7 @@ typedef struct {
 
 typedef struct jg_vmedia jg_vmedia;
 typedef struct jg_vstream jg_vstream;
+typedef struct jg_vcascade jg_vcascade; /* cascade.c: the upper platforms */
 
 /* An INVITE dialog for one stream (invite.c). The platform is the UAC: INVITE, ACK, BYE. */
 enum { JG_DLG_CALLING = 0, JG_DLG_CONFIRMED = 1 };
@@ -162,6 +177,9 @@ typedef struct jg_vdialog {
     char to_hdr[128], from_hdr[128];
     long cseq;
     jg_buf wire; /* the INVITE, retransmitted over UDP until a response */
+    jg_buf info; /* the INFO awaiting its response (info_cseq > 0), retransmitted over UDP */
+    long info_cseq;
+    int64_t info_next_us, info_interval_us, info_deadline_us;
     int64_t next_us, interval_us, deadline_us;
     jg_vstream *stream;
 } jg_vdialog;
@@ -170,6 +188,9 @@ typedef struct jg_vdialog {
  * jg_vmedia_answered / jg_vmedia_failed. NULL (nothing sent) if the device is not online. */
 jg_vdialog *jg_vinvite_start(jg_vsvc *svc, const char *device, const char *channel, const char *ssrc,
                              const char *sdp, jg_vstream *stream);
+/* Send INFO with a MANSRTSP body (playback control) in the confirmed dialog dl; JG_CONFLICT while
+ * it is still calling. */
+jg_rc jg_vinvite_info(jg_vsvc *svc, jg_vdialog *dl, const char *mansrtsp);
 /* Send BYE (or CANCEL while still calling) and free the dialog. */
 void jg_vinvite_bye(jg_vsvc *svc, jg_vdialog *dl);
 /* A response to one of our INVITEs: 1 if consumed. */
@@ -200,8 +221,41 @@ void jg_vmedia_close(jg_vsvc *svc);
 void jg_vmedia_tick(jg_vsvc *svc);
 void jg_vmedia_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a);
 void jg_vmedia_failed(jg_vsvc *svc, jg_vstream *s, int code);
+/* The final response (or 408) to a MESSAGE sent with notify: the control request waiting for it. */
+void jg_vmedia_request_done(jg_vsvc *svc, const char *gb_id, int64_t sn, int code);
+/* A RecordInfo reply from d: its records go to the platform API's query with the same SN. */
+void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+/* A MediaStatus notification from d: 121 (the end of a file) ends the channel's playbacks. */
+void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
 /* The device ended the stream (BYE) or the dialog is gone. */
 void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s);
+/* The stream of device/channel for an upper platform's relay (opened over UDP if none runs): its
+ * RTP packets go to jg_vcascade_relay_packet, its end to jg_vcascade_relay_gone. One relay per
+ * stream; NULL if the device is not online or the stream is relayed already. */
+jg_vstream *jg_vmedia_relay_open(jg_vsvc *svc, const char *device, const char *channel, void *relay);
+/* The relay left s (BYE from the upper platform): it idles out like a stream without viewers. */
+void jg_vmedia_relay_close(jg_vsvc *svc, jg_vstream *s);
+/* Cloud recording (record.c): hold the live stream of device/channel for recorder rec (opened if
+ * none runs; its frames go to jg_vrecord_frame, its end to jg_vrecord_gone). NULL if the device is
+ * not online or the stream is recorded already. */
+jg_vstream *jg_vmedia_record_open(jg_vsvc *svc, const char *device, const char *channel, void *rec);
+void jg_vmedia_record_close(jg_vsvc *svc, jg_vstream *s);
+typedef struct jg_vrecord jg_vrecord;
+jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc);
+/* record.c */
+jg_vrecord *jg_vrecord_new(jg_vsvc *svc);
+void jg_vrecord_free(jg_vrecord *r);
+void jg_vrecord_tick(jg_vrecord *r);
+void jg_vrecord_sweep(jg_vrecord *r);
+const char *jg_vrecord_root(const jg_vrecord *r);
+void jg_vrecord_frame(jg_vsvc *svc, void *rec, const jg_frame *f);
+void jg_vrecord_gone(jg_vsvc *svc, void *rec);
+/* Rows (id, duration_ms, path, bytes) of the segments of device/channel overlapping [start, end). */
+jg_rc jg_vrecord_segments(jg_vrecord *r, const char *device, const char *channel, long long start,
+                          long long end, int64_t only_id, jg_rows **out);
+/* cascade.c: an RTP packet of a relayed stream (its SSRC checked), and the stream's end. */
+void jg_vcascade_relay_packet(jg_vsvc *svc, void *relay, const uint8_t *p, size_t n);
+void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay);
 
 /* Sends len bytes to peer; the service's own sends UDP/TCP, tests capture. */
 typedef void (*jg_vsend_fn)(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t len);
@@ -235,6 +289,7 @@ struct jg_vsvc {
     jg_vdialog *dialogs;
     jg_vmedia *media;
     uint64_t stat_invites;
+    jg_vcascade *cascade; /* NULL without video_upper */
 };
 
 /* Initialise svc over cfg and db (the writer is started, devices are loaded); field_key may be
@@ -264,6 +319,11 @@ jg_vdev *jg_vsvc_device_new(jg_vsvc *svc, const char *gb_id);
 void jg_vsvc_device_online(jg_vsvc *svc, jg_vdev *d, const char *detail);
 void jg_vsvc_device_offline(jg_vsvc *svc, jg_vdev *d, const char *reason, int unregistered);
 void jg_vsvc_query(jg_vsvc *svc, jg_vdev *d, const char *cmd_type, int64_t *sn_out);
+/* Send a MESSAGE with the MANSCDP body to device d, addressed to to_id (the device or one of its
+ * channels), as a transaction retransmitted over UDP; what names it in the log, sn is its CSeq.
+ * notify: its final response code (408 when none came) goes to jg_vmedia_request_done. */
+jg_rc jg_vsvc_request(jg_vsvc *svc, jg_vdev *d, const char *to_id, const char *what, int64_t sn,
+                      const char *body, size_t body_len, int notify);
 void jg_vsvc_peer_of(const jg_vdev *d, jg_vpeer *peer);
 /* The device was heard from now (keepalive or any MESSAGE). */
 void jg_vsvc_alive(jg_vsvc *svc, jg_vdev *d);
@@ -275,8 +335,45 @@ void jg_vreg_expire_locks(jg_vsvc *svc);
 
 /* catalog.c: MESSAGE with MANSCDP from a device. */
 void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
-/* Give up on catalogs that stopped arriving. */
+/* Start a catalog round for d (the first query). */
+void jg_vmsg_catalog_start(jg_vsvc *svc, jg_vdev *d);
+/* Ask again for catalogs that stopped arriving before SumNum; give up after JG_CATALOG_TRIES. */
 void jg_vmsg_check_catalog(jg_vsvc *svc, jg_vdev *d);
+/* Free what a catalog round holds (the ID set). */
+void jg_vmsg_catalog_end(jg_vdev *d);
+
+/* ---- cascade.c: this platform as a lower platform of upper platforms (video_upper) ---- */
+
+/* One entry of video_upper: ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table. */
+typedef struct {
+    char id[JG_GBID_LEN + 1];
+    char host[64];
+    int port;
+    char password[65];
+    long expires_s, keepalive_s;
+    int share_all; /* every channel; else those in video_share for this ID */
+} jg_vupper_cfg;
+
+/* Parse video_upper into *out (n entries, free() it; it holds passwords). JG_INVALID with a
+ * message in err for a malformed entry. "" or NULL: none. */
+jg_rc jg_vcascade_parse(const char *spec, jg_vupper_cfg **out, int *n, char *err, size_t errlen);
+/* Set up svc->cascade from cfg->video_upper (registrations start at the next tick). */
+jg_rc jg_vcascade_init(jg_vsvc *svc);
+/* Unregister (Expires: 0) where registered, free. */
+void jg_vcascade_exit(jg_vsvc *svc);
+/* REGISTER (and its retransmissions, refreshes, backoff) and keepalives due at svc->now_us. */
+void jg_vcascade_tick(jg_vsvc *svc);
+/* A response to one of our requests to an upper platform: 1 if consumed. */
+int jg_vcascade_on_response(jg_vsvc *svc, const osip_message_t *resp);
+/* A request from an upper platform (its ID, its address): 1 if handled. */
+int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
+/* 1 if registered at the upper platform upper_id now. */
+int jg_vcascade_registered(const jg_vsvc *svc, const char *upper_id);
+/* MANSCDP bodies a lower platform sends. */
+jg_rc jg_manscdp_keepalive(jg_buf *out, int64_t sn, const char *device_id);
+jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id, int64_t sum,
+                                  const jg_manscdp_item *items, int n);
+jg_rc jg_manscdp_device_info_response(jg_buf *out, int64_t sn, const char *device_id, int channels);
 
 /* The GB18030/UTF-8 choice stored in video_device.charset. */
 jg_charset jg_vcharset_parse(const char *s);

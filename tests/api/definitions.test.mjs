@@ -330,3 +330,53 @@ test('a server behind the same database picks up another server\'s activation wi
     assert.equal(await two.stop(), 0);
   }
 });
+
+test('an invalid draft\'s error is also given in Chinese under the place it names, for the editor', async () => {
+  const one = await spawnServe(srv.env); // the tests above stopped theirs
+  url = one.url;
+  try {
+    await placedErrors();
+    // the list also names the permission codes a definition may use (the editor's choosers)
+    const l = await admin('');
+    assert.equal(l.status, 200, l.text);
+    const p = l.json.permissions.find((x) => x.code === 'registration.read');
+    assert.match(p.name, CJK);
+  } finally {
+    assert.equal(await one.stop(), 0);
+  }
+});
+
+async function placedErrors() {
+  const doc = await activeDoc('registration');
+  const n = doc.fields.length;
+  const put = async (d) => {
+    const r = await admin('/registration/draft', { method: 'PUT', body: { doc: d } });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error.fields.doc, /^定义有误：/, 'the developer detail stays');
+    return r.json.error.fields;
+  };
+  let d = structuredClone(doc);
+  d.fields.push({ name: 'gps_code', label: 'GPS', type: 'string' });
+  let f = await put(d);
+  assert.match(f[`fields[${n}].label`], /^显示名称必须含有中文.*GPS/);
+  d = structuredClone(doc);
+  d.fields.push({ name: 'order', label: '顺序', type: 'integer' });
+  f = await put(d);
+  assert.match(f[`fields[${n}].name`], /保留字/);
+  d = structuredClone(doc);
+  d.fields.push({ name: 'level', label: '等级', type: 'integer', max_length: 3 });
+  f = await put(d);
+  assert.match(f[`fields[${n}].max_length`], /^该类型的字段没有这个选项/);
+  d = structuredClone(doc);
+  d.children[1].fields.push({ name: 'x_no', label: 'No.', type: 'string' });
+  f = await put(d);
+  assert.match(f[`children[1].fields[${doc.children[1].fields.length}].label`], /中文/);
+  d = structuredClone(doc);
+  d.label = 'Registration';
+  f = await put(d);
+  assert.match(f.label, /中文/);
+  d = structuredClone(doc);
+  d.fields.push({ name: 'previous_id', label: '上次申报', type: 'ref', ref: 'no_such_entity' });
+  f = await put(d);
+  assert.ok(Object.keys(f).some((k) => k.startsWith(`fields[${n}]`)), JSON.stringify(f));
+}

@@ -68,8 +68,8 @@ test('migrate brings the built-in dictionaries, which every logged-in user may r
   const state = (await get('gulou', '/api/v1/dictionaries/registration_state')).json;
   assert.deepEqual(codes(state), ['draft', 'submitted', 'accepted', 'registered', 'returned']);
   const ent = (await get('gulou', '/api/v1/dictionaries/enterprise_kind')).json;
-  assert.deepEqual(codes(ent).sort(), ['concrete_plant', 'contractor', 'cost_consultant', 'crane_owner', 'fire_service',
-    'lab', 'owner', 'supervisor_firm']);
+  assert.deepEqual(codes(ent).sort(), ['concrete_plant', 'contractor', 'cost_consultant', 'crane_owner', 'designer',
+    'fire_service', 'lab', 'owner', 'supervisor_firm', 'surveyor']);
   // Paging as elsewhere.
   const p1 = await get('gulou', '/api/v1/dictionaries?size=3');
   assert.equal(p1.json.items.length, 3);

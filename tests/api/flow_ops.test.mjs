@@ -557,3 +557,26 @@ test('efficiency statistics per department and person: handled, on time, overdue
   assert.equal((await get('province', `/api/v1/flow/stats?from=${day(1)}&to=${day(-1)}`)).status, 400);
   assert.equal((await get('province', `/api/v1/flow/stats?from=${day(-1)}&to=${day(1)}&by=x`)).status, 400);
 });
+
+test('a step marked jg:sign="required" refuses an unsigned completion, one by one and in bulk', async () => {
+  const xml = (await import('node:fs')).readFileSync(new URL('../../defs/registration/registration.bpmn', import.meta.url), 'utf8')
+    .replace('id="registration" name="项目报监"', 'id="registration_signed" name="项目报监（须签名）"')
+    .replace('<bpmn:userTask id="Accept" ', '<bpmn:userTask id="Accept" jg:sign="required" ');
+  let r = await post('province', '/api/v1/flow/definitions', { xml: xml.replace('jg:sign="required"', 'jg:sign="maybe"') });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.text, /jg:sign/);
+  r = await post('province', '/api/v1/flow/definitions', { xml });
+  assert.equal(r.status, 201, r.text);
+  const record = await declaration('须签名的报监项目');
+  r = await post('contractor', '/api/v1/flow/instances', { key: 'registration_signed', entity: 'registration', record_id: record });
+  assert.equal(r.status, 201, r.text);
+  const task = r.json.tasks[0];
+  r = await post('gulou_chief', `/api/v1/flow/tasks/${task.id}/complete`, { version: task.version, action: 'accept', opinion: '同意' });
+  assert.equal(r.status, 400, r.text);
+  assert.match(assertError(r.json, 'invalid').fields.signature, /须电子签名/);
+  r = await post('gulou_chief', '/api/v1/flow/tasks/bulk', { tasks: [{ id: task.id, version: task.version }], action: 'accept', opinion: '同意' });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual([r.json.ok, r.json.failed], [0, 1]);
+  assert.match(r.json.results[0].message, /须电子签名/);
+  assert.equal(await state(record), 'submitted');
+});

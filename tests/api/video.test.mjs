@@ -120,6 +120,27 @@ test('50 devices x 4 channels register over UDP, load their catalogs, go offline
   assert.equal(s.deviceinfo_queries, 50);
 });
 
+test('a catalog chunk lost on the way: the catalog is asked for again and arrives whole, without duplicates', async () => {
+  // 10 channels in chunks of 4: chunk 2 (channels 5-8) of the first answer is never sent.
+  const sim = gbsim(['--devices', '1', '--channels', '10', '--chunk', '4', '--keepalive', '1', '--first-serial', '1500', '--drop-catalog-chunk', '2']);
+  const dev = "gb_id = '35010200001180001500'";
+  await until('the device online', () => num(`SELECT COUNT(*) FROM video_device WHERE ${dev} AND online = 1`) === 1);
+  await until('gbsim dropped chunk 2', () => /dropped catalog chunk 2/.test(sim.out()));
+  await until('6 of 10 channels from the first answer', () => num(`SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '35010200001180001500'`) === 6);
+  assert.equal(sql(`SELECT catalog_state || ' ' || catalog_tries FROM video_device WHERE ${dev}`), 'querying 1');
+  // After 5 quiet seconds the query goes again; the second answer is whole.
+  await until('the catalog complete after a second query', () => sql(`SELECT catalog_state || ' ' || catalog_tries || ' ' || catalog_got || ' ' || catalog_sum FROM video_device WHERE ${dev}`) === 'complete 2 10 10', 15000);
+  assert.equal(num(`SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '35010200001180001500'`), 10);
+  // The log may reach us after the database shows the state.
+  await until('the second query in the log', () => /catalog of 35010200001180001500 incomplete \(6 of 10 channels\): query 2/.test(stderr), 5000);
+  await until('the completion in the log', () => /catalog of 35010200001180001500 complete: 10 channels \(2 queries\)/.test(stderr), 5000);
+  assert.equal(await sim.stop(), 0);
+  const s = sim.summary();
+  assert.equal(s.catalog_queries, 2);
+  assert.equal(s.catalog_chunks_dropped, 1);
+  assert.equal(s.catalog_items_sent, 6 + 10);
+});
+
 test('devices over TCP register, and Expires: 0 takes them offline', async () => {
   const sim = gbsim(['--transport', 'tcp', '--devices', '5', '--channels', '2', '--keepalive', '1', '--first-serial', '2000', '--unregister-on-exit']);
   const ids = "gb_id BETWEEN '35010200001180002000' AND '35010200001180002004'";

@@ -8,61 +8,19 @@
 // beside the jianguan binary). Needs ffmpeg and ffprobe (scripts/install-deps.sh, TEST list).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { bin, startServer } from './lib/harness.mjs';
+import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
+import { DEVICE, PASSWORD, ffprobe, gbsim as startGbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
-const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
-const PASSWORD = 'gb-Default-8';
-const DEVICE = '35010200001180000001';
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
 
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const sql = (q) => dbExec(srv.db.url, q).trim();
 
-async function until(what, fn, ms = 20000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    if (video && video.exitCode !== null) assert.fail(`jianguan video exited (${video.exitCode ?? video.signalCode}) while waiting for ${what}\n${videoErr.slice(-3000)}`);
-    last = await fn();
-    if (last === true) return;
-    await sleep(150);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${videoErr.slice(-3000)}`);
-}
+const until = (what, fn, ms) => waitUntil(what, fn, { ms, proc: video, log: () => videoErr });
 
-function gbsim(args) {
-  const child = spawn(gbsimBin, ['--server', `127.0.0.1:${sipPort}`, '--password', PASSWORD, '--keepalive', '1',
-    '--ps', psFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const done = new Promise((ok) => child.on('close', (code) => ok(code)));
-  return {
-    child, out: () => out, err: () => err,
-    summary: () => JSON.parse(out.trim().split('\n').pop()),
-    stop: async () => { child.kill('SIGTERM'); return done; },
-  };
-}
+const gbsim = (args) => startGbsim(sipPort, psFile, args);
 
-/** ffprobe reading seconds of url: { streams: [...] } with counted frames, or { error }. */
-function ffprobe(url, seconds = 3) {
-  return new Promise((ok) => {
-    const p = spawn('ffprobe', ['-v', 'error', '-show_streams', '-count_frames', '-read_intervals', `%+${seconds}`,
-      '-of', 'json', url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      try { ok({ code, err, ...JSON.parse(out) }); } catch { ok({ code, err, streams: [] }); }
-    });
-  });
-}
 
 function assertPlayable(r, minFrames) {
   assert.equal(video.exitCode, null, 'jianguan video is running: ' + videoErr.slice(-2000));
@@ -81,6 +39,12 @@ const invitesOf = (channel) => (videoErr.match(new RegExp(`video: INVITE ${chann
 async function channelId(gbId) {
   let id = '';
   await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
+  // Channels are read in the caller's data scope through their project (issue 8): bind each to a
+  // 鼓楼 site so the 鼓楼 inspector and chief see it (tests/api/video_scope.test.mjs tests the scope).
+  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
+    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
+      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
+  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
   return Number(id);
 }
 
@@ -103,22 +67,8 @@ before(async () => {
       JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
     },
   });
-  // The test stream: 4 s of 640x360 H.264 at 25 fps, GOP 25, no B-frames, as MPEG-PS. ffmpeg's
-  // muxer writes no PSM and packs several frames per PES, so this also covers the no-PSM path.
-  psFile = join(srv.dir, 'test.mpg');
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '4',
-    '-c:v', 'libx264', '-g', '25', '-bf', '0', '-f', 'vob', psFile]);
-  video = spawn(bin, ['video'], { env: { ...process.env, ...srv.env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  sipPort = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('video did not start: ' + videoErr)), 15000);
-    video.stderr.on('data', (d) => {
-      videoErr += d;
-      const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(videoErr);
-      if (m) { clearTimeout(timer); ok(Number(m[1])); }
-    });
-    video.on('exit', (code) => { clearTimeout(timer); fail(new Error(`video exited ${code}: ${videoErr}`)); });
-  });
-  video.removeAllListeners('exit');
+  psFile = makePs(srv.dir);
+  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
   assert.match(videoErr, new RegExp(`media listening on http://127\\.0\\.0\\.1:${mediaPort} \\(RTP over udp\\)`));
   sim = gbsim(['--devices', '1', '--channels', '3']);
   await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');

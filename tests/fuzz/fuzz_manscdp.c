@@ -1,5 +1,6 @@
 /* libFuzzer driver for the MANSCDP parser: charset decoding (GB18030 through iconv, UTF-8), the
- * repair of stray '&', and the libxml2 walk, under each charset a device may be marked with.
+ * repair of stray '&', and the libxml2 walk (Catalog items, RecordInfo replies with their
+ * RecordList, MediaStatus), under each charset a device may be marked with.
  * The first byte picks the charset; the rest is the body of a MESSAGE. */
 #include "video/manscdp.h"
 
@@ -22,6 +23,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < m.item_count; i++)
             if (strlen(m.items[i].name) >= JG_MANSCDP_TEXT || strlen(m.items[i].address) >= JG_MANSCDP_TEXT)
                 abort();
+        if (m.record_count > JG_MANSCDP_MAX_ITEMS || m.record_count > m.record_total ||
+            (m.record_count > 0 && m.records == NULL) || strlen(m.name) >= JG_MANSCDP_TEXT)
+            abort();
+        for (int i = 0; i < m.record_count; i++) {
+            const jg_manscdp_record *r = &m.records[i];
+            if (strlen(r->file_path) >= JG_MANSCDP_TEXT || strlen(r->start_time) >= sizeof(r->start_time) ||
+                strlen(r->type) >= sizeof(r->type) || strlen(r->device_id) >= sizeof(r->device_id))
+                abort();
+            /* what the media node does with a record's times */
+            (void)jg_manscdp_time_valid(r->start_time);
+        }
     }
     jg_manscdp_msg_free(&m);
     return 0;

@@ -1,4 +1,5 @@
-/* libFuzzer driver for the SDP answer parser (a device's 200 to our INVITE). */
+/* libFuzzer driver for the SDP answer parser (a device's 200 to our INVITE) and the MANSRTSP
+ * parser (the INFO bodies of playback control, as gbsim and devices read them). */
 #include "video/media.h"
 
 #include <stdint.h>
@@ -13,6 +14,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (jg_sdp_parse((const char *)data, size, &a) == JG_OK) {
         if (a.port < 1 || a.port > 65535 || strlen(a.ssrc) > 10 || a.ps_pt < 0 || a.ps_pt > 127)
             abort();
+    }
+    jg_rtsp_op op;
+    double v = 0;
+    if (jg_mansrtsp_parse((const char *)data, size, &op, &v) == JG_OK) {
+        if ((op == JG_RTSP_SEEK && !(v >= 0 && v < 1e7)) || (op == JG_RTSP_SPEED && !(v > 0 && v <= 64)))
+            abort();
+        char out[128];
+        if ((op == JG_RTSP_SEEK || op == JG_RTSP_PAUSE || op == JG_RTSP_RESUME) &&
+            jg_mansrtsp_build(op, 1, v, out, sizeof(out)) == 0)
+            abort(); /* what parses can be built again */
     }
     return 0;
 }

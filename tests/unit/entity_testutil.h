@@ -2,6 +2,7 @@
  * PostgreSQL, and the JSON example of docs/entities.md. Include after <cmocka.h>. */
 #ifndef JG_ENTITY_TESTUTIL_H
 #define JG_ENTITY_TESTUTIL_H
+#include "db/migrate.h"
 #include "testutil.h"
 
 /* Run body on a scratch SQLite database with a pool of pool_size connections. */
@@ -30,6 +31,74 @@ static inline void run_on_pgsql(void (*body)(jg_db *db))
         fail_msg("%s: %s", url, err);
     body(db);
     jg_db_close(db);
+}
+
+/* A migrated scratch database for each test of a group run twice, on SQLite and on PostgreSQL
+ * (JIANGUAN_TEST_PG): scratch_open in the setup, scratch_close in the teardown. */
+typedef struct {
+    int use_pg;
+    jg_db *db;
+    tmpdb t;         /* SQLite */
+    char pgname[64]; /* PostgreSQL */
+} scratch_db;
+
+static inline jg_db *scratch_open_url(const char *url)
+{
+    jg_db_options opt = {2, 5000, 3, 20000};
+    jg_db *d = NULL;
+    char err[256] = "";
+    if (jg_db_open(url, &opt, &d, err, sizeof(err)) != JG_OK)
+        fail_msg("jg_db_open(%s): %s", url, err);
+    return d;
+}
+
+/* Run sql on the "postgres" database of JIANGUAN_TEST_PG (CREATE / DROP DATABASE). */
+static inline void scratch_pg_admin(const char *sql)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/postgres", getenv("JIANGUAN_TEST_PG"));
+    jg_db *admin = scratch_open_url(url);
+    jg_conn *c;
+    assert_int_equal(jg_db_acquire(admin, 1, &c), JG_OK);
+    assert_int_equal(jg_db_script(c, sql), JG_OK);
+    jg_db_release(c);
+    jg_db_close(admin);
+}
+
+/* A new database (PostgreSQL ones named <prefix>_<pid>_<n>) with every migration applied. */
+static inline jg_db *scratch_open(scratch_db *s, int use_pg, const char *prefix)
+{
+    s->use_pg = use_pg;
+    if (use_pg) {
+        static int n;
+        snprintf(s->pgname, sizeof(s->pgname), "%s_%d_%d", prefix, (int)getpid(), ++n);
+        char sql[128], url[512];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pgname);
+        scratch_pg_admin(sql);
+        snprintf(sql, sizeof(sql), "CREATE DATABASE %s", s->pgname);
+        scratch_pg_admin(sql);
+        snprintf(url, sizeof(url), "%s/%s", getenv("JIANGUAN_TEST_PG"), s->pgname);
+        s->db = scratch_open_url(url);
+    } else {
+        tmpdb_make(&s->t);
+        s->db = tmpdb_open(&s->t, 2);
+    }
+    int applied = 0;
+    assert_int_equal(jg_migrate_up(s->db, &applied), JG_OK);
+    return s->db;
+}
+
+static inline void scratch_close(scratch_db *s)
+{
+    jg_db_close(s->db);
+    s->db = NULL;
+    if (s->use_pg) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->pgname);
+        scratch_pg_admin(sql);
+    } else {
+        tmpdir_remove(s->t.dir);
+    }
 }
 
 /* The JSON example of docs/entities.md (tests run in the source tree): the text of its first

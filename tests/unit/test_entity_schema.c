@@ -18,69 +18,24 @@
 
 #include "entity_testutil.h"
 
-static int use_pg;      /* the group being run */
-static jg_db *db;       /* the database of the current test */
-static tmpdb t;         /* SQLite */
-static char pgname[64]; /* PostgreSQL */
+static int use_pg; /* the group being run */
+static jg_db *db;  /* the database of the current test */
+static scratch_db scratch;
 
 /* ---- databases ---- */
-
-static jg_db *open_url(const char *url)
-{
-    jg_db_options opt = {2, 5000, 3, 20000};
-    jg_db *d = NULL;
-    char err[256] = "";
-    if (jg_db_open(url, &opt, &d, err, sizeof(err)) != JG_OK)
-        fail_msg("jg_db_open(%s): %s", url, err);
-    return d;
-}
-
-static void pg_admin(const char *sql)
-{
-    char url[512];
-    snprintf(url, sizeof(url), "%s/postgres", getenv("JIANGUAN_TEST_PG"));
-    jg_db *admin = open_url(url);
-    jg_conn *c;
-    assert_int_equal(jg_db_acquire(admin, 1, &c), JG_OK);
-    assert_int_equal(jg_db_script(c, sql), JG_OK);
-    jg_db_release(c);
-    jg_db_close(admin);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    if (use_pg) {
-        static int n;
-        snprintf(pgname, sizeof(pgname), "jg_unit_schema_%d_%d", (int)getpid(), ++n);
-        char sql[128], url[512];
-        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", pgname);
-        pg_admin(sql);
-        snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pgname);
-        pg_admin(sql);
-        snprintf(url, sizeof(url), "%s/%s", getenv("JIANGUAN_TEST_PG"), pgname);
-        db = open_url(url);
-    } else {
-        tmpdb_make(&t);
-        db = tmpdb_open(&t, 2);
-    }
-    int applied = 0;
-    assert_int_equal(jg_migrate_up(db, &applied), JG_OK);
+    db = scratch_open(&scratch, use_pg, "jg_unit_schema");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    jg_db_close(db);
+    scratch_close(&scratch);
     db = NULL;
-    if (use_pg) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", pgname);
-        pg_admin(sql);
-    } else {
-        tmpdir_remove(t.dir);
-    }
     return 0;
 }
 

@@ -119,8 +119,8 @@ static void the_reference_process_loads(void **state)
         fail_msg("%s", err);
     assert_string_equal(m.key, "registration");
     assert_string_equal(m.name, "项目报监");
-    assert_int_equal(m.nnodes, 9);
-    assert_int_equal(m.nedges, 9);
+    assert_int_equal(m.nnodes, 11); /* with 申报校验 and 收件 (issue 9) */
+    assert_int_equal(m.nedges, 11);
     assert_string_equal(m.nodes[m.start].id, "Start");
     const jg_flow_node *accept = &m.nodes[jg_flow_node_index(&m, "Accept")];
     assert_int_equal(accept->kind, JG_NODE_USER);

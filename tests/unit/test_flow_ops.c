@@ -108,7 +108,7 @@ static void the_reference_process_withdraws_accept_not_register(void **state)
     jg_flow_model m;
     load(xml, &m);
     assert_true(can_withdraw(&m, "Accept"));    /* to 登记 or to 补正 */
-    assert_true(can_withdraw(&m, "Correct"));   /* back to 受理 */
+    assert_false(can_withdraw(&m, "Correct"));  /* past 申报校验 and 收件 (service tasks) */
     assert_false(can_withdraw(&m, "Register")); /* 结果下达 has run */
     jg_flow_model_free(&m);
 }

@@ -146,7 +146,10 @@ static void shipped_rule_runs_from_the_database(void **state)
     assert_int_equal(jg_migrate_up(db, &applied), JG_OK);
     assert_int_equal(jg_rule_sync_shipped(db), JG_OK);
     assert_int_equal(jg_rule_sync_shipped(db), JG_OK); /* once */
-    assert_int_equal(db_scalar(db, "SELECT count(*) FROM rule_version"), 1);
+    int shipped = 0; /* one version of each shipped rule, however many runs of the sync */
+    for (const jg_rule_shipped *s = jg_rules_shipped; s->code != NULL; s++)
+        shipped++;
+    assert_int_equal(db_scalar(db, "SELECT count(*) FROM rule_version"), shipped);
     jg_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.rule_budget = 1000000;

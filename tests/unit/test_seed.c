@@ -27,6 +27,7 @@ static jg_db *open_migrated(tmpdb *where)
     int applied = 0;
     assert_int_equal(jg_migrate_up(d, &applied), JG_OK);
     assert_int_equal(applied, jg_migrate_latest());
+    db_sync_entities(d);
     return d;
 }
 
@@ -69,8 +70,8 @@ static int find_org(const char *code, struct org *o)
     jg_rows *r;
     assert_int_equal(jg_db_acquire(db, 0, &c), JG_OK);
     jg_value p[] = {JG_VTEXT(code)};
-    assert_int_equal(jg_db_query(c, "SELECT name, level, parent_code, hidden FROM org WHERE code = $1", p, 1, &r),
-                     JG_OK);
+    assert_int_equal(
+        jg_db_query(c, "SELECT name, level, parent_code, hidden FROM org WHERE code = $1", p, 1, &r), JG_OK);
     jg_db_release(c);
     int found = jg_rows_count(r) == 1;
     if (found) {
@@ -176,7 +177,8 @@ static void whole_tree_is_consistent(void **state)
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org o WHERE parent_code IS NOT NULL"
                                    " AND NOT EXISTS (SELECT 1 FROM org p WHERE p.code = o.parent_code)"),
                      0);
-    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org WHERE level = 'city' AND parent_code <> '35'"), 0);
+    assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org WHERE level = 'city' AND parent_code <> '35'"),
+                     0);
     assert_int_equal(db_scalar(db, "SELECT COUNT(*) FROM org WHERE level = 'county'"
                                    " AND (length(code) <> 6 OR parent_code <> substr(code, 1, 4))"),
                      0);
@@ -197,9 +199,9 @@ static void accounts(void **state)
     jg_rows *r;
     assert_int_equal(jg_db_acquire(db, 0, &c), JG_OK);
     jg_value p[] = {JG_VTEXT(jg_demo_accounts[0].username)};
-    assert_int_equal(jg_db_query(c, "SELECT password_hash, role, org_code FROM app_user WHERE username = $1", p, 1,
-                                 &r),
-                     JG_OK);
+    assert_int_equal(
+        jg_db_query(c, "SELECT password_hash, role, org_code FROM app_user WHERE username = $1", p, 1, &r),
+        JG_OK);
     jg_db_release(c);
     assert_int_equal(jg_rows_count(r), 1);
     const char *stored = jg_rows_text(r, 0, 0);
@@ -271,7 +273,8 @@ static void same_n_gives_same_rows(void **state)
     tmpdb t2;
     jg_db *db2 = open_migrated(&t2);
     assert_int_equal(jg_seed_demo(db2, t2.dir, 50), JG_OK);
-    const char *sql = "SELECT code, name, org_code, status, registered_on, area_m2, cost_wan FROM project ORDER BY code";
+    const char *sql =
+        "SELECT code, name, org_code, status, registered_on, area_m2, cost_wan FROM project ORDER BY code";
     jg_conn *c1, *c2;
     jg_rows *r1, *r2;
     assert_int_equal(jg_db_acquire(db, 0, &c1), JG_OK);

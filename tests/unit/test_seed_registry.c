@@ -32,6 +32,7 @@ static jg_db *open_seeded(tmpdb *where)
     jg_db *d = tmpdb_open(where, 2);
     int applied = 0;
     assert_int_equal(jg_migrate_up(d, &applied), JG_OK);
+    db_sync_entities(d);
     assert_int_equal(jg_seed_demo(d, where->dir, PROJECTS), JG_OK);
     return d;
 }

@@ -206,6 +206,145 @@ static void catalog_chunks_gb2312(void **state)
     jg_manscdp_msg_free(&m);
 }
 
+/* PTZCmd (GB/T 28181 A.3): the standard's own example, each byte's role, the checksum, presets. */
+static void ptz_commands(void **state)
+{
+    (void)state;
+    char hex[JG_PTZ_HEX_LEN + 1];
+    static const struct {
+        const char *command;
+        int speed, zoom, preset;
+        const char *want;
+    } ok[] = {
+        {"up", 250, 0, 0, "A50F010800FA00B7"}, /* the example in the standard */
+        {"down", 1, 0, 0, "A50F0104000100BA"},
+        {"left", 128, 0, 0, "A50F010280000037"},
+        {"right", 255, 0, 0, "A50F0101FF0000B5"},
+        {"upleft", 16, 0, 0, "A50F010A101000DF"},
+        {"downright", 16, 0, 0, "A50F0105101000DA"},
+        {"zoomin", 200, 8, 0, "A50F011000008045"}, /* pan/tilt speed not sent for a zoom */
+        {"zoomout", 0, 15, 0, "A50F01200000F0C5"},
+        {"stop", 99, 9, 9, "A50F0100000000B5"},
+        {"focusfar", 32, 0, 0, "A50F014120200036"},
+        {"irisclose", 1, 0, 0, "A50F0148010100FF"},
+        {"preset_set", 128, 0, 3, "A50F018100030039"},
+        {"preset_call", 0, 0, 255, "A50F018200FF0036"},
+        {"preset_delete", 0, 0, 1, "A50F018300010039"},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(jg_ptz_build(ok[i].command, ok[i].speed, ok[i].zoom, ok[i].preset, hex), JG_OK);
+        assert_string_equal(hex, ok[i].want);
+        /* The last byte is the sum of the others mod 256. */
+        unsigned sum = 0, b = 0;
+        for (int k = 0; k < 7; k++) {
+            sscanf(hex + 2 * k, "%2x", &b);
+            sum += b;
+        }
+        sscanf(hex + 14, "%2x", &b);
+        assert_int_equal(sum & 0xFF, b);
+    }
+    assert_int_equal(jg_ptz_build("spin", 1, 1, 1, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build(NULL, 1, 1, 1, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build("up", 256, 0, 0, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build("up", -1, 0, 0, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build("zoomin", 0, 16, 0, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build("preset_call", 0, 0, 0, hex), JG_INVALID);
+    assert_int_equal(jg_ptz_build("preset_set", 0, 0, 256, hex), JG_INVALID);
+    jg_buf b;
+    jg_buf_init(&b, 4096);
+    assert_int_equal(jg_manscdp_ptz(&b, 42, "35010200001310000001", "A50F010800FA00B7"), JG_OK);
+    assert_non_null(strstr(b.data, "<Control>"));
+    assert_non_null(strstr(b.data, "<CmdType>DeviceControl</CmdType>"));
+    assert_non_null(strstr(b.data, "<SN>42</SN>"));
+    assert_non_null(strstr(b.data, "<DeviceID>35010200001310000001</DeviceID>"));
+    assert_non_null(strstr(b.data, "<PTZCmd>A50F010800FA00B7</PTZCmd>"));
+    /* What we send parses as a Control message. */
+    jg_manscdp_msg m;
+    assert_int_equal(jg_manscdp_parse(b.data, b.len, JG_CHARSET_AUTO, &m), JG_OK);
+    assert_int_equal(m.kind, JG_MANSCDP_CONTROL);
+    assert_string_equal(m.cmd_type, "DeviceControl");
+    jg_manscdp_msg_free(&m);
+    jg_buf_free(&b);
+}
+
+static const char RECORDS[] =
+    "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+    "<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n<SN>77</SN>\r\n<DeviceID>35010200001310000001</"
+    "DeviceID>\r\n"
+    "<Name>东门</Name>\r\n<SumNum>3</SumNum>\r\n<RecordList Num=\"2\">\r\n"
+    "<Item><DeviceID>35010200001310000001</DeviceID><Name>东门</Name><FilePath>/a/1.mp4</FilePath>"
+    "<Address>鼓楼区 "
+    "A&B</Address><StartTime>2026-11-25T08:00:00</StartTime><EndTime>2026-11-25T09:00:00</EndTime>"
+    "<Secrecy>0</Secrecy><Type>time</Type><RecorderID>35010200001180000001</RecorderID>"
+    "<FileSize>1048576</FileSize></Item>\r\n"
+    /* Dahua: Type all on an item, no FileSize */
+    "<Item><DeviceID>35010200001310000001</DeviceID><Name>东门</Name><StartTime>2026-11-25T09:00:00</"
+    "StartTime>"
+    "<EndTime>2026-11-25T10:00:00</EndTime><Secrecy>1</Secrecy><Type>all</Type></Item>\r\n"
+    "</RecordList>\r\n</Response>\r\n";
+
+static void record_info(void **state)
+{
+    (void)state;
+    jg_buf b;
+    jg_buf_init(&b, 4096);
+    assert_int_equal(
+        jg_manscdp_record_query(&b, 9, "35010200001310000001", "2026-11-25T08:00:00", "2026-11-25T18:00:00"),
+        JG_OK);
+    assert_non_null(strstr(b.data, "<CmdType>RecordInfo</CmdType>"));
+    assert_non_null(strstr(b.data, "<StartTime>2026-11-25T08:00:00</StartTime>"));
+    assert_non_null(strstr(b.data, "<EndTime>2026-11-25T18:00:00</EndTime>"));
+    assert_non_null(strstr(b.data, "<Type>all</Type>"));
+    jg_buf_free(&b);
+    assert_true(jg_manscdp_time_valid("2026-11-25T08:00:00"));
+    assert_false(jg_manscdp_time_valid("2026-11-25 08:00:00"));
+    assert_false(jg_manscdp_time_valid("2026-13-25T08:00:00"));
+    assert_false(jg_manscdp_time_valid("2026-11-25T24:00:00"));
+    assert_false(jg_manscdp_time_valid("2026-11-25T08:00:00Z"));
+    assert_false(jg_manscdp_time_valid("2026-11-2aT08:00:00"));
+    assert_false(jg_manscdp_time_valid(NULL));
+
+    char body[4096];
+    size_t n = gb(RECORDS, body, sizeof(body));
+    jg_manscdp_msg m;
+    assert_int_equal(jg_manscdp_parse(body, n, JG_CHARSET_AUTO, &m), JG_OK);
+    assert_string_equal(m.cmd_type, "RecordInfo");
+    assert_int_equal(m.sn, 77);
+    assert_int_equal(m.sum_num, 3);
+    assert_string_equal(m.name, "东门");
+    assert_int_equal(m.record_total, 2);
+    assert_int_equal(m.record_count, 2);
+    assert_int_equal(m.item_count, 0);
+    const jg_manscdp_record *r = &m.records[0];
+    assert_string_equal(r->device_id, "35010200001310000001");
+    assert_string_equal(r->file_path, "/a/1.mp4");
+    assert_string_equal(r->address, "鼓楼区 A&B");
+    assert_string_equal(r->start_time, "2026-11-25T08:00:00");
+    assert_string_equal(r->end_time, "2026-11-25T09:00:00");
+    assert_string_equal(r->type, "time");
+    assert_string_equal(r->recorder_id, "35010200001180000001");
+    assert_int_equal(r->file_size, 1048576);
+    assert_int_equal(r->secrecy, 0);
+    r = &m.records[1];
+    assert_string_equal(r->type, "all");
+    assert_int_equal(r->file_size, -1);
+    assert_int_equal(r->secrecy, 1);
+    jg_manscdp_msg_free(&m);
+    assert_null(m.records);
+
+    const char *status = "<?xml version=\"1.0\"?><Notify><CmdType>MediaStatus</CmdType><SN>5</SN>"
+                         "<DeviceID>35010200001310000001</DeviceID><NotifyType>121</NotifyType></Notify>";
+    assert_int_equal(jg_manscdp_parse(status, strlen(status), JG_CHARSET_AUTO, &m), JG_OK);
+    assert_int_equal(m.kind, JG_MANSCDP_NOTIFY);
+    assert_string_equal(m.cmd_type, "MediaStatus");
+    assert_int_equal(m.notify_type, 121);
+    jg_manscdp_msg_free(&m);
+    assert_int_equal(jg_manscdp_parse(CHUNK1, strlen(CHUNK1), JG_CHARSET_UTF8, &m), JG_OK);
+    assert_int_equal(m.notify_type, -1);
+    assert_int_equal(m.record_count, 0);
+    jg_manscdp_msg_free(&m);
+}
+
 static void charsets(void **state)
 {
     (void)state;
@@ -427,6 +566,8 @@ int main(void)
         cmocka_unit_test(gb_ids),
         cmocka_unit_test(ssrcs),
         cmocka_unit_test(catalog_chunks_gb2312),
+        cmocka_unit_test(ptz_commands),
+        cmocka_unit_test(record_info),
         cmocka_unit_test(charsets),
         cmocka_unit_test(hostile_xml),
         cmocka_unit_test(many_items_bounded),

@@ -201,6 +201,60 @@ static void invite_ack_bye(void **state)
     assert_null(f->svc.dialogs);
 }
 
+/* INFO with MANSRTSP in a confirmed dialog: to the 200's Contact, CSeq counting on, retransmitted
+ * over UDP until answered, given up after 8 s; refused while still calling. */
+static void info_in_dialog(void **state)
+{
+    fixture *f = *state;
+    jg_vdialog *dl = jg_vinvite_start(&f->svc, DEV, CH, "0000000001", SDP_OFFER, NULL);
+    assert_non_null(dl);
+    assert_int_equal(jg_vinvite_info(&f->svc, dl, "PAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n"),
+                     JG_CONFLICT);
+    const char *inv = last_sent("INVITE ");
+    answer(f, inv, 200, SDP_ANSWER);
+    clear_sent();
+    char body[128], h[256];
+    assert_true(jg_mansrtsp_build(JG_RTSP_PAUSE, 1, 0, body, sizeof(body)) > 0);
+    assert_int_equal(jg_vinvite_info(&f->svc, dl, body), JG_OK);
+    const char *info = last_sent("INFO ");
+    assert_non_null(info);
+    assert_true(strncmp(info, "INFO sip:" CH "@10.1.2.3:5099 SIP/2.0", 37) == 0);
+    header(info, "CSeq", h, sizeof(h));
+    assert_string_equal(h, "2 INFO");
+    header(info, "Content-Type", h, sizeof(h));
+    assert_string_equal(h, "Application/MANSRTSP");
+    header(info, "To", h, sizeof(h));
+    assert_non_null(strstr(h, "tag=devtag1"));
+    assert_non_null(strstr(info, "\r\n\r\nPAUSE RTSP/1.0\r\nCSeq: 1\r\nPauseTime: now\r\n\r\n"));
+    /* Retransmitted after T1 until the device answers. */
+    f->svc.now_us += 500000;
+    jg_vinvite_tick(&f->svc);
+    assert_int_equal(count_sent("INFO "), 2);
+    answer(f, last_sent("INFO "), 200, NULL);
+    assert_int_equal(dl->info_cseq, 0);
+    f->svc.now_us += 4000000;
+    jg_vinvite_tick(&f->svc);
+    assert_int_equal(count_sent("INFO "), 2);
+    /* Another, never answered: retransmitted, then given up. */
+    assert_true(jg_mansrtsp_build(JG_RTSP_SPEED, 2, 2, body, sizeof(body)) > 0);
+    assert_int_equal(jg_vinvite_info(&f->svc, dl, body), JG_OK);
+    header(last_sent("INFO "), "CSeq", h, sizeof(h));
+    assert_string_equal(h, "3 INFO");
+    for (int i = 0; i < 20; i++) {
+        f->svc.now_us += 500000;
+        jg_vinvite_tick(&f->svc);
+    }
+    int n = count_sent("INFO ");
+    assert_true(n >= 5 && n <= 8);
+    assert_int_equal(dl->info_cseq, 0);
+    f->svc.now_us += 10000000;
+    jg_vinvite_tick(&f->svc);
+    assert_int_equal(count_sent("INFO "), n);
+    jg_vinvite_bye(&f->svc, dl);
+    header(last_sent("BYE "), "CSeq", h, sizeof(h));
+    assert_string_equal(h, "4 BYE");
+}
+
 static void device_bye_and_cancel(void **state)
 {
     fixture *f = *state;
@@ -266,6 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(invite_ack_bye, setup, teardown),
+        cmocka_unit_test_setup_teardown(info_in_dialog, setup, teardown),
         cmocka_unit_test_setup_teardown(device_bye_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals_and_timeout, setup, teardown),
     };

@@ -22,7 +22,7 @@ static void sdp_offer(void **state)
 {
     (void)state;
     char out[1024];
-    jg_sdp_offer o = {"Play", "35000000002000000001", "10.0.0.5", 30000, 0, "0000000001"};
+    jg_sdp_offer o = {"Play", "35000000002000000001", "10.0.0.5", 30000, 0, "0000000001", NULL, 0, 0};
     size_t n = jg_sdp_offer_build(&o, out, sizeof(out));
     assert_true(n > 0);
     assert_non_null(strstr(out, "s=Play\r\n"));
@@ -560,6 +560,99 @@ static void live_urls(void **state)
     assert_int_equal(jg_liveurl_build(k, "http://x", dev, ch, 1, url, 40), 0);
 }
 
+static void sdp_playback_offer(void **state)
+{
+    (void)state;
+    char out[1024];
+    jg_sdp_offer o = {"Playback",   "35000000002000000001", "10.0.0.5",   30000,       0,
+                      "1350100001", "35010200001310000001", 1795564800LL, 1795568400LL};
+    size_t n = jg_sdp_offer_build(&o, out, sizeof(out));
+    assert_true(n > 0);
+    /* s=, then u= (the channel), c=, t= with the range in Unix seconds (GB/T 28181 appendix G). */
+    assert_non_null(strstr(out, "s=Playback\r\nu=35010200001310000001:0\r\nc=IN IP4 10.0.0.5\r\n"
+                                "t=1795564800 1795568400\r\n"));
+    assert_null(strstr(out, "t=0 0"));
+    assert_string_equal(out + n - strlen("y=1350100001\r\n"), "y=1350100001\r\n");
+    jg_sdp_answer a;
+    assert_int_equal(jg_sdp_parse(out, n, &a), JG_OK);
+    assert_string_equal(a.session, "Playback");
+}
+
+static void mansrtsp(void **state)
+{
+    (void)state;
+    char out[256];
+    jg_rtsp_op op;
+    double v = 0;
+    size_t n = jg_mansrtsp_build(JG_RTSP_PAUSE, 3, 0, out, sizeof(out));
+    assert_string_equal(out, "PAUSE RTSP/1.0\r\nCSeq: 3\r\nPauseTime: now\r\n\r\n");
+    assert_int_equal(jg_mansrtsp_parse(out, n, &op, &v), JG_OK);
+    assert_int_equal(op, JG_RTSP_PAUSE);
+    n = jg_mansrtsp_build(JG_RTSP_RESUME, 4, 0, out, sizeof(out));
+    assert_string_equal(out, "PLAY RTSP/1.0\r\nCSeq: 4\r\nRange: npt=now-\r\n\r\n");
+    assert_int_equal(jg_mansrtsp_parse(out, n, &op, &v), JG_OK);
+    assert_int_equal(op, JG_RTSP_RESUME);
+    n = jg_mansrtsp_build(JG_RTSP_SEEK, 5, 120, out, sizeof(out));
+    assert_string_equal(out, "PLAY RTSP/1.0\r\nCSeq: 5\r\nRange: npt=120-\r\n\r\n");
+    assert_int_equal(jg_mansrtsp_parse(out, n, &op, &v), JG_OK);
+    assert_int_equal(op, JG_RTSP_SEEK);
+    assert_true(v == 120);
+    n = jg_mansrtsp_build(JG_RTSP_SPEED, 6, 0.5, out, sizeof(out));
+    assert_string_equal(out, "PLAY RTSP/1.0\r\nCSeq: 6\r\nScale: 0.5\r\n\r\n");
+    assert_int_equal(jg_mansrtsp_parse(out, n, &op, &v), JG_OK);
+    assert_int_equal(op, JG_RTSP_SPEED);
+    assert_true(v == 0.5);
+    assert_int_equal(jg_mansrtsp_build(JG_RTSP_SPEED, 6, 3, out, sizeof(out)), 0);
+    assert_int_equal(jg_mansrtsp_build(JG_RTSP_SEEK, 6, -1, out, sizeof(out)), 0);
+    assert_int_equal(jg_mansrtsp_build(JG_RTSP_PAUSE, 6, 0, out, 10), 0);
+    const char *bad[] = {"TEARDOWN RTSP/1.0\r\n\r\n", "PLAY RTSP/1.0\r\nScale: x\r\n\r\n",
+                         "PLAY RTSP/1.0\r\nRange: npt=abc-\r\n\r\n", "PLAY RTSP/1.0\r\nScale: -2\r\n\r\n",
+                         ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(jg_mansrtsp_parse(bad[i], strlen(bad[i]), &op, &v), JG_INVALID);
+}
+
+static void playback_and_control_signatures(void **state)
+{
+    (void)state;
+    unsigned char fk[32], k[32], ck[32];
+    memset(fk, 9, sizeof(fk));
+    jg_liveurl_key(fk, k);
+    jg_ctl_key(fk, ck);
+    assert_memory_not_equal(k, ck, 32); /* a URL key cannot sign control requests */
+    const char *dev = "35010200001180000001", *ch = "35010200001310000001";
+    char sig[JG_LIVEURL_SIG_LEN + 1], live[JG_LIVEURL_SIG_LEN + 1];
+    jg_playurl_sign(k, dev, ch, 100, 200, 2000000000LL, sig);
+    assert_true(jg_playurl_check(k, dev, ch, 100, 200, 2000000000LL, sig, 1900000000LL));
+    assert_false(jg_playurl_check(k, dev, ch, 100, 201, 2000000000LL, sig, 1900000000LL));
+    assert_false(jg_playurl_check(k, dev, ch, 99, 200, 2000000000LL, sig, 1900000000LL));
+    assert_false(jg_playurl_check(k, dev, ch, 100, 200, 2000000000LL, sig, 2000000001LL));
+    jg_liveurl_sign(k, dev, ch, 2000000000LL, live);
+    assert_string_not_equal(live, sig); /* a live signature is no playback signature */
+
+    char target[512], full[600], csig[JG_LIVEURL_SIG_LEN + 1];
+    int n = snprintf(target, sizeof(target),
+                     "/ctl/ptz?device=%s&channel=%s&command=up&speed=1&exp=2000000000", dev, ch);
+    jg_ctl_sign(ck, target, (size_t)n, csig);
+    snprintf(full, sizeof(full), "%s&sig=%s HTTP/1.1\r\n", target, csig);
+    assert_true(jg_ctl_check(ck, full, 1900000000LL));
+    assert_false(jg_ctl_check(ck, full, 2000000001LL)); /* expired */
+    assert_false(jg_ctl_check(k, full, 1900000000LL));  /* another key */
+    char altered[600];
+    snprintf(altered, sizeof(altered), "%s", full);
+    char *p = strstr(altered, "command=up");
+    memcpy(p, "command=dn", 10);
+    assert_false(jg_ctl_check(ck, altered, 1900000000LL));
+    snprintf(altered, sizeof(altered), "%s", full);
+    p = strstr(altered, "exp=2000000000");
+    p[13] = '1';
+    assert_false(jg_ctl_check(ck, altered, 1900000000LL));
+    snprintf(altered, sizeof(altered), "/live/x?exp=1&sig=%s", csig);
+    assert_false(jg_ctl_check(ck, altered, 0));
+    assert_false(jg_ctl_check(ck, "/ctl/ptz?exp=2000000000&sig=00", 0));
+    assert_false(jg_ctl_check(ck, "/ctl/ptz?device=1", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +666,9 @@ int main(void)
         cmocka_unit_test(flv_avc),
         cmocka_unit_test(flv_hevc),
         cmocka_unit_test(live_urls),
+        cmocka_unit_test(sdp_playback_offer),
+        cmocka_unit_test(mansrtsp),
+        cmocka_unit_test(playback_and_control_signatures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

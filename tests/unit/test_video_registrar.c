@@ -450,6 +450,110 @@ static void catalog_in_chunks(void **state)
     assert_memory_equal(sent[0], "SIP/2.0 400", 11);
 }
 
+/* The SN of the newest Catalog query sent, or -1. */
+static long last_catalog_sn(void)
+{
+    for (int i = nsent - 1; i >= 0; i--) {
+        if (strncmp(sent[i], "MESSAGE ", 8) != 0 || strstr(sent[i], "<CmdType>Catalog</CmdType>") == NULL)
+            continue;
+        const char *q = strstr(sent[i], "<SN>");
+        return q != NULL ? strtol(q + 4, NULL, 10) : -1;
+    }
+    return -1;
+}
+
+/* One chunk of a 5-channel catalog: items first..first+count-1. */
+static void catalog_chunk(fixture *f, long sn, int first, int count, int cseq)
+{
+    char utf[4096], body[4096];
+    int n = snprintf(utf, sizeof(utf),
+                     "<?xml version=\"1.0\" encoding=\"GB2312\"?><Response><CmdType>Catalog</CmdType>"
+                     "<SN>%ld</SN><DeviceID>" DEV "</DeviceID><SumNum>5</SumNum><DeviceList Num=\"%d\">",
+                     sn, count);
+    for (int i = first; i < first + count; i++)
+        n += snprintf(utf + n, sizeof(utf) - (size_t)n,
+                      "<Item><DeviceID>3501020000131000000%d</DeviceID><Name>通道%d</Name><Status>ON</Status>"
+                      "</Item>",
+                      i, i);
+    snprintf(utf + n, sizeof(utf) - (size_t)n, "</DeviceList></Response>");
+    size_t blen = gb(utf, body, sizeof(body));
+    send_message(f, DEV, "10.0.0.7", body, blen, cseq);
+    assert_memory_equal(sent[0], "SIP/2.0 200", 11);
+}
+
+static const char *catalog_row =
+    "SELECT catalog_state || ' ' || catalog_tries || ' ' || COALESCE(catalog_got, -1) "
+    "|| ' ' || COALESCE(catalog_sum, -1) FROM video_device WHERE gb_id = '" DEV "'";
+
+static void catalog_row_is(fixture *f, const char *want)
+{
+    jg_vstore_sync(f->svc.store);
+    jg_rows *r = NULL;
+    assert_int_equal(jg_db_read(f->db, catalog_row, NULL, 0, &r), JG_OK);
+    assert_int_equal(jg_rows_count(r), 1);
+    assert_string_equal(jg_rows_text(r, 0, 0), want);
+    jg_rows_free(r);
+}
+
+/* A chunk lost on the way: the catalog is asked for again after 5 quiet seconds, the answers of
+ * both tries are merged without counting a channel twice; a device that never completes its
+ * catalog is given up on after 4 queries, with the backoff doubling. */
+static void catalog_retried(void **state)
+{
+    fixture *f = *state;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    long sn1 = last_catalog_sn();
+    assert_true(sn1 > 0);
+    catalog_row_is(f, "querying 1 0 -1");
+    catalog_chunk(f, sn1, 0, 2, 100); /* chunk 2 (items 2, 3) is lost */
+    catalog_chunk(f, sn1, 4, 1, 102);
+    catalog_row_is(f, "querying 1 0 -1");
+    /* 5 s without a chunk: not yet; past it: the query again, with a new SN. */
+    clear_sent();
+    f->svc.now_us += 5LL * 1000000;
+    jg_vsvc_tick(&f->svc);
+    assert_true(last_catalog_sn() <= sn1); /* at most the UDP retransmission of the first query */
+    f->svc.now_us += 1100000;
+    jg_vsvc_tick(&f->svc);
+    long sn2 = last_catalog_sn();
+    assert_true(sn2 > sn1);
+    catalog_row_is(f, "querying 2 3 -1");
+    /* The device answers the whole catalog again: 2 new channels, 3 duplicates. A late chunk of the
+     * first try is welcome too, but it completes the catalog before the second try's last chunk. */
+    catalog_chunk(f, sn2, 0, 2, 200);
+    catalog_row_is(f, "querying 2 3 -1");
+    catalog_chunk(f, sn1, 2, 2, 101);
+    catalog_row_is(f, "complete 2 5 5");
+    catalog_chunk(f, sn2, 4, 1, 202); /* after completion: upserted, not counted */
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" DEV "'"), 5);
+    catalog_row_is(f, "complete 2 5 5");
+
+    /* Never complete: queries at +5 s, +10 s, +20 s of silence, then given up after +40 s. */
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 0, NULL), "SIP/2.0 200", 11);
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200", 11);
+    long sn = last_catalog_sn();
+    catalog_chunk(f, sn, 0, 2, 300);
+    int64_t waits[] = {5, 10, 20};
+    for (int i = 0; i < 3; i++) {
+        clear_sent();
+        f->svc.now_us += waits[i] * 1000000 - 500000;
+        jg_vsvc_tick(&f->svc);
+        assert_true(last_catalog_sn() <= sn);
+        f->svc.now_us += 1000000;
+        jg_vsvc_tick(&f->svc);
+        assert_true(last_catalog_sn() > sn);
+        sn = last_catalog_sn();
+        /* keep the registration and the keepalives alive */
+        keepalive(f, "10.0.0.7", 310 + i);
+    }
+    catalog_row_is(f, "querying 4 2 5"); /* catalog_sum: the last complete one */
+    clear_sent();
+    f->svc.now_us += 41LL * 1000000;
+    jg_vsvc_tick(&f->svc);
+    assert_true(last_catalog_sn() <= sn);
+    catalog_row_is(f, "incomplete 4 2 5");
+}
+
 static void restart_keeps_registrations(void **state)
 {
     fixture *f = *state;
@@ -470,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(keepalives_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(registration_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(catalog_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(catalog_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_keeps_registrations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

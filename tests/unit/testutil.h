@@ -3,6 +3,8 @@
 #ifndef JG_TESTUTIL_H
 #define JG_TESTUTIL_H
 #include "db/db.h"
+#include "engine/entity/def.h"
+#include "engine/entity/schema.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -84,6 +86,16 @@ static inline int64_t db_scalar(jg_db *db, const char *sql)
 }
 
 /* Write text to path; fails the test if it cannot. */
+/* The shipped entities' tables on db, as `jianguan migrate` makes them (demo data writes to some). */
+static inline void db_sync_entities(jg_db *db)
+{
+    jg_entity_set set;
+    char err[256];
+    assert_int_equal(jg_entity_set_load_embedded(&set, err, sizeof(err)), JG_OK);
+    assert_int_equal(jg_schema_sync(db, &set, 0, err, sizeof(err)), JG_OK);
+    jg_entity_set_free(&set);
+}
+
 static inline void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

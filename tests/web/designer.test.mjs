@@ -98,8 +98,9 @@ test('the province admin changes a user task in the panel, validates and deploys
   await page.locator('.el-menu').getByText('业务定制（流程设计）').waitFor({ state: 'attached' });
 
   await page.goto('/designer');
-  const row = page.locator('[data-test="process-list"] .el-table__row').filter({ hasText: 'registration' });
-  await row.getByText('项目报监').waitFor();
+  const row = page.locator('[data-test="process-list"] .el-table__row')
+    .filter({ has: page.getByText('registration', { exact: true }) });
+  await row.getByText('项目报监', { exact: true }).waitFor();
   await row.locator('.el-table__expand-icon').click();
   await page.locator('[data-test="versions-registration"]').getByText('系统内置').first().waitFor();
   good.push([await shot(page, 'process-list'), 'designer-list.png']);
@@ -259,10 +260,16 @@ test('会签 and a flow condition set in the panel reach the deployed version', 
   // the marker of a parallel multi-instance task is drawn
   await page.waitForFunction(() => document.querySelector('.djs-element[data-element-id="Register"] [data-marker="parallel"]'));
 
+  // the selected task's context pad may lie over the flow: click the empty canvas first
+  const box = await page.locator('[data-test="canvas"]').boundingBox();
+  await page.mouse.click(box.x + box.width - 60, box.y + box.height - 60);
+  await page.locator('.djs-context-pad.open').waitFor({ state: 'detached' }).catch(() => {});
   // a straight flow has no height for playwright's visibility check: click the middle of its line
+  // (half its length along the path, so a bent line is hit too)
   const r = await page.evaluate(() => {
-    const b = document.querySelector('.djs-connection[data-element-id="Flow_register"] .djs-hit').getBoundingClientRect();
-    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    const hit = document.querySelector('.djs-connection[data-element-id="Flow_register"] .djs-hit');
+    const p = hit.getPointAtLength(hit.getTotalLength() / 2).matrixTransform(hit.getScreenCTM());
+    return { x: p.x, y: p.y };
   });
   await page.mouse.click(r.x, r.y);
   await page.waitForFunction(() => document.querySelector('input[data-test="prop-id"]')?.value === 'Flow_register');

@@ -7,6 +7,11 @@
  * over RTP (UDP, or TCP with RFC 4571 framing when the offer is TCP/RTP/AVP: it connects, as a
  * TCP-active device does) to the address in the offer, paced by the packs' SCR, looping; BYE
  * stops it. --answer-ssrc S answers y=S instead (a device choosing its own SSRC).
+ * Device control: DeviceControl is printed ("gbsim: DeviceControl CHANNEL PTZCmd HEX") and answered
+ * (--control-answer CODE, 0 for silence); RecordInfo gets one recording an hour of the range in
+ * chunks (every second one <Type>all</Type>, as Dahua's); an s=Playback INVITE streams the file
+ * once, then MediaStatus 121; INFO (MANSRTSP) pauses, resumes, seeks and scales it.
+ * --drop-catalog-chunk K leaves out one chunk of the first catalog answer (UDP loss).
  *
  * usage: gbsim --server HOST:PORT [options]       (gbsim --help lists them)
  * SIGUSR1 stops the keepalives (the devices go silent); SIGTERM/SIGINT end the run (with
@@ -60,6 +65,9 @@ static struct {
     const char *password;
     int devices, channels, chunk, tcp, wrong, keepalive_s, expires, attempts, unregister_on_exit;
     int same_ip, rate, duration_s;
+    int control_answer; /* --control-answer CODE: the response to DeviceControl (200; 0 none) */
+    int drop_chunk;     /* --drop-catalog-chunk K: the K-th chunk (1-based) of the first catalog answer is not
+                       sent */
     uint32_t ip_base;
     long first_serial;
 } opt = {.platform_id = "35000000002000000001",
@@ -71,14 +79,15 @@ static struct {
          .expires = 3600,
          .attempts = 1,
          .rate = 2000,
-         .first_serial = 1};
+         .first_serial = 1,
+         .control_answer = 200};
 
 static device *devs;
 static int ep;
 static int keepalives_on = 1;
 static int64_t t_start_ms, t_all_registered_ms = -1;
 static long registered_now, keepalives_sent, catalog_queries, catalog_items_sent, devinfo_queries,
-    forbidden_total;
+    forbidden_total, catalog_chunks_dropped, record_queries, device_controls, info_requests;
 static long sn_counter = 1;
 
 /* ---- streaming (--ps) ---- */
@@ -107,6 +116,11 @@ typedef struct {
     uint16_t seq;
     size_t next_pack;
     int64_t start_ms, loop_offset;
+    /* playback (s=Playback): the file once, then MediaStatus 121; INFO pauses, seeks, scales */
+    int playback, paused, dev, ended;
+    double scale;
+    int64_t media90, last_ms; /* position in the file (90 kHz) and when it was last advanced */
+    char channel[21];
 } stream;
 
 #define MAX_STREAMS 1024
@@ -244,13 +258,25 @@ static void rtp_send(stream *st, const uint8_t *payload, size_t n, uint32_t ts, 
     }
 }
 
+static void media_status_end(stream *st);
+
 /* Send the packs whose time has come. */
 static void stream_run(stream *st, int64_t now)
 {
     if (!st->active || !st->acked)
         return;
-    int64_t elapsed90 = (now - st->start_ms) * 90;
-    for (int guard = 0; guard < 10000 && st->active; guard++) {
+    if (!st->paused)
+        st->media90 += (int64_t)((double)(now - st->last_ms) * 90 * (st->scale > 0 ? st->scale : 1));
+    st->last_ms = now;
+    int64_t elapsed90 = st->media90;
+    for (int guard = 0; guard < 10000 && st->active && !st->paused; guard++) {
+        if (st->next_pack == ps.npacks && st->playback) {
+            if (!st->ended) {
+                st->ended = 1;
+                media_status_end(st);
+            }
+            return;
+        }
         if (st->next_pack == ps.npacks) {
             st->next_pack = 0;
             st->loop_offset += ps.duration;
@@ -454,11 +480,163 @@ static void answer_catalog(device *d, int dev_index, long sn)
         }
         n += snprintf(utf + n, sizeof(utf) - (size_t)n, "</DeviceList>\r\n</Response>\r\n");
         size_t gl = to_gb(utf, gb, sizeof(gb));
-        send_message(d, gb, gl);
-        catalog_items_sent += k;
+        if (opt.drop_chunk > 0 && start / opt.chunk + 1 == opt.drop_chunk) {
+            opt.drop_chunk = 0; /* once: lost on the way, as UDP loses a datagram */
+            catalog_chunks_dropped++;
+            printf("gbsim: device %s dropped catalog chunk %d\n", d->id, start / opt.chunk + 1);
+            fflush(stdout);
+        } else {
+            send_message(d, gb, gl);
+            catalog_items_sent += k;
+        }
         if (opt.channels == 0)
             break;
     }
+}
+
+/* The end of a playback's file: MediaStatus 121 from the device. */
+static void media_status_end(stream *st)
+{
+    device *d = &devs[st->dev];
+    char body[512];
+    int n = snprintf(
+        body, sizeof(body),
+        "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n"
+        "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n",
+        sn_counter++, st->channel);
+    send_message(d, body, (size_t)n);
+    printf("gbsim: playback of %s reached the end: MediaStatus 121\n", st->channel);
+    fflush(stdout);
+}
+
+/* The text between <tag> and </tag> in s, into out ("" if absent). */
+static void xml_text(const char *s, const char *tag, char *out, size_t outlen)
+{
+    char open[40], close[40];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    out[0] = '\0';
+    const char *p = strstr(s, open);
+    const char *e = p != NULL ? strstr(p, close) : NULL;
+    if (p == NULL || e == NULL)
+        return;
+    p += strlen(open);
+    snprintf(out, outlen, "%.*s", (int)(e - p), p);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" as seconds (the fields read as UTC: only differences matter here), or -1. */
+static int64_t local_seconds(const char *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
+static void local_text_of(int64_t secs, char out[24])
+{
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* RecordInfo: one recording an hour from StartTime (the last one cut at EndTime), at most 50, in
+ * chunks of --chunk items; every second item says <Type>all</Type>, as Dahua's devices do. */
+static void answer_records(device *d, long sn, const char *text)
+{
+    record_queries++;
+    char channel[32], st[32], et[32];
+    xml_text(text, "DeviceID", channel, sizeof(channel));
+    xml_text(text, "StartTime", st, sizeof(st));
+    xml_text(text, "EndTime", et, sizeof(et));
+    int64_t a = local_seconds(st), b = local_seconds(et);
+    int total = a >= 0 && b > a ? (int)((b - a + 3599) / 3600) : 0;
+    if (total > 50)
+        total = 50;
+    printf("gbsim: RecordInfo %s %s %s: %d records\n", channel, st, et, total);
+    fflush(stdout);
+    for (int start = 0; start < total || (start == 0 && total == 0); start += opt.chunk) {
+        int k = total - start < opt.chunk ? total - start : opt.chunk;
+        static char utf[16384], gb[16384];
+        int n = snprintf(
+            utf, sizeof(utf),
+            "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>RecordInfo</CmdType>\r\n"
+            "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Name>模拟通道</Name>\r\n<SumNum>%d</SumNum>\r\n"
+            "<RecordList Num=\"%d\">\r\n",
+            sn, channel, total, k);
+        for (int i = 0; i < k; i++) {
+            int r = start + i;
+            char t0[24], t1[24];
+            int64_t s0 = a + (int64_t)r * 3600, s1 = s0 + 3600 < b ? s0 + 3600 : b;
+            local_text_of(s0, t0);
+            local_text_of(s1, t1);
+            n += snprintf(
+                utf + n, sizeof(utf) - (size_t)n,
+                "<Item>\r\n<DeviceID>%s</DeviceID>\r\n<Name>录像%d</Name>\r\n"
+                "<FilePath>/rec/%s/%d.mp4</FilePath>\r\n<Address>鼓楼区 A&B 工地</Address>\r\n"
+                "<StartTime>%s</StartTime>\r\n<EndTime>%s</EndTime>\r\n<Secrecy>0</Secrecy>\r\n"
+                "<Type>%s</Type>\r\n<RecorderID>%s</RecorderID>\r\n<FileSize>%d</FileSize>\r\n</Item>\r\n",
+                channel, r + 1, channel, r + 1, t0, t1, r % 2 == 0 ? "time" : "all", d->id,
+                1048576 * (r + 1));
+        }
+        n += snprintf(utf + n, sizeof(utf) - (size_t)n, "</RecordList>\r\n</Response>\r\n");
+        size_t gl = to_gb(utf, gb, sizeof(gb));
+        send_message(d, gb, gl);
+        if (total == 0)
+            break;
+    }
+}
+
+static void respond_ok(device *d, const char *raw, size_t len);
+
+/* INFO with MANSRTSP in a playback dialog: pause, resume, seek, scale. */
+static void on_info(device *d, osip_message_t *m, const char *raw, size_t len)
+{
+    char cid[160];
+    snprintf(cid, sizeof(cid), "%s@%s", m->call_id->number, m->call_id->host != NULL ? m->call_id->host : "");
+    stream *st = stream_of(cid);
+    size_t blen = 0;
+    const char *body = jg_sip_body(m, &blen);
+    jg_rtsp_op op;
+    double value = 0;
+    if (st == NULL || body == NULL || jg_mansrtsp_parse(body, blen, &op, &value) != JG_OK) {
+        printf("gbsim: INFO not understood\n");
+        fflush(stdout);
+        respond_ok(d, raw, len);
+        return;
+    }
+    int64_t now = now_ms();
+    stream_run(st, now); /* bring the clock up to now before changing it */
+    const char *name = "resume";
+    if (op == JG_RTSP_PAUSE) {
+        st->paused = 1;
+        name = "pause";
+    } else if (op == JG_RTSP_RESUME) {
+        st->paused = 0;
+    } else if (op == JG_RTSP_SPEED) {
+        st->scale = value;
+        name = "speed";
+    } else {
+        name = "seek";
+        int64_t target = (int64_t)(value * 90000);
+        size_t k = 0;
+        while (k + 1 < ps.npacks && ps.packs[k].scr - ps.packs[0].scr < target)
+            k++;
+        st->next_pack = k;
+        st->media90 = ps.packs[k].scr - ps.packs[0].scr;
+        st->loop_offset = 0;
+        st->paused = 0;
+    }
+    st->last_ms = now;
+    info_requests++;
+    printf("gbsim: INFO %s %g of %s\n", name, value, st->channel);
+    fflush(stdout);
+    respond_ok(d, raw, len);
 }
 
 static void answer_devinfo(device *d, int dev_index, long sn)
@@ -476,7 +654,7 @@ static void answer_devinfo(device *d, int dev_index, long sn)
 }
 
 /* Answer a request from the platform: 200 with its headers echoed. */
-static void respond_ok(device *d, const char *raw, size_t len)
+static void respond_code(device *d, const char *raw, size_t len, int code)
 {
     osip_message_t *m = NULL;
     if (jg_sip_parse(raw, len, &m) != JG_OK)
@@ -486,7 +664,7 @@ static void respond_ok(device *d, const char *raw, size_t len)
     inet_ntop(AF_INET, &opt.server.sin_addr, ip, sizeof(ip));
     char tag[17];
     rand_hex(tag, 6);
-    if (jg_sip_response(m, 200, ip, ntohs(opt.server.sin_port), tag, &r) == JG_OK) {
+    if (jg_sip_response(m, code, ip, ntohs(opt.server.sin_port), tag, &r) == JG_OK) {
         jg_buf b;
         jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
         if (jg_sip_serialize(r, &b) == JG_OK)
@@ -495,6 +673,11 @@ static void respond_ok(device *d, const char *raw, size_t len)
         osip_message_free(r);
     }
     osip_message_free(m);
+}
+
+static void respond_ok(device *d, const char *raw, size_t len)
+{
+    respond_code(d, raw, len, 200);
 }
 
 /* INVITE (answered 200 with SDP), ACK (starts the stream), BYE (stops it). */
@@ -507,7 +690,7 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         if (st != NULL && !st->acked) {
             acks++;
             st->acked = 1;
-            st->start_ms = now_ms();
+            st->start_ms = st->last_ms = now_ms();
             if (st->tcp) {
                 st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 struct sockaddr_in a = d->local;
@@ -558,6 +741,15 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         st->tcp = offer.tcp;
         st->ssrc = ssrc;
         st->seq = (uint16_t)rand();
+        st->playback = strcmp(offer.session, "Playback") == 0;
+        st->scale = 1;
+        st->dev = (int)(d - devs);
+        snprintf(st->channel, sizeof(st->channel), "%.20s",
+                 m->req_uri != NULL && m->req_uri->username != NULL ? m->req_uri->username : d->id);
+        if (st->playback) {
+            printf("gbsim: playback INVITE of %s\n", st->channel);
+            fflush(stdout);
+        }
         snprintf(st->call_id, sizeof(st->call_id), "%s", cid);
         st->dest.sin_family = AF_INET;
         st->dest.sin_port = htons((uint16_t)offer.port);
@@ -595,9 +787,10 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
             port = ntohs(a.sin_port);
         }
         int n = snprintf(sdp, sizeof(sdp),
-                         "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                         "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=%s\r\nc=IN IP4 %s\r\nt=0 0\r\n"
                          "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
-                         d->id, myip, myip, port > 0 ? port : 9, st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+                         d->id, myip, st->playback ? "Playback" : "Play", myip, port > 0 ? port : 9,
+                         st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
                          st->tcp ? "a=setup:active\r\na=connection:new\r\n" : "", ssrc_text);
         char local[64];
         local_text(d, local, sizeof(local));
@@ -660,6 +853,11 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
         osip_message_free(m);
         return;
     }
+    if (MSG_IS_REQUEST(m) && strcmp(m->sip_method, "INFO") == 0) {
+        on_info(d, m, raw, len);
+        osip_message_free(m);
+        return;
+    }
     if (MSG_IS_REQUEST(m)) {
         int is_message = strcmp(m->sip_method, "MESSAGE") == 0;
         size_t blen = 0;
@@ -668,7 +866,10 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
         if (body != NULL)
             snprintf(text, sizeof(text), "%.*s", (int)(blen < sizeof(text) ? blen : sizeof(text) - 1), body);
         osip_message_free(m);
-        respond_ok(d, raw, len);
+        /* --control-answer: the response to DeviceControl (0: none, as a device that ignores it) */
+        int control = is_message && strstr(text, "<CmdType>DeviceControl</CmdType>") != NULL;
+        if (!control || opt.control_answer > 0)
+            respond_code(d, raw, len, control ? opt.control_answer : 200);
         if (!is_message)
             return;
         long sn = xml_long(text, "SN");
@@ -676,6 +877,17 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
             answer_catalog(d, dev_index, sn);
         else if (strstr(text, "<CmdType>DeviceInfo</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
             answer_devinfo(d, dev_index, sn);
+        else if (strstr(text, "<CmdType>RecordInfo</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
+            answer_records(d, sn, text);
+        else if (strstr(text, "<CmdType>DeviceControl</CmdType>") != NULL &&
+                 strstr(text, "<Control>") != NULL) {
+            char to[32], ptz[40];
+            xml_text(text, "DeviceID", to, sizeof(to));
+            xml_text(text, "PTZCmd", ptz, sizeof(ptz));
+            device_controls++;
+            printf("gbsim: DeviceControl %s PTZCmd %s\n", to, ptz);
+            fflush(stdout);
+        }
         return;
     }
     int code = m->status_code;
@@ -788,6 +1000,8 @@ static void usage(void)
                     "  --rate R               REGISTERs started per second (2000)\n"
                     "  --duration S           stop after S seconds (0: at SIGTERM)\n"
                     "  --unregister-on-exit   send REGISTER Expires: 0 before stopping\n"
+                    "  --drop-catalog-chunk K do not send the K-th chunk of the first catalog answer (once)\n"
+                    "  --control-answer CODE  answer DeviceControl with CODE (200), 0 for no answer\n"
                     "  --ps FILE              answer INVITEs and stream this MPEG-PS file over RTP, looping\n"
                     "  --answer-ssrc S        answer INVITEs with y=S instead of the offered SSRC\n"
                     "  --psm                  add a program stream map (H.264) to every 10th pack of --ps\n");
@@ -816,6 +1030,8 @@ static int parse_args(int argc, char **argv)
         NUM("--expires", opt.expires, 1, 86400)
         NUM("--rate", opt.rate, 1, 1000000)
         NUM("--duration", opt.duration_s, 0, 86400)
+        NUM("--drop-catalog-chunk", opt.drop_chunk, 1, 100000)
+        NUM("--control-answer", opt.control_answer, 0, 699)
 #undef NUM
         if (strcmp(a, "--first-serial") == 0 && v != NULL && jg_parse_int64(v, 0, 999999, &n) == JG_OK) {
             opt.first_serial = (long)n;
@@ -874,10 +1090,13 @@ static int parse_args(int argc, char **argv)
 static void summary(void)
 {
     printf("{\"devices\":%d,\"registered\":%ld,\"forbidden\":%ld,\"register_ms\":%lld,\"keepalives\":%ld,"
-           "\"catalog_queries\":%ld,\"catalog_items_sent\":%ld,\"deviceinfo_queries\":%ld,\"invites\":%ld,"
+           "\"catalog_queries\":%ld,\"catalog_items_sent\":%ld,\"catalog_chunks_dropped\":%ld,\"record_"
+           "queries\":%ld,\"device_controls\":%ld,\"info_requests\":%ld,\"deviceinfo_queries\":%ld,"
+           "\"invites\":%ld,"
            "\"acks\":%ld,\"byes\":%ld,\"rtp_packets\":%ld,\"rtp_bytes\":%ld}\n",
            opt.devices, registered_now, forbidden_total, (long long)t_all_registered_ms, keepalives_sent,
-           catalog_queries, catalog_items_sent, devinfo_queries, invites, acks, byes, rtp_packets, rtp_bytes);
+           catalog_queries, catalog_items_sent, catalog_chunks_dropped, record_queries, device_controls,
+           info_requests, devinfo_queries, invites, acks, byes, rtp_packets, rtp_bytes);
     fflush(stdout);
 }
 

@@ -7,6 +7,7 @@
 #include "engine/entity/def_int.h"
 
 #include "base/mem.h"
+#include "engine/entity/tally.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -401,7 +402,7 @@ static jg_rc load_form(jg_defctx *c, json_t *doc, jg_entity *e)
 
 static const char *const entity_keys[] = {"name",   "label",    "help",    "version",     "scope",
                                           "fields", "children", "states",  "permissions", "list",
-                                          "form",   "print",    "indexes", NULL};
+                                          "form",   "print",    "indexes", "tally",       NULL};
 
 jg_rc jg_entity_load(json_t *doc, jg_entity *out, char *err, size_t errlen)
 {
@@ -442,6 +443,8 @@ jg_rc jg_entity_load(json_t *doc, jg_entity *out, char *err, size_t errlen)
         rc = load_form(&c, doc, out);
     if (rc == JG_OK)
         rc = jg_def_print(&c, doc, out);
+    if (rc == JG_OK)
+        rc = jg_tally_check(doc, out, c.err, c.errlen);
 done:
     if (rc != JG_OK)
         jg_entity_free(out);

@@ -137,7 +137,16 @@ static jg_rc list(jg_req *req, jg_resp *resp)
     }
     jg_rows_free(r);
     json_decref(byname);
-    return jg_resp_json(req, resp, 200, json_pack("{s:o}", "items", items));
+    /* The permission codes an entity may name (roles.json), for the editor's choosers. */
+    json_t *perms = json_array(), *defs = jg_roles_defs();
+    const char *code;
+    json_t *label;
+    json_object_foreach(json_object_get(defs, "permissions"), code, label)
+    {
+        json_array_append_new(perms, json_pack("{s:s, s:O}", "code", code, "name", label));
+    }
+    json_decref(defs);
+    return jg_resp_json(req, resp, 200, json_pack("{s:o, s:o}", "items", items, "permissions", perms));
 }
 
 /* GET /api/v1/admin/definitions/{name} */
@@ -213,6 +222,104 @@ static jg_rc check_against_live(jg_req *req, const char *name, json_t *doc, char
     if (rc == JG_OK)
         jg_entity_set_free(&set);
     return rc;
+}
+
+/* The loader's messages in Chinese for the editor, by what they say (the loader speaks English to
+ * developers). First match wins; NULL text: the English message follows 定义有误. */
+static const struct {
+    const char *says, *key, *text;
+} loader_zh[] = {
+    {"must be Chinese text", NULL, "显示名称必须含有中文（用户看到的文字）"},
+    {"is an SQL reserved word", NULL, "名称是数据库保留字，请换一个"},
+    {"is the name of a system column", NULL, "名称与系统列重名，请换一个"},
+    {"is already the name of", NULL, "名称与其他字段或子表重复"},
+    {"must be 1-40 of a-z", NULL, "名称为 1–40 位小写字母、数字或下划线，以小写字母开头，不含连续下划线"},
+    {"unknown type", NULL, "没有这种字段类型"},
+    {"unknown key", NULL, "含有不支持的设置项"},
+    {"not an option of", NULL, "该类型的字段没有这个选项"},
+    {"a secret field is never shown in lists", NULL, "机密字段不能在列表中显示"},
+    {"cannot be unique", NULL, "该类型的字段不能设为不可重复"},
+    {"cannot be indexed", NULL, "该类型的字段不能建立索引"},
+    {"cannot take part in an index", NULL, "该类型的字段不能用于索引"},
+    {"is larger than", NULL, "下限不能大于上限"},
+    {"is not an entity name", NULL, "关联的业务记录类型不存在"},
+    {"placed twice", NULL, "在表单中放置了两次"},
+    {"listed twice", NULL, "重复列出"},
+    {"longer than", NULL, "名称过长，请缩短"},
+    {"without control characters", "label", "显示名称为 1–50 个字符，不含控制字符"},
+    {"without control characters", "help", "帮助说明为 1–500 个字符，不含控制字符"},
+    {"must be an array of 1-", "fields", "至少要有一个字段"},
+    {"required", "fields", "至少要有一个字段"},
+    {NULL, "pattern", "格式（正则表达式）不符合要求"},
+    {NULL, "default", "默认值不符合该字段的要求"},
+    {NULL, "searchable", "该字段不能参与全局搜索"},
+    {NULL, "dict", "字典代码不正确"},
+    {NULL, "class", "数据分级不适用于该类型的字段"},
+    {"required", NULL, "必须填写"},
+    {"must be between", NULL, "超出允许的范围"},
+};
+
+/* Whether s[0..n) looks like a place in a definition: fields[3].label, list.columns, label. */
+static int place_like(const char *s, size_t n)
+{
+    if (n == 0 || n > 120 || s[0] < 'a' || s[0] > 'z')
+        return 0;
+    int inner = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '.' || ch == '[')
+            inner = 1;
+        else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == ']'))
+            return 0;
+    }
+    static const char *const top[] = {"label",       "help", "fields", "children", "states", "scope",
+                                      "permissions", "list", "form",   "indexes",  "print",  NULL};
+    for (int i = 0; !inner && top[i] != NULL; i++)
+        if (strlen(top[i]) == n && strncmp(s, top[i], n) == 0)
+            return 1;
+    return inner;
+}
+
+/* Adds to fields the loader's error err ("registration: fields[3].label: must be ...") under the
+ * place it names ("fields[3].label"), in Chinese, so the editor can show it beside that field.
+ * Nothing is added when err names no place. */
+static void place_error(jg_req *req, json_t *fields, const char *name, const char *err)
+{
+    const char *place = NULL, *msg = err;
+    size_t plen = 0, nlen = strlen(name);
+    /* The checks against the other definitions name the entity first. */
+    if (strncmp(err, name, nlen) == 0 && strncmp(err + nlen, ": ", 2) == 0)
+        err += nlen + 2;
+    for (const char *seg = err;;) {
+        const char *colon = strstr(seg, ": ");
+        if (colon == NULL)
+            break;
+        if (!place_like(seg, (size_t)(colon - seg)))
+            break;
+        place = seg;
+        plen = (size_t)(colon - seg);
+        msg = colon + 2;
+        seg = msg;
+    }
+    if (place == NULL)
+        return;
+    const char *dot = NULL;
+    for (size_t i = 0; i < plen; i++)
+        if (place[i] == '.')
+            dot = place + i;
+    const char *key = dot != NULL ? dot + 1 : place;
+    size_t klen = plen - (size_t)(key - place);
+    const char *text = NULL;
+    for (size_t i = 0; text == NULL && i < sizeof(loader_zh) / sizeof(loader_zh[0]); i++) {
+        int says = loader_zh[i].says == NULL || strstr(msg, loader_zh[i].says) != NULL;
+        int at = loader_zh[i].key == NULL ||
+                 (strlen(loader_zh[i].key) == klen && strncmp(key, loader_zh[i].key, klen) == 0);
+        if (says && at)
+            text = loader_zh[i].text;
+    }
+    jg_field_error(fields, jg_arena_printf(req->arena, "%.*s", (int)plen, place),
+                   text != NULL ? jg_arena_printf(req->arena, "%s（%s）", text, msg)
+                                : jg_arena_printf(req->arena, "定义有误：%s", msg));
 }
 
 typedef struct {
@@ -303,8 +410,9 @@ static jg_rc put_draft(jg_req *req, jg_resp *resp)
         json_decref(doc);
         if (rc == JG_TOOLARGE)
             return jg_resp_error(req, resp, JG_TOOLARGE, "业务定义过大");
-        return jg_resp_error_fields(req, resp, JG_INVALID, MSG_BAD_DOC,
-                                    json_pack("{s:s+}", "doc", "定义有误：", err));
+        json_t *errs = json_pack("{s:s+}", "doc", "定义有误：", err);
+        place_error(req, errs, name, err);
+        return jg_resp_error_fields(req, resp, JG_INVALID, MSG_BAD_DOC, errs);
     }
     draft_ctx d = {req, name, note, doc, 0, 0};
     rc = jg_db_tx(req->app->db, draft_tx, &d);

@@ -764,11 +764,21 @@ jg_rc jg_record_create(jg_req *req, jg_resp *resp)
 }
 
 /* The record an update or delete acts on, read in the transaction inside the caller's scope; a
- * refusal (404) when it is not there. */
+ * refusal (404) when it is not there, 409 when its state is readonly (the workflow moves it). */
 static jg_rc open_record(struct write *w, jg_conn *c, jg_rows **r)
 {
     jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, r);
-    return rc == JG_NOTFOUND ? jg_refuse(&w->refusal, rc, NULL, NOT_FOUND) : rc;
+    if (rc == JG_NOTFOUND)
+        return jg_refuse(&w->refusal, rc, NULL, NOT_FOUND);
+    const jg_entity *e = w->k->e;
+    for (int s = 0; rc == JG_OK && s < e->nstates; s++)
+        if (e->states[s].readonly && strcmp(e->states[s].name, jg_rows_text(*r, 0, 1)) == 0) {
+            jg_rows_free(*r);
+            return jg_refuse(
+                &w->refusal, JG_CONFLICT, NULL,
+                jg_arena_printf(w->req->arena, "记录当前状态为“%s”，不能修改或删除", e->states[s].label));
+        }
+    return rc;
 }
 
 static jg_rc update_tx(jg_conn *c, void *ud)

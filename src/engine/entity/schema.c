@@ -16,6 +16,7 @@
 #include "base/timeutil.h"
 #include "db/migrate.h"
 #include "engine/entity/search.h"
+#include "engine/entity/tally.h"
 #include "engine/entity/value.h"
 
 #include <assert.h>
@@ -781,6 +782,8 @@ static jg_rc sync_all(jg_conn *c, void *ud)
         jg_rc rc = sync_entity(a->s, &a->set->entities[i]);
         if (rc == JG_OK) /* the search index (search_schema.c) follows the table */
             rc = jg_search_schema_sync(c, &a->set->entities[i], a->s->err, a->s->errlen);
+        if (rc == JG_OK) /* and so does the tally (tally_schema.c) */
+            rc = jg_tally_schema_sync(c, &a->set->entities[i], a->s->err, a->s->errlen);
         if (rc != JG_OK)
             return rc;
     }

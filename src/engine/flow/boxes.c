@@ -565,9 +565,9 @@ static int day_start(const char *d, int days, char *out, size_t len)
     return 1;
 }
 
-/* GET /api/v1/flow/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&by=department|person: tasks done in the
- * range (business dates, inclusive) on instances inside the caller's region: handled, on time,
- * overdue, average hours from the task's opening to its completion. */
+/* GET /api/v1/flow/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&by=department|person|process|node: tasks
+ * done in the range (business dates, inclusive) on instances inside the caller's region: handled, on
+ * time, overdue, average hours from the task's opening to its completion. */
 jg_rc jg_flow_h_stats(jg_req *req, jg_resp *resp)
 {
     const char *from = jg_req_query(req, "from"), *to = jg_req_query(req, "to"),
@@ -582,16 +582,21 @@ jg_rc jg_flow_h_stats(jg_req *req, jg_resp *resp)
         jg_field_error(fields, "to", "结束日期不能早于开始日期");
     if (by == NULL)
         by = "department";
-    int person = strcmp(by, "person") == 0;
-    if (!person && strcmp(by, "department") != 0)
-        jg_field_error(fields, "by", "by 应为 department（按部门）或 person（按人员）");
+    int person = strcmp(by, "person") == 0, process = strcmp(by, "process") == 0,
+        step = strcmp(by, "node") == 0;
+    if (!person && !process && !step && strcmp(by, "department") != 0)
+        jg_field_error(fields, "by",
+                       "by 应为 department（按部门）、person（按人员）、process（按流程）或 node（按环节）");
     if (jg_resp_fields(req, resp, "统计条件不正确", fields) != JG_OK)
         return JG_INVALID;
     const jg_principal *pr = who(req);
     int pg = jg_db_kind_of(req->app->db) == JG_DB_PGSQL;
     jg_buf sql;
     jg_buf_init(&sql, 4096);
-    jg_buf_puts(&sql, person ? "SELECT u.id, u.display_name, dp.name" : "SELECT dp.id, dp.name, dp.org_code");
+    jg_buf_puts(&sql, person    ? "SELECT u.id, u.display_name, dp.name"
+                      : process ? "SELECT i.key, max(fd.name), NULL"
+                      : step    ? "SELECT i.key, max(t.name), t.node"
+                                : "SELECT dp.id, dp.name, dp.org_code");
     jg_buf_puts(&sql,
                 ", count(*), sum(CASE WHEN t.due_at IS NULL OR t.done_at <= t.due_at THEN 1 ELSE 0 END),"
                 " sum(CASE WHEN t.due_at IS NOT NULL AND t.done_at > t.due_at THEN 1 ELSE 0 END), ");
@@ -599,10 +604,12 @@ jg_rc jg_flow_h_stats(jg_req *req, jg_resp *resp)
                 pg ? "CAST(avg(EXTRACT(EPOCH FROM (CAST(t.done_at AS timestamptz) - CAST(t.created_at AS"
                      " timestamptz))) / 3600.0) AS double precision)"
                    : "avg((julianday(t.done_at) - julianday(t.created_at)) * 24.0)");
-    jg_buf_puts(&sql,
-                " FROM flow_task t JOIN flow_instance i ON i.id = t.instance_id JOIN app_user u ON"
-                " u.id = t.done_by LEFT JOIN department dp ON dp.id = u.department_id WHERE t.state = 'done'"
-                " AND t.done_at >= $1 AND t.done_at < $2");
+    jg_buf_puts(
+        &sql,
+        " FROM flow_task t JOIN flow_instance i ON i.id = t.instance_id JOIN app_user u ON"
+        " u.id = t.done_by LEFT JOIN department dp ON dp.id = u.department_id JOIN flow_definition fd ON"
+        " fd.id = i.definition_id WHERE t.state = 'done'"
+        " AND t.done_at >= $1 AND t.done_at < $2");
     jg_value p[8] = {JG_VTEXT(lo), JG_VTEXT(hi)};
     int n = 2;
     /* The instances' records by the caller's data scope (platform/scope.h): a region and below. */
@@ -611,8 +618,10 @@ jg_rc jg_flow_h_stats(jg_req *req, jg_resp *resp)
         jg_buf_free(&sql);
         return jg_resp_error(req, resp, JG_DENIED, "没有查看效能统计的数据权限");
     }
-    jg_buf_puts(&sql, person ? " GROUP BY u.id, u.display_name, dp.name ORDER BY count(*) DESC, u.id"
-                             : " GROUP BY dp.id, dp.name, dp.org_code ORDER BY count(*) DESC, dp.id");
+    jg_buf_puts(&sql, person    ? " GROUP BY u.id, u.display_name, dp.name ORDER BY count(*) DESC, u.id"
+                      : process ? " GROUP BY i.key ORDER BY count(*) DESC, i.key"
+                      : step    ? " GROUP BY i.key, t.node ORDER BY count(*) DESC, i.key, t.node"
+                                : " GROUP BY dp.id, dp.name, dp.org_code ORDER BY count(*) DESC, dp.id");
     jg_rows *r;
     jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &r);
     jg_buf_free(&sql);
@@ -621,13 +630,15 @@ jg_rc jg_flow_h_stats(jg_req *req, jg_resp *resp)
     json_t *items = json_array();
     for (int i = 0; i < jg_rows_count(r); i++) {
         json_t *o =
-            person ? json_pack("{s:I, s:s?, s:s?}", "user_id", (json_int_t)jg_rows_int(r, i, 0), "name",
-                               jg_rows_text(r, i, 1), "department", jg_rows_text(r, i, 2))
-                   : json_pack("{s:o, s:s, s:s?}", "department_id",
-                               jg_rows_type(r, i, 0) == JG_V_NULL ? json_null()
-                                                                  : json_integer(jg_rows_int(r, i, 0)),
-                               "name", jg_rows_text(r, i, 1) != NULL ? jg_rows_text(r, i, 1) : "（无部门）",
-                               "org_code", jg_rows_text(r, i, 2));
+            process || step ? json_pack("{s:s, s:s?, s:s?}", "key", jg_rows_text(r, i, 0), "name",
+                                        jg_rows_text(r, i, 1), "node", jg_rows_text(r, i, 2))
+            : person ? json_pack("{s:I, s:s?, s:s?}", "user_id", (json_int_t)jg_rows_int(r, i, 0), "name",
+                                 jg_rows_text(r, i, 1), "department", jg_rows_text(r, i, 2))
+                     : json_pack("{s:o, s:s, s:s?}", "department_id",
+                                 jg_rows_type(r, i, 0) == JG_V_NULL ? json_null()
+                                                                    : json_integer(jg_rows_int(r, i, 0)),
+                                 "name", jg_rows_text(r, i, 1) != NULL ? jg_rows_text(r, i, 1) : "（无部门）",
+                                 "org_code", jg_rows_text(r, i, 2));
         int64_t handled = jg_rows_int(r, i, 3), on_time = jg_rows_int(r, i, 4), late = jg_rows_int(r, i, 5);
         double hours = jg_rows_real(r, i, 6);
         json_object_set_new(o, "handled", json_integer(handled));

@@ -199,7 +199,7 @@ static jg_rc int_attr(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x, const c
 
 static jg_rc user_task(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x)
 {
-    const char *calendar = NULL, *returnable = NULL;
+    const char *calendar = NULL, *returnable = NULL, *sign = NULL;
     jg_rc rc = attr(c, n, "candidateRoles", 1, 500, &x->candidate_roles);
     if (rc == JG_OK)
         rc = attr(c, n, "level", 1, 20, &x->level);
@@ -216,6 +216,8 @@ static jg_rc user_task(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x)
     if (rc == JG_OK)
         rc = attr(c, n, "returnable", 1, 10, &returnable);
     if (rc == JG_OK)
+        rc = attr(c, n, "sign", 1, 10, &sign);
+    if (rc == JG_OK)
         rc = int_attr(c, n, x, "dueDays", 0, 365, &x->due_days);
     if (rc != JG_OK)
         return rc;
@@ -223,6 +225,9 @@ static jg_rc user_task(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x)
     if (calendar != NULL && !x->working_days && strcmp(calendar, "calendar") != 0)
         return jg_bpmn_fail(c, "节点 %s：jg:calendar 只能是 working（工作日）或 calendar（自然日）", x->id);
     x->returnable = returnable == NULL || strcmp(returnable, "false") != 0;
+    if (sign != NULL && strcmp(sign, "required") != 0 && strcmp(sign, "optional") != 0)
+        return jg_bpmn_fail(c, "节点 %s：jg:sign 只能是 required（须电子签名）或 optional", x->id);
+    x->sign_required = sign != NULL && strcmp(sign, "required") == 0;
     for (const xmlNode *k = n->children; k != NULL; k = k->next) {
         if (is_bpmn(k, "multiInstanceLoopCharacteristics")) {
             rc = multi_instance(c, k, x);

@@ -15,6 +15,7 @@
  *                jg:state="accepted"                the record's state while the task is open
  *                jg:editable="field,field"          form fields the actor may change at this step
  *                jg:returnable="true"               退回 to this step is allowed
+ *                jg:sign="required"                 the actor must sign the opinion (电子签单)
  *   serviceTask  jg:action="name"                  a registered C action or rule
  *   endEvent     jg:state="registered"              the record's state when the process ends here
  *   multiInstanceLoopCharacteristics jg:complete="all|any|ratio" jg:ratio="0.6"
@@ -68,7 +69,7 @@ typedef struct {
     int default_edge; /* gateways: the default flow, or -1 */
     /* userTask */
     const char *candidate_roles, *level, *assignee_field, *state, *editable, *on_timeout;
-    int due_days, working_days, returnable;
+    int due_days, working_days, returnable, sign_required;
     jg_sign_kind sign; /* multi-instance (会签) */
     int sequential;
     double ratio;

@@ -605,6 +605,18 @@ jg_rc jg_flow_h_copy(jg_req *req, jg_resp *resp)
 
 /* ---- completion with successors, signature and delegation ---- */
 
+/* *yes = 1 when node of deployed definition requires a signed opinion (jg:sign="required"). */
+static jg_rc sign_required(jg_conn *c, int64_t definition, const char *node, int *yes)
+{
+    const jg_flow_model *m;
+    jg_rc rc = jg_flow_model_get(c, definition, &m);
+    if (rc != JG_OK)
+        return rc;
+    int i = jg_flow_node_index(m, node);
+    *yes = i >= 0 && m->nodes[i].sign_required;
+    return JG_OK;
+}
+
 jg_rc jg_flow_complete_task(jg_conn *c, jg_flow_op *op, int64_t task_id, int64_t version, const char *action,
                             const char *opinion, const char *signature)
 {
@@ -614,7 +626,8 @@ jg_rc jg_flow_complete_task(jg_conn *c, jg_flow_op *op, int64_t task_id, int64_t
     jg_rc rc =
         jg_db_query(c,
                     "SELECT t.instance_id, COALESCE(t.delegated_by, 0), (SELECT max(u.id) FROM flow_task u"
-                    " WHERE u.instance_id = t.instance_id) FROM flow_task t WHERE t.id = $1",
+                    " WHERE u.instance_id = t.instance_id), i.definition_id, t.node FROM flow_task t"
+                    " JOIN flow_instance i ON i.id = t.instance_id WHERE t.id = $1",
                     p, 1, &r);
     if (rc != JG_OK)
         return rc;
@@ -623,7 +636,14 @@ jg_rc jg_flow_complete_task(jg_conn *c, jg_flow_op *op, int64_t task_id, int64_t
         return jg_refuse(op->why, JG_NOTFOUND, NULL, "待办任务不存在");
     }
     int64_t instance = jg_rows_int(r, 0, 0), delegated_by = jg_rows_int(r, 0, 1), last = jg_rows_int(r, 0, 2);
+    int must_sign = 0;
+    if (signature == NULL)
+        rc = sign_required(c, jg_rows_int(r, 0, 3), jg_rows_text(r, 0, 4), &must_sign);
     jg_rows_free(r);
+    if (rc != JG_OK)
+        return rc;
+    if (must_sign)
+        return jg_refuse(op->why, JG_INVALID, "signature", "此环节须电子签名，请签名后再提交");
     int64_t key_id = 0;
     rc = jg_flow_complete(c, op, task_id, version, action, opinion);
     if (rc == JG_OK && signature != NULL)

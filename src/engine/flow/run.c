@@ -787,13 +787,16 @@ static jg_rc arrive(run *x, int edge)
         jg_flow_service s = {.c = x->c,
                              .req = x->op->req,
                              .instance = x->op->instance_id,
+                             .entity = x->k->e->name,
                              .node = n->id,
                              .record = x->record,
                              .action = x->action,
                              .now = x->now};
         jg_rc rc = jg_flow_action_run(n->action, &s);
-        if (rc == JG_INVALID)
+        if (rc == JG_INVALID) {
+            x->op->fields = s.fields;
             return refuse(x, JG_INVALID, "%s", s.why);
+        }
         if (rc == JG_OK)
             rc = log_step(x, 0, n->id, jg_arena_printf(x->op->req->arena, "service:%s", n->action), s.log);
         return rc == JG_OK ? along(x, n->out, n->nout) : rc;

@@ -29,7 +29,8 @@ typedef struct {
     jg_req *req;     /* the caller: principal, app, audit */
     jg_refusal *why; /* a refusal for the answer (JG_INVALID, JG_CONFLICT, JG_NOTFOUND) */
     int64_t instance_id;
-    const char *state; /* the instance's state after the operation */
+    const char *state;  /* the instance's state after the operation */
+    const char *fields; /* with a refusal: field errors as a JSON object's text (a rule's), or NULL */
 } jg_flow_op;
 
 /* Start the latest version of process key on record record_id of entity (the caller must be

@@ -52,6 +52,7 @@ static jg_rc start_tx(jg_conn *c, void *ud)
     struct op *w = ud;
     json_decref(w->tasks);
     w->tasks = NULL;
+    w->op.fields = NULL;
     jg_rc rc = jg_flow_start(c, &w->op, w->key, w->entity, w->record_id);
     if (rc == JG_OK)
         rc = open_tasks(c, w->op.instance_id, &w->tasks);
@@ -69,6 +70,10 @@ static jg_rc answer(jg_req *req, jg_resp *resp, jg_rc rc, struct op *w, int stat
 {
     if (rc != JG_OK) {
         json_decref(w->tasks);
+        json_t *fields = w->op.fields != NULL ? json_loads(w->op.fields, 0, NULL) : NULL;
+        if (rc == JG_INVALID && w->why.message != NULL && json_is_object(fields))
+            return jg_resp_error_fields(req, resp, rc, w->why.message, fields); /* a rule's checks */
+        json_decref(fields);
         return jg_resp_refusal(req, resp, rc, &w->why);
     }
     return jg_resp_json(req, resp, status,
@@ -103,6 +108,7 @@ static jg_rc complete_tx(jg_conn *c, void *ud)
     struct op *w = ud;
     json_decref(w->tasks);
     w->tasks = NULL;
+    w->op.fields = NULL;
     jg_rc rc = jg_flow_complete_task(c, &w->op, w->task_id, w->version, w->action, w->opinion, w->signature);
     if (rc == JG_OK)
         rc = open_tasks(c, w->op.instance_id, &w->tasks);

@@ -1,9 +1,8 @@
 /* The platform side of live view: GET /api/v1/video/channels/{id}/live answers a signed,
  * expiring HTTP-FLV URL on the media node of `jianguan video`.
  *
- * Scope: channels are not bound to projects yet (a later step of issue 8), so every channel is
- * readable by a role holding video.view; once channels carry a project, this query gains the
- * project's data scope (jg_scope_sql), as project.c does.
+ * Scope: the channel is read in the caller's data scope through its project (channels.c); an
+ * unbound channel only by province scope.
  *
  * The URL signature must match src/video/liveurl.c (this layer may not include src/video):
  *   key = HMAC-SM3(field_key, "jianguan video live url v1")
@@ -13,6 +12,7 @@
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "modules/video/video_api.h"
 #include "platform/identity.h"
 
 #include <stdio.h>
@@ -34,27 +34,12 @@ static void sign(const unsigned char *field_key, const char *device, const char 
 
 static jg_rc get_live(jg_req *req, jg_resp *resp)
 {
-    int64_t id;
-    if (jg_parse_int64(jg_req_param(req, "id"), 1, INT64_MAX, &id) != JG_OK)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频通道");
-    jg_value p[1] = {JG_VINT(id)};
-    jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db,
-                          "SELECT c.device_gb_id, c.gb_id, c.name, d.online FROM video_channel c "
-                          "LEFT JOIN video_device d ON d.gb_id = c.device_gb_id WHERE c.id = $1",
-                          p, 1, &rows);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, NULL);
-    if (jg_rows_count(rows) == 0) {
-        jg_rows_free(rows);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频通道");
-    }
-    char device[32], channel[32], name[256];
-    jg_strlcpy(device, jg_rows_text(rows, 0, 0), sizeof(device));
-    jg_strlcpy(channel, jg_rows_text(rows, 0, 1), sizeof(channel));
-    jg_strlcpy(name, jg_rows_text(rows, 0, 2), sizeof(name));
-    int online = jg_rows_int(rows, 0, 3) != 0;
-    jg_rows_free(rows);
+    jg_video_channel ch;
+    if (jg_video_channel_of(req, resp, &ch) != JG_OK)
+        return JG_OK;
+    int64_t id = ch.id;
+    const char *device = ch.device, *channel = ch.channel, *name = ch.name;
+    int online = ch.online;
     if (!online)
         return jg_resp_error(req, resp, JG_CONFLICT, "设备不在线，无法点播");
     const jg_config *cfg = req->app->cfg;
@@ -69,10 +54,15 @@ static jg_rc get_live(jg_req *req, jg_resp *resp)
     while (bl > 0 && base[bl - 1] == '/')
         base[--bl] = '\0';
     snprintf(url, sizeof(url), "%s/live/%s/%s.flv?exp=%lld&sig=%s", base, device, channel, exp, sig);
+    char hls[1024], snap[1024]; /* the same signature opens HLS and snapshots (src/video/README.md) */
+    snprintf(hls, sizeof(hls), "%s/live/%s/%s.m3u8?exp=%lld&sig=%s", base, device, channel, exp, sig);
+    snprintf(snap, sizeof(snap), "%s/live/%s/%s.jpg?exp=%lld&sig=%s", base, device, channel, exp, sig);
     jg_time_iso_offset(cfg->video_live_url_ttl_s, expires_at, sizeof(expires_at));
     json_t *out = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "channel_id", (json_int_t)id,
                             "device_gb_id", device, "gb_id", channel, "name", name, "protocol", "http-flv",
                             "url", url, "expires_at", expires_at);
+    json_object_set_new(out, "hls_url", json_string(hls));
+    json_object_set_new(out, "snapshot_url", json_string(snap));
     return jg_resp_json(req, resp, 200, out);
 }
 
@@ -80,6 +70,32 @@ static const jg_route routes[] = {
     {"GET", "/api/v1/video/channels/{id}/live", get_live, JG_ROUTE_AUTH,
      "Live view of a video channel: a signed, expiring HTTP-FLV URL on the media node", "video",
      "video.view"},
+    {"POST", "/api/v1/video/channels/{id}/ptz", jg_video_post_ptz, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "PTZ of a video channel: pan, tilt, zoom, focus, iris and presets (DeviceControl PTZCmd), audited",
+     "video", "video.control"},
+    {"GET", "/api/v1/video/channels/{id}/records", jg_video_get_records, JG_ROUTE_AUTH,
+     "Recordings on the device of a video channel between start and end (RecordInfo)", "video", "video.view"},
+    {"GET", "/api/v1/video/channels/{id}/playback", jg_video_get_playback, JG_ROUTE_AUTH,
+     "Playback of a channel's recordings between start and end: a signed, expiring HTTP-FLV URL", "video",
+     "video.view"},
+    {"POST", "/api/v1/video/channels/{id}/playback/control", jg_video_post_playback_control,
+     JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "Pause, resume, seek or change the speed of a running playback (MANSRTSP INFO)", "video", "video.view"},
+    {"GET", "/api/v1/video/devices/{gb_id}", jg_video_get_device, JG_ROUTE_AUTH,
+     "A video device's registration, keepalive and catalog state", "video", "video.view"},
+    {"GET", "/api/v1/video/devices", jg_video_list_devices, JG_ROUTE_AUTH,
+     "Video devices with a channel in the caller's data scope (province: all), paged", "video", "video.view"},
+    {"GET", "/api/v1/video/channels", jg_video_list_channels, JG_ROUTE_AUTH,
+     "Video channels in the caller's data scope (through their project; unbound: province only), paged",
+     "video", "video.view"},
+    {"GET", "/api/v1/video/tree", jg_video_get_tree, JG_ROUTE_AUTH,
+     "The video wall's tree: cities with channels in scope, or (region=) the projects of a region", "video",
+     "video.view"},
+    {"PUT", "/api/v1/video/channels/{id}/project", jg_video_put_project, JG_ROUTE_AUTH | JG_ROUTE_JSON,
+     "Bind a video channel to a project (construction site) with the site's coordinates, audited", "video",
+     "video.control"},
+    {"DELETE", "/api/v1/video/channels/{id}/project", jg_video_delete_project, JG_ROUTE_AUTH,
+     "Unbind a video channel from its project, audited", "video", "video.control"},
     {NULL},
 };
 

@@ -1,16 +1,47 @@
 // Caches of what pages look up often: entity definitions, dictionaries, regions, enterprise names.
+// Definitions are also kept in the tab's sessionStorage: a full load of a record page starts from
+// that copy (its list asked for at once, alongside /auth/me: lib/prefetch.js) while the fresh
+// definition is fetched once per page load; a copy that turns out stale is replaced (RecordList).
+// clearMeta (login, logout, 业务定制 publishing) forgets both.
 import { api } from '@/api';
 import { reactive } from 'vue';
 
+const STORE = 'jianguan.meta.';
+function stored(key) {
+  try {
+    const s = sessionStorage.getItem(STORE + key);
+    return s ? JSON.parse(s) : null;
+  } catch { return null; }
+}
+function store(key, value) {
+  try { sessionStorage.setItem(STORE + key, JSON.stringify(value)); } catch { /* full or private mode */ }
+}
+function forgetStored() {
+  try {
+    for (const k of Object.keys(sessionStorage)) if (k.startsWith(STORE)) sessionStorage.removeItem(k);
+  } catch { /* private mode */ }
+}
+
 const defs = new Map();
-/** GET /api/v1/entities/{name}, once per name (cleared at logout). */
-export function entityDef(name) {
+const known = new Map(); // definitions fetched in this page load, by name
+/** GET /api/v1/entities/{name}, once per name and page load (cleared at logout and by 业务定制).
+ * quiet: errors are not shown (a prefetch: the page asks again and shows them). */
+export function entityDef(name, { quiet = false } = {}) {
   if (!defs.has(name)) {
-    const p = api.get(`/api/v1/entities/${encodeURIComponent(name)}`);
-    p.catch(() => defs.delete(name));
+    const p = api.get(`/api/v1/entities/${encodeURIComponent(name)}`, { quiet });
+    p.then((d) => {
+      if (defs.get(name) !== p) return; // cleared meanwhile
+      known.set(name, d);
+      store(`def.${name}`, d);
+    }, () => { if (defs.get(name) === p) defs.delete(name); });
     defs.set(name, p);
   }
   return defs.get(name);
+}
+/** The definition as last known, without waiting: this page load's answer, else the tab's stored
+ * copy (maybe stale: entityDef(name) tells), else null. */
+export function knownEntityDef(name) {
+  return known.get(name) || stored(`def.${name}`);
 }
 
 let entityList = null;
@@ -25,12 +56,12 @@ export function entities() {
 
 const dicts = new Map();
 /** The items of a dictionary: all of them (labels of stored values) or only enabled ones (pickers). */
-export function dictItems(code, enabledOnly = false) {
+export function dictItems(code, enabledOnly = false, { quiet = false } = {}) {
   const key = code + (enabledOnly ? '?1' : '');
   if (!dicts.has(key)) {
-    const p = api.get(`/api/v1/dictionaries/${encodeURIComponent(code)}`, { query: enabledOnly ? { enabled: 1 } : {} })
+    const p = api.get(`/api/v1/dictionaries/${encodeURIComponent(code)}`, { query: enabledOnly ? { enabled: 1 } : {}, quiet })
       .then((d) => d.items);
-    p.catch(() => dicts.delete(key));
+    p.catch(() => { if (dicts.get(key) === p) dicts.delete(key); });
     dicts.set(key, p);
   }
   return dicts.get(key);
@@ -82,6 +113,10 @@ const may = { enterprise: false, person: false };
 /** What the user may read of the registry; enterprise users see only their own enterprise: ask
  * for nothing else (no 403 or 404 answers). */
 export function setRegistryAccess(user) {
+  if (user && stored('owner') !== user.id) { // stored copies of another user (the cookie changed in another tab)
+    forgetStored();
+    store('owner', user.id);
+  }
   onlyEnterprise = user && user.kind === 'enterprise' ? user.enterprise_id : null;
   may.enterprise = !!user && user.permissions.includes('enterprise.read');
   may.person = !!user && user.permissions.includes('person.read');
@@ -121,6 +156,8 @@ export function loadPersonNames(ids) {
 /** Forget everything cached for the user (logout, user switch). */
 export function clearMeta() {
   defs.clear();
+  known.clear();
+  forgetStored();
   dicts.clear();
   entityList = null;
   orgs = null;

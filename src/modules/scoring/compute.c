@@ -1,0 +1,702 @@
+/* The scorer (scoring_int.h): gathers the facts of the ledger with SQL, lets the scoring rules decide
+ * the numbers, and stores the results with their explanations.
+ *
+ * For one subject (an enterprise or a person), one role it held and one period:
+ *   ledger rows --(SQL: points of a clause in one inspection added up)--> facts.lines
+ *   score.project(lines)            -> projects {P: {score, clauses}}
+ *   score.company | score.person | score.chief_supervisor (projects with city and domain)
+ *                                   -> {score, total, projects, by_city, by_domain}
+ *   credit.contractor_default (a contractor's quarter, per domain) -> credit_score
+ * score_subject gets one row for the subject's whole period (area "35") and, for units, one per city. */
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "crypto/crypto.h"
+#include "engine/rule/rule.h"
+#include "modules/scoring/scoring_int.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { R_PROJECT, R_COMPANY, R_PERSON, R_CHIEF, R_CREDIT, R_PCREDIT, NRULES };
+static const char *const rule_codes[NRULES] = {"score.project",
+                                               "score.company",
+                                               "score.person",
+                                               "score.chief_supervisor",
+                                               "credit.contractor_default",
+                                               "credit.person_default"};
+
+#define BUDGET_SCALE 20 /* one evaluation scores all projects of a subject: more than a clause rule */
+#define BATCH_ROWS 64   /* rows of one multi-row INSERT */
+#define SUBJECT_COLS 11
+#define CREDIT_COLS 9
+
+typedef struct {
+    char *src;
+    json_t *params;
+    char key[2 * JG_SM3_LEN + 40];
+    int64_t version;
+} srule;
+
+/* Rows computed and waiting to be written (in multi-row INSERTs of BATCH_ROWS). Text values live
+ * in arena; the rows stay until batch_reset, so a transaction retried writes them again. */
+typedef struct {
+    const char *head; /* INSERT INTO t (cols) VALUES */
+    int ncols, nrows, cap;
+    jg_value *v; /* cap * ncols */
+    jg_arena *arena;
+} batch;
+
+struct jg_scorer {
+    jg_rule_vm *vm;
+    jg_rule_limits lim;
+    srule rules[NRULES];
+    char now[32];
+    batch subj, cred;
+};
+
+int jg_scoring_period_kind(const char *p)
+{
+    if (p == NULL)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    if (p[4] == '\0')
+        return 2;
+    return p[4] == 'Q' && p[5] >= '1' && p[5] <= '4' && p[6] == '\0' ? 1 : 0;
+}
+
+int jg_scoring_quarter(const char *date, char *out, size_t outlen)
+{
+    if (date == NULL || !jg_time_valid_date(date))
+        return 0;
+    int month = (date[5] - '0') * 10 + (date[6] - '0');
+    snprintf(out, outlen, "%.4sQ%d", date, (month - 1) / 3 + 1);
+    return 1;
+}
+
+/* The first and last quarter of a period: itself for a quarter, Q1..Q4 for a year. */
+static void period_range(const char *period, char lo[8], char hi[8])
+{
+    if (jg_scoring_period_kind(period) == 2) {
+        snprintf(lo, 8, "%.4sQ1", period);
+        snprintf(hi, 8, "%.4sQ4", period);
+    } else {
+        snprintf(lo, 8, "%.6s", period);
+        snprintf(hi, 8, "%.6s", period);
+    }
+}
+
+static jg_rc load_rule(jg_conn *c, const char *code, srule *r)
+{
+    static const char sql[] = "SELECT v.params, v.code, v.sm3, v.version FROM rule r JOIN rule_version v"
+                              " ON v.rule_id = r.id AND v.version = r.current_version"
+                              " WHERE r.code = $1 AND r.state = 'running'";
+    jg_rows *rows = NULL;
+    jg_value p[] = {JG_VTEXT(code)};
+    jg_rc rc = jg_db_query(c, sql, p, 1, &rows);
+    if (rc != JG_OK)
+        return rc;
+    if (jg_rows_count(rows) == 0) {
+        jg_rows_free(rows);
+        return JG_NOTFOUND;
+    }
+    const char *pt = jg_rows_text(rows, 0, 0);
+    unsigned char h[JG_SM3_LEN];
+    char hex[2 * JG_SM3_LEN + 1];
+    rc = jg_sm3(pt, strlen(pt), h);
+    for (int i = 0; rc == JG_OK && i < JG_SM3_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    if (rc == JG_OK) {
+        /* The rule API's key form (code SM3 / params SM3): the same version shares one cached chunk. */
+        snprintf(r->key, sizeof(r->key), "%s/%.32s", jg_rows_text(rows, 0, 2), hex);
+        r->params = json_loads(pt, 0, NULL);
+        r->src = strdup(jg_rows_text(rows, 0, 1));
+        r->version = jg_rows_int(rows, 0, 3);
+        if (r->params == NULL || r->src == NULL)
+            rc = JG_NOMEM;
+    }
+    jg_rows_free(rows);
+    return rc;
+}
+
+jg_rc jg_scorer_open(jg_conn *c, const jg_config *cfg, jg_scorer **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    jg_scorer *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return JG_NOMEM;
+    s->vm = jg_rule_vm_thread();
+    s->lim.budget = cfg->rule_budget * BUDGET_SCALE;
+    s->lim.memory = (size_t)cfg->rule_memory_bytes * 4;
+    s->lim.time_ms = cfg->rule_time_ms * BUDGET_SCALE;
+    s->subj.head = "INSERT INTO score_subject (subject_kind, subject_id, role, period, area, score, total,"
+                   " projects, explanation, rule_versions, computed_at) VALUES ";
+    s->subj.ncols = SUBJECT_COLS;
+    s->cred.head =
+        "INSERT INTO credit_score (subject_kind, subject_id, role, domain, period, score, explanation,"
+        " rule_version, computed_at) VALUES ";
+    s->cred.ncols = CREDIT_COLS;
+    s->subj.arena = jg_arena_new();
+    s->cred.arena = jg_arena_new();
+    jg_time_iso_now(s->now, sizeof(s->now));
+    jg_rc rc = s->vm == NULL || s->subj.arena == NULL || s->cred.arena == NULL ? JG_NOMEM : JG_OK;
+    for (int i = 0; rc == JG_OK && i < NRULES; i++) {
+        rc = load_rule(c, rule_codes[i], &s->rules[i]);
+        if (rc == JG_NOTFOUND)
+            snprintf(why, whylen, "记分规则“%s”不存在或未启用，无法计算记分", rule_codes[i]);
+    }
+    if (rc != JG_OK) {
+        jg_scorer_free(s);
+        return rc;
+    }
+    *out = s;
+    return JG_OK;
+}
+
+void jg_scorer_free(jg_scorer *s)
+{
+    if (s == NULL)
+        return;
+    for (int i = 0; i < NRULES; i++) {
+        free(s->rules[i].src);
+        json_decref(s->rules[i].params);
+    }
+    jg_arena_free(s->subj.arena);
+    jg_arena_free(s->cred.arena);
+    free(s->subj.v);
+    free(s->cred.v);
+    free(s);
+}
+
+/* --- batched inserts ---------------------------------------------------------------------------- */
+
+/* Write b's rows on c, BATCH_ROWS per statement; the rows are kept (batch_reset drops them). */
+static jg_rc write_batch(jg_conn *c, const batch *b)
+{
+    jg_rc rc = JG_OK;
+    for (int from = 0; rc == JG_OK && from < b->nrows; from += BATCH_ROWS) {
+        int rows = b->nrows - from < BATCH_ROWS ? b->nrows - from : BATCH_ROWS;
+        jg_buf sql;
+        jg_buf_init(&sql, 64 * 1024);
+        jg_buf_puts(&sql, b->head);
+        int n = 0;
+        for (int r = 0; r < rows; r++) {
+            jg_buf_puts(&sql, r > 0 ? ", (" : "(");
+            for (int k = 0; k < b->ncols; k++)
+                jg_buf_printf(&sql, "%s$%d", k > 0 ? ", " : "", ++n);
+            jg_buf_puts(&sql, ")");
+        }
+        rc = sql.data == NULL ? JG_NOMEM : jg_db_exec(c, sql.data, b->v + (size_t)from * b->ncols, n, NULL);
+        jg_buf_free(&sql);
+    }
+    return rc;
+}
+
+static jg_rc batch_reset(batch *b)
+{
+    b->nrows = 0;
+    jg_arena_free(b->arena);
+    b->arena = jg_arena_new();
+    return b->arena == NULL ? JG_NOMEM : JG_OK;
+}
+
+/* Add one row of b->ncols values (text copied). */
+static jg_rc add_row(batch *b, const jg_value *v)
+{
+    if (b->nrows == b->cap) {
+        int cap = b->cap > 0 ? 2 * b->cap : 256;
+        jg_value *nv = realloc(b->v, sizeof(jg_value) * (size_t)cap * (size_t)b->ncols);
+        if (nv == NULL)
+            return JG_NOMEM;
+        b->v = nv;
+        b->cap = cap;
+    }
+    jg_value *dst = b->v + (size_t)b->nrows * b->ncols;
+    for (int k = 0; k < b->ncols; k++) {
+        dst[k] = v[k];
+        if (v[k].type == JG_V_TEXT) {
+            dst[k].s = jg_arena_strdup(b->arena, v[k].s);
+            if (dst[k].s == NULL)
+                return JG_NOMEM;
+        }
+    }
+    b->nrows++;
+    return JG_OK;
+}
+
+/* --- one subject ---------------------------------------------------------------------------------- */
+
+/* One role of one subject: its ledger lines, rows [from, to) of the gathered rows. */
+typedef struct {
+    const char *kind;
+    int64_t id;
+    const char *role, *period;
+} subject;
+
+static jg_rc eval(jg_scorer *s, int which, json_t *facts, jg_rule_result *res, char *why, size_t whylen)
+{
+    srule *r = &s->rules[which];
+    memset(res, 0, sizeof(*res));
+    jg_rc rc = jg_rule_eval(s->vm, &s->lim, r->key, r->src, strlen(r->src), facts, r->params, s->now, res);
+    if (rc == JG_INVALID)
+        snprintf(why, whylen, "记分规则“%s”运行失败：%s%s%s", rule_codes[which],
+                 res->message != NULL ? res->message : "规则出错", res->detail[0] != '\0' ? "：" : "",
+                 res->detail);
+    else if (rc == JG_OK && !json_is_object(res->value)) {
+        snprintf(why, whylen, "记分规则“%s”的返回值不是对象", rule_codes[which]);
+        rc = JG_INVALID;
+    }
+    return rc;
+}
+
+static double num(json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+static char *dump(json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
+}
+
+static jg_rc store_subject(jg_scorer *s, const subject *sub, const char *area, json_t *value,
+                           const char *explanation, const char *versions)
+{
+    jg_value v[SUBJECT_COLS] = {JG_VTEXT(sub->kind),
+                                JG_VINT(sub->id),
+                                JG_VTEXT(sub->role),
+                                JG_VTEXT(sub->period),
+                                JG_VTEXT(area),
+                                JG_VREAL(num(value, "score")),
+                                JG_VREAL(num(value, "total")),
+                                JG_VINT((int64_t)num(value, "projects")),
+                                JG_VTEXT(explanation),
+                                JG_VTEXT(versions),
+                                JG_VTEXT(s->now)};
+    return add_row(&s->subj, v);
+}
+
+/* Credit of a quarter by rule which (R_CREDIT for contractors, R_PCREDIT for persons), one row per
+ * domain of the subject's projects. */
+static jg_rc store_credit(jg_scorer *s, int which, const subject *sub, json_t *by_domain, long *credits,
+                          char *why, size_t whylen)
+{
+    const char *domain;
+    json_t *d;
+    jg_rc rc = JG_OK;
+    json_object_foreach(by_domain, domain, d)
+    {
+        json_t *facts = json_pack("{s:s, s:s, s:s, s:f}", "domain", domain, "period", sub->period, "role",
+                                  sub->role, "points", num(d, "score"));
+        jg_rule_result res;
+        memset(&res, 0, sizeof(res));
+        rc = facts == NULL ? JG_NOMEM : eval(s, which, facts, &res, why, whylen);
+        json_decref(facts);
+        if (rc == JG_OK) {
+            json_t *ex = json_pack("{s:O, s:O}", "value", res.value, "explain", res.explain);
+            char *text = ex != NULL ? dump(ex) : NULL;
+            char ver[64];
+            snprintf(ver, sizeof(ver), "%s@%lld", rule_codes[which], (long long)s->rules[which].version);
+            jg_value v[CREDIT_COLS] = {JG_VTEXT(sub->kind),
+                                       JG_VINT(sub->id),
+                                       JG_VTEXT(sub->role),
+                                       JG_VTEXT(domain),
+                                       JG_VTEXT(sub->period),
+                                       JG_VREAL(num(res.value, "score")),
+                                       JG_VTEXT(text != NULL ? text : "{}"),
+                                       JG_VTEXT(ver),
+                                       JG_VTEXT(s->now)};
+            rc = text == NULL ? JG_NOMEM : add_row(&s->cred, v);
+            free(text);
+            json_decref(ex);
+            if (rc == JG_OK)
+                (*credits)++;
+        }
+        jg_rule_result_clear(&res);
+        if (rc != JG_OK)
+            break;
+    }
+    return rc;
+}
+
+/* A new object {names[k]: []} with the arrays in cols[k]; NULL when out of memory. */
+static json_t *columns(const char *const *names, int n, json_t **cols)
+{
+    json_t *o = json_object();
+    for (int k = 0; o != NULL && k < n; k++) {
+        cols[k] = json_array();
+        if (cols[k] == NULL || json_object_set_new(o, names[k], cols[k]) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* Columns of the gathered rows. */
+enum { G_SUBJECT, G_ROLE, G_PROJECT, G_CLAUSE, G_INSPECTION, G_CITY, G_DOMAIN, G_POINTS };
+
+/* Score sub over gathered rows [from, to) (same subject and role, ordered by project). */
+static jg_rc score_one(jg_scorer *s, const subject *sub, const jg_rows *rows, int from, int to,
+                       jg_scoring_counts *counts, char *why, size_t whylen)
+{
+    /* Facts as columns: a few arrays instead of an object per line (the sandbox makes three tables
+     * of every object or array it is given). */
+    static const char *const line_cols[] = {"project", "clause", "inspection", "points"};
+    json_t *lc[4], *lines = columns(line_cols, 4, lc);
+    int ok = lines != NULL;
+    for (int i = from; ok && i < to; i++)
+        ok = json_array_append_new(lc[0], json_string(jg_rows_text(rows, i, G_PROJECT))) == 0 &&
+             json_array_append_new(lc[1], json_string(jg_rows_text(rows, i, G_CLAUSE))) == 0 &&
+             json_array_append_new(lc[2], json_string(jg_rows_text(rows, i, G_INSPECTION))) == 0 &&
+             json_array_append_new(lc[3], json_real((double)jg_rows_int(rows, i, G_POINTS) / 10.0)) == 0;
+    json_t *facts = ok ? json_pack("{s:O}", "lines", lines) : NULL;
+    json_decref(lines);
+    jg_rule_result pr, ar;
+    memset(&pr, 0, sizeof(pr));
+    memset(&ar, 0, sizeof(ar));
+    jg_rc rc = facts == NULL ? JG_NOMEM : eval(s, R_PROJECT, facts, &pr, why, whylen);
+    json_decref(facts);
+    static const char *const project_cols[] = {"project", "city", "domain", "score"};
+    json_t *pc[4], *projects = columns(project_cols, 4, pc);
+    json_t *scored = json_object_get(pr.value, "projects");
+    if (rc == JG_OK && projects == NULL)
+        rc = JG_NOMEM;
+    for (int i = from; rc == JG_OK && i < to; i++) {
+        const char *pid = jg_rows_text(rows, i, G_PROJECT);
+        if (i > from && strcmp(pid, jg_rows_text(rows, i - 1, G_PROJECT)) == 0)
+            continue;
+        const char *city = jg_rows_text(rows, i, G_CITY), *domain = jg_rows_text(rows, i, G_DOMAIN);
+        if (json_array_append_new(pc[0], json_string(pid)) != 0 ||
+            json_array_append_new(pc[1], city != NULL ? json_string(city) : json_null()) != 0 ||
+            json_array_append_new(pc[2], domain != NULL ? json_string(domain) : json_null()) != 0 ||
+            json_array_append_new(pc[3], json_real(num(json_object_get(scored, pid), "score"))) != 0)
+            rc = JG_NOMEM;
+    }
+    int which = strcmp(sub->kind, "enterprise") == 0         ? R_COMPANY
+                : strcmp(sub->role, "chief_supervisor") == 0 ? R_CHIEF
+                                                             : R_PERSON;
+    if (rc == JG_OK) {
+        facts = json_pack("{s:O}", "projects", projects);
+        rc = facts == NULL ? JG_NOMEM : eval(s, which, facts, &ar, why, whylen);
+        json_decref(facts);
+    }
+    if (rc == JG_OK) {
+        char versions[160];
+        snprintf(versions, sizeof(versions), "%s@%lld,%s@%lld", rule_codes[R_PROJECT],
+                 (long long)s->rules[R_PROJECT].version, rule_codes[which],
+                 (long long)s->rules[which].version);
+        json_t *ex = json_pack("{s:{s:O, s:O}, s:{s:O, s:O}}", "projects", "value", pr.value, "explain",
+                               pr.explain, "subject", "value", ar.value, "explain", ar.explain);
+        char *text = ex != NULL ? dump(ex) : NULL;
+        rc = text == NULL ? JG_NOMEM : store_subject(s, sub, "35", ar.value, text, versions);
+        free(text);
+        json_decref(ex);
+        counts->scores++;
+        const char *city;
+        json_t *cv;
+        /* Rankings by city are of units; a person's cities are in the explanation only. */
+        json_t *by_city = which == R_COMPANY ? json_object_get(ar.value, "by_city") : NULL;
+        json_object_foreach(by_city, city, cv)
+        {
+            if (rc != JG_OK)
+                break;
+            json_t *cex = json_pack("{s:s, s:O}", "area", city, "value", cv);
+            char *ctext = cex != NULL ? dump(cex) : NULL;
+            rc = ctext == NULL ? JG_NOMEM : store_subject(s, sub, city, cv, ctext, versions);
+            free(ctext);
+            json_decref(cex);
+            counts->scores++;
+        }
+        json_t *by_domain = json_object_get(ar.value, "by_domain");
+        /* Credit is quarterly: contractors by credit.contractor_default, persons by
+         * credit.person_default; the supervising firms' formula is not public. */
+        int credit = which == R_COMPANY ? (strcmp(sub->role, "contractor") == 0 ? R_CREDIT : -1) : R_PCREDIT;
+        if (rc == JG_OK && credit >= 0 && jg_scoring_period_kind(sub->period) == 1 &&
+            json_is_object(by_domain))
+            rc = store_credit(s, credit, sub, by_domain, &counts->credits, why, whylen);
+        counts->subjects++;
+    }
+    json_decref(projects);
+    jg_rule_result_clear(&pr);
+    jg_rule_result_clear(&ar);
+    return rc;
+}
+
+static const char by_enterprise[] =
+    "SELECT enterprise_id, enterprise_role, CAST(project_id AS TEXT), clause_code, inspection_no,"
+    " MIN(city_code), MIN(domain), SUM(points) FROM score_point"
+    " WHERE enterprise_id >= $1 AND enterprise_id <= $2 AND period >= $3 AND period <= $4"
+    " AND enterprise_role IS NOT NULL"
+    " GROUP BY enterprise_id, enterprise_role, project_id, clause_code, inspection_no"
+    " ORDER BY enterprise_id, enterprise_role, project_id, clause_code, inspection_no";
+static const char by_person[] =
+    "SELECT person_id, person_role, CAST(project_id AS TEXT), clause_code, inspection_no,"
+    " MIN(city_code), MIN(domain), SUM(points) FROM score_point"
+    " WHERE person_id >= $1 AND person_id <= $2 AND period >= $3 AND period <= $4"
+    " AND person_role IS NOT NULL"
+    " GROUP BY person_id, person_role, project_id, clause_code, inspection_no"
+    " ORDER BY person_id, person_role, project_id, clause_code, inspection_no";
+
+/* The ledger lines of subjects of kind in [lo, hi] for period, on c (or a read connection of db). */
+static jg_rc gather(jg_db *db, jg_conn *c, const char *kind, int64_t lo, int64_t hi, const char *period,
+                    jg_rows **rows)
+{
+    char plo[8], phi[8];
+    period_range(period, plo, phi);
+    jg_value p[] = {JG_VINT(lo), JG_VINT(hi), JG_VTEXT(plo), JG_VTEXT(phi)};
+    const char *sql = strcmp(kind, "person") == 0 ? by_person : by_enterprise;
+    return c != NULL ? jg_db_query(c, sql, p, 4, rows) : jg_db_read(db, sql, p, 4, rows);
+}
+
+/* Score every subject of the gathered rows into s's batches. */
+static jg_rc compute(jg_scorer *s, const jg_rows *rows, const char *kind, const char *period,
+                     jg_scoring_counts *counts, char *why, size_t whylen)
+{
+    jg_rc rc = JG_OK;
+    int n = jg_rows_count(rows);
+    for (int from = 0; rc == JG_OK && from < n;) {
+        int to = from + 1;
+        while (to < n && jg_rows_int(rows, to, G_SUBJECT) == jg_rows_int(rows, from, G_SUBJECT) &&
+               strcmp(jg_rows_text(rows, to, G_ROLE), jg_rows_text(rows, from, G_ROLE)) == 0)
+            to++;
+        subject sub = {.kind = kind,
+                       .id = jg_rows_int(rows, from, G_SUBJECT),
+                       .role = jg_rows_text(rows, from, G_ROLE),
+                       .period = period};
+        rc = score_one(s, &sub, rows, from, to, counts, why, whylen);
+        from = to;
+    }
+    return rc;
+}
+
+/* Replace on c the stored scores of subjects of kind in [lo, hi] for period by s's batches. */
+static jg_rc replace(jg_scorer *s, jg_conn *c, const char *kind, int64_t lo, int64_t hi, const char *period)
+{
+    jg_value del[] = {JG_VTEXT(kind), JG_VINT(lo), JG_VINT(hi), JG_VTEXT(period)};
+    jg_rc rc = jg_db_exec(c,
+                          "DELETE FROM score_subject WHERE subject_kind = $1 AND subject_id >= $2"
+                          " AND subject_id <= $3 AND period = $4",
+                          del, 4, NULL);
+    if (rc == JG_OK)
+        rc = jg_db_exec(c,
+                        "DELETE FROM credit_score WHERE subject_kind = $1 AND subject_id >= $2"
+                        " AND subject_id <= $3 AND period = $4",
+                        del, 4, NULL);
+    if (rc == JG_OK)
+        rc = write_batch(c, &s->subj);
+    if (rc == JG_OK)
+        rc = write_batch(c, &s->cred);
+    return rc;
+}
+
+static jg_rc reset(jg_scorer *s)
+{
+    jg_rc a = batch_reset(&s->subj), b = batch_reset(&s->cred);
+    return a != JG_OK ? a : b;
+}
+
+jg_rc jg_scorer_run(jg_scorer *s, jg_conn *c, const char *kind, int64_t lo, int64_t hi, const char *period,
+                    jg_scoring_counts *counts, char *why, size_t whylen)
+{
+    jg_rows *rows = NULL;
+    jg_rc rc = gather(NULL, c, kind, lo, hi, period, &rows);
+    if (rc == JG_OK)
+        rc = compute(s, rows, kind, period, counts, why, whylen);
+    jg_rows_free(rows);
+    if (rc == JG_OK)
+        rc = replace(s, c, kind, lo, hi, period);
+    jg_rc r2 = reset(s);
+    return rc != JG_OK ? rc : r2;
+}
+
+/* --- full recomputation ------------------------------------------------------------------------------ */
+
+/* The full recomputation is a list of jobs (a kind, a period, a range of subject ids), done by
+ * WORKERS threads: each gathers a job's lines on a read connection, scores them with its own
+ * scorer (its thread's sandbox), and replaces the job's stored scores in one write transaction.
+ * On SQLite the writes queue on the single writer while the other thread computes. */
+#define CHUNK_SUBJECTS 500 /* subjects of one job */
+#define WORKERS 2
+
+typedef struct {
+    char kind[12], period[8];
+    int64_t lo, hi;
+} job;
+
+typedef struct {
+    jg_db *db;
+    const jg_config *cfg;
+    pthread_mutex_t mu;
+    job *jobs;
+    int njobs, cap, next;
+    jg_rc rc; /* the first failure */
+    char why[384];
+    jg_scoring_counts counts;
+} pool;
+
+static jg_rc add_job(pool *p, const char *kind, const char *period, int64_t lo, int64_t hi)
+{
+    if (p->njobs == p->cap) {
+        int cap = p->cap > 0 ? 2 * p->cap : 64;
+        job *nj = realloc(p->jobs, sizeof(job) * (size_t)cap);
+        if (nj == NULL)
+            return JG_NOMEM;
+        p->jobs = nj;
+        p->cap = cap;
+    }
+    job *j = &p->jobs[p->njobs++];
+    snprintf(j->kind, sizeof(j->kind), "%s", kind);
+    snprintf(j->period, sizeof(j->period), "%s", period);
+    j->lo = lo;
+    j->hi = hi;
+    return JG_OK;
+}
+
+/* Jobs for the subjects of kind with points in period: contiguous ranges from INT64_MIN up to
+ * INT64_MAX, so that stored rows of subjects no longer in the ledger's period go too. */
+static jg_rc plan(pool *p, const char *kind, const char *period)
+{
+    char plo[8], phi[8];
+    period_range(period, plo, phi);
+    jg_value v[] = {JG_VTEXT(plo), JG_VTEXT(phi)};
+    jg_rows *r = NULL;
+    jg_rc rc =
+        jg_db_read(p->db,
+                   strcmp(kind, "person") == 0
+                       ? "SELECT DISTINCT person_id FROM score_point WHERE period >= $1 AND period <= $2"
+                         " AND person_id IS NOT NULL ORDER BY 1"
+                       : "SELECT DISTINCT enterprise_id FROM score_point WHERE period >= $1 AND period <= $2"
+                         " AND enterprise_id IS NOT NULL ORDER BY 1",
+                   v, 2, &r);
+    int n = rc == JG_OK ? jg_rows_count(r) : 0;
+    int64_t next = INT64_MIN;
+    for (int i = 0; rc == JG_OK && next != INT64_MAX; i += CHUNK_SUBJECTS) {
+        int64_t hi = i + CHUNK_SUBJECTS < n ? jg_rows_int(r, i + CHUNK_SUBJECTS - 1, 0) : INT64_MAX;
+        rc = add_job(p, kind, period, next, hi);
+        next = hi == INT64_MAX ? INT64_MAX : hi + 1;
+    }
+    jg_rows_free(r);
+    return rc;
+}
+
+typedef struct {
+    jg_scorer *s;
+    const job *j;
+} job_tx;
+
+static jg_rc replace_tx(jg_conn *c, void *ud)
+{
+    job_tx *x = ud;
+    return replace(x->s, c, x->j->kind, x->j->lo, x->j->hi, x->j->period);
+}
+
+static void fail(pool *p, jg_rc rc, const char *why)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->rc == JG_OK) {
+        p->rc = rc;
+        snprintf(p->why, sizeof(p->why), "%s", why);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *worker(void *ud)
+{
+    pool *p = ud;
+    char why[384] = "";
+    jg_scorer *s = NULL;
+    jg_conn *c = NULL;
+    jg_rc rc = jg_db_acquire(p->db, 0, &c);
+    if (rc == JG_OK)
+        rc = jg_scorer_open(c, p->cfg, &s, why, sizeof(why));
+    jg_db_release(c);
+    jg_scoring_counts counts = {0, 0, 0};
+    while (rc == JG_OK) {
+        pthread_mutex_lock(&p->mu);
+        const job *j = p->rc == JG_OK && p->next < p->njobs ? &p->jobs[p->next++] : NULL;
+        pthread_mutex_unlock(&p->mu);
+        if (j == NULL)
+            break;
+        jg_rows *rows = NULL;
+        jg_scoring_counts mine = {0, 0, 0};
+        rc = gather(p->db, NULL, j->kind, j->lo, j->hi, j->period, &rows);
+        if (rc == JG_OK)
+            rc = compute(s, rows, j->kind, j->period, &mine, why, sizeof(why));
+        jg_rows_free(rows);
+        job_tx x = {s, j};
+        if (rc == JG_OK)
+            rc = jg_db_tx(p->db, replace_tx, &x);
+        if (rc == JG_OK)
+            rc = reset(s);
+        counts.subjects += mine.subjects;
+        counts.scores += mine.scores;
+        counts.credits += mine.credits;
+    }
+    if (rc != JG_OK)
+        fail(p, rc, why);
+    pthread_mutex_lock(&p->mu);
+    p->counts.subjects += counts.subjects;
+    p->counts.scores += counts.scores;
+    p->counts.credits += counts.credits;
+    pthread_mutex_unlock(&p->mu);
+    jg_scorer_free(s);
+    return NULL;
+}
+
+jg_rc jg_scoring_recompute_all(jg_db *db, const jg_config *cfg, const char *period, jg_scoring_counts *counts,
+                               char *why, size_t whylen)
+{
+    memset(counts, 0, sizeof(*counts));
+    pool p = {.db = db, .cfg = cfg, .rc = JG_OK};
+    pthread_mutex_init(&p.mu, NULL);
+    static const char *const kinds[] = {"enterprise", "person"};
+    jg_rc rc = JG_OK;
+    if (period != NULL) {
+        for (int w = 0; rc == JG_OK && w < 2; w++)
+            rc = plan(&p, kinds[w], period);
+    } else {
+        /* Every quarter of the ledger, and every year of them. */
+        jg_rows *r = NULL;
+        rc = jg_db_read(db, "SELECT DISTINCT period FROM score_point ORDER BY 1", NULL, 0, &r);
+        int n = rc == JG_OK ? jg_rows_count(r) : 0;
+        for (int i = 0; rc == JG_OK && i < n; i++) {
+            const char *q = jg_rows_text(r, i, 0);
+            for (int w = 0; rc == JG_OK && w < 2; w++)
+                rc = plan(&p, kinds[w], q);
+            if (rc == JG_OK && (i + 1 == n || strncmp(q, jg_rows_text(r, i + 1, 0), 4) != 0)) {
+                char year[8];
+                snprintf(year, sizeof(year), "%.4s", q);
+                for (int w = 0; rc == JG_OK && w < 2; w++)
+                    rc = plan(&p, kinds[w], year);
+            }
+        }
+        jg_rows_free(r);
+    }
+    pthread_t th[WORKERS];
+    int started = 0;
+    for (int i = 0; rc == JG_OK && i < WORKERS; i++) {
+        if (pthread_create(&th[i], NULL, worker, &p) != 0)
+            break;
+        started++;
+    }
+    if (rc == JG_OK && started == 0)
+        rc = JG_NOMEM;
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (rc == JG_OK)
+        rc = p.rc;
+    if (p.why[0] != '\0')
+        snprintf(why, whylen, "%s", p.why);
+    *counts = p.counts;
+    free(p.jobs);
+    pthread_mutex_destroy(&p.mu);
+    return rc;
+}

@@ -1,0 +1,1072 @@
+/* Cascade (级联): `jianguan video` as a lower platform of one or more upper platforms
+ * (video_upper). For each: REGISTER with digest authentication (the 401 challenge answered),
+ * refreshed before expiry; MANSCDP Keepalive every keepalive interval; a new registration with
+ * backoff after a refusal, a lost registration (401/403/404 to a keepalive: the upper restarted)
+ * or keepalives going unanswered. Requests from a registered upper (From = its ID, from its
+ * address): Catalog queries answered with the channels shared with it (video_share, or every
+ * channel with share=all) in chunks carrying SumNum, DeviceInfo, Keepalive; an INVITE for a
+ * shared channel relayed: the device's stream (media.c, the same upstream as local viewers) hands
+ * its RTP packets here, and they go to the address of the upper's SDP with its SSRC (RTP/PS over
+ * UDP); BYE both ways. Runs on the event loop like the rest of service.c; the catalog answer and
+ * an INVITE read the database on the loop (an upper asks rarely). */
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/text.h"
+#include "crypto/crypto.h"
+#include "video/video_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <iconv.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <osipparser2/osip_port.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define T1_US 500000LL
+#define T2_US 4000000LL
+#define REG_TIMEOUT_US (64 * T1_US)
+#define BACKOFF_MAX_S 300
+#define KEEPALIVE_MISSES 3 /* keepalives unanswered in a row before registering again */
+#define CATALOG_CHUNK 4    /* items per Catalog response MESSAGE: small UDP datagrams */
+
+enum { UP_IDLE = 0, UP_REGISTERING = 1, UP_REGISTERED = 2 };
+
+typedef struct jg_vupper {
+    jg_vupper_cfg c;
+    struct sockaddr_in addr;
+    char local_ip[64]; /* our address as the upper sees it (the port is the SIP listener's) */
+    int state;
+    char call_id[96], from_tag[24];
+    long cseq;
+    int64_t next_reg_us;    /* when to send the next REGISTER (UP_IDLE or refresh) */
+    int64_t reg_expires_us; /* end of the current registration */
+    int failures;           /* refusals and timeouts in a row: the backoff */
+    /* the REGISTER in flight: its CSeq, wire form (retransmitted), timers */
+    long reg_cseq;
+    jg_buf reg_wire;
+    int64_t reg_next_us, reg_interval_us, reg_deadline_us;
+    int reg_auth_sent; /* the REGISTER in flight answered a challenge */
+    int challenges;    /* 401s met since the last success */
+    /* the last challenge */
+    char realm[64], nonce[128], opaque[128], qop[16];
+    unsigned long nc;
+    /* keepalives */
+    int64_t next_keepalive_us;
+    long keepalive_cseq; /* in flight, 0 when answered */
+    int keepalive_misses;
+    uint64_t stat_keepalives, stat_registers, stat_catalogs;
+} jg_vupper;
+
+/* An upper platform's INVITE for a shared channel: we are its UAS; the device's stream (media.c)
+ * hands us its RTP packets, which go to the address of the upper's SDP with its SSRC. */
+typedef struct jg_vrelay {
+    struct jg_vrelay *next;
+    jg_vupper *u;
+    char call_id[160];
+    char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
+    char from_hdr[256], to_hdr[256]; /* the upper's From, our To (with our tag): BYE swaps them */
+    char target[192];                /* the upper's Contact: our BYE's Request-URI */
+    uint32_t ssrc;                   /* the upper's y=, 0: the device's kept */
+    struct sockaddr_in dst;
+    int fd;
+    int tcp;       /* TCP active: we connect to the upper, RFC 4571 frames */
+    uint8_t *pend; /* TCP: the frame not yet written in full (frames are dropped whole) */
+    size_t pend_len, pend_off;
+    uint64_t dropped;
+    jg_vstream *stream;
+    long cseq;
+    uint64_t packets;
+} jg_vrelay;
+
+struct jg_vcascade {
+    jg_vupper *uppers;
+    int n;
+    jg_vrelay *relays;
+};
+
+/* ---- configuration ---- */
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    int64_t v;
+    if (jg_parse_int64(s, lo, hi, &v) != JG_OK)
+        return 0;
+    *out = (long)v;
+    return 1;
+}
+
+jg_rc jg_vcascade_parse(const char *spec, jg_vupper_cfg **out, int *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    err[0] = '\0';
+    if (spec == NULL)
+        return JG_OK;
+    char *copy = jg_xstrdup(spec), *save = NULL;
+    jg_vupper_cfg *v = NULL;
+    int count = 0;
+    jg_rc rc = JG_OK;
+    for (char *e = strtok_r(copy, ", \t\n", &save); e != NULL; e = strtok_r(NULL, ", \t\n", &save)) {
+        jg_vupper_cfg u;
+        memset(&u, 0, sizeof(u));
+        u.expires_s = 3600;
+        u.keepalive_s = 60;
+        char *psave = NULL, *head = strtok_r(e, ";", &psave);
+        char *at = head != NULL ? strchr(head, '@') : NULL;
+        char *colon = at != NULL ? strrchr(at, ':') : NULL;
+        long port = 0;
+        if (at == NULL || colon == NULL || (size_t)(at - head) != JG_GBID_LEN ||
+            (size_t)(colon - at - 1) >= sizeof(u.host) || colon == at + 1 ||
+            !parse_long(colon + 1, 1, 65535, &port)) {
+            snprintf(err, errlen, "video_upper: an entry must be ID@HOST:PORT (20-digit ID)");
+            rc = JG_INVALID;
+            break;
+        }
+        snprintf(u.id, sizeof(u.id), "%.*s", JG_GBID_LEN, head);
+        snprintf(u.host, sizeof(u.host), "%.*s", (int)(colon - at - 1), at + 1);
+        u.port = (int)port;
+        if (!jg_gbid_valid(u.id)) {
+            snprintf(err, errlen, "video_upper: %s is not a 20-digit GB ID", u.id);
+            rc = JG_INVALID;
+            break;
+        }
+        for (char *p = strtok_r(NULL, ";", &psave); p != NULL && rc == JG_OK;
+             p = strtok_r(NULL, ";", &psave)) {
+            char *eq = strchr(p, '=');
+            if (eq == NULL) {
+                rc = JG_INVALID;
+                break;
+            }
+            *eq = '\0';
+            const char *val = eq + 1;
+            if (strcmp(p, "password") == 0 && strlen(val) < sizeof(u.password))
+                snprintf(u.password, sizeof(u.password), "%s", val);
+            else if (strcmp(p, "expires") == 0 && parse_long(val, 60, 86400, &u.expires_s))
+                ;
+            else if (strcmp(p, "keepalive") == 0 && parse_long(val, 1, 3600, &u.keepalive_s))
+                ;
+            else if (strcmp(p, "share") == 0 && (strcmp(val, "all") == 0 || strcmp(val, "table") == 0))
+                u.share_all = strcmp(val, "all") == 0;
+            else if (strcmp(p, "transport") == 0 && strcasecmp(val, "udp") == 0)
+                ;
+            else
+                rc = JG_INVALID;
+        }
+        if (rc != JG_OK) {
+            snprintf(err, errlen,
+                     "video_upper: %s: parameters are password=, expires=60..86400, keepalive=1..3600, "
+                     "share=all|table, transport=udp",
+                     u.id);
+            break;
+        }
+        v = jg_xrealloc(v, (size_t)(count + 1) * sizeof(*v));
+        v[count++] = u;
+    }
+    OPENSSL_cleanse(copy, strlen(spec));
+    free(copy);
+    if (rc != JG_OK) {
+        if (v != NULL)
+            OPENSSL_cleanse(v, (size_t)count * sizeof(*v));
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = count;
+    return JG_OK;
+}
+
+/* ---- MANSCDP bodies ---- */
+
+/* Append s XML-escaped. */
+static void xml_text(jg_buf *b, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        switch (*s) {
+        case '&':
+            jg_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            jg_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            jg_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            jg_buf_puts(b, "&quot;");
+            break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t')
+                jg_buf_append(b, s, 1);
+        }
+    }
+}
+
+jg_rc jg_manscdp_keepalive(jg_buf *out, int64_t sn, const char *device_id)
+{
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Notify>\r\n"
+                         "<CmdType>Keepalive</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "<Status>OK</Status>\r\n"
+                         "</Notify>\r\n",
+                         (long long)sn, device_id);
+}
+
+jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id, int64_t sum,
+                                  const jg_manscdp_item *items, int n)
+{
+    jg_buf_printf(out,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+                  "<Response>\r\n"
+                  "<CmdType>Catalog</CmdType>\r\n"
+                  "<SN>%lld</SN>\r\n"
+                  "<DeviceID>%s</DeviceID>\r\n"
+                  "<SumNum>%lld</SumNum>\r\n"
+                  "<DeviceList Num=\"%d\">\r\n",
+                  (long long)sn, device_id, (long long)sum, n);
+    for (int i = 0; i < n; i++) {
+        const jg_manscdp_item *it = &items[i];
+        jg_buf_puts(out, "<Item>\r\n<DeviceID>");
+        xml_text(out, it->device_id);
+        jg_buf_puts(out, "</DeviceID>\r\n<Name>");
+        xml_text(out, it->name);
+        jg_buf_puts(out, "</Name>\r\n<Manufacturer>");
+        xml_text(out, it->manufacturer);
+        jg_buf_puts(out, "</Manufacturer>\r\n<Model>");
+        xml_text(out, it->model);
+        jg_buf_puts(out, "</Model>\r\n<Owner>");
+        xml_text(out, it->owner);
+        jg_buf_puts(out, "</Owner>\r\n<CivilCode>");
+        xml_text(out, it->civil_code);
+        jg_buf_puts(out, "</CivilCode>\r\n<Address>");
+        xml_text(out, it->address);
+        jg_buf_printf(out, "</Address>\r\n<Parental>%d</Parental>\r\n<ParentID>", it->parental);
+        xml_text(out, it->parent_id);
+        jg_buf_puts(out, "</ParentID>\r\n<SafetyWay>0</SafetyWay>\r\n<RegisterWay>1</RegisterWay>\r\n"
+                         "<Secrecy>0</Secrecy>\r\n<Status>");
+        xml_text(out, it->status[0] != '\0' ? it->status : "ON");
+        jg_buf_puts(out, "</Status>\r\n");
+        if (it->has_position)
+            jg_buf_printf(out, "<Longitude>%.6f</Longitude>\r\n<Latitude>%.6f</Latitude>\r\n", it->longitude,
+                          it->latitude);
+        if (it->ptz_type > 0)
+            jg_buf_printf(out, "<Info>\r\n<PTZType>%d</PTZType>\r\n</Info>\r\n", it->ptz_type);
+        jg_buf_puts(out, "</Item>\r\n");
+    }
+    return jg_buf_puts(out, "</DeviceList>\r\n</Response>\r\n");
+}
+
+jg_rc jg_manscdp_device_info_response(jg_buf *out, int64_t sn, const char *device_id, int channels)
+{
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Response>\r\n"
+                         "<CmdType>DeviceInfo</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "<DeviceName>jianguan</DeviceName>\r\n"
+                         "<Result>OK</Result>\r\n"
+                         "<Manufacturer>jianguan</Manufacturer>\r\n"
+                         "<Model>jianguan video</Model>\r\n"
+                         "<Firmware>1</Firmware>\r\n"
+                         "<Channel>%d</Channel>\r\n"
+                         "</Response>\r\n",
+                         (long long)sn, device_id, channels);
+}
+
+/* ---- requests to an upper platform ---- */
+
+static void send_to(jg_vsvc *svc, const jg_vupper *u, const char *data, size_t len)
+{
+    jg_vpeer peer;
+    memset(&peer, 0, sizeof(peer));
+    peer.transport = JG_VT_UDP;
+    peer.addr = u->addr;
+    svc->send(svc, &peer, data, len);
+}
+
+static void branch_of(jg_vsvc *svc, char *out, size_t outlen)
+{
+    unsigned char rnd[6];
+    char hex[13];
+    if (jg_crypto_random(rnd, sizeof(rnd)) != JG_OK)
+        memset(rnd, 0, sizeof(rnd));
+    jg_crypto_hex_encode(rnd, sizeof(rnd), hex);
+    snprintf(out, outlen, "z9hG4bK%s%llx", hex, (unsigned long long)++svc->serial);
+}
+
+/* A request to u from our platform ID: REGISTER or MESSAGE. call_id NULL: a new one. */
+static jg_rc build_request(jg_vsvc *svc, jg_vupper *u, const char *method, const char *call_id, long cseq,
+                           const char *body, size_t body_len, osip_message_t **m)
+{
+    char uri[128], via[192], from[128], to[128], cid[128], branch[48];
+    snprintf(uri, sizeof(uri), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
+    branch_of(svc, branch, sizeof(branch));
+    snprintf(via, sizeof(via), "SIP/2.0/UDP %s:%d;rport;branch=%s", u->local_ip, svc->listen_port, branch);
+    snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", svc->cfg->video_sip_id, svc->realm, u->from_tag);
+    if (strcmp(method, "REGISTER") == 0)
+        snprintf(to, sizeof(to), "<sip:%s@%s>", svc->cfg->video_sip_id, svc->realm);
+    else
+        snprintf(to, sizeof(to), "<sip:%s@%.10s>", u->c.id, u->c.id);
+    if (call_id != NULL)
+        snprintf(cid, sizeof(cid), "%s", call_id);
+    else
+        snprintf(cid, sizeof(cid), "%s-%llx", u->call_id, (unsigned long long)++svc->serial);
+    jg_sip_request_args a = {method, uri,     from, to,
+                             cid,    cseq,    via,  body != NULL ? "Application/MANSCDP+xml" : NULL,
+                             body,   body_len};
+    return jg_sip_request(&a, m);
+}
+
+static void backoff(jg_vsvc *svc, jg_vupper *u, const char *why)
+{
+    u->failures++;
+    int64_t s = 5LL << (u->failures < 7 ? u->failures - 1 : 6);
+    if (s > BACKOFF_MAX_S)
+        s = BACKOFF_MAX_S;
+    if (u->state == UP_REGISTERED)
+        jg_info("video: cascade: registration at upper platform %s lost (%s)", u->c.id, why);
+    else
+        jg_warn("video: cascade: upper platform %s: %s; registering again in %lld s", u->c.id, why,
+                (long long)s);
+    u->state = UP_IDLE;
+    u->challenges = 0;
+    u->reg_cseq = 0;
+    u->keepalive_cseq = 0;
+    u->next_reg_us = svc->now_us + s * 1000000;
+}
+
+static void send_register(jg_vsvc *svc, jg_vupper *u, int with_auth)
+{
+    osip_message_t *m = NULL;
+    long cseq = ++u->cseq;
+    if (build_request(svc, u, "REGISTER", u->call_id, cseq, NULL, 0, &m) != JG_OK) {
+        backoff(svc, u, "cannot build a REGISTER");
+        return;
+    }
+    char contact[160], expires[16];
+    snprintf(contact, sizeof(contact), "<sip:%s@%s:%d>", svc->cfg->video_sip_id, u->local_ip,
+             svc->listen_port);
+    snprintf(expires, sizeof(expires), "%ld", u->c.expires_s);
+    osip_message_set_contact(m, contact);
+    osip_message_set_expires(m, expires);
+    u->reg_auth_sent = 0;
+    if (with_auth && u->nonce[0] != '\0') {
+        char uri[128], resp[JG_DIGEST_HEX_LEN + 1], nc[16], cnonce[17];
+        unsigned char rnd[8];
+        if (jg_crypto_random(rnd, sizeof(rnd)) != JG_OK)
+            memset(rnd, 0, sizeof(rnd));
+        jg_crypto_hex_encode(rnd, sizeof(rnd), cnonce);
+        snprintf(uri, sizeof(uri), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
+        snprintf(nc, sizeof(nc), "%08lx", ++u->nc);
+        const char *qop = u->qop[0] != '\0' ? "auth" : NULL;
+        if (jg_digest_response(svc->cfg->video_sip_id, u->realm, u->c.password, "REGISTER", uri, u->nonce, nc,
+                               cnonce, qop, resp) == JG_OK) {
+            char auth[768];
+            int k =
+                snprintf(auth, sizeof(auth),
+                         "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", response=\"%s\", "
+                         "algorithm=MD5",
+                         svc->cfg->video_sip_id, u->realm, u->nonce, uri, resp);
+            if (qop != NULL)
+                k += snprintf(auth + k, sizeof(auth) - (size_t)k, ", qop=auth, nc=%s, cnonce=\"%s\"", nc,
+                              cnonce);
+            if (u->opaque[0] != '\0')
+                snprintf(auth + k, sizeof(auth) - (size_t)k, ", opaque=\"%s\"", u->opaque);
+            osip_message_set_authorization(m, auth);
+            u->reg_auth_sent = 1;
+        }
+    }
+    u->reg_wire.len = 0;
+    jg_rc rc = jg_sip_serialize(m, &u->reg_wire);
+    osip_message_free(m);
+    if (rc != JG_OK) {
+        backoff(svc, u, "cannot serialise a REGISTER");
+        return;
+    }
+    send_to(svc, u, u->reg_wire.data, u->reg_wire.len);
+    u->stat_registers++;
+    u->reg_cseq = cseq;
+    u->reg_interval_us = T1_US;
+    u->reg_next_us = svc->now_us + T1_US;
+    u->reg_deadline_us = svc->now_us + REG_TIMEOUT_US;
+    if (u->state == UP_IDLE)
+        u->state = UP_REGISTERING;
+}
+
+static void send_message(jg_vsvc *svc, jg_vupper *u, const char *body, size_t len, long *cseq_out)
+{
+    long cseq = ++u->cseq;
+    osip_message_t *m = NULL;
+    if (build_request(svc, u, "MESSAGE", NULL, cseq, body, len, &m) != JG_OK)
+        return;
+    jg_buf b;
+    jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+    if (jg_sip_serialize(m, &b) == JG_OK) {
+        send_to(svc, u, b.data, b.len);
+        if (cseq_out != NULL)
+            *cseq_out = cseq;
+    }
+    jg_buf_free(&b);
+    osip_message_free(m);
+}
+
+/* ---- life cycle ---- */
+
+/* Resolve host (a name or an IPv4 address) into addr, and find our address toward it. */
+static int resolve(jg_vsvc *svc, jg_vupper *u)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    char port[8];
+    snprintf(port, sizeof(port), "%d", u->c.port);
+    if (getaddrinfo(u->c.host, port, &hints, &res) != 0 || res == NULL)
+        return 0;
+    memcpy(&u->addr, res->ai_addr, sizeof(u->addr));
+    freeaddrinfo(res);
+    char ip[64] = "";
+    if (strcmp(svc->listen_host, "0.0.0.0") != 0) {
+        snprintf(ip, sizeof(ip), "%s", svc->listen_host);
+    } else {
+        /* The source address the kernel would pick toward the upper platform. */
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in me;
+        socklen_t len = sizeof(me);
+        if (fd >= 0 && connect(fd, (const struct sockaddr *)&u->addr, sizeof(u->addr)) == 0 &&
+            getsockname(fd, (struct sockaddr *)&me, &len) == 0)
+            inet_ntop(AF_INET, &me.sin_addr, ip, sizeof(ip));
+        if (fd >= 0)
+            close(fd);
+        if (ip[0] == '\0')
+            snprintf(ip, sizeof(ip), "127.0.0.1");
+    }
+    snprintf(u->local_ip, sizeof(u->local_ip), "%s", ip);
+    return 1;
+}
+
+jg_rc jg_vcascade_init(jg_vsvc *svc)
+{
+    svc->cascade = NULL;
+    jg_vupper_cfg *cfgs = NULL;
+    int n = 0;
+    char err[256];
+    jg_rc rc = jg_vcascade_parse(svc->cfg->video_upper, &cfgs, &n, err, sizeof(err));
+    if (rc != JG_OK) {
+        jg_error("%s", err);
+        return rc;
+    }
+    if (n == 0)
+        return JG_OK;
+    jg_vcascade *c = jg_xcalloc(1, sizeof(*c));
+    c->uppers = jg_xcalloc((size_t)n, sizeof(*c->uppers));
+    c->n = n;
+    svc->cascade = c;
+    for (int i = 0; i < n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        u->c = cfgs[i];
+        jg_buf_init(&u->reg_wire, JG_SIP_MAX_MESSAGE);
+        unsigned char rnd[8];
+        char hex[17];
+        if (jg_crypto_random(rnd, sizeof(rnd)) != JG_OK)
+            memset(rnd, 0, sizeof(rnd));
+        jg_crypto_hex_encode(rnd, sizeof(rnd), hex);
+        snprintf(u->from_tag, sizeof(u->from_tag), "%.12s", hex);
+        if (!resolve(svc, u)) {
+            jg_error("video_upper: cannot resolve %s", u->c.host);
+            OPENSSL_cleanse(cfgs, (size_t)n * sizeof(*cfgs));
+            free(cfgs);
+            jg_vcascade_exit(svc);
+            return JG_INVALID;
+        }
+        char ip[INET_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET, &u->addr.sin_addr, ip, sizeof(ip));
+        snprintf(u->call_id, sizeof(u->call_id), "casc%s@%s", hex, ip);
+        u->next_reg_us = svc->now_us;
+        jg_info("video: cascade: upper platform %s at %s:%d (expires %ld s, keepalive %ld s, share %s)",
+                u->c.id, ip, u->c.port, u->c.expires_s, u->c.keepalive_s, u->c.share_all ? "all" : "table");
+    }
+    OPENSSL_cleanse(cfgs, (size_t)n * sizeof(*cfgs));
+    free(cfgs);
+    return JG_OK;
+}
+
+static void relay_free(jg_vcascade *c, jg_vrelay *r)
+{
+    for (jg_vrelay **p = &c->relays; *p != NULL; p = &(*p)->next) {
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
+    }
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->pend);
+    free(r);
+}
+
+void jg_vcascade_exit(jg_vsvc *svc)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL)
+        return;
+    while (c->relays != NULL) {
+        if (c->relays->stream != NULL)
+            jg_vmedia_relay_close(svc, c->relays->stream);
+        relay_free(c, c->relays);
+    }
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (u->state == UP_REGISTERED && svc->send != NULL) {
+            long keep = u->c.expires_s;
+            u->c.expires_s = 0; /* unregister */
+            send_register(svc, u, 1);
+            u->c.expires_s = keep;
+        }
+        jg_buf_free(&u->reg_wire);
+        OPENSSL_cleanse(&u->c, sizeof(u->c));
+    }
+    free(c->uppers);
+    free(c);
+    svc->cascade = NULL;
+}
+
+void jg_vcascade_tick(jg_vsvc *svc)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (u->reg_cseq != 0) { /* a REGISTER in flight */
+            if (svc->now_us >= u->reg_deadline_us) {
+                backoff(svc, u, "no answer to REGISTER");
+            } else if (svc->now_us >= u->reg_next_us) {
+                send_to(svc, u, u->reg_wire.data, u->reg_wire.len);
+                u->reg_interval_us = u->reg_interval_us * 2 < T2_US ? u->reg_interval_us * 2 : T2_US;
+                u->reg_next_us = svc->now_us + u->reg_interval_us;
+            }
+            continue;
+        }
+        if (u->state == UP_REGISTERED && svc->now_us >= u->reg_expires_us) {
+            backoff(svc, u, "registration expired");
+            continue;
+        }
+        if (svc->now_us >= u->next_reg_us) {
+            send_register(svc, u, u->state == UP_REGISTERED); /* a refresh reuses the last challenge */
+            continue;
+        }
+        if (u->state == UP_REGISTERED && svc->now_us >= u->next_keepalive_us) {
+            if (u->keepalive_cseq != 0 && ++u->keepalive_misses >= KEEPALIVE_MISSES) {
+                u->failures = 0;
+                backoff(svc, u, "keepalives unanswered");
+                continue;
+            }
+            jg_buf b;
+            jg_buf_init(&b, 4096);
+            jg_manscdp_keepalive(&b, ++svc->sn, svc->cfg->video_sip_id);
+            send_message(svc, u, b.data, b.len, &u->keepalive_cseq);
+            jg_buf_free(&b);
+            u->stat_keepalives++;
+            u->next_keepalive_us = svc->now_us + u->c.keepalive_s * 1000000;
+        }
+    }
+}
+
+/* The upper platform whose Call-ID prefix the message carries, or NULL. */
+static jg_vupper *upper_of_call(jg_vsvc *svc, const osip_message_t *m)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL || m->call_id == NULL || m->call_id->number == NULL)
+        return NULL;
+    char full[192];
+    snprintf(full, sizeof(full), "%s%s%s", m->call_id->number, m->call_id->host != NULL ? "@" : "",
+             m->call_id->host != NULL ? m->call_id->host : "");
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        const char *at = strchr(u->call_id, '@');
+        size_t k = (size_t)(at - u->call_id);
+        if (strncmp(full, u->call_id, k) == 0)
+            return u;
+    }
+    return NULL;
+}
+
+static void take_challenge(jg_vupper *u, const osip_message_t *resp, int *stale)
+{
+    osip_www_authenticate_t *w = NULL;
+    *stale = 0;
+    if (osip_message_get_www_authenticate(resp, 0, &w) < 0 || w == NULL)
+        return;
+    jg_sip_unquote(osip_www_authenticate_get_realm(w), u->realm, sizeof(u->realm));
+    char nonce[128];
+    jg_sip_unquote(osip_www_authenticate_get_nonce(w), nonce, sizeof(nonce));
+    if (strcmp(nonce, u->nonce) != 0)
+        u->nc = 0;
+    snprintf(u->nonce, sizeof(u->nonce), "%s", nonce);
+    jg_sip_unquote(osip_www_authenticate_get_opaque(w), u->opaque, sizeof(u->opaque));
+    char qop[64];
+    jg_sip_unquote(osip_www_authenticate_get_qop_options(w), qop, sizeof(qop));
+    snprintf(u->qop, sizeof(u->qop), "%s", strstr(qop, "auth") != NULL ? "auth" : "");
+    char st[16];
+    jg_sip_unquote(osip_www_authenticate_get_stale(w), st, sizeof(st));
+    *stale = strcasecmp(st, "true") == 0;
+}
+
+int jg_vcascade_on_response(jg_vsvc *svc, const osip_message_t *resp)
+{
+    jg_vupper *u = upper_of_call(svc, resp);
+    if (u == NULL)
+        return 0;
+    long cseq = jg_sip_cseq(resp);
+    if (resp->status_code < 200)
+        return 1;
+    if (strcmp(resp->cseq->method, "REGISTER") == 0) {
+        if (cseq != u->reg_cseq || u->reg_cseq == 0)
+            return 1; /* a late answer to an earlier REGISTER */
+        u->reg_cseq = 0;
+        if (resp->status_code == 401 || resp->status_code == 407) {
+            int stale = 0;
+            take_challenge(u, resp, &stale);
+            /* The first challenge of an attempt is answered (a refresh may meet a new nonce);
+             * a second one that is not stale means our credentials are wrong. */
+            if (u->nonce[0] == '\0' || (++u->challenges > 1 && !stale)) {
+                u->challenges = 0;
+                backoff(svc, u, "the upper platform refused our credentials (401)");
+                return 1;
+            }
+            send_register(svc, u, 1);
+            return 1;
+        }
+        if (resp->status_code >= 300) {
+            char why[64];
+            snprintf(why, sizeof(why), "REGISTER answered %d", resp->status_code);
+            backoff(svc, u, why);
+            return 1;
+        }
+        long exp = jg_sip_expires(resp, u->c.expires_s);
+        if (exp <= 0 || exp > u->c.expires_s * 2)
+            exp = u->c.expires_s;
+        int was = u->state;
+        u->state = UP_REGISTERED;
+        u->failures = 0;
+        u->challenges = 0;
+        u->reg_expires_us = svc->now_us + (int64_t)exp * 1000000;
+        /* Refresh at 3/4 of the lifetime (at least 10 s before its end). */
+        int64_t refresh = (int64_t)exp * 750000;
+        if ((int64_t)exp * 1000000 - refresh < 10000000)
+            refresh = (int64_t)exp * 1000000 - 10000000;
+        if (refresh < 1000000)
+            refresh = 1000000;
+        u->next_reg_us = svc->now_us + refresh;
+        if (was != UP_REGISTERED) {
+            jg_info("video: cascade: registered at upper platform %s for %ld s", u->c.id, exp);
+            u->keepalive_misses = 0;
+            u->keepalive_cseq = 0;
+            u->next_keepalive_us = svc->now_us + u->c.keepalive_s * 1000000;
+        }
+        return 1;
+    }
+    if (strcmp(resp->cseq->method, "MESSAGE") == 0 && cseq == u->keepalive_cseq) {
+        u->keepalive_cseq = 0;
+        u->keepalive_misses = 0;
+        if (resp->status_code >= 400 && u->state == UP_REGISTERED) {
+            /* The upper platform no longer knows us (restarted, or expired us): register again. */
+            u->failures = 0;
+            char why[64];
+            snprintf(why, sizeof(why), "keepalive answered %d", resp->status_code);
+            backoff(svc, u, why);
+            u->next_reg_us = svc->now_us;
+        }
+    }
+    return 1;
+}
+
+/* ---- requests from an upper platform ---- */
+
+static jg_vupper *upper_of_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL)
+        return NULL;
+    const char *from = jg_sip_from_user(req);
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (strcmp(from, u->c.id) == 0 && u->addr.sin_addr.s_addr == peer->addr.sin_addr.s_addr)
+            return u;
+    }
+    return NULL;
+}
+
+static void answer_catalog(jg_vsvc *svc, jg_vupper *u, int64_t sn)
+{
+    jg_value p[] = {JG_VTEXT(u->c.id), JG_VINT(u->c.share_all ? 1 : 0)};
+    jg_rows *r = NULL;
+    jg_rc rc =
+        jg_db_read(svc->db,
+                   "SELECT c.gb_id, c.name, c.manufacturer, c.model, c.owner, c.civil_code, c.address, "
+                   "c.status, c.longitude, c.latitude, c.ptz_type FROM video_channel c "
+                   "WHERE $2 = 1 OR c.gb_id IN (SELECT channel_gb_id FROM video_share WHERE upper_id = $1) "
+                   "ORDER BY c.gb_id, c.device_gb_id",
+                   p, 2, &r);
+    if (rc != JG_OK) {
+        jg_warn("video: cascade: cannot read the channels shared with %s (%s)", u->c.id, jg_rc_name(rc));
+        return;
+    }
+    int total = jg_rows_count(r);
+    /* A channel reported by two devices is one channel upstream: the first row wins. */
+    jg_manscdp_item *items = jg_xcalloc((size_t)(total > 0 ? total : 1), sizeof(*items));
+    int n = 0;
+    for (int i = 0; i < total; i++) {
+        const char *id = jg_rows_text(r, i, 0);
+        if (id == NULL || (n > 0 && strcmp(items[n - 1].device_id, id) == 0))
+            continue;
+        jg_manscdp_item *it = &items[n++];
+        jg_strlcpy(it->device_id, id, sizeof(it->device_id));
+        jg_strlcpy(it->name, jg_rows_text(r, i, 1) != NULL ? jg_rows_text(r, i, 1) : "", sizeof(it->name));
+        jg_strlcpy(it->manufacturer, jg_rows_text(r, i, 2) != NULL ? jg_rows_text(r, i, 2) : "",
+                   sizeof(it->manufacturer));
+        jg_strlcpy(it->model, jg_rows_text(r, i, 3) != NULL ? jg_rows_text(r, i, 3) : "", sizeof(it->model));
+        jg_strlcpy(it->owner, jg_rows_text(r, i, 4) != NULL ? jg_rows_text(r, i, 4) : "", sizeof(it->owner));
+        jg_strlcpy(it->civil_code, jg_rows_text(r, i, 5) != NULL ? jg_rows_text(r, i, 5) : "",
+                   sizeof(it->civil_code));
+        jg_strlcpy(it->address, jg_rows_text(r, i, 6) != NULL ? jg_rows_text(r, i, 6) : "",
+                   sizeof(it->address));
+        jg_strlcpy(it->status, jg_rows_text(r, i, 7) != NULL ? jg_rows_text(r, i, 7) : "",
+                   sizeof(it->status));
+        jg_strlcpy(it->parent_id, svc->cfg->video_sip_id, sizeof(it->parent_id));
+        if (jg_rows_type(r, i, 8) != JG_V_NULL && jg_rows_type(r, i, 9) != JG_V_NULL) {
+            it->has_position = 1;
+            it->longitude = jg_rows_real(r, i, 8);
+            it->latitude = jg_rows_real(r, i, 9);
+        }
+        it->ptz_type = jg_rows_type(r, i, 10) != JG_V_NULL ? (int)jg_rows_int(r, i, 10) : 0;
+    }
+    jg_rows_free(r);
+    jg_buf b;
+    jg_buf_init(&b, JG_MANSCDP_MAX_BODY);
+    int i = 0;
+    do { /* an empty catalog is one message with SumNum 0 */
+        int k = n - i < CATALOG_CHUNK ? n - i : CATALOG_CHUNK;
+        b.len = 0;
+        jg_manscdp_catalog_response(&b, sn, svc->cfg->video_sip_id, n, items + i, k);
+        send_message(svc, u, b.data, b.len, NULL);
+        i += k;
+    } while (i < n);
+    jg_buf_free(&b);
+    free(items);
+    u->stat_catalogs++;
+    jg_info("video: cascade: catalog of %d shared channels sent to upper platform %s", n, u->c.id);
+}
+
+static void answer_device_info(jg_vsvc *svc, jg_vupper *u, int64_t sn)
+{
+    jg_value p[] = {JG_VTEXT(u->c.id), JG_VINT(u->c.share_all ? 1 : 0)};
+    jg_rows *r = NULL;
+    int channels = 0;
+    if (jg_db_read(svc->db,
+                   "SELECT COUNT(DISTINCT c.gb_id) FROM video_channel c WHERE $2 = 1 OR c.gb_id IN "
+                   "(SELECT channel_gb_id FROM video_share WHERE upper_id = $1)",
+                   p, 2, &r) == JG_OK &&
+        jg_rows_count(r) == 1)
+        channels = (int)jg_rows_int(r, 0, 0);
+    jg_rows_free(r);
+    jg_buf b;
+    jg_buf_init(&b, 4096);
+    jg_manscdp_device_info_response(&b, sn, svc->cfg->video_sip_id, channels);
+    send_message(svc, u, b.data, b.len, NULL);
+    jg_buf_free(&b);
+}
+
+/* ---- relays ---- */
+
+static jg_vrelay *relay_of(jg_vcascade *c, const osip_message_t *m)
+{
+    char cid[160];
+    snprintf(cid, sizeof(cid), "%s%s%s", m->call_id->number, m->call_id->host != NULL ? "@" : "",
+             m->call_id->host != NULL ? m->call_id->host : "");
+    for (jg_vrelay *r = c->relays; r != NULL; r = r->next)
+        if (strcmp(r->call_id, cid) == 0)
+            return r;
+    return NULL;
+}
+
+/* The device reporting channel when it is shared with u, into device; 0 if none. */
+static int shared_device(jg_vsvc *svc, jg_vupper *u, const char *channel, char device[JG_GBID_LEN + 1])
+{
+    jg_value p[] = {JG_VTEXT(channel), JG_VTEXT(u->c.id), JG_VINT(u->c.share_all ? 1 : 0)};
+    jg_rows *r = NULL;
+    int found = 0;
+    if (jg_db_read(svc->db,
+                   "SELECT c.device_gb_id FROM video_channel c WHERE c.gb_id = $1 AND ($3 = 1 OR EXISTS "
+                   "(SELECT 1 FROM video_share s WHERE s.upper_id = $2 AND s.channel_gb_id = c.gb_id)) "
+                   "ORDER BY c.device_gb_id",
+                   p, 3, &r) == JG_OK) {
+        for (int i = 0; i < jg_rows_count(r) && !found; i++) {
+            const char *d = jg_rows_text(r, i, 0);
+            jg_vdev *dev = d != NULL ? jg_vsvc_device(svc, d) : NULL;
+            if (dev != NULL && dev->online) {
+                jg_strlcpy(device, d, JG_GBID_LEN + 1);
+                found = 1;
+            }
+        }
+        if (!found && jg_rows_count(r) > 0)
+            found = -1; /* shared, but its device is offline */
+    }
+    jg_rows_free(r);
+    return found;
+}
+
+static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, const jg_vpeer *peer)
+{
+    jg_vcascade *c = svc->cascade;
+    if (relay_of(c, req) != NULL)
+        return; /* a retransmission: the 200 went already */
+    const char *channel = req->req_uri->username != NULL ? req->req_uri->username : "";
+    size_t len = 0;
+    const char *body = jg_sip_body(req, &len);
+    jg_sdp_answer o;
+    memset(&o, 0, sizeof(o));
+    if (body == NULL || jg_sdp_parse(body, len, &o) != JG_OK || (o.tcp && o.setup == JG_SDP_SETUP_ACTIVE)) {
+        jg_info("video: cascade: INVITE from %s for %s refused: no SDP offer of RTP over UDP or TCP passive",
+                u->c.id, channel);
+        jg_vsvc_respond(svc, req, peer, 488, NULL);
+        return;
+    }
+    char device[JG_GBID_LEN + 1] = "";
+    int found = jg_gbid_valid(channel) ? shared_device(svc, u, channel, device) : 0;
+    if (found <= 0) {
+        jg_info("video: cascade: INVITE from %s for %s refused: %s", u->c.id, channel,
+                found < 0 ? "its device is offline" : "not shared with it");
+        jg_vsvc_respond(svc, req, peer, found < 0 ? 480 : 404, NULL);
+        return;
+    }
+    jg_vrelay *r = jg_xcalloc(1, sizeof(*r));
+    r->u = u;
+    r->fd = -1;
+    snprintf(r->call_id, sizeof(r->call_id), "%s%s%s", req->call_id->number,
+             req->call_id->host != NULL ? "@" : "", req->call_id->host != NULL ? req->call_id->host : "");
+    jg_strlcpy(r->device, device, sizeof(r->device));
+    jg_strlcpy(r->channel, channel, sizeof(r->channel));
+    r->dst.sin_family = AF_INET;
+    r->dst.sin_port = htons((uint16_t)o.port);
+    char *end = NULL;
+    unsigned long y = o.ssrc[0] != '\0' ? strtoul(o.ssrc, &end, 10) : 0;
+    r->ssrc = end != NULL && *end == '\0' && y <= 0xFFFFFFFFUL ? (uint32_t)y : 0;
+    struct sockaddr_in me;
+    memset(&me, 0, sizeof(me));
+    me.sin_family = AF_INET;
+    inet_pton(AF_INET, u->local_ip, &me.sin_addr);
+    socklen_t mlen = sizeof(me);
+    r->tcp = o.tcp;
+    r->fd = socket(AF_INET, (r->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (inet_pton(AF_INET, o.ip, &r->dst.sin_addr) != 1 || r->fd < 0 ||
+        bind(r->fd, (struct sockaddr *)&me, sizeof(me)) != 0 ||
+        (r->tcp && connect(r->fd, (const struct sockaddr *)&r->dst, sizeof(r->dst)) != 0 &&
+         errno != EINPROGRESS) ||
+        getsockname(r->fd, (struct sockaddr *)&me, &mlen) != 0) {
+        jg_warn("video: cascade: cannot set up a relay of %s to %s:%d", channel, o.ip, o.port);
+        jg_vsvc_respond(svc, req, peer, 500, NULL);
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r);
+        return;
+    }
+    r->next = c->relays;
+    c->relays = r;
+    r->stream = jg_vmedia_relay_open(svc, device, channel, r);
+    if (r->stream == NULL) {
+        jg_info(
+            "video: cascade: INVITE from %s for %s refused: the stream cannot start or is relayed already",
+            u->c.id, channel);
+        jg_vsvc_respond(svc, req, peer, 486, NULL);
+        relay_free(c, r);
+        return;
+    }
+    osip_message_t *resp = NULL;
+    jg_vsvc_respond(svc, req, peer, 200, &resp);
+    if (resp == NULL) {
+        jg_vmedia_relay_close(svc, r->stream);
+        relay_free(c, r);
+        return;
+    }
+    char sdp[512], contact[160], *from = NULL, *to = NULL;
+    snprintf(sdp, sizeof(sdp),
+             "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+             "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
+             channel, u->local_ip, u->local_ip, ntohs(me.sin_port), r->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+             r->tcp ? "a=setup:active\r\na=connection:new\r\n" : "",
+             o.ssrc[0] != '\0' ? o.ssrc : "0000000000");
+    snprintf(contact, sizeof(contact), "<sip:%s@%s:%d>", svc->cfg->video_sip_id, u->local_ip,
+             svc->listen_port);
+    osip_message_set_contact(resp, contact);
+    osip_message_set_content_type(resp, "APPLICATION/SDP");
+    osip_message_set_body(resp, sdp, strlen(sdp));
+    if (osip_from_to_str(req->from, &from) == 0 && osip_to_to_str(resp->to, &to) == 0) {
+        jg_strlcpy(r->from_hdr, from, sizeof(r->from_hdr));
+        jg_strlcpy(r->to_hdr, to, sizeof(r->to_hdr));
+    }
+    osip_free(from);
+    osip_free(to);
+    osip_contact_t *ct = NULL;
+    char *uri = NULL;
+    if (osip_message_get_contact(req, 0, &ct) >= 0 && ct != NULL && ct->url != NULL &&
+        osip_uri_to_str(ct->url, &uri) == 0)
+        jg_strlcpy(r->target, uri, sizeof(r->target));
+    else
+        snprintf(r->target, sizeof(r->target), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
+    osip_free(uri);
+    r->cseq = jg_sip_cseq(req) + 1;
+    jg_vsvc_send_msg(svc, peer, resp);
+    char ip[INET_ADDRSTRLEN] = "";
+    inet_ntop(AF_INET, &r->dst.sin_addr, ip, sizeof(ip));
+    jg_info("video: cascade: relaying %s (device %s) to upper platform %s at %s:%d (%s)", channel, device,
+            u->c.id, ip, o.port, r->tcp ? "TCP active" : "UDP");
+}
+
+/* Write what is pending of the current TCP frame: 1 when nothing is left. */
+static int tcp_flush(jg_vrelay *r)
+{
+    while (r->pend_off < r->pend_len) {
+        ssize_t k = send(r->fd, r->pend + r->pend_off, r->pend_len - r->pend_off, MSG_NOSIGNAL);
+        if (k <= 0)
+            return 0; /* still connecting, full, or broken: the stream's end or the upper's BYE ends it */
+        r->pend_off += (size_t)k;
+    }
+    r->pend_off = r->pend_len = 0;
+    return 1;
+}
+
+void jg_vcascade_relay_packet(jg_vsvc *svc, void *relay, const uint8_t *p, size_t n)
+{
+    (void)svc;
+    jg_vrelay *r = relay;
+    static uint8_t buf[65536]; /* the event loop's thread only; TCP-framed packets may be large */
+    if (n < 12 || n > sizeof(buf))
+        return;
+    memcpy(buf, p, n);
+    if (r->ssrc != 0) {
+        buf[8] = (uint8_t)(r->ssrc >> 24);
+        buf[9] = (uint8_t)(r->ssrc >> 16);
+        buf[10] = (uint8_t)(r->ssrc >> 8);
+        buf[11] = (uint8_t)r->ssrc;
+    }
+    if (!r->tcp) {
+        if (sendto(r->fd, buf, n, 0, (const struct sockaddr *)&r->dst, sizeof(r->dst)) == (ssize_t)n)
+            r->packets++;
+        return;
+    }
+    /* TCP: a frame starts only when the previous one is out in full; else this packet is dropped. */
+    if (r->pend == NULL)
+        r->pend = jg_xmalloc(sizeof(buf) + 2);
+    if (!tcp_flush(r) || n > 65535) {
+        r->dropped++;
+        return;
+    }
+    r->pend[0] = (uint8_t)(n >> 8);
+    r->pend[1] = (uint8_t)n;
+    memcpy(r->pend + 2, buf, n);
+    r->pend_len = n + 2;
+    r->pend_off = 0;
+    tcp_flush(r);
+    r->packets++;
+}
+
+void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
+{
+    jg_vrelay *r = relay;
+    r->stream = NULL;
+    jg_vupper *u = r->u;
+    /* BYE to the upper platform in its dialog: our To becomes the From. */
+    char via[192], branch[48];
+    branch_of(svc, branch, sizeof(branch));
+    snprintf(via, sizeof(via), "SIP/2.0/UDP %s:%d;rport;branch=%s", u->local_ip, svc->listen_port, branch);
+    jg_sip_request_args a = {"BYE",   r->target, r->to_hdr, r->from_hdr, r->call_id,
+                             r->cseq, via,       NULL,      NULL,        0};
+    osip_message_t *m = NULL;
+    if (r->to_hdr[0] != '\0' && jg_sip_request(&a, &m) == JG_OK) {
+        jg_buf b;
+        jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+        if (jg_sip_serialize(m, &b) == JG_OK)
+            send_to(svc, u, b.data, b.len);
+        jg_buf_free(&b);
+        osip_message_free(m);
+    }
+    jg_info("video: cascade: the stream of %s ended; BYE to upper platform %s (%llu RTP packets relayed)",
+            r->channel, u->c.id, (unsigned long long)r->packets);
+    relay_free(svc->cascade, r);
+}
+
+int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer)
+{
+    jg_vupper *u = upper_of_request(svc, req, peer);
+    if (u == NULL)
+        return 0;
+    const char *method = req->sip_method;
+    if (strcmp(method, "ACK") == 0)
+        return 1;
+    if (u->state != UP_REGISTERED) {
+        jg_vsvc_respond(svc, req, peer, 403, NULL);
+        return 1;
+    }
+    if (strcmp(method, "INVITE") == 0) {
+        on_invite(svc, u, req, peer);
+        return 1;
+    }
+    if (strcmp(method, "BYE") == 0) {
+        jg_vrelay *r = relay_of(svc->cascade, req);
+        jg_vsvc_respond(svc, req, peer, r != NULL ? 200 : 481, NULL);
+        if (r != NULL) {
+            jg_info("video: cascade: upper platform %s ends its view of %s (%llu RTP packets relayed, %llu "
+                    "dropped)",
+                    u->c.id, r->channel, (unsigned long long)r->packets, (unsigned long long)r->dropped);
+            if (r->stream != NULL)
+                jg_vmedia_relay_close(svc, r->stream);
+            relay_free(svc->cascade, r);
+        }
+        return 1;
+    }
+    if (strcmp(method, "MESSAGE") != 0) {
+        jg_vsvc_respond(svc, req, peer, strcmp(method, "OPTIONS") == 0 ? 200 : 501, NULL);
+        return 1;
+    }
+    size_t len = 0;
+    const char *body = jg_sip_body(req, &len);
+    if (body == NULL || !jg_sip_is_manscdp(req)) {
+        jg_vsvc_respond(svc, req, peer, 415, NULL);
+        return 1;
+    }
+    jg_manscdp_msg m;
+    if (jg_manscdp_parse(body, len, JG_CHARSET_AUTO, &m) != JG_OK) {
+        jg_manscdp_msg_free(&m);
+        jg_vsvc_respond(svc, req, peer, 400, NULL);
+        return 1;
+    }
+    jg_vsvc_respond(svc, req, peer, 200, NULL);
+    if (m.kind == JG_MANSCDP_QUERY && strcasecmp(m.cmd_type, "Catalog") == 0)
+        answer_catalog(svc, u, m.sn);
+    else if (m.kind == JG_MANSCDP_QUERY && strcasecmp(m.cmd_type, "DeviceInfo") == 0)
+        answer_device_info(svc, u, m.sn);
+    else
+        jg_debug("video: cascade: %s from upper platform %s not handled", m.cmd_type, u->c.id);
+    jg_manscdp_msg_free(&m);
+    return 1;
+}
+
+int jg_vcascade_registered(const jg_vsvc *svc, const char *upper_id)
+{
+    const jg_vcascade *c = svc->cascade;
+    for (int i = 0; c != NULL && i < c->n; i++)
+        if (strcmp(c->uppers[i].c.id, upper_id) == 0)
+            return c->uppers[i].state == UP_REGISTERED;
+    return 0;
+}

@@ -1,0 +1,84 @@
+// What the video API tests share: the test stream, `jianguan video` started beside the server,
+// gbsim devices, ffprobe of a URL and polling with the video service's log in the failure.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { bin } from './harness.mjs';
+
+export const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
+export const PASSWORD = 'gb-Default-8';
+export const DEVICE = '35010200001180000001';
+export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Poll fn until it returns true; fail after ms, or at once when proc (the video service) exits,
+ * with log() (its stderr and whatever helps) in the message. */
+export async function until(what, fn, { ms = 20000, proc = null, log = () => '' } = {}) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    if (proc && proc.exitCode !== null) assert.fail(`jianguan video exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}\n${log().slice(-3000)}`);
+    last = await fn();
+    if (last === true) return;
+    await sleep(150);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${log().slice(-5000)}`);
+}
+
+/** The test stream in dir: seconds of 640x360 H.264 at 25 fps, GOP 25, no B-frames, as MPEG-PS.
+ * ffmpeg's muxer writes no PSM and packs several frames per PES, so this also covers that path. */
+export function makePs(dir, seconds = 4) {
+  const file = join(dir, 'test.mpg');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', String(seconds),
+    '-c:v', 'libx264', '-g', '25', '-bf', '0', '-f', 'vob', file]);
+  return file;
+}
+
+/** `jianguan video` with srv's environment (plus env); onErr gets its stderr. Resolves to
+ * { proc, sipPort } once it listens. */
+export async function startVideo(srv, onErr, env = {}) {
+  const proc = spawn(bin, ['video'], { env: { ...process.env, ...srv.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  const sipPort = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + text)), 15000);
+    proc.stderr.on('data', (d) => {
+      text += d;
+      onErr(String(d));
+      const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`video exited ${code}: ${text}`)); });
+  });
+  proc.removeAllListeners('exit');
+  return { proc, sipPort };
+}
+
+/** gbsim registering to sipPort with the test password, streaming psFile. */
+export function gbsim(sipPort, psFile, args) {
+  const child = spawn(gbsimBin, ['--server', `127.0.0.1:${sipPort}`, '--password', PASSWORD, '--keepalive', '1',
+    ...(psFile ? ['--ps', psFile] : []), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const done = new Promise((ok) => child.on('close', (code) => ok(code)));
+  return {
+    child, out: () => out, err: () => err,
+    summary: () => JSON.parse(out.trim().split('\n').pop()),
+    stop: async () => { child.kill('SIGTERM'); return done; },
+  };
+}
+
+/** ffprobe reading seconds of url: { streams: [...] } with counted frames, or { error }. */
+export function ffprobe(url, seconds = 3) {
+  return new Promise((ok) => {
+    const p = spawn('ffprobe', ['-v', 'error', '-show_streams', '-count_frames', '-read_intervals', `%+${seconds}`,
+      '-of', 'json', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      try { ok({ code, err, ...JSON.parse(out) }); } catch { ok({ code, err, streams: [] }); }
+    });
+  });
+}
