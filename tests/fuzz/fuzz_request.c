@@ -144,13 +144,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int applied = 0;
     if (jg_migrate_up(db, &applied) != JG_OK)
         die("migration failed", NULL);
-    if (jg_seed_demo(db, data, SEED_PROJECTS) != JG_OK)
-        die("seeding failed", NULL);
-    jg_entity_set set; /* the entity tables, as `jianguan migrate` makes them */
+    jg_entity_set set; /* the entity tables, as `jianguan migrate` makes them (demo data fills some) */
     if (jg_entity_set_load_embedded(&set, err, sizeof(err)) != JG_OK ||
         jg_schema_sync(db, &set, 0, err, sizeof(err)) != JG_OK)
         die("entity tables", err);
     jg_entity_set_free(&set);
+    if (jg_seed_demo(db, data, SEED_PROJECTS) != JG_OK)
+        die("seeding failed", NULL);
     if (jg_app_init(&app, &cfg, db) != JG_OK)
         die("jg_app_init failed", NULL);
     app_ready = 1;
