@@ -166,7 +166,8 @@ export class JianguanVideo {
   }
   unbindProject(channelId) { return this.request('DELETE', `/api/v1/video/channels/${channelId}/project`); }
   /** Snapshots are not offered by the platform yet (src/video/README.md, later steps). */
-  async snapshot() { throw new JianguanError(501, 'not_implemented', '平台暂不提供设备抓图'); }
+  /** The signed URL of the channel's latest key frame as JPEG (the media node decodes it). */
+  async snapshotUrl(channelId) { return (await this.liveUrl(channelId)).snapshot_url; }
 }
 
 function randomHex(n) {

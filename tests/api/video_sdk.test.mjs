@@ -63,7 +63,8 @@ test('a session login binds and steers a channel', async () => {
   assert.equal(p.ptz_cmd, 'A50F010280000037');
   await until('PTZ at gbsim', () => sim.out().includes(`DeviceControl ${CH1} PTZCmd A50F010280000037`), 5000);
   await assert.rejects(jv.ptz(channelId, 'spin'), (e) => e instanceof JianguanError && e.status === 400 && !!e.fields.command);
-  await assert.rejects(jv.snapshot(channelId), (e) => e.code === 'not_implemented');
+  const snap = await jv.snapshotUrl(channelId);
+  assert.match(snap, new RegExp(`/live/${DEVICE}/${CH1}\\.jpg\\?exp=\\d+&sig=[0-9a-f]{64}$`));
 });
 
 test('an app client of 鼓楼 sees its scope, gets live URLs and recordings, may not steer', async () => {
