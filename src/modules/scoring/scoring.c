@@ -50,19 +50,28 @@ static double points_of(const jg_rows *r, int row, int col)
     return (double)jg_rows_int(r, row, col) / 10.0;
 }
 
+/* The enterprise named by route parameter param (one the caller may see: else 404) and the period
+ * arguments (else 400 with the fields); JG_OK, or the rc of the error answer already set. */
+static jg_rc unit_args(jg_req *req, jg_resp *resp, const char *param, int64_t *id, const char **period,
+                       char *lo, char *hi)
+{
+    if (jg_parse_int64(jg_req_param(req, param), 1, INT64_MAX, id) != JG_OK ||
+        !own_enterprise_ok(req->principal, *id))
+        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
+    json_t *fields = json_object();
+    period_arg(req, fields, period, lo, hi);
+    return jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK ? JG_INVALID : JG_OK;
+}
+
 /* GET /api/v1/scoring/units/{enterprise_id}: points by month (of effective_on) and cumulative. */
 static jg_rc unit_points(jg_req *req, jg_resp *resp)
 {
     int64_t id;
-    if (jg_parse_int64(jg_req_param(req, "enterprise_id"), 1, INT64_MAX, &id) != JG_OK ||
-        !own_enterprise_ok(req->principal, id))
-        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
-    json_t *fields = json_object();
     const char *period;
     char lo[8], hi[8];
-    period_arg(req, fields, &period, lo, hi);
-    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
-        return JG_INVALID;
+    jg_rc arc = unit_args(req, resp, "enterprise_id", &id, &period, lo, hi);
+    if (arc != JG_OK)
+        return arc;
     jg_buf sql;
     jg_buf_init(&sql, 4096);
     jg_value p[8] = {JG_VINT(id), JG_VTEXT(lo), JG_VTEXT(hi)};
@@ -207,15 +216,11 @@ static json_t *explained_rows(const jg_rows *r, int excol)
 static jg_rc company_scores(jg_req *req, jg_resp *resp)
 {
     int64_t id;
-    if (jg_parse_int64(jg_req_param(req, "id"), 1, INT64_MAX, &id) != JG_OK ||
-        !own_enterprise_ok(req->principal, id))
-        return jg_resp_error(req, resp, JG_NOTFOUND, NULL);
-    json_t *fields = json_object();
     const char *period;
     char lo[8], hi[8];
-    period_arg(req, fields, &period, lo, hi);
-    if (jg_resp_fields(req, resp, "查询条件不正确", fields) != JG_OK)
-        return JG_INVALID;
+    jg_rc arc = unit_args(req, resp, "id", &id, &period, lo, hi);
+    if (arc != JG_OK)
+        return arc;
     jg_value p[] = {JG_VINT(id), period != NULL ? JG_VTEXT(period) : JG_VNULL};
     jg_rows *r = NULL;
     jg_rc rc = jg_db_read(
