@@ -32,11 +32,28 @@ static const jg_scope_cols project_scope = {.org = "org_code", .project = "id"};
     "FROM video_channel c LEFT JOIN video_device d ON d.gb_id = c.device_gb_id "                             \
     "LEFT JOIN project pr ON pr.id = c.project_id"
 
-jg_rc jg_video_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n)
+int jg_video_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n)
 {
-    if (req->principal == NULL)
-        return JG_DENIED;
-    return jg_scope_sql(req->principal, &channel_scope, sql, params, n, req->arena);
+    if (req->principal != NULL &&
+        jg_scope_sql(req->principal, &channel_scope, sql, params, n, req->arena) == JG_OK)
+        return 1;
+    jg_buf_puts(sql, " AND 1 = 0");
+    return 0;
+}
+
+jg_rc jg_video_read_one(jg_req *req, jg_resp *resp, jg_buf *sql, jg_value *params, int n, const char *missing,
+                        jg_rows **rows)
+{
+    jg_rc rc = jg_db_read(req->app->db, sql->data, params, n, rows);
+    jg_buf_free(sql);
+    if (rc != JG_OK)
+        return jg_resp_error(req, resp, rc, NULL);
+    if (jg_rows_count(*rows) == 0) {
+        jg_rows_free(*rows);
+        *rows = NULL;
+        return jg_resp_error(req, resp, JG_NOTFOUND, missing);
+    }
+    return JG_OK;
 }
 
 jg_rc jg_video_channel_of(jg_req *req, jg_resp *resp, jg_video_channel *ch)
@@ -51,19 +68,11 @@ jg_rc jg_video_channel_of(jg_req *req, jg_resp *resp, jg_video_channel *ch)
     jg_buf_puts(&sql, "SELECT c.device_gb_id, c.gb_id, c.name, d.online FROM video_channel c "
                       "LEFT JOIN video_device d ON d.gb_id = c.device_gb_id "
                       "LEFT JOIN project pr ON pr.id = c.project_id WHERE c.id = $1");
-    if (jg_video_scope(req, &sql, p, &n) != JG_OK) {
-        jg_buf_free(&sql);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频通道");
-    }
+    jg_video_scope(req, &sql, p, &n);
     jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
-    jg_buf_free(&sql);
+    jg_rc rc = jg_video_read_one(req, resp, &sql, p, n, "没有这个视频通道", &rows);
     if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, NULL);
-    if (jg_rows_count(rows) == 0) {
-        jg_rows_free(rows);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频通道");
-    }
+        return rc;
     jg_strlcpy(ch->device, jg_rows_text(rows, 0, 0), sizeof(ch->device));
     jg_strlcpy(ch->channel, jg_rows_text(rows, 0, 1), sizeof(ch->channel));
     jg_strlcpy(ch->name, jg_rows_text(rows, 0, 2), sizeof(ch->name));
@@ -171,8 +180,7 @@ jg_rc jg_video_list_channels(jg_req *req, jg_resp *resp)
     }
     if (online >= 0)
         jg_buf_puts(&sql, online ? " AND d.online = 1" : " AND COALESCE(d.online, 0) = 0");
-    if (jg_video_scope(req, &sql, p, &n) != JG_OK)
-        jg_buf_puts(&sql, " AND 1 = 0");
+    jg_video_scope(req, &sql, p, &n);
     p[n++] = JG_VINT(size + 1);
     p[n++] = JG_VINT((page - 1) * size);
     jg_buf_printf(&sql, " ORDER BY c.device_gb_id, c.gb_id LIMIT $%d OFFSET $%d", n - 1, n);
@@ -220,9 +228,7 @@ jg_rc jg_video_get_tree(jg_req *req, jg_resp *resp)
             "WHERE pr.org_code >= $%d AND pr.org_code < $%d",
             n - 1, n);
     }
-    int visible = jg_video_scope(req, &sql, p, &n) == JG_OK;
-    if (!visible)
-        jg_buf_puts(&sql, " AND 1 = 0");
+    int visible = jg_video_scope(req, &sql, p, &n);
     jg_buf_puts(&sql, region == NULL ? " GROUP BY substr(pr.org_code, 1, 4) ORDER BY 1"
                                      : " GROUP BY pr.id ORDER BY MAX(pr.org_code), MAX(pr.name), pr.id");
     jg_rows *rows;
@@ -287,8 +293,7 @@ jg_rc jg_video_list_devices(jg_req *req, jg_resp *resp)
         p[n++] = JG_VINT(online);
         jg_buf_printf(&sql, " AND online = $%d", n);
     }
-    if (jg_video_device_scope(req, &sql, p, &n) != JG_OK)
-        jg_buf_puts(&sql, " AND 1 = 0");
+    jg_video_device_scope(req, &sql, p, &n);
     p[n++] = JG_VINT(size + 1);
     p[n++] = JG_VINT((page - 1) * size);
     jg_buf_printf(&sql, " ORDER BY gb_id LIMIT $%d OFFSET $%d", n - 1, n);
@@ -300,19 +305,21 @@ jg_rc jg_video_list_devices(jg_req *req, jg_resp *resp)
     return jg_resp_page(req, resp, rows, page, size);
 }
 
-jg_rc jg_video_device_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n)
+int jg_video_device_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n)
 {
     jg_buf cond;
     jg_buf_init(&cond, 1024);
-    jg_rc rc = jg_video_scope(req, &cond, params, n);
-    if (rc == JG_OK && cond.len > 0)
+    int visible = jg_video_scope(req, &cond, params, n);
+    if (!visible)
+        jg_buf_puts(sql, " AND 1 = 0");
+    else if (cond.len > 0)
         jg_buf_printf(
             sql,
             " AND EXISTS (SELECT 1 FROM video_channel c LEFT JOIN project pr ON pr.id = c.project_id "
             "WHERE c.device_gb_id = d.gb_id%s)",
             cond.data);
     jg_buf_free(&cond);
-    return rc;
+    return visible;
 }
 
 struct bind_args {

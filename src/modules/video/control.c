@@ -376,18 +376,8 @@ jg_rc jg_video_get_device(jg_req *req, jg_resp *resp)
                       "catalog_tries, catalog_got, catalog_sum, catalog_at, "
                       "(SELECT COUNT(*) FROM video_channel c WHERE c.device_gb_id = d.gb_id) AS channels "
                       "FROM video_device d WHERE gb_id = $1 AND status = 'active'");
-    if (jg_video_device_scope(req, &sql, p, &n) != JG_OK) {
-        jg_buf_free(&sql);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频设备");
-    }
+    jg_video_device_scope(req, &sql, p, &n);
     jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
-    jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, NULL);
-    if (jg_rows_count(rows) == 0) {
-        jg_rows_free(rows);
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频设备");
-    }
-    return jg_resp_row(req, resp, rows);
+    jg_rc rc = jg_video_read_one(req, resp, &sql, p, n, "没有这个视频设备", &rows);
+    return rc != JG_OK ? rc : jg_resp_row(req, resp, rows);
 }

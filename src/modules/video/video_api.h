@@ -16,10 +16,14 @@ typedef struct {
 /* JG_OK with *ch filled, or the error already answered (404 also outside the caller's scope). */
 jg_rc jg_video_channel_of(jg_req *req, jg_resp *resp, jg_video_channel *ch);
 /* Append " AND ..." restricting video_channel c LEFT JOIN project pr to the caller's scope (room for
- * 4 more params); JG_DENIED when the caller may see no channel. */
-jg_rc jg_video_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n);
+ * 4 more params), " AND 1 = 0" when the caller may see no channel; 1 when some channel may be seen. */
+int jg_video_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n);
 /* As jg_video_scope for video_device d: a device with a channel in scope (province: every device). */
-jg_rc jg_video_device_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n);
+int jg_video_device_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n);
+/* Run the scoped sql (freed here) for one row: JG_OK with *rows, or the error answered (404 with
+ * missing when no row is in scope). */
+jg_rc jg_video_read_one(jg_req *req, jg_resp *resp, jg_buf *sql, jg_value *params, int n, const char *missing,
+                        jg_rows **rows);
 
 jg_rc jg_video_list_channels(jg_req *req, jg_resp *resp);
 jg_rc jg_video_get_tree(jg_req *req, jg_resp *resp);
