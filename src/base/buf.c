@@ -76,3 +76,31 @@ char *jg_buf_steal(jg_buf *b)
     jg_buf_init(b, b->max);
     return p;
 }
+
+jg_rc jg_buf_put_markup(jg_buf *b, const char *s)
+{
+    jg_rc rc = JG_OK;
+    for (; rc == JG_OK && s != NULL && *s != '\0'; s++) {
+        switch (*s) {
+        case '&':
+            rc = jg_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            rc = jg_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = jg_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            rc = jg_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = jg_buf_puts(b, "&#39;");
+            break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
+                rc = jg_buf_append(b, s, 1);
+        }
+    }
+    return rc;
+}

@@ -9,7 +9,7 @@ typedef struct {
     char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
-    size_t max; /* largest len allowed */
+    size_t max;     /* largest len allowed */
     int overflowed; /* an append was refused: the contents are incomplete */
 } jg_buf;
 
@@ -21,6 +21,9 @@ jg_rc jg_buf_append(jg_buf *b, const void *p, size_t n);
 jg_rc jg_buf_puts(jg_buf *b, const char *s);
 /* Append formatted text. As jg_buf_append. */
 jg_rc jg_buf_printf(jg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append text s (NULL: nothing) for XML or HTML: & < > " ' as references, C0 controls other than
+ * tab, LF and CR dropped (XML 1.0 has no place for them). As jg_buf_append. */
+jg_rc jg_buf_put_markup(jg_buf *b, const char *s);
 /* Release the memory, leaving an empty buffer with the same max. */
 void jg_buf_free(jg_buf *b);
 /* Give the data to the caller (who frees it with free()) and reset the buffer. May return NULL when empty. */

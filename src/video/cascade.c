@@ -183,30 +183,6 @@ jg_rc jg_vcascade_parse(const char *spec, jg_vupper_cfg **out, int *n, char *err
 
 /* ---- MANSCDP bodies ---- */
 
-/* Append s XML-escaped. */
-static void xml_text(jg_buf *b, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            jg_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            jg_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            jg_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            jg_buf_puts(b, "&quot;");
-            break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                jg_buf_append(b, s, 1);
-        }
-    }
-}
-
 jg_rc jg_manscdp_keepalive(jg_buf *out, int64_t sn, const char *device_id)
 {
     return jg_buf_printf(out,
@@ -235,24 +211,24 @@ jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id
     for (int i = 0; i < n; i++) {
         const jg_manscdp_item *it = &items[i];
         jg_buf_puts(out, "<Item>\r\n<DeviceID>");
-        xml_text(out, it->device_id);
+        jg_buf_put_markup(out, it->device_id);
         jg_buf_puts(out, "</DeviceID>\r\n<Name>");
-        xml_text(out, it->name);
+        jg_buf_put_markup(out, it->name);
         jg_buf_puts(out, "</Name>\r\n<Manufacturer>");
-        xml_text(out, it->manufacturer);
+        jg_buf_put_markup(out, it->manufacturer);
         jg_buf_puts(out, "</Manufacturer>\r\n<Model>");
-        xml_text(out, it->model);
+        jg_buf_put_markup(out, it->model);
         jg_buf_puts(out, "</Model>\r\n<Owner>");
-        xml_text(out, it->owner);
+        jg_buf_put_markup(out, it->owner);
         jg_buf_puts(out, "</Owner>\r\n<CivilCode>");
-        xml_text(out, it->civil_code);
+        jg_buf_put_markup(out, it->civil_code);
         jg_buf_puts(out, "</CivilCode>\r\n<Address>");
-        xml_text(out, it->address);
+        jg_buf_put_markup(out, it->address);
         jg_buf_printf(out, "</Address>\r\n<Parental>%d</Parental>\r\n<ParentID>", it->parental);
-        xml_text(out, it->parent_id);
+        jg_buf_put_markup(out, it->parent_id);
         jg_buf_puts(out, "</ParentID>\r\n<SafetyWay>0</SafetyWay>\r\n<RegisterWay>1</RegisterWay>\r\n"
                          "<Secrecy>0</Secrecy>\r\n<Status>");
-        xml_text(out, it->status[0] != '\0' ? it->status : "ON");
+        jg_buf_put_markup(out, it->status[0] != '\0' ? it->status : "ON");
         jg_buf_puts(out, "</Status>\r\n");
         if (it->has_position)
             jg_buf_printf(out, "<Longitude>%.6f</Longitude>\r\n<Latitude>%.6f</Latitude>\r\n", it->longitude,

@@ -154,6 +154,21 @@ static void steal_hands_over_and_resets(void **state)
     jg_buf_free(&b);
 }
 
+static void markup_escapes_and_drops_controls(void **state)
+{
+    (void)state;
+    jg_buf b;
+    jg_buf_init(&b, 64);
+    assert_int_equal(jg_buf_put_markup(&b, "A&B <x> \"q\" 'a'\tL\n\x01\x1f中"), JG_OK);
+    assert_string_equal(b.data, "A&amp;B &lt;x&gt; &quot;q&quot; &#39;a&#39;\tL\n中");
+    assert_int_equal(jg_buf_put_markup(&b, NULL), JG_OK);
+    jg_buf_free(&b);
+    jg_buf_init(&b, 8); /* the limit holds: "&amp;&amp;" is 10 bytes */
+    assert_int_equal(jg_buf_put_markup(&b, "&&"), JG_TOOLARGE);
+    assert_true(b.overflowed);
+    jg_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +178,7 @@ int main(void)
         cmocka_unit_test(grows_across_many_appends),
         cmocka_unit_test(printf_small_and_large),
         cmocka_unit_test(steal_hands_over_and_resets),
+        cmocka_unit_test(markup_escapes_and_drops_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

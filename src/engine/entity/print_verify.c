@@ -190,38 +190,12 @@ jg_rc jg_print_verify_json(jg_req *req, jg_resp *resp)
     return jg_resp_json(req, resp, 200, o);
 }
 
-/* Append s to b with HTML's special characters escaped. */
-static void esc(jg_buf *b, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            jg_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            jg_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            jg_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            jg_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            jg_buf_puts(b, "&#39;");
-            break;
-        default:
-            jg_buf_append(b, s, 1);
-        }
-    }
-}
-
 static void row(jg_buf *b, const char *label, const char *value)
 {
     jg_buf_puts(b, "<tr><th>");
-    esc(b, label);
+    jg_buf_put_markup(b, label);
     jg_buf_puts(b, "</th><td>");
-    esc(b, value);
+    jg_buf_put_markup(b, value);
     jg_buf_puts(b, "</td></tr>\n");
 }
 
@@ -250,7 +224,7 @@ jg_rc jg_print_verify_page(jg_req *req, jg_resp *resp)
     jg_buf b;
     jg_buf_init(&b, 65536);
     jg_buf_puts(&b, page_head);
-    esc(&b, req->app->cfg->print_header);
+    jg_buf_put_markup(&b, req->app->cfg->print_header);
     jg_buf_puts(&b, "</header>\n<main><h1>打印件真伪验证</h1>\n");
     if (rc == JG_NOTFOUND || rc == JG_BUSY) {
         jg_buf_puts(&b, "<p class=\"verdict unknown\">");
@@ -258,7 +232,7 @@ jg_rc jg_print_verify_page(jg_req *req, jg_resp *resp)
         jg_buf_puts(&b, "</p>\n<p class=\"note\">请核对打印件二维码下方的验证码。</p>\n");
     } else {
         jg_buf_printf(&b, "<p class=\"verdict %s\">", verdict_code[k.v]);
-        esc(&b, message_of(req, &k));
+        jg_buf_put_markup(&b, message_of(req, &k));
         jg_buf_puts(&b, "</p>\n<table>\n");
         row(&b, "验证码", k.code);
         if (k.v == GENUINE || k.v == MODIFIED) {
