@@ -131,12 +131,13 @@ test('PTZ waits for the device: a refusal is 502, silence 504', async () => {
     const r = await ptz(chief, a, { command: 'left' });
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json.error.code, 'device_refused');
-    assert.match(refusing.out(), /DeviceControl 35010200001310000060 PTZCmd A50F010280000037/);
+    // gbsim answers before it prints: its line may reach us just after the API's answer.
+    await until('the refused PTZCmd in gbsim', () => /DeviceControl 35010200001310000060 PTZCmd A50F010280000037/.test(refusing.out()), 5000);
     const t0 = Date.now();
     const s = await ptz(chief, b, { command: 'right' });
     assert.equal(s.status, 504, s.text);
     assert.ok(Date.now() - t0 >= 3500, 'waited for the device');
-    assert.match(silent.out(), /DeviceControl 35010200001310000070 PTZCmd A50F0101800000/);
+    await until('the unanswered PTZCmd in gbsim', () => /DeviceControl 35010200001310000070 PTZCmd A50F0101800000/.test(silent.out()), 5000);
     // Neither is audited as done.
     assert.equal(Number(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.ptz' AND record_id IN ('${a}', '${b}')`)), 0);
   } finally {
@@ -166,7 +167,8 @@ test('RecordInfo: chunked replies merged and sorted, Dahua\'s <Type>all</Type> t
   assert.equal(r.json.items[0].address, '鼓楼区 A&B 工地');
   assert.equal(r.json.items[1].file_size, 2 * 1048576);
   assert.equal(r.json.items[0].gb_id, CH1);
-  assert.match(sim.out(), new RegExp(`RecordInfo ${CH1} 2026-11-25T08:00:00 2026-11-25T18:30:00: 11 records`));
+  const recordLine = new RegExp(`RecordInfo ${CH1} 2026-11-25T08:00:00 2026-11-25T18:30:00: 11 records`);
+  await until('the RecordInfo line of gbsim', () => recordLine.test(sim.out()), 5000);
   // A one-second range: one recording (cut), answered in one message.
   const none = await as(srv, inspector, url('start=2026-11-25T08:00:00&end=2026-11-25T08:00:01'));
   assert.equal(none.status, 200, none.text);
@@ -190,7 +192,7 @@ test('playback: a signed URL, s=Playback played by ffprobe; a forged one refused
   assert.equal(v.codec_name, 'h264');
   assert.equal(v.width, 640);
   assert.ok(Number(v.nb_read_frames) > 10, v.nb_read_frames);
-  assert.match(sim.out(), new RegExp(`playback INVITE of ${CH1}`));
+  await until('the playback INVITE in gbsim', () => new RegExp(`playback INVITE of ${CH1}`).test(sim.out()), 5000);
   assert.match(videoErr, new RegExp(`stream ${DEVICE}/${CH1}/${s0}-${s0 + 3600} playing`));
 });
 
