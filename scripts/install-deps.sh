@@ -14,7 +14,7 @@ RUN=(gcc make cmake ninja-build pkg-config libc6-dev
      ca-certificates)
 # Tests: cmocka, a PostgreSQL 15 server, Node.js for API tests, clang + libFuzzer, the sqlite3 CLI.
 TEST=(libcmocka-dev postgresql postgresql-client sqlite3 clang libclang-rt-14-dev curl gzip procps
-      sip-tester unzip poppler-utils zbar-tools chromium ffmpeg)
+      sip-tester baresip-core unzip poppler-utils zbar-tools chromium ffmpeg)
 # Benchmarks: wrk (load), pgbench (in the postgresql package), npm for the Node.js peers, Kamailio (the
 # REGISTER peer of bench/video.sh).
 BENCH=(wrk postgresql-contrib kamailio)

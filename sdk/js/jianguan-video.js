@@ -165,6 +165,19 @@ export class JianguanVideo {
     return this.request('PUT', `/api/v1/video/channels/${channelId}/project`, body);
   }
   unbindProject(channelId) { return this.request('DELETE', `/api/v1/video/channels/${channelId}/project`); }
+  /**
+   * DeviceControl of a channel: cmd record | stop_record | guard | reset_guard | iframe; video.control.
+   * Answers {result: 'OK'} with the device's result, or 'accepted' when it sent none.
+   */
+  control(channelId, cmd) { return this.request('POST', `/api/v1/video/channels/${channelId}/control`, { cmd }); }
+  /** Reboot a device (TeleBoot); video.control. */
+  reboot(gbId) { return this.request('POST', `/api/v1/video/devices/${encodeURIComponent(gbId)}/reboot`); }
+  /** Ask a device for its status now (DeviceStatus): {device_status: {online, encode, record, …}}. */
+  refreshStatus(gbId) { return this.request('POST', `/api/v1/video/devices/${encodeURIComponent(gbId)}/status/refresh`); }
+  /** Alarms of devices in scope, newest first; filters: device_gb_id, priority (1-4), since, until, page, size. */
+  alarms(filters = {}) { return this.request('GET', '/api/v1/video/alarms' + query(filters)); }
+  /** The channel's latest MobilePosition reports, newest first (limit 1-1000, default 100). */
+  positions(channelId, limit) { return this.request('GET', `/api/v1/video/channels/${channelId}/positions` + query({ limit })); }
   /** Snapshots are not offered by the platform yet (src/video/README.md, later steps). */
   /** The signed URL of the channel's latest key frame as JPEG (the media node decodes it). */
   async snapshotUrl(channelId) { return (await this.liveUrl(channelId)).snapshot_url; }

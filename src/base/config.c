@@ -105,7 +105,7 @@ static const struct key keys[] = {
     N(video_hls_segment_s, "2", 1, 10,
       "jianguan video: HLS segment duration in seconds (segments are cut at the first key frame after it)."),
     N(video_hls_window, "5", 1, 6,
-      "jianguan video: HLS segments listed in the live playlist (sliding window)."),
+      "jianguan video: HLS segments listed in the live playlist (sliding window, 1-6)."),
     S(video_record_dir, "", "jianguan video: cloud recording root directory; empty: data_dir/records."),
     N(video_record_days, "30", 1, 3650,
       "jianguan video: days cloud recordings are kept (a plan's retention_days overrides)."),
@@ -114,7 +114,36 @@ static const struct key keys[] = {
       "deleted."),
     S(video_upper, "",
       "jianguan video: upper platforms to register to as a lower platform (cascade), comma-separated: "
-      "ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table (secret: never logged)."),
+      "ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table;transport=udp|tcp (secret: never logged; "
+      "tcp: one kept connection, reconnected with backoff)."),
+    S(video_subscribe, "catalog,alarm",
+      "jianguan video: subscriptions (SUBSCRIBE) sent to a device when it registers, comma-separated: "
+      "catalog, alarm, position (MobilePosition); empty: none."),
+    N(video_subscribe_expires_s, "3600", 10, 86400,
+      "jianguan video: Expires of the subscriptions to devices; refreshed at 80% of it, ended at shutdown."),
+    N(video_position_interval_s, "5", 1, 3600,
+      "jianguan video: seconds between positions asked for in MobilePosition subscriptions."),
+    S(video_download_dir, "",
+      "jianguan video: directory of downloads from devices (s=Download); empty: "
+      "data_dir/downloads."),
+    N(video_download_max_s, "86400", 60, 604800,
+      "Longest time range (seconds) one download from a device may ask for (400 beyond)."),
+    N(video_download_max, "4", 1, 64,
+      "jianguan video: downloads from devices running at once on a media node."),
+    N(video_download_keep_h, "24", 1, 720,
+      "jianguan video: hours a finished download file is kept, then deleted."),
+    E(video_role, "all", "all|signal|media",
+      "jianguan video: all (SIP signalling with its embedded media node), signal (signalling; live streams "
+      "on media nodes only) or media (a media node only, reporting to video_signalling_url)."),
+    S(video_node_id, "", "jianguan video (media role): this media node's ID (letters, digits, - and _)."),
+    S(video_node_url, "",
+      "jianguan video (media role): base URL viewers and the signalling service reach this node's listener "
+      "at."),
+    S(video_signalling_url, "",
+      "jianguan video (media role): base URL of the signalling service's media listener (heartbeats, "
+      "INVITEs)."),
+    N(video_node_dead_s, "3", 1, 60,
+      "jianguan video: seconds without a heartbeat after which a media node is dead (its streams move)."),
     N(max_export_rows, "1000000", 1, 100000000,
       "Most records one XLSX export may hold (400 beyond: narrow the filter)."),
     N(max_upload_bytes, "20971520", 1024, 1073741824,

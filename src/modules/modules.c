@@ -26,6 +26,8 @@ extern const jg_module jg_module_flow_run;
 extern const jg_module jg_module_flow_core;
 extern const jg_module jg_module_flow_people;
 extern const jg_module jg_module_video;
+extern const jg_module jg_module_video_share;
+extern const jg_module jg_module_video_devcmd;
 extern const jg_module jg_module_rules;
 extern const jg_module jg_module_scoring;
 extern const jg_module jg_module_credit;
@@ -59,6 +61,8 @@ const jg_module *const jg_modules[] = {
     &jg_module_flow_core,
     &jg_module_flow_people,
     &jg_module_video,
+    &jg_module_video_share,
+    &jg_module_video_devcmd,
     &jg_module_rules,
     &jg_module_scoring,
     &jg_module_credit,

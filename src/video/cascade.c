@@ -32,10 +32,51 @@
 #define T2_US 4000000LL
 #define REG_TIMEOUT_US (64 * T1_US)
 #define BACKOFF_MAX_S 300
-#define KEEPALIVE_MISSES 3 /* keepalives unanswered in a row before registering again */
-#define CATALOG_CHUNK 4    /* items per Catalog response MESSAGE: small UDP datagrams */
+#define KEEPALIVE_MISSES 3       /* keepalives unanswered in a row before registering again */
+#define CATALOG_CHUNK 4          /* items per Catalog response MESSAGE: small UDP datagrams */
+#define CATALOG_BURST 50         /* Catalog response MESSAGEs sent at once ... */
+#define CATALOG_PACE_US 100000LL /* ... every 100 ms: 2,000 channels a second */
+
+#define SUB_MAX_S 3600                   /* the longest catalog subscription granted */
+#define RECORDS_WAIT_US (30 * 1000000LL) /* a relayed RecordInfo query is forgotten after this */
 
 enum { UP_IDLE = 0, UP_REGISTERING = 1, UP_REGISTERED = 2 };
+
+/* A NOTIFY sent over UDP and not answered yet: retransmitted (T1 doubling to T2) for 32 s. */
+typedef struct jg_vnotify {
+    struct jg_vnotify *next;
+    long cseq;
+    char *wire;
+    size_t len;
+    int64_t next_us, interval_us, deadline_us;
+} jg_vnotify;
+#define NOTIFY_PENDING_MAX 256 /* NOTIFYs awaiting an answer per subscription; beyond, sent once */
+
+/* An upper platform's Catalog SUBSCRIBE (one per upper: a new one replaces it). We are the
+ * notifier: NOTIFY in its dialog when a shared channel's device goes online or offline (ON/OFF)
+ * and when video_share rows of the upper are added or removed (ADD/DEL). */
+typedef struct {
+    int active;
+    char call_id[160];
+    char from_hdr[256], to_hdr[256]; /* the upper's From, our To (with our tag): NOTIFY swaps them */
+    char target[192];                /* the upper's Contact: the NOTIFY's Request-URI */
+    char event[64];                  /* the Event header, echoed (Catalog;id=...) */
+    struct sockaddr_in dst;          /* the SUBSCRIBE's source (the upper's address): NOTIFYs go there */
+    int64_t expires_us;
+    long cseq;
+    int64_t next_poll_us;
+    /* the shares seen at the last poll: their count and newest created_at, and the sorted IDs */
+    int64_t share_count;
+    char share_newest[40];
+    char (*shared)[JG_GBID_LEN + 1];
+    int nshared;
+    uint64_t stat_notifies;
+    jg_vnotify *pending; /* UDP: NOTIFYs awaiting their answer */
+    int npending;
+    jg_manscdp_item *q; /* items waiting to be notified (paced: notify_pump) */
+    int qn, qpos, qcap;
+    int64_t q_next_us;
+} jg_vcsub;
 
 typedef struct jg_vupper {
     jg_vupper_cfg c;
@@ -61,7 +102,25 @@ typedef struct jg_vupper {
     long keepalive_cseq; /* in flight, 0 when answered */
     int keepalive_misses;
     uint64_t stat_keepalives, stat_registers, stat_catalogs;
+    jg_vcsub sub;
+    jg_vconn *conn; /* transport=tcp: the connection (loop.c owns it), NULL until the next send */
+    /* the catalog answer being sent, paced (catalog_pump) */
+    jg_manscdp_item *cat_items;
+    int cat_n, cat_pos;
+    int64_t cat_sn, cat_next_us;
 } jg_vupper;
+
+/* A RecordInfo query of an upper relayed to the device under our own SN: the device's answers
+ * go back under the upper's SN with the shared channel's ID. */
+typedef struct jg_vrecq {
+    struct jg_vrecq *next;
+    jg_vupper *u;
+    int64_t sn, upper_sn;
+    char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
+    struct sockaddr_in dst; /* where the query came from: the answers go there */
+    int64_t deadline_us;
+    int control; /* a DeviceControl (sent as the upper wrote it: sn is the upper's), else RecordInfo */
+} jg_vrecq;
 
 /* An upper platform's INVITE for a shared channel: we are its UAS; the device's stream (media.c)
  * hands us its RTP packets, which go to the address of the upper's SDP with its SSRC. */
@@ -82,13 +141,23 @@ typedef struct jg_vrelay {
     jg_vstream *stream;
     long cseq;
     uint64_t packets;
+    int playback;           /* s=Playback: the device's recordings; INFO (MANSRTSP) is passed on */
+    struct sockaddr_in sig; /* the INVITE's source: our BYE and MediaStatus go there */
+    /* UDP: our 200, retransmitted (T1 doubling to T2) until the ACK, for 32 s (RFC 3261 13.3.1.4) */
+    char *ok_wire;
+    size_t ok_len;
+    int64_t ok_next_us, ok_interval_us, ok_deadline_us;
 } jg_vrelay;
 
 struct jg_vcascade {
     jg_vupper *uppers;
     int n;
     jg_vrelay *relays;
+    jg_vrecq *recqs;
 };
+
+static void cascade_timers(jg_vsvc *svc);
+static void sub_free(jg_vcsub *s);
 
 /* ---- configuration ---- */
 
@@ -153,15 +222,16 @@ jg_rc jg_vcascade_parse(const char *spec, jg_vupper_cfg **out, int *n, char *err
                 ;
             else if (strcmp(p, "share") == 0 && (strcmp(val, "all") == 0 || strcmp(val, "table") == 0))
                 u.share_all = strcmp(val, "all") == 0;
-            else if (strcmp(p, "transport") == 0 && strcasecmp(val, "udp") == 0)
-                ;
+            else if (strcmp(p, "transport") == 0 &&
+                     (strcasecmp(val, "udp") == 0 || strcasecmp(val, "tcp") == 0))
+                u.tcp = strcasecmp(val, "tcp") == 0;
             else
                 rc = JG_INVALID;
         }
         if (rc != JG_OK) {
             snprintf(err, errlen,
                      "video_upper: %s: parameters are password=, expires=60..86400, keepalive=1..3600, "
-                     "share=all|table, transport=udp",
+                     "share=all|table, transport=udp|tcp",
                      u.id);
             break;
         }
@@ -196,48 +266,109 @@ jg_rc jg_manscdp_keepalive(jg_buf *out, int64_t sn, const char *device_id)
                          (long long)sn, device_id);
 }
 
-jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id, int64_t sum,
-                                  const jg_manscdp_item *items, int n)
+/* One catalog <Item>: every field, or (a notification of ON, OFF, DEL ...) the ID and <Event>. */
+static void put_item(jg_buf *out, const jg_manscdp_item *it)
+{
+    jg_buf_puts(out, "<Item>\r\n<DeviceID>");
+    jg_buf_put_markup(out, it->device_id);
+    jg_buf_puts(out, "</DeviceID>\r\n");
+    if (it->event[0] != '\0') {
+        jg_buf_puts(out, "<Event>");
+        jg_buf_put_markup(out, it->event);
+        jg_buf_puts(out, "</Event>\r\n");
+        if (strcmp(it->event, "ADD") != 0 && strcmp(it->event, "UPDATE") != 0) {
+            jg_buf_puts(out, "</Item>\r\n");
+            return;
+        }
+    }
+    jg_buf_puts(out, "<Name>");
+    jg_buf_put_markup(out, it->name);
+    jg_buf_puts(out, "</Name>\r\n<Manufacturer>");
+    jg_buf_put_markup(out, it->manufacturer);
+    jg_buf_puts(out, "</Manufacturer>\r\n<Model>");
+    jg_buf_put_markup(out, it->model);
+    jg_buf_puts(out, "</Model>\r\n<Owner>");
+    jg_buf_put_markup(out, it->owner);
+    jg_buf_puts(out, "</Owner>\r\n<CivilCode>");
+    jg_buf_put_markup(out, it->civil_code);
+    jg_buf_puts(out, "</CivilCode>\r\n<Address>");
+    jg_buf_put_markup(out, it->address);
+    jg_buf_printf(out, "</Address>\r\n<Parental>%d</Parental>\r\n<ParentID>", it->parental);
+    jg_buf_put_markup(out, it->parent_id);
+    jg_buf_puts(out, "</ParentID>\r\n<SafetyWay>0</SafetyWay>\r\n<RegisterWay>1</RegisterWay>\r\n"
+                     "<Secrecy>0</Secrecy>\r\n<Status>");
+    jg_buf_put_markup(out, it->status[0] != '\0' ? it->status : "ON");
+    jg_buf_puts(out, "</Status>\r\n");
+    if (it->has_position)
+        jg_buf_printf(out, "<Longitude>%.6f</Longitude>\r\n<Latitude>%.6f</Latitude>\r\n", it->longitude,
+                      it->latitude);
+    if (it->ptz_type > 0)
+        jg_buf_printf(out, "<Info>\r\n<PTZType>%d</PTZType>\r\n</Info>\r\n", it->ptz_type);
+    jg_buf_puts(out, "</Item>\r\n");
+}
+
+static jg_rc catalog_body(jg_buf *out, const char *root, int64_t sn, const char *device_id, int64_t sum,
+                          const jg_manscdp_item *items, int n)
 {
     jg_buf_printf(out,
                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-                  "<Response>\r\n"
+                  "<%s>\r\n"
                   "<CmdType>Catalog</CmdType>\r\n"
                   "<SN>%lld</SN>\r\n"
                   "<DeviceID>%s</DeviceID>\r\n"
                   "<SumNum>%lld</SumNum>\r\n"
                   "<DeviceList Num=\"%d\">\r\n",
-                  (long long)sn, device_id, (long long)sum, n);
+                  root, (long long)sn, device_id, (long long)sum, n);
+    for (int i = 0; i < n; i++)
+        put_item(out, &items[i]);
+    return jg_buf_printf(out, "</DeviceList>\r\n</%s>\r\n", root);
+}
+
+jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id, int64_t sum,
+                                  const jg_manscdp_item *items, int n)
+{
+    return catalog_body(out, "Response", sn, device_id, sum, items, n);
+}
+
+jg_rc jg_manscdp_catalog_notify(jg_buf *out, int64_t sn, const char *device_id, const jg_manscdp_item *items,
+                                int n)
+{
+    return catalog_body(out, "Notify", sn, device_id, n, items, n);
+}
+
+jg_rc jg_manscdp_record_response(jg_buf *out, int64_t sn, const char *device_id, const char *name,
+                                 int64_t sum, const jg_manscdp_record *recs, int n)
+{
+    jg_buf_printf(out,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+                  "<Response>\r\n"
+                  "<CmdType>RecordInfo</CmdType>\r\n"
+                  "<SN>%lld</SN>\r\n"
+                  "<DeviceID>%s</DeviceID>\r\n"
+                  "<Name>",
+                  (long long)sn, device_id);
+    jg_buf_put_markup(out, name);
+    jg_buf_printf(out, "</Name>\r\n<SumNum>%lld</SumNum>\r\n<RecordList Num=\"%d\">\r\n", (long long)sum, n);
     for (int i = 0; i < n; i++) {
-        const jg_manscdp_item *it = &items[i];
-        jg_buf_puts(out, "<Item>\r\n<DeviceID>");
-        jg_buf_put_markup(out, it->device_id);
-        jg_buf_puts(out, "</DeviceID>\r\n<Name>");
-        jg_buf_put_markup(out, it->name);
-        jg_buf_puts(out, "</Name>\r\n<Manufacturer>");
-        jg_buf_put_markup(out, it->manufacturer);
-        jg_buf_puts(out, "</Manufacturer>\r\n<Model>");
-        jg_buf_put_markup(out, it->model);
-        jg_buf_puts(out, "</Model>\r\n<Owner>");
-        jg_buf_put_markup(out, it->owner);
-        jg_buf_puts(out, "</Owner>\r\n<CivilCode>");
-        jg_buf_put_markup(out, it->civil_code);
-        jg_buf_puts(out, "</CivilCode>\r\n<Address>");
-        jg_buf_put_markup(out, it->address);
-        jg_buf_printf(out, "</Address>\r\n<Parental>%d</Parental>\r\n<ParentID>", it->parental);
-        jg_buf_put_markup(out, it->parent_id);
-        jg_buf_puts(out, "</ParentID>\r\n<SafetyWay>0</SafetyWay>\r\n<RegisterWay>1</RegisterWay>\r\n"
-                         "<Secrecy>0</Secrecy>\r\n<Status>");
-        jg_buf_put_markup(out, it->status[0] != '\0' ? it->status : "ON");
-        jg_buf_puts(out, "</Status>\r\n");
-        if (it->has_position)
-            jg_buf_printf(out, "<Longitude>%.6f</Longitude>\r\n<Latitude>%.6f</Latitude>\r\n", it->longitude,
-                          it->latitude);
-        if (it->ptz_type > 0)
-            jg_buf_printf(out, "<Info>\r\n<PTZType>%d</PTZType>\r\n</Info>\r\n", it->ptz_type);
+        const jg_manscdp_record *r = &recs[i];
+        jg_buf_printf(out, "<Item>\r\n<DeviceID>%s</DeviceID>\r\n<Name>", device_id);
+        jg_buf_put_markup(out, r->name);
+        jg_buf_puts(out, "</Name>\r\n<FilePath>");
+        jg_buf_put_markup(out, r->file_path);
+        jg_buf_puts(out, "</FilePath>\r\n<Address>");
+        jg_buf_put_markup(out, r->address);
+        jg_buf_puts(out, "</Address>\r\n<StartTime>");
+        jg_buf_put_markup(out, r->start_time);
+        jg_buf_puts(out, "</StartTime>\r\n<EndTime>");
+        jg_buf_put_markup(out, r->end_time);
+        jg_buf_printf(out, "</EndTime>\r\n<Secrecy>%d</Secrecy>\r\n<Type>", r->secrecy);
+        jg_buf_put_markup(out, r->type[0] != '\0' ? r->type : "time");
+        jg_buf_puts(out, "</Type>\r\n");
+        if (r->file_size >= 0)
+            jg_buf_printf(out, "<FileSize>%lld</FileSize>\r\n", (long long)r->file_size);
         jg_buf_puts(out, "</Item>\r\n");
     }
-    return jg_buf_puts(out, "</DeviceList>\r\n</Response>\r\n");
+    return jg_buf_puts(out, "</RecordList>\r\n</Response>\r\n");
 }
 
 jg_rc jg_manscdp_device_info_response(jg_buf *out, int64_t sn, const char *device_id, int channels)
@@ -260,13 +391,33 @@ jg_rc jg_manscdp_device_info_response(jg_buf *out, int64_t sn, const char *devic
 
 /* ---- requests to an upper platform ---- */
 
-static void send_to(jg_vsvc *svc, const jg_vupper *u, const char *data, size_t len)
+/* Send to u: over its TCP connection (opened when there is none; a failed connection is noticed by
+ * the REGISTER's timeout or the connection's end), or over UDP to addr. */
+static void send_to_addr(jg_vsvc *svc, jg_vupper *u, const struct sockaddr_in *addr, const char *data,
+                         size_t len)
 {
     jg_vpeer peer;
     memset(&peer, 0, sizeof(peer));
     peer.transport = JG_VT_UDP;
-    peer.addr = u->addr;
+    peer.addr = *addr;
+    if (u->c.tcp) {
+        if (u->conn == NULL && svc->connect != NULL) {
+            u->conn = svc->connect(svc, &u->addr);
+            jg_info("video: cascade: %s a TCP connection to upper platform %s",
+                    u->conn != NULL ? "opening" : "cannot open", u->c.id);
+        }
+        if (u->conn == NULL)
+            return;
+        peer.transport = JG_VT_TCP;
+        peer.addr = u->addr;
+        peer.conn = u->conn;
+    }
     svc->send(svc, &peer, data, len);
+}
+
+static void send_to(jg_vsvc *svc, jg_vupper *u, const char *data, size_t len)
+{
+    send_to_addr(svc, u, &u->addr, data, len);
 }
 
 static void branch_of(jg_vsvc *svc, char *out, size_t outlen)
@@ -286,7 +437,8 @@ static jg_rc build_request(jg_vsvc *svc, jg_vupper *u, const char *method, const
     char uri[128], via[192], from[128], to[128], cid[128], branch[48];
     snprintf(uri, sizeof(uri), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
     branch_of(svc, branch, sizeof(branch));
-    snprintf(via, sizeof(via), "SIP/2.0/UDP %s:%d;rport;branch=%s", u->local_ip, svc->listen_port, branch);
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s:%d;rport;branch=%s", u->c.tcp ? "TCP" : "UDP", u->local_ip,
+             svc->listen_port, branch);
     snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", svc->cfg->video_sip_id, svc->realm, u->from_tag);
     if (strcmp(method, "REGISTER") == 0)
         snprintf(to, sizeof(to), "<sip:%s@%s>", svc->cfg->video_sip_id, svc->realm);
@@ -378,7 +530,9 @@ static void send_register(jg_vsvc *svc, jg_vupper *u, int with_auth)
         u->state = UP_REGISTERING;
 }
 
-static void send_message(jg_vsvc *svc, jg_vupper *u, const char *body, size_t len, long *cseq_out)
+/* A MESSAGE to u at dst (the source of the request it answers; NULL: u's address). */
+static void send_message_to(jg_vsvc *svc, jg_vupper *u, const struct sockaddr_in *dst, const char *body,
+                            size_t len, long *cseq_out)
 {
     long cseq = ++u->cseq;
     osip_message_t *m = NULL;
@@ -387,12 +541,17 @@ static void send_message(jg_vsvc *svc, jg_vupper *u, const char *body, size_t le
     jg_buf b;
     jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
     if (jg_sip_serialize(m, &b) == JG_OK) {
-        send_to(svc, u, b.data, b.len);
+        send_to_addr(svc, u, dst != NULL ? dst : &u->addr, b.data, b.len);
         if (cseq_out != NULL)
             *cseq_out = cseq;
     }
     jg_buf_free(&b);
     osip_message_free(m);
+}
+
+static void send_message(jg_vsvc *svc, jg_vupper *u, const char *body, size_t len, long *cseq_out)
+{
+    send_message_to(svc, u, NULL, body, len, cseq_out);
 }
 
 /* ---- life cycle ---- */
@@ -487,7 +646,39 @@ static void relay_free(jg_vcascade *c, jg_vrelay *r)
     if (r->fd >= 0)
         close(r->fd);
     free(r->pend);
+    free(r->ok_wire);
     free(r);
+}
+
+void jg_vcascade_unregister(jg_vsvc *svc)
+{
+    jg_vcascade *c = svc->cascade;
+    for (int i = 0; c != NULL && i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (u->state == UP_REGISTERED && svc->send != NULL) {
+            long keep = u->c.expires_s;
+            u->c.expires_s = 0; /* unregister */
+            send_register(svc, u, 1);
+            u->c.expires_s = keep;
+            u->state = UP_IDLE;
+            u->reg_cseq = 0;
+        }
+    }
+}
+
+void jg_vcascade_conn_closed(jg_vsvc *svc, jg_vconn *conn)
+{
+    jg_vcascade *c = svc->cascade;
+    for (int i = 0; c != NULL && i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (u->conn != conn)
+            continue;
+        u->conn = NULL;
+        if (u->state != UP_IDLE || u->reg_cseq != 0) {
+            u->reg_cseq = 0;
+            backoff(svc, u, "its TCP connection closed");
+        }
+    }
 }
 
 void jg_vcascade_exit(jg_vsvc *svc)
@@ -500,15 +691,17 @@ void jg_vcascade_exit(jg_vsvc *svc)
             jg_vmedia_relay_close(svc, c->relays->stream);
         relay_free(c, c->relays);
     }
+    while (c->recqs != NULL) {
+        jg_vrecq *q = c->recqs;
+        c->recqs = q->next;
+        free(q);
+    }
+    jg_vcascade_unregister(svc);
     for (int i = 0; i < c->n; i++) {
         jg_vupper *u = &c->uppers[i];
-        if (u->state == UP_REGISTERED && svc->send != NULL) {
-            long keep = u->c.expires_s;
-            u->c.expires_s = 0; /* unregister */
-            send_register(svc, u, 1);
-            u->c.expires_s = keep;
-        }
         jg_buf_free(&u->reg_wire);
+        sub_free(&u->sub);
+        free(u->cat_items);
         OPENSSL_cleanse(&u->c, sizeof(u->c));
     }
     free(c->uppers);
@@ -521,12 +714,13 @@ void jg_vcascade_tick(jg_vsvc *svc)
     jg_vcascade *c = svc->cascade;
     if (c == NULL)
         return;
+    cascade_timers(svc);
     for (int i = 0; i < c->n; i++) {
         jg_vupper *u = &c->uppers[i];
         if (u->reg_cseq != 0) { /* a REGISTER in flight */
             if (svc->now_us >= u->reg_deadline_us) {
                 backoff(svc, u, "no answer to REGISTER");
-            } else if (svc->now_us >= u->reg_next_us) {
+            } else if (svc->now_us >= u->reg_next_us && !u->c.tcp) { /* TCP: no retransmission */
                 send_to(svc, u, u->reg_wire.data, u->reg_wire.len);
                 u->reg_interval_us = u->reg_interval_us * 2 < T2_US ? u->reg_interval_us * 2 : T2_US;
                 u->reg_next_us = svc->now_us + u->reg_interval_us;
@@ -598,8 +792,47 @@ static void take_challenge(jg_vupper *u, const osip_message_t *resp, int *stale)
     *stale = strcasecmp(st, "true") == 0;
 }
 
+/* A response to one of our NOTIFYs (in an upper's subscription dialog): 1 if it was one. */
+static int notify_answered(jg_vsvc *svc, const osip_message_t *resp)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL || resp->cseq == NULL || resp->cseq->method == NULL ||
+        strcmp(resp->cseq->method, "NOTIFY") != 0 || resp->call_id == NULL || resp->call_id->number == NULL)
+        return 0;
+    char cid[160];
+    snprintf(cid, sizeof(cid), "%s%s%s", resp->call_id->number, resp->call_id->host != NULL ? "@" : "",
+             resp->call_id->host != NULL ? resp->call_id->host : "");
+    for (int i = 0; i < c->n; i++) {
+        jg_vcsub *s = &c->uppers[i].sub;
+        if (!s->active || strcmp(s->call_id, cid) != 0)
+            continue;
+        if (resp->status_code < 200)
+            return 1;
+        long cseq = jg_sip_cseq(resp);
+        for (jg_vnotify **pp = &s->pending; *pp != NULL; pp = &(*pp)->next) {
+            if ((*pp)->cseq == cseq) {
+                jg_vnotify *p = *pp;
+                *pp = p->next;
+                s->npending--;
+                free(p->wire);
+                free(p);
+                break;
+            }
+        }
+        if (resp->status_code >= 300) { /* 481: the upper forgot the subscription */
+            jg_info("video: cascade: upper platform %s answered a NOTIFY %d: its catalog subscription ends",
+                    c->uppers[i].c.id, resp->status_code);
+            sub_free(s);
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int jg_vcascade_on_response(jg_vsvc *svc, const osip_message_t *resp)
 {
+    if (notify_answered(svc, resp))
+        return 1;
     jg_vupper *u = upper_of_call(svc, resp);
     if (u == NULL)
         return 0;
@@ -683,8 +916,11 @@ static jg_vupper *upper_of_request(jg_vsvc *svc, const osip_message_t *req, cons
     return NULL;
 }
 
-static void answer_catalog(jg_vsvc *svc, jg_vupper *u, int64_t sn)
+/* The channels shared with u, one item per channel ID (sorted), into *out (free it): their count,
+ * or -1 when the database cannot be read. */
+static int read_shared(jg_vsvc *svc, jg_vupper *u, jg_manscdp_item **out)
 {
+    *out = NULL;
     jg_value p[] = {JG_VTEXT(u->c.id), JG_VINT(u->c.share_all ? 1 : 0)};
     jg_rows *r = NULL;
     jg_rc rc =
@@ -696,7 +932,7 @@ static void answer_catalog(jg_vsvc *svc, jg_vupper *u, int64_t sn)
                    p, 2, &r);
     if (rc != JG_OK) {
         jg_warn("video: cascade: cannot read the channels shared with %s (%s)", u->c.id, jg_rc_name(rc));
-        return;
+        return -1;
     }
     int total = jg_rows_count(r);
     /* A channel reported by two devices is one channel upstream: the first row wins. */
@@ -728,20 +964,53 @@ static void answer_catalog(jg_vsvc *svc, jg_vupper *u, int64_t sn)
         it->ptz_type = jg_rows_type(r, i, 10) != JG_V_NULL ? (int)jg_rows_int(r, i, 10) : 0;
     }
     jg_rows_free(r);
+    *out = items;
+    return n;
+}
+
+/* Send the next CATALOG_BURST chunks of the catalog answer in progress; the rest at the next
+ * CATALOG_PACE_US: a burst of 10,000 datagrams (40,000 channels) would overflow the upper's UDP
+ * receive buffer, and over TCP the connection's bounded output. */
+static void catalog_pump(jg_vsvc *svc, jg_vupper *u)
+{
     jg_buf b;
     jg_buf_init(&b, JG_MANSCDP_MAX_BODY);
-    int i = 0;
-    do { /* an empty catalog is one message with SumNum 0 */
-        int k = n - i < CATALOG_CHUNK ? n - i : CATALOG_CHUNK;
+    int n = u->cat_n;
+    for (int sent = 0; sent < CATALOG_BURST; sent++) { /* an empty catalog is one message with SumNum 0 */
+        int k = n - u->cat_pos < CATALOG_CHUNK ? n - u->cat_pos : CATALOG_CHUNK;
         b.len = 0;
-        jg_manscdp_catalog_response(&b, sn, svc->cfg->video_sip_id, n, items + i, k);
+        jg_manscdp_catalog_response(&b, u->cat_sn, svc->cfg->video_sip_id, n, u->cat_items + u->cat_pos, k);
         send_message(svc, u, b.data, b.len, NULL);
-        i += k;
-    } while (i < n);
+        u->cat_pos += k;
+        if (u->cat_pos >= n)
+            break;
+    }
     jg_buf_free(&b);
-    free(items);
+    if (u->cat_pos < n) {
+        u->cat_next_us = svc->now_us + CATALOG_PACE_US;
+        return;
+    }
+    free(u->cat_items);
+    u->cat_items = NULL;
     u->stat_catalogs++;
     jg_info("video: cascade: catalog of %d shared channels sent to upper platform %s", n, u->c.id);
+}
+
+static void answer_catalog(jg_vsvc *svc, jg_vupper *u, int64_t sn)
+{
+    jg_manscdp_item *items = NULL;
+    int n = read_shared(svc, u, &items);
+    if (n < 0)
+        return;
+    if (u->cat_items != NULL)
+        jg_info("video: cascade: upper platform %s asked for the catalog again: the answer starts over",
+                u->c.id);
+    free(u->cat_items); /* a new query replaces an answer still in progress */
+    u->cat_items = items;
+    u->cat_n = n;
+    u->cat_pos = 0;
+    u->cat_sn = sn;
+    catalog_pump(svc, u);
 }
 
 static void answer_device_info(jg_vsvc *svc, jg_vupper *u, int64_t sn)
@@ -805,8 +1074,12 @@ static int shared_device(jg_vsvc *svc, jg_vupper *u, const char *channel, char d
 static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, const jg_vpeer *peer)
 {
     jg_vcascade *c = svc->cascade;
-    if (relay_of(c, req) != NULL)
-        return; /* a retransmission: the 200 went already */
+    jg_vrelay *again = relay_of(c, req);
+    if (again != NULL) { /* a retransmission: the 200 again while no ACK came */
+        if (again->ok_wire != NULL)
+            send_to_addr(svc, u, &again->sig, again->ok_wire, again->ok_len);
+        return;
+    }
     const char *channel = req->req_uri->username != NULL ? req->req_uri->username : "";
     size_t len = 0;
     const char *body = jg_sip_body(req, &len);
@@ -815,6 +1088,15 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     if (body == NULL || jg_sdp_parse(body, len, &o) != JG_OK || (o.tcp && o.setup == JG_SDP_SETUP_ACTIVE)) {
         jg_info("video: cascade: INVITE from %s for %s refused: no SDP offer of RTP over UDP or TCP passive",
                 u->c.id, channel);
+        jg_vsvc_respond(svc, req, peer, 488, NULL);
+        return;
+    }
+    /* s=Play (live) or s=Playback with its t= range; Download is not offered upstream. */
+    int playback = strcasecmp(o.session, "Playback") == 0;
+    if ((playback && (o.t_start <= 0 || o.t_end <= o.t_start)) ||
+        (!playback && strcasecmp(o.session, "Play") != 0)) {
+        jg_info("video: cascade: INVITE from %s for %s refused: s=%s%s", u->c.id, channel, o.session,
+                playback ? " without a time range" : " is not offered");
         jg_vsvc_respond(svc, req, peer, 488, NULL);
         return;
     }
@@ -829,6 +1111,7 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     jg_vrelay *r = jg_xcalloc(1, sizeof(*r));
     r->u = u;
     r->fd = -1;
+    r->sig = peer->addr;
     snprintf(r->call_id, sizeof(r->call_id), "%s%s%s", req->call_id->number,
              req->call_id->host != NULL ? "@" : "", req->call_id->host != NULL ? req->call_id->host : "");
     jg_strlcpy(r->device, device, sizeof(r->device));
@@ -859,7 +1142,9 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     }
     r->next = c->relays;
     c->relays = r;
-    r->stream = jg_vmedia_relay_open(svc, device, channel, r);
+    r->playback = playback;
+    r->stream = playback ? jg_vmedia_relay_playback_open(svc, device, channel, o.t_start, o.t_end, r)
+                         : jg_vmedia_relay_open(svc, device, channel, r);
     if (r->stream == NULL) {
         jg_info(
             "video: cascade: INVITE from %s for %s refused: the stream cannot start or is relayed already",
@@ -877,9 +1162,10 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     }
     char sdp[512], contact[160], *from = NULL, *to = NULL;
     snprintf(sdp, sizeof(sdp),
-             "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=Play\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+             "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=%s\r\nc=IN IP4 %s\r\nt=%lld %lld\r\n"
              "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
-             channel, u->local_ip, u->local_ip, ntohs(me.sin_port), r->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+             channel, u->local_ip, playback ? "Playback" : "Play", u->local_ip, playback ? o.t_start : 0LL,
+             playback ? o.t_end : 0LL, ntohs(me.sin_port), r->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
              r->tcp ? "a=setup:active\r\na=connection:new\r\n" : "",
              o.ssrc[0] != '\0' ? o.ssrc : "0000000000");
     snprintf(contact, sizeof(contact), "<sip:%s@%s:%d>", svc->cfg->video_sip_id, u->local_ip,
@@ -902,11 +1188,24 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
         snprintf(r->target, sizeof(r->target), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
     osip_free(uri);
     r->cseq = jg_sip_cseq(req) + 1;
-    jg_vsvc_send_msg(svc, peer, resp);
+    jg_buf ok;
+    jg_buf_init(&ok, JG_SIP_MAX_MESSAGE);
+    if (jg_sip_serialize(resp, &ok) == JG_OK) {
+        svc->send(svc, peer, ok.data, ok.len);
+        if (peer->transport == JG_VT_UDP) {
+            r->ok_wire = jg_xstrndup(ok.data, ok.len);
+            r->ok_len = ok.len;
+            r->ok_interval_us = T1_US;
+            r->ok_next_us = svc->now_us + T1_US;
+            r->ok_deadline_us = svc->now_us + REG_TIMEOUT_US;
+        }
+    }
+    jg_buf_free(&ok);
+    osip_message_free(resp);
     char ip[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &r->dst.sin_addr, ip, sizeof(ip));
-    jg_info("video: cascade: relaying %s (device %s) to upper platform %s at %s:%d (%s)", channel, device,
-            u->c.id, ip, o.port, r->tcp ? "TCP active" : "UDP");
+    jg_info("video: cascade: relaying %s%s (device %s) to upper platform %s at %s:%d (%s)", channel,
+            playback ? " playback" : "", device, u->c.id, ip, o.port, r->tcp ? "TCP active" : "UDP");
 }
 
 /* Write what is pending of the current TCP frame: 1 when nothing is left. */
@@ -962,10 +1261,23 @@ void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
     jg_vrelay *r = relay;
     r->stream = NULL;
     jg_vupper *u = r->u;
+    if (r->playback && r->packets > 0) {
+        /* The end of the recording (or the device's BYE): MediaStatus 121 first, as a device sends it. */
+        jg_buf b;
+        jg_buf_init(&b, 1024);
+        jg_buf_printf(
+            &b,
+            "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n"
+            "<SN>%lld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n",
+            (long long)++svc->sn, r->channel);
+        send_message_to(svc, u, &r->sig, b.data, b.len, NULL);
+        jg_buf_free(&b);
+    }
     /* BYE to the upper platform in its dialog: our To becomes the From. */
     char via[192], branch[48];
     branch_of(svc, branch, sizeof(branch));
-    snprintf(via, sizeof(via), "SIP/2.0/UDP %s:%d;rport;branch=%s", u->local_ip, svc->listen_port, branch);
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s:%d;rport;branch=%s", u->c.tcp ? "TCP" : "UDP", u->local_ip,
+             svc->listen_port, branch);
     jg_sip_request_args a = {"BYE",   r->target, r->to_hdr, r->from_hdr, r->call_id,
                              r->cseq, via,       NULL,      NULL,        0};
     osip_message_t *m = NULL;
@@ -973,7 +1285,7 @@ void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
         jg_buf b;
         jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
         if (jg_sip_serialize(m, &b) == JG_OK)
-            send_to(svc, u, b.data, b.len);
+            send_to_addr(svc, u, &r->sig, b.data, b.len);
         jg_buf_free(&b);
         osip_message_free(m);
     }
@@ -982,14 +1294,531 @@ void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
     relay_free(svc->cascade, r);
 }
 
+/* ---- control, RecordInfo and catalog subscriptions from an upper platform ---- */
+
+/* The text of <tag> in a MANSCDP body (decoded), into out; 0 if absent. */
+static int body_tag(const char *body, size_t len, const char *tag, char *out, size_t outlen)
+{
+    jg_buf text;
+    jg_buf_init(&text, JG_MANSCDP_MAX_BODY);
+    int found = 0;
+    char open[48], close[48];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    if (jg_manscdp_decode(body, len, JG_CHARSET_AUTO, &text) == JG_OK && jg_buf_puts(&text, "") == JG_OK) {
+        const char *a = strstr(text.data, open);
+        const char *b = a != NULL ? strstr(a, close) : NULL;
+        if (b != NULL) {
+            a += strlen(open);
+            while (a < b && (*a == ' ' || *a == '\t' || *a == '\r' || *a == '\n'))
+                a++;
+            while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r' || b[-1] == '\n'))
+                b--;
+            snprintf(out, outlen, "%.*s", (int)(b - a), a);
+            found = 1;
+        }
+    }
+    jg_buf_free(&text);
+    return found;
+}
+
+/* DeviceControl (PTZ, presets ...) for a shared channel: the upper's body goes to the device as is
+ * (the channel keeps its ID upstream), as a transaction retransmitted over UDP. */
+static void relay_control(jg_vsvc *svc, jg_vupper *u, const jg_vpeer *peer, int64_t sn, const char *channel,
+                          const char *device, const char *body, size_t len)
+{
+    jg_vdev *d = jg_vsvc_device(svc, device);
+    if (d == NULL)
+        return;
+    jg_rc rc = jg_vsvc_request(svc, d, channel, "DeviceControl", ++svc->sn, body, len, 0);
+    if (rc == JG_OK && sn >= 0) { /* the device's <Response> (same SN) goes back up */
+        jg_vrecq *q = jg_xcalloc(1, sizeof(*q));
+        q->u = u;
+        q->control = 1;
+        q->sn = q->upper_sn = sn;
+        q->dst = peer->addr;
+        jg_strlcpy(q->device, device, sizeof(q->device));
+        jg_strlcpy(q->channel, channel, sizeof(q->channel));
+        q->deadline_us = svc->now_us + RECORDS_WAIT_US;
+        q->next = svc->cascade->recqs;
+        svc->cascade->recqs = q;
+    }
+    jg_info("video: cascade: DeviceControl from upper platform %s for %s relayed to device %s%s", u->c.id,
+            channel, device, rc == JG_OK ? "" : " (not sent)");
+}
+
+/* RecordInfo for a shared channel: asked of the device under our SN; the answers go back to u. */
+static void relay_records(jg_vsvc *svc, jg_vupper *u, const jg_vpeer *peer, const jg_manscdp_msg *m,
+                          const char *channel, const char *device, const char *body, size_t len)
+{
+    char start[40] = "", end[40] = "";
+    jg_vdev *d = jg_vsvc_device(svc, device);
+    if (d == NULL || !body_tag(body, len, "StartTime", start, sizeof(start)) ||
+        !body_tag(body, len, "EndTime", end, sizeof(end)) || !jg_manscdp_time_valid(start) ||
+        !jg_manscdp_time_valid(end)) {
+        jg_info("video: cascade: RecordInfo from upper platform %s for %s without a valid time range",
+                u->c.id, channel);
+        return;
+    }
+    jg_vrecq *q = jg_xcalloc(1, sizeof(*q));
+    q->u = u;
+    q->sn = ++svc->sn;
+    q->upper_sn = m->sn;
+    q->dst = peer->addr;
+    jg_strlcpy(q->device, device, sizeof(q->device));
+    jg_strlcpy(q->channel, channel, sizeof(q->channel));
+    q->deadline_us = svc->now_us + RECORDS_WAIT_US;
+    jg_buf b;
+    jg_buf_init(&b, 4096);
+    jg_manscdp_record_query(&b, q->sn, channel, start, end);
+    if (jg_vsvc_request(svc, d, channel, "RecordInfo", q->sn, b.data, b.len, 0) == JG_OK) {
+        q->next = svc->cascade->recqs;
+        svc->cascade->recqs = q;
+        jg_info("video: cascade: RecordInfo from upper platform %s for %s (%s to %s) relayed to device %s",
+                u->c.id, channel, start, end, device);
+    } else {
+        free(q);
+    }
+    jg_buf_free(&b);
+}
+
+int jg_vcascade_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL)
+        return 0;
+    for (jg_vrecq *q = c->recqs; q != NULL; q = q->next) {
+        if (q->control || q->sn != m->sn || strcmp(q->device, d->gb_id) != 0)
+            continue;
+        jg_buf b;
+        jg_buf_init(&b, JG_MANSCDP_MAX_BODY);
+        int64_t sum = m->sum_num >= 0 ? m->sum_num : m->record_count;
+        /* Chunks of CATALOG_CHUNK records: small UDP datagrams, as the catalog. */
+        int i = 0;
+        do {
+            int k = m->record_count - i < CATALOG_CHUNK ? m->record_count - i : CATALOG_CHUNK;
+            b.len = 0;
+            jg_manscdp_record_response(&b, q->upper_sn, q->channel, m->name[0] != '\0' ? m->name : q->channel,
+                                       sum, m->records + i, k);
+            send_message_to(svc, q->u, &q->dst, b.data, b.len, NULL);
+            i += k;
+        } while (i < m->record_count);
+        jg_buf_free(&b);
+        jg_debug("video: cascade: %d records of %s sent to upper platform %s", m->record_count, q->channel,
+                 q->u->c.id);
+        return 1;
+    }
+    return 0;
+}
+
+int jg_vcascade_control_answer(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL || m->kind != JG_MANSCDP_RESPONSE || strcasecmp(m->cmd_type, "DeviceControl") != 0)
+        return 0;
+    for (jg_vrecq **pp = &c->recqs; *pp != NULL; pp = &(*pp)->next) {
+        jg_vrecq *q = *pp;
+        if (!q->control || q->sn != m->sn || strcmp(q->device, d->gb_id) != 0 ||
+            strcmp(q->channel, m->device_id) != 0)
+            continue;
+        jg_buf b;
+        jg_buf_init(&b, 1024);
+        jg_buf_printf(&b,
+                      "<?xml version=\"1.0\" "
+                      "encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>DeviceControl</CmdType>\r\n"
+                      "<SN>%lld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Result>%s</Result>\r\n</Response>\r\n",
+                      (long long)q->upper_sn, q->channel, strcasecmp(m->result, "OK") == 0 ? "OK" : "ERROR");
+        send_message_to(svc, q->u, &q->dst, b.data, b.len, NULL);
+        jg_buf_free(&b);
+        *pp = q->next;
+        free(q);
+        return 1;
+    }
+    return 0;
+}
+
+static void sub_free(jg_vcsub *s)
+{
+    while (s->pending != NULL) {
+        jg_vnotify *p = s->pending;
+        s->pending = p->next;
+        free(p->wire);
+        free(p);
+    }
+    free(s->shared);
+    free(s->q);
+    memset(s, 0, sizeof(*s));
+}
+
+/* A NOTIFY of the catalog subscription of u with items (chunks of CATALOG_CHUNK). */
+/* Send NOTIFYs for the first items (CATALOG_CHUNK each, at most CATALOG_BURST of them): the number
+ * of items sent. */
+static int send_notifies(jg_vsvc *svc, jg_vupper *u, const jg_manscdp_item *items, int n)
+{
+    jg_vcsub *s = &u->sub;
+    if (n > CATALOG_CHUNK * CATALOG_BURST)
+        n = CATALOG_CHUNK * CATALOG_BURST;
+    int64_t left = (s->expires_us - svc->now_us) / 1000000;
+    char state[48];
+    snprintf(state, sizeof(state), "active;expires=%lld", (long long)(left > 0 ? left : 0));
+    jg_buf body, wire;
+    jg_buf_init(&body, JG_MANSCDP_MAX_BODY);
+    jg_buf_init(&wire, JG_SIP_MAX_MESSAGE);
+    for (int i = 0; i < n; i += CATALOG_CHUNK) {
+        int k = n - i < CATALOG_CHUNK ? n - i : CATALOG_CHUNK;
+        body.len = 0;
+        wire.len = 0;
+        jg_manscdp_catalog_notify(&body, ++svc->sn, svc->cfg->video_sip_id, items + i, k);
+        char via[192], branch[48];
+        branch_of(svc, branch, sizeof(branch));
+        snprintf(via, sizeof(via), "SIP/2.0/%s %s:%d;rport;branch=%s", u->c.tcp ? "TCP" : "UDP", u->local_ip,
+                 svc->listen_port, branch);
+        jg_sip_request_args a = {"NOTIFY",   s->target, s->to_hdr, s->from_hdr,
+                                 s->call_id, ++s->cseq, via,       "Application/MANSCDP+xml",
+                                 body.data,  body.len};
+        osip_message_t *m = NULL;
+        if (jg_sip_request(&a, &m) != JG_OK)
+            break;
+        osip_message_set_header(m, "Event", s->event[0] != '\0' ? s->event : "Catalog");
+        osip_message_set_header(m, "Subscription-State", state);
+        if (jg_sip_serialize(m, &wire) == JG_OK) {
+            send_to_addr(svc, u, &s->dst, wire.data, wire.len);
+            s->stat_notifies++;
+            if (!u->c.tcp && s->npending < NOTIFY_PENDING_MAX) {
+                jg_vnotify *p = jg_xcalloc(1, sizeof(*p));
+                p->cseq = s->cseq;
+                p->wire = jg_xstrndup(wire.data, wire.len);
+                p->len = wire.len;
+                p->interval_us = T1_US;
+                p->next_us = svc->now_us + T1_US;
+                p->deadline_us = svc->now_us + REG_TIMEOUT_US;
+                p->next = s->pending;
+                s->pending = p;
+                s->npending++;
+            }
+        }
+        osip_message_free(m);
+    }
+    jg_buf_free(&body);
+    jg_buf_free(&wire);
+    return n;
+}
+
+/* Send what is queued for u's subscription, paced like the catalog answer. */
+static void notify_pump(jg_vsvc *svc, jg_vupper *u)
+{
+    jg_vcsub *s = &u->sub;
+    s->qpos += send_notifies(svc, u, s->q + s->qpos, s->qn - s->qpos);
+    if (s->qpos < s->qn) {
+        s->q_next_us = svc->now_us + CATALOG_PACE_US;
+        return;
+    }
+    s->qn = s->qpos = 0;
+}
+
+/* Queue NOTIFYs of items (their <Event> set) for u's subscription; the first burst goes at once. */
+static void sub_notify(jg_vsvc *svc, jg_vupper *u, const jg_manscdp_item *items, int n)
+{
+    jg_vcsub *s = &u->sub;
+    int waiting = s->qpos < s->qn;
+    if (s->qn + n > s->qcap) {
+        s->qcap = (s->qn + n) * 2;
+        s->q = jg_xrealloc(s->q, (size_t)s->qcap * sizeof(*s->q));
+    }
+    memcpy(s->q + s->qn, items, (size_t)n * sizeof(*items));
+    s->qn += n;
+    if (!waiting)
+        notify_pump(svc, u);
+}
+
+static void on_subscribe(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, const jg_vpeer *peer)
+{
+    jg_vcsub *s = &u->sub;
+    osip_header_t *ev = NULL;
+    osip_message_header_get_byname(req, "event", 0, &ev);
+    const char *event = ev != NULL && ev->hvalue != NULL ? ev->hvalue : "";
+    size_t len = 0;
+    const char *body = jg_sip_body(req, &len);
+    jg_manscdp_msg m;
+    memset(&m, 0, sizeof(m));
+    int ok = body != NULL && jg_manscdp_parse(body, len, JG_CHARSET_AUTO, &m) == JG_OK &&
+             strcasecmp(m.cmd_type, "Catalog") == 0;
+    if (!ok && strncasecmp(event, "Catalog", 7) != 0) {
+        jg_manscdp_msg_free(&m);
+        jg_vsvc_respond(svc, req, peer, 489, NULL); /* Bad Event: only the catalog is offered */
+        return;
+    }
+    int64_t sn = ok ? m.sn : 0;
+    jg_manscdp_msg_free(&m);
+    long want = jg_sip_expires(req, SUB_MAX_S);
+    if (want < 0 || want > SUB_MAX_S)
+        want = SUB_MAX_S;
+    char cid[160];
+    snprintf(cid, sizeof(cid), "%s%s%s", req->call_id->number, req->call_id->host != NULL ? "@" : "",
+             req->call_id->host != NULL ? req->call_id->host : "");
+    int refresh = s->active && strcmp(s->call_id, cid) == 0;
+    osip_message_t *resp = NULL;
+    jg_vsvc_respond(svc, req, peer, 200, &resp);
+    if (resp == NULL)
+        return;
+    char expires[16], contact[160];
+    snprintf(expires, sizeof(expires), "%ld", want);
+    snprintf(contact, sizeof(contact), "<sip:%s@%s:%d>", svc->cfg->video_sip_id, u->local_ip,
+             svc->listen_port);
+    osip_message_set_expires(resp, expires);
+    osip_message_set_contact(resp, contact);
+    jg_buf rb;
+    jg_buf_init(&rb, 4096);
+    jg_manscdp_result(&rb, "Catalog", sn, svc->cfg->video_sip_id);
+    osip_message_set_content_type(resp, "Application/MANSCDP+xml");
+    osip_message_set_body(resp, rb.data, rb.len);
+    jg_buf_free(&rb);
+    if (want == 0) {
+        sub_free(s);
+        jg_vsvc_send_msg(svc, peer, resp);
+        jg_info("video: cascade: upper platform %s ended its catalog subscription", u->c.id);
+        return;
+    }
+    if (!refresh) {
+        sub_free(s);
+        char *from = NULL, *to = NULL, *uri = NULL;
+        if (osip_from_to_str(req->from, &from) == 0 && osip_to_to_str(resp->to, &to) == 0) {
+            jg_strlcpy(s->from_hdr, from, sizeof(s->from_hdr));
+            jg_strlcpy(s->to_hdr, to, sizeof(s->to_hdr));
+        }
+        osip_free(from);
+        osip_free(to);
+        osip_contact_t *ct = NULL;
+        if (osip_message_get_contact(req, 0, &ct) >= 0 && ct != NULL && ct->url != NULL &&
+            osip_uri_to_str(ct->url, &uri) == 0)
+            jg_strlcpy(s->target, uri, sizeof(s->target));
+        else
+            snprintf(s->target, sizeof(s->target), "sip:%s@%s:%d", u->c.id, u->c.host, u->c.port);
+        osip_free(uri);
+        jg_strlcpy(s->call_id, cid, sizeof(s->call_id));
+        jg_strlcpy(s->event, event[0] != '\0' ? event : "Catalog", sizeof(s->event));
+        s->cseq = 0;
+        s->dst = peer->addr;
+        s->share_count = -1; /* the first poll takes the shares as they are, without notifying */
+        s->next_poll_us = svc->now_us;
+        s->active = 1;
+    }
+    s->expires_us = svc->now_us + (int64_t)want * 1000000;
+    jg_vsvc_send_msg(svc, peer, resp);
+    jg_info("video: cascade: upper platform %s %s the catalog for %ld s", u->c.id,
+            refresh ? "renewed its subscription to" : "subscribed to", want);
+}
+
+void jg_vcascade_device_state(jg_vsvc *svc, const char *gb_id, int online)
+{
+    jg_vcascade *c = svc->cascade;
+    if (c == NULL)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (!u->sub.active || u->state != UP_REGISTERED)
+            continue;
+        jg_value p[] = {JG_VTEXT(gb_id), JG_VTEXT(u->c.id), JG_VINT(u->c.share_all ? 1 : 0)};
+        jg_rows *r = NULL;
+        if (jg_db_read(
+                svc->db,
+                "SELECT DISTINCT c.gb_id FROM video_channel c WHERE c.device_gb_id = $1 AND ($3 = 1 OR "
+                "EXISTS (SELECT 1 FROM video_share s WHERE s.upper_id = $2 AND s.channel_gb_id = c.gb_id)) "
+                "ORDER BY c.gb_id",
+                p, 3, &r) != JG_OK)
+            continue;
+        int n = jg_rows_count(r);
+        if (n > 0) {
+            jg_manscdp_item *items = jg_xcalloc((size_t)n, sizeof(*items));
+            for (int k = 0; k < n; k++) {
+                jg_strlcpy(items[k].device_id, jg_rows_text(r, k, 0), sizeof(items[k].device_id));
+                jg_strlcpy(items[k].event, online ? "ON" : "OFF", sizeof(items[k].event));
+            }
+            sub_notify(svc, u, items, n);
+            free(items);
+            jg_info("video: cascade: NOTIFY %s for %d channels of device %s to upper platform %s",
+                    online ? "ON" : "OFF", n, gb_id, u->c.id);
+        }
+        jg_rows_free(r);
+    }
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Shares added or removed since the last poll: NOTIFY ADD (every field) and DEL. A cheap check
+ * first (the upper's share count and newest created_at); the IDs are read only when it moved. */
+static void sub_poll_shares(jg_vsvc *svc, jg_vupper *u)
+{
+    jg_vcsub *s = &u->sub;
+    if (u->c.share_all)
+        return; /* every channel: catalog changes are the devices' (ON/OFF only) */
+    jg_value p[] = {JG_VTEXT(u->c.id)};
+    jg_rows *r = NULL;
+    if (jg_db_read(svc->db, "SELECT COUNT(*), MAX(created_at) FROM video_share WHERE upper_id = $1", p, 1,
+                   &r) != JG_OK)
+        return;
+    int64_t count = jg_rows_int(r, 0, 0);
+    char newest[40];
+    jg_strlcpy(newest, jg_rows_text(r, 0, 1) != NULL ? jg_rows_text(r, 0, 1) : "", sizeof(newest));
+    jg_rows_free(r);
+    if (count == s->share_count && strcmp(newest, s->share_newest) == 0)
+        return;
+    int first = s->share_count < 0;
+    s->share_count = count;
+    jg_strlcpy(s->share_newest, newest, sizeof(s->share_newest));
+    jg_manscdp_item *items = NULL;
+    int n = read_shared(svc, u, &items); /* sorted by ID, one item per ID */
+    if (n < 0)
+        return;
+    char(*now)[JG_GBID_LEN + 1] = jg_xcalloc((size_t)(n > 0 ? n : 1), sizeof(*now));
+    for (int i = 0; i < n; i++)
+        jg_strlcpy(now[i], items[i].device_id, sizeof(now[i]));
+    if (!first) {
+        /* ADD: in now, not in shared; DEL: in shared, not in now (both sorted). */
+        int nch = 0;
+        jg_manscdp_item *ch = jg_xcalloc((size_t)(n + s->nshared + 1), sizeof(*ch));
+        int i = 0, k = 0;
+        while (i < n || k < s->nshared) {
+            int c = i >= n ? 1 : k >= s->nshared ? -1 : strcmp(now[i], s->shared[k]);
+            if (c < 0) {
+                ch[nch] = items[i];
+                jg_strlcpy(ch[nch++].event, "ADD", sizeof(ch[0].event));
+                i++;
+            } else if (c > 0) {
+                jg_strlcpy(ch[nch].device_id, s->shared[k], sizeof(ch[0].device_id));
+                jg_strlcpy(ch[nch++].event, "DEL", sizeof(ch[0].event));
+                k++;
+            } else {
+                i++;
+                k++;
+            }
+        }
+        if (nch > 0) {
+            sub_notify(svc, u, ch, nch);
+            jg_info("video: cascade: NOTIFY of %d share changes (ADD/DEL) to upper platform %s", nch,
+                    u->c.id);
+        }
+        free(ch);
+    }
+    qsort(now, (size_t)n, sizeof(*now), id_cmp);
+    free(s->shared);
+    s->shared = now;
+    s->nshared = n;
+    free(items);
+}
+
+/* Subscriptions ending, shares polled (every video_keepalive_flush_s), RecordInfo queries forgotten. */
+static void cascade_timers(jg_vsvc *svc)
+{
+    jg_vcascade *c = svc->cascade;
+    for (int i = 0; i < c->n; i++) {
+        jg_vupper *u = &c->uppers[i];
+        if (u->cat_items != NULL && (u->state != UP_REGISTERED)) {
+            free(u->cat_items); /* registration lost: the upper asks again after registering */
+            u->cat_items = NULL;
+        } else if (u->cat_items != NULL && svc->now_us >= u->cat_next_us) {
+            catalog_pump(svc, u);
+        }
+        if (!u->sub.active)
+            continue;
+        if (svc->now_us >= u->sub.expires_us || u->state != UP_REGISTERED) {
+            jg_info("video: cascade: the catalog subscription of upper platform %s ended (%s)", u->c.id,
+                    u->state != UP_REGISTERED ? "not registered" : "expired");
+            sub_free(&u->sub);
+            continue;
+        }
+        for (jg_vnotify **pp = &u->sub.pending; *pp != NULL;) {
+            jg_vnotify *p = *pp;
+            if (svc->now_us >= p->deadline_us) {
+                jg_info("video: cascade: NOTIFY %ld to upper platform %s never answered", p->cseq, u->c.id);
+                *pp = p->next;
+                u->sub.npending--;
+                free(p->wire);
+                free(p);
+                continue;
+            }
+            if (svc->now_us >= p->next_us) {
+                send_to_addr(svc, u, &u->sub.dst, p->wire, p->len);
+                p->interval_us = p->interval_us * 2 < T2_US ? p->interval_us * 2 : T2_US;
+                p->next_us = svc->now_us + p->interval_us;
+            }
+            pp = &p->next;
+        }
+        if (u->sub.qpos < u->sub.qn && svc->now_us >= u->sub.q_next_us)
+            notify_pump(svc, u);
+        if (svc->now_us >= u->sub.next_poll_us) {
+            sub_poll_shares(svc, u);
+            long every = svc->cfg->video_keepalive_flush_s > 0 ? svc->cfg->video_keepalive_flush_s : 30;
+            u->sub.next_poll_us = svc->now_us + (int64_t)every * 1000000;
+        }
+    }
+    for (jg_vrelay *r = c->relays; r != NULL; r = r->next) {
+        if (r->ok_wire == NULL)
+            continue;
+        if (svc->now_us >= r->ok_deadline_us) {
+            jg_info("video: cascade: no ACK from upper platform %s for %s", r->u->c.id, r->channel);
+            free(r->ok_wire);
+            r->ok_wire = NULL;
+        } else if (svc->now_us >= r->ok_next_us) {
+            send_to_addr(svc, r->u, &r->sig, r->ok_wire, r->ok_len);
+            r->ok_interval_us = r->ok_interval_us * 2 < T2_US ? r->ok_interval_us * 2 : T2_US;
+            r->ok_next_us = svc->now_us + r->ok_interval_us;
+        }
+    }
+    for (jg_vrecq **p = &c->recqs; *p != NULL;) {
+        jg_vrecq *q = *p;
+        if (svc->now_us >= q->deadline_us) {
+            *p = q->next;
+            free(q);
+        } else {
+            p = &q->next;
+        }
+    }
+}
+
+/* INFO (MANSRTSP: pause, resume, seek, scale) in a relayed playback's dialog: checked, then passed
+ * on as sent to the device's dialog of the stream. */
+static void on_info(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, const jg_vpeer *peer)
+{
+    jg_vrelay *r = relay_of(svc->cascade, req);
+    size_t len = 0;
+    const char *body = jg_sip_body(req, &len);
+    jg_rtsp_op op;
+    double value = 0;
+    if (r == NULL || r->stream == NULL) {
+        jg_vsvc_respond(svc, req, peer, 481, NULL);
+        return;
+    }
+    if (!r->playback || body == NULL || len >= 1024 || jg_mansrtsp_parse(body, len, &op, &value) != JG_OK) {
+        jg_vsvc_respond(svc, req, peer, r->playback ? 400 : 405, NULL);
+        return;
+    }
+    char text[1024];
+    memcpy(text, body, len);
+    text[len] = '\0';
+    jg_rc rc = jg_vmedia_relay_info(svc, r->stream, text);
+    jg_vsvc_respond(svc, req, peer, rc == JG_OK ? 200 : 491, NULL); /* 491: the device has not answered yet */
+    jg_info("video: cascade: INFO from upper platform %s for the playback of %s%s", u->c.id, r->channel,
+            rc == JG_OK ? " passed on" : " refused: the device has not answered yet");
+}
+
 int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer)
 {
     jg_vupper *u = upper_of_request(svc, req, peer);
     if (u == NULL)
         return 0;
     const char *method = req->sip_method;
-    if (strcmp(method, "ACK") == 0)
+    if (strcmp(method, "ACK") == 0) {
+        jg_vrelay *r = relay_of(svc->cascade, req);
+        if (r != NULL && r->ok_wire != NULL) { /* the 200 arrived: no more retransmissions */
+            free(r->ok_wire);
+            r->ok_wire = NULL;
+        }
         return 1;
+    }
     if (u->state != UP_REGISTERED) {
         jg_vsvc_respond(svc, req, peer, 403, NULL);
         return 1;
@@ -1011,6 +1840,14 @@ int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpe
         }
         return 1;
     }
+    if (strcmp(method, "SUBSCRIBE") == 0) {
+        on_subscribe(svc, u, req, peer);
+        return 1;
+    }
+    if (strcmp(method, "INFO") == 0) {
+        on_info(svc, u, req, peer);
+        return 1;
+    }
     if (strcmp(method, "MESSAGE") != 0) {
         jg_vsvc_respond(svc, req, peer, strcmp(method, "OPTIONS") == 0 ? 200 : 501, NULL);
         return 1;
@@ -1025,6 +1862,26 @@ int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpe
     if (jg_manscdp_parse(body, len, JG_CHARSET_AUTO, &m) != JG_OK) {
         jg_manscdp_msg_free(&m);
         jg_vsvc_respond(svc, req, peer, 400, NULL);
+        return 1;
+    }
+    int control = m.kind == JG_MANSCDP_CONTROL && strcasecmp(m.cmd_type, "DeviceControl") == 0;
+    int records = m.kind == JG_MANSCDP_QUERY && strcasecmp(m.cmd_type, "RecordInfo") == 0;
+    if (control || records) {
+        /* For a shared channel only (404), whose device is online (480). */
+        char device[JG_GBID_LEN + 1] = "";
+        int found = jg_gbid_valid(m.device_id) ? shared_device(svc, u, m.device_id, device) : 0;
+        if (found <= 0) {
+            jg_info("video: cascade: %s from %s for %s refused: %s", m.cmd_type, u->c.id, m.device_id,
+                    found < 0 ? "its device is offline" : "not shared with it");
+            jg_vsvc_respond(svc, req, peer, found < 0 ? 480 : 404, NULL);
+        } else {
+            jg_vsvc_respond(svc, req, peer, 200, NULL);
+            if (control)
+                relay_control(svc, u, peer, m.sn, m.device_id, device, body, len);
+            else
+                relay_records(svc, u, peer, &m, m.device_id, device, body, len);
+        }
+        jg_manscdp_msg_free(&m);
         return 1;
     }
     jg_vsvc_respond(svc, req, peer, 200, NULL);

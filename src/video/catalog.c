@@ -1,5 +1,7 @@
-/* MESSAGE from devices: MANSCDP Keepalive, Catalog (in chunks until SumNum), DeviceInfo, and
- * catalog notifications. Every accepted MESSAGE is answered 200 before it is acted on. */
+/* MESSAGE (and NOTIFY of subscriptions) from devices: MANSCDP Keepalive, Catalog (in chunks until
+ * SumNum), DeviceInfo, catalog notifications with their events, and (devcmd.c) DeviceStatus,
+ * DeviceControl answers, Alarm and MobilePosition. Every accepted request is answered 200 before it
+ * is acted on. */
 #include "base/log.h"
 #include "base/mem.h"
 #include "video/video_int.h"
@@ -152,10 +154,46 @@ static int catalog_sn_of_round(const jg_vdev *d, int64_t sn)
     return 0;
 }
 
+/* A catalog notification (subscription, GB/T 28181-2016 9.7.3): each item's <Event> is applied to
+ * its channel: ON, OFF, VLOST (video lost), DEFECT (fault) and DEL set the channel's status (DEL
+ * keeps the row, marked DEL: its project binding, shares and recordings refer to it; an ADD brings it
+ * back), ADD and UPDATE (and items without an event) are upserted like catalog answers. Every event
+ * is recorded as a video_event channel_<event> with the channel's ID and name. */
+static void catalog_notify(jg_vsvc *svc, jg_vdev *d, jg_manscdp_msg *m, const char *at)
+{
+    static const char *const status_events[] = {"ON", "OFF", "VLOST", "DEFECT", "DEL"};
+    static const char *const upsert_events[] = {"ADD", "UPDATE"};
+    int n = valid_items(m->items, m->item_count);
+    int k = 0; /* items to upsert, moved to the front */
+    for (int i = 0; i < n; i++) {
+        jg_manscdp_item *it = &m->items[i];
+        const char *event = NULL, *status = NULL;
+        for (size_t e = 0; e < sizeof(status_events) / sizeof(status_events[0]); e++)
+            if (strcasecmp(it->event, status_events[e]) == 0)
+                event = status = status_events[e];
+        for (size_t e = 0; e < sizeof(upsert_events) / sizeof(upsert_events[0]); e++)
+            if (strcasecmp(it->event, upsert_events[e]) == 0)
+                event = upsert_events[e];
+        if (status == NULL) {
+            if (k != i)
+                m->items[k] = *it;
+            k++;
+        }
+        if (event != NULL)
+            jg_vstore_channel_event(svc->store, d->gb_id, it->device_id, event, status, it->name, at);
+    }
+    jg_debug("video: catalog notification from %s: %d items, %d upserted", d->gb_id, n, k);
+    jg_vstore_channels(svc->store, d->gb_id, m->items, k, at);
+}
+
 static void catalog(jg_vsvc *svc, jg_vdev *d, jg_manscdp_msg *m)
 {
     char at[32];
     jg_vsvc_now_iso(at);
+    if (m->kind == JG_MANSCDP_NOTIFY) {
+        catalog_notify(svc, d, m, at);
+        return;
+    }
     int counted = m->kind == JG_MANSCDP_RESPONSE && catalog_sn_of_round(d, m->sn);
     int fresh = 0;
     if (counted) {
@@ -256,6 +294,8 @@ void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *pee
         return;
     }
     jg_vsvc_respond(svc, req, peer, 200, NULL);
+    if (strcmp(req->sip_method, "NOTIFY") == 0)
+        jg_vsub_notified(svc, d, req);
     /* Any message shows the device is alive; only a keepalive brings it back online. */
     jg_vsvc_alive(svc, d);
     if (strcasecmp(m.cmd_type, "Keepalive") == 0 && m.kind == JG_MANSCDP_NOTIFY)
@@ -264,11 +304,14 @@ void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *pee
         catalog(svc, d, &m);
     else if (strcasecmp(m.cmd_type, "DeviceInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE)
         device_info(svc, d, &m);
-    else if (strcasecmp(m.cmd_type, "RecordInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE)
-        jg_vmedia_records(svc, d, &m);
-    else if (strcasecmp(m.cmd_type, "MediaStatus") == 0 && m.kind == JG_MANSCDP_NOTIFY)
+    else if (strcasecmp(m.cmd_type, "RecordInfo") == 0 && m.kind == JG_MANSCDP_RESPONSE) {
+        if (!jg_vcascade_records(svc, d, &m)) /* an upper platform's query (cascade.c), else the API's */
+            jg_vmedia_records(svc, d, &m);
+    } else if (strcasecmp(m.cmd_type, "MediaStatus") == 0 && m.kind == JG_MANSCDP_NOTIFY)
         jg_vmedia_media_status(svc, d, &m);
-    else
+    else if (jg_vcascade_control_answer(svc, d, &m))
+        ; /* the answer to an upper platform's DeviceControl, passed up (cascade.c) */
+    else if (!jg_vdevcmd_message(svc, d, &m)) /* DeviceStatus, DeviceControl, Alarm, MobilePosition */
         jg_debug("video: %s from %s not handled yet", m.cmd_type, id);
     jg_manscdp_msg_free(&m);
 }

@@ -157,6 +157,40 @@ static void on_accept(loop *l)
     }
 }
 
+/* An outgoing connection (cascade.c: SIP over TCP to an upper platform), watched like an accepted one. */
+static jg_vconn *connect_cb(jg_vsvc *svc, const struct sockaddr_in *addr)
+{
+    loop *l = svc->send_ud;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return NULL;
+    }
+    jg_vconn *c = jg_xcalloc(1, sizeof(*c));
+    c->kind = K_CONN;
+    c->fd = fd;
+    c->peer = *addr;
+    c->last_us = jg_time_mono_us();
+    jg_buf_init(&c->in, CONN_IN_MAX);
+    jg_buf_init(&c->out, CONN_OUT_MAX);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        jg_buf_free(&c->in);
+        jg_buf_free(&c->out);
+        free(c);
+        return NULL;
+    }
+    c->next = l->conns;
+    if (l->conns != NULL)
+        l->conns->prev = c;
+    l->conns = c;
+    l->nconns++;
+    return c;
+}
+
 static void on_conn(loop *l, jg_vconn *c, uint32_t events)
 {
     if (events & EPOLLOUT)
@@ -292,9 +326,11 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
     l->udp = l->tcp = l->sfd = l->ep = -1;
     jg_rc rc = jg_vsvc_init(&l->svc, cfg, db, field_key, send_cb);
     l->svc.send_ud = l;
+    l->svc.connect = connect_cb;
+    int media_only = jg_vrole(cfg) == JG_VROLE_MEDIA; /* a media node: no SIP (nodes.c) */
     if (rc == JG_OK) {
         raise_fd_limit();
-        rc = open_sockets(l);
+        rc = media_only ? JG_OK : open_sockets(l);
     }
     if (rc == JG_OK) {
         l->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -302,7 +338,8 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
         l->h_udp.kind = K_UDP;
         l->h_tcp.kind = K_LISTEN;
         l->h_sig.kind = K_SIGNAL;
-        if (l->sfd < 0 || l->ep < 0 || watch(l, l->udp, &l->h_udp) != 0 || watch(l, l->tcp, &l->h_tcp) != 0 ||
+        if (l->sfd < 0 || l->ep < 0 ||
+            (!media_only && (watch(l, l->udp, &l->h_udp) != 0 || watch(l, l->tcp, &l->h_tcp) != 0)) ||
             watch(l, l->sfd, &l->h_sig) != 0) {
             jg_error("video: cannot set up the event loop: %s", strerror(errno));
             rc = JG_ERR;
@@ -310,9 +347,15 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
     }
     if (rc == JG_OK)
         rc = jg_vmedia_open(&l->svc, l->ep);
+    if (rc == JG_OK)
+        rc = jg_vnodes_open(&l->svc, l->ep);
     if (rc == JG_OK) {
-        jg_info("video: SIP listening on udp+tcp %s:%d as %s (realm %s), database %s", l->svc.listen_host,
-                l->svc.listen_port, cfg->video_sip_id, l->svc.realm, jg_db_kind_name(db));
+        if (media_only)
+            jg_info("video: media node %s running (no SIP), database %s", cfg->video_node_id,
+                    jg_db_kind_name(db));
+        else
+            jg_info("video: SIP listening on udp+tcp %s:%d as %s (realm %s), database %s", l->svc.listen_host,
+                    l->svc.listen_port, cfg->video_sip_id, l->svc.realm, jg_db_kind_name(db));
         int stop = 0;
         int64_t last_reap = jg_time_mono_us();
         while (!stop) {
@@ -357,8 +400,11 @@ jg_rc jg_video_run(const jg_config *cfg, jg_db *db, const unsigned char *field_k
             }
         }
     }
+    jg_vnodes_stop(&l->svc);
     jg_vmedia_close(&l->svc);
+    jg_vnodes_close(&l->svc);
     jg_vinvite_close_all(&l->svc);
+    jg_vcascade_unregister(&l->svc); /* Expires: 0 to upper platforms, over TCP too */
     while (l->conns != NULL)
         conn_close(l, l->conns);
     uint64_t registers = l->svc.stat_registers, keepalives = l->svc.stat_keepalives, bad = l->svc.stat_bad;

@@ -318,6 +318,78 @@ static void parse_list(xmlNode *list, jg_manscdp_msg *m)
     }
 }
 
+/* DeviceStatus <Alarmstatus Num="N"><Item><DeviceID/><DutyStatus/></Item></Alarmstatus>. */
+static void parse_alarm_states(xmlNode *list, jg_manscdp_msg *m)
+{
+    for (xmlNode *c = list->children; c != NULL; c = c->next) {
+        if (!named(c, "Item"))
+            continue;
+        m->alarm_state_total++;
+        if (m->alarm_state_count >= JG_MANSCDP_MAX_ALARM_STATES)
+            continue;
+        jg_manscdp_alarm_state *a = &m->alarm_states[m->alarm_state_count++];
+        for (xmlNode *f = c->children; f != NULL; f = f->next) {
+            if (named(f, "DeviceID"))
+                node_text(f, a->device_id, sizeof(a->device_id));
+            else if (named(f, "DutyStatus"))
+                node_text(f, a->duty_status, sizeof(a->duty_status));
+        }
+    }
+}
+
+/* A number in lo..hi, or NAN. */
+static double node_real(xmlNode *node, double lo, double hi)
+{
+    double v;
+    return node_double(node, lo, hi, &v) ? v : NAN;
+}
+
+/* Elements of DeviceStatus, Alarm and MobilePosition at the root (or, for AlarmType, in Info). */
+static int parse_status_alarm(xmlNode *c, jg_manscdp_msg *out, double *lon, double *lat, int *have)
+{
+    if (named(c, "Online"))
+        node_text(c, out->online, sizeof(out->online));
+    else if (named(c, "Reason"))
+        node_text(c, out->reason, sizeof(out->reason));
+    else if (named(c, "Encode"))
+        node_text(c, out->encode, sizeof(out->encode));
+    else if (named(c, "Record"))
+        node_text(c, out->record, sizeof(out->record));
+    else if (named(c, "DeviceTime"))
+        node_text(c, out->device_time, sizeof(out->device_time));
+    else if (named(c, "Alarmstatus"))
+        parse_alarm_states(c, out);
+    else if (named(c, "AlarmPriority"))
+        out->alarm_priority = (int)node_int(c, -1);
+    else if (named(c, "AlarmMethod"))
+        out->alarm_method = (int)node_int(c, -1);
+    else if (named(c, "AlarmTime"))
+        node_text(c, out->alarm_time, sizeof(out->alarm_time));
+    else if (named(c, "AlarmDescription"))
+        node_text(c, out->alarm_description, sizeof(out->alarm_description));
+    else if (named(c, "AlarmType"))
+        node_text(c, out->alarm_type, sizeof(out->alarm_type));
+    else if (named(c, "Info")) {
+        for (xmlNode *g = c->children; g != NULL; g = g->next)
+            if (named(g, "AlarmType"))
+                node_text(g, out->alarm_type, sizeof(out->alarm_type));
+    } else if (named(c, "Longitude"))
+        have[0] = node_double(c, -180, 180, lon);
+    else if (named(c, "Latitude"))
+        have[1] = node_double(c, -90, 90, lat);
+    else if (named(c, "Time"))
+        node_text(c, out->time, sizeof(out->time));
+    else if (named(c, "Speed"))
+        out->speed = node_real(c, 0, 100000);
+    else if (named(c, "Direction"))
+        out->direction = node_real(c, 0, 360);
+    else if (named(c, "Altitude"))
+        out->altitude = node_real(c, -20000, 100000);
+    else
+        return 0;
+    return 1;
+}
+
 jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_manscdp_msg *out)
 {
     memset(out, 0, sizeof(*out));
@@ -325,6 +397,8 @@ jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_mans
     out->sum_num = -1;
     out->channel = -1;
     out->notify_type = -1;
+    out->alarm_priority = out->alarm_method = -1;
+    out->speed = out->direction = out->altitude = NAN;
     if (len > JG_MANSCDP_MAX_BODY)
         return JG_TOOLARGE;
     jg_buf text;
@@ -357,6 +431,8 @@ jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_mans
         else
             rc = JG_INVALID;
     }
+    double lon = 0, lat = 0;
+    int have[2] = {0, 0};
     for (xmlNode *c = rc == JG_OK ? root->children : NULL; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -390,6 +466,14 @@ jg_rc jg_manscdp_parse(const char *body, size_t len, jg_charset charset, jg_mans
             parse_records(c, out);
         else if (named(c, "NotifyType"))
             out->notify_type = node_int(c, -1);
+        else
+            parse_status_alarm(c, out, &lon, &lat, have);
+    }
+    /* 0,0 is what devices send when they know no position. */
+    if (have[0] && have[1] && !(lon == 0 && lat == 0)) {
+        out->has_position = 1;
+        out->longitude = lon;
+        out->latitude = lat;
     }
     if (rc == JG_OK && out->cmd_type[0] == '\0')
         rc = JG_INVALID;
@@ -514,4 +598,70 @@ jg_rc jg_manscdp_record_query(jg_buf *out, int64_t sn, const char *device_id, co
                          "<Type>all</Type>\r\n"
                          "</Query>\r\n",
                          (long long)sn, device_id, start, end);
+}
+
+jg_rc jg_manscdp_device_control(jg_buf *out, int64_t sn, const char *device_id, const char *cmd)
+{
+    static const struct {
+        const char *name, *element, *value;
+    } cmds[] = {{"reboot", "TeleBoot", "Boot"},
+                {"record", "RecordCmd", "Record"},
+                {"stop_record", "RecordCmd", "StopRecord"},
+                {"guard", "GuardCmd", "SetGuard"},
+                {"reset_guard", "GuardCmd", "ResetGuard"},
+                {"iframe", "IFameCmd", "Send"}};
+    for (size_t i = 0; cmd != NULL && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (strcmp(cmd, cmds[i].name) != 0)
+            continue;
+        return jg_buf_printf(out,
+                             "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                             "<Control>\r\n"
+                             "<CmdType>DeviceControl</CmdType>\r\n"
+                             "<SN>%lld</SN>\r\n"
+                             "<DeviceID>%s</DeviceID>\r\n"
+                             "<%s>%s</%s>\r\n"
+                             "</Control>\r\n",
+                             (long long)sn, device_id, cmds[i].element, cmds[i].value, cmds[i].element);
+    }
+    return JG_INVALID;
+}
+
+jg_rc jg_manscdp_subscribe_query(jg_buf *out, const char *what, int64_t sn, const char *device_id,
+                                 int interval_s)
+{
+    const char *extra;
+    char interval[64];
+    if (strcmp(what, "Catalog") == 0) {
+        extra = "";
+    } else if (strcmp(what, "Alarm") == 0) {
+        extra = "<StartAlarmPriority>1</StartAlarmPriority>\r\n<EndAlarmPriority>4</EndAlarmPriority>\r\n"
+                "<AlarmMethod>0</AlarmMethod>\r\n";
+    } else if (strcmp(what, "MobilePosition") == 0) {
+        snprintf(interval, sizeof(interval), "<Interval>%d</Interval>\r\n", interval_s);
+        extra = interval;
+    } else {
+        return JG_INVALID;
+    }
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Query>\r\n"
+                         "<CmdType>%s</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "%s"
+                         "</Query>\r\n",
+                         what, (long long)sn, device_id, extra);
+}
+
+jg_rc jg_manscdp_result(jg_buf *out, const char *cmd_type, int64_t sn, const char *device_id)
+{
+    return jg_buf_printf(out,
+                         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+                         "<Response>\r\n"
+                         "<CmdType>%s</CmdType>\r\n"
+                         "<SN>%lld</SN>\r\n"
+                         "<DeviceID>%s</DeviceID>\r\n"
+                         "<Result>OK</Result>\r\n"
+                         "</Response>\r\n",
+                         cmd_type, (long long)sn, device_id);
 }

@@ -70,6 +70,13 @@ typedef struct {
     int64_t file_size; /* bytes, -1 when absent */
 } jg_manscdp_record;
 
+/* A DeviceStatus <Alarmstatus> item: the guard state of one alarm input. */
+#define JG_MANSCDP_MAX_ALARM_STATES 16
+typedef struct {
+    char device_id[24];
+    char duty_status[16]; /* ONDUTY | OFFDUTY | ALARM as sent */
+} jg_manscdp_alarm_state;
+
 typedef struct {
     jg_manscdp_kind kind;
     char cmd_type[32];
@@ -94,6 +101,27 @@ typedef struct {
     jg_manscdp_record *records;
     /* MediaStatus: <NotifyType> (121: the end of a file), -1 when absent */
     int64_t notify_type;
+    /* DeviceStatus (the Keepalive/DeviceStatus <Status> is in status): <Online> ONLINE | OFFLINE,
+     * <Reason>, <Encode> and <Record> ON | OFF, <DeviceTime>, <Alarmstatus> items (DeviceID and
+     * DutyStatus ONDUTY | OFFDUTY | ALARM; JG_MANSCDP_MAX_ALARM_STATES kept, alarm_state_total counted) */
+    char online[16];
+    char reason[64];
+    char encode[8], record[8];
+    char device_time[32];
+    int alarm_state_total, alarm_state_count;
+    jg_manscdp_alarm_state alarm_states[JG_MANSCDP_MAX_ALARM_STATES];
+    /* Alarm (Notify): <AlarmPriority> 1-4 and <AlarmMethod> 1-7 (-1 when absent), <AlarmTime>,
+     * <AlarmDescription>, <AlarmType> (2016: inside <Info>; also read at the top level) */
+    int alarm_priority, alarm_method;
+    char alarm_time[32];
+    char alarm_description[JG_MANSCDP_TEXT];
+    char alarm_type[16];
+    /* Alarm and MobilePosition: <Longitude>/<Latitude> (has_position: both present, in range and
+     * not 0,0); MobilePosition: <Time>, <Speed> km/h, <Direction> degrees, <Altitude> m (NAN absent) */
+    int has_position;
+    double longitude, latitude;
+    char time[32];
+    double speed, direction, altitude;
 } jg_manscdp_msg;
 
 /* Decode len bytes at body (see above) and parse them into *out, which the caller releases with
@@ -135,5 +163,24 @@ int jg_manscdp_time_valid(const char *s);
  * jg_manscdp_time_valid by the caller) with <Type>all</Type> to out. */
 jg_rc jg_manscdp_record_query(jg_buf *out, int64_t sn, const char *device_id, const char *start,
                               const char *end);
+
+/* DeviceControl commands beyond PTZ (GB/T 28181-2016 A.2.3), by the platform's name:
+ *     reboot       <TeleBoot>Boot</TeleBoot>          (the device ID; devices reboot without a Response)
+ *     record       <RecordCmd>Record</RecordCmd>      (a channel: start recording on the device)
+ *     stop_record  <RecordCmd>StopRecord</RecordCmd>
+ *     guard        <GuardCmd>SetGuard</GuardCmd>      (布防)
+ *     reset_guard  <GuardCmd>ResetGuard</GuardCmd>    (撤防)
+ *     iframe       <IFameCmd>Send</IFameCmd>          (a key frame now; the standard's spelling)
+ * Append the <Control> for device_id to out. JG_INVALID for an unknown cmd. */
+jg_rc jg_manscdp_device_control(jg_buf *out, int64_t sn, const char *device_id, const char *cmd);
+
+/* The body of a SUBSCRIBE (a <Query>): what is "Catalog", "Alarm" (every priority and method) or
+ * "MobilePosition" (interval_s: seconds between positions). JG_INVALID for another what. */
+jg_rc jg_manscdp_subscribe_query(jg_buf *out, const char *what, int64_t sn, const char *device_id,
+                                 int interval_s);
+
+/* The platform's <Response> to a notification (Alarm): CmdType cmd_type, SN and DeviceID echoed,
+ * <Result>OK</Result>. */
+jg_rc jg_manscdp_result(jg_buf *out, const char *cmd_type, int64_t sn, const char *device_id);
 
 #endif

@@ -20,6 +20,7 @@
 #include "base/text.h"
 #include "base/timeutil.h"
 #include "crypto/crypto.h"
+#include "video/download.h"
 #include "video/hls.h"
 #include "video/liveurl.h"
 #include "video/video_int.h"
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,6 +48,7 @@ extern char **environ;
 #define GOP_MAX (8 * 1024 * 1024)
 #define REQ_TIMEOUT_US 10000000LL
 #define RTP_TIMEOUT_US 10000000LL /* no RTP this long after the answer: the stream is torn down */
+#define DRAIN_US 1000000LL        /* a download's RTP still read this long after MediaStatus 121 */
 #define TCP_IN_MAX (256 * 1024)
 #define UDP_BATCH 256
 
@@ -68,10 +71,11 @@ typedef struct viewer {
     char hq[160]; /* V_HLS: the signed query the playlist's segment URLs carry */
     char **files; /* V_FILE: recorded segments sent one after the other */
     int nfiles, file_i, file_fd;
+    jg_vstream *proxy; /* nodes: the proxy stream whose INVITE this node request waits for */
 } viewer;
 
 /* A RecordInfo query from the platform API, answered once SumNum records arrived or at its deadline. */
-enum { CTL_RECORDS = 0, CTL_PTZ };
+enum { CTL_RECORDS = 0, CTL_PTZ, CTL_CMD }; /* CTL_CMD: DeviceControl or DeviceStatus (devcmd.c) */
 struct ctlq {
     struct ctlq *next;
     int kind;                                  /* CTL_* */
@@ -84,7 +88,9 @@ struct ctlq {
     jg_manscdp_record *recs;
     int nrecs, cap;
     int64_t deadline_us;
+    int acked, want_result; /* CTL_CMD: the device's 200 came; its <Response> is awaited */
 };
+#define CMD_RESULT_US 4000000LL /* CTL_CMD: after the 200, how long the <Response> is waited for */
 #define RECORDS_TIMEOUT_US 8000000LL
 #define PTZ_TIMEOUT_US 4000000LL /* the device's 200 to a DeviceControl */
 #define RECORDS_MAX 10000
@@ -123,6 +129,14 @@ struct jg_vstream {
     jg_buf jpeg;          /* it decoded (made at the first snapshot request after each key frame) */
     void *relay;          /* cascade.c: the upper platform's relay of this stream, or NULL */
     void *rec;            /* record.c: the cloud recording of this stream, or NULL */
+    char node[JG_VNODE_ID_MAX + 1]; /* signalling: a proxy of the stream on this media node ("": here) */
+    viewer *node_req;               /* signalling: the node's INVITE request awaiting the device's answer */
+    int remote;                     /* media role: INVITEd by the signalling service for this node */
+    uint64_t token;                 /* media role: tells the answer to this stream from a stale one */
+    int64_t opened_us;
+    void *dlj;          /* download.c: the download this stream is (s=Download), or NULL */
+    int download_speed; /* its a=downloadspeed */
+    int64_t drain_us;   /* a download's MediaStatus 121: BYE at this time, once the RTP in flight is read */
 };
 
 struct jg_vmedia {
@@ -137,7 +151,8 @@ struct jg_vmedia {
     viewer *grave;   /* closed, freed after the current round of events */
     jg_vstream *grave_s;
     char bind_ip[64];
-    jg_vrecord *record; /* cloud recording (record.c) */
+    jg_vrecord *record;     /* cloud recording (record.c) */
+    jg_vdownload *download; /* downloads from devices (download.c) */
 };
 
 static int64_t now_us(const jg_vmedia *m)
@@ -211,6 +226,10 @@ static void reading_unlink(jg_vmedia *m, viewer *v)
 
 static void viewer_free(viewer *v)
 {
+    if (v->proxy != NULL) {
+        v->proxy->node_req = NULL;
+        v->proxy = NULL;
+    }
     if (v->q != NULL) {
         v->q->v = NULL;
         v->q = NULL;
@@ -240,16 +259,39 @@ static void viewer_free(viewer *v)
     v->m->grave = v;
 }
 
+/* The reason phrase of an HTTP status this node answers. */
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 429:
+        return "Too Many Requests";
+    case 502:
+        return "Bad Gateway";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Service Unavailable";
+    }
+}
+
 /* Answer a request with an error (JSON as the platform API does) and close after sending. */
 static void viewer_error(viewer *v, int status, const char *code, const char *message)
 {
-    const char *reason = status == 400   ? "Bad Request"
-                         : status == 403 ? "Forbidden"
-                         : status == 404 ? "Not Found"
-                         : status == 405 ? "Method Not Allowed"
-                         : status == 502 ? "Bad Gateway"
-                         : status == 504 ? "Gateway Timeout"
-                                         : "Service Unavailable";
+    const char *reason = reason_phrase(status);
     char body[512], head[512];
     int bn = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
     int hn = snprintf(head, sizeof(head),
@@ -326,6 +368,9 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
     if (s->rec != NULL)
         jg_vrecord_gone(m->svc, s->rec);
     s->rec = NULL;
+    if (s->dlj != NULL)
+        jg_vdownload_gone(m->svc, s->dlj, s->ended);
+    s->dlj = NULL;
     const char *codec = s->ps.codec == JG_CODEC_H265   ? "h265"
                         : s->ps.codec == JG_CODEC_H264 ? "h264"
                                                        : "none";
@@ -339,6 +384,15 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
         if (send_bye)
             jg_vinvite_bye(m->svc, s->dl);
         s->dl = NULL;
+    }
+    if (s->remote && send_bye)
+        jg_vnodes_bye(m->svc, s->device, s->channel);
+    if (s->node_req != NULL) {
+        viewer *nv = s->node_req;
+        s->node_req = NULL;
+        nv->proxy = NULL;
+        viewer_error(nv, 502, "device_refused", "设备未接受点播");
+        viewer_free(nv);
     }
     while (s->viewers != NULL) {
         viewer *v = s->viewers;
@@ -393,6 +447,8 @@ static void on_frame(void *ud, const jg_frame *f)
         hls_frame(s, f);
     if (s->rec != NULL)
         jg_vrecord_frame(s->m->svc, s->rec, f);
+    if (s->dlj != NULL)
+        jg_vdownload_frame(s->m->svc, s->dlj, f);
     if (!f->video)
         return; /* audio is not muxed into FLV yet */
     s->tmp.len = 0;
@@ -570,11 +626,18 @@ static int open_rtp(jg_vmedia *m, jg_vstream *s)
     return ntohs(a.sin_port);
 }
 
-/* A new stream for device/channel with its INVITE sent; NULL with status and message set. */
-static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
-                               const long long *range, int *status, const char **message)
+/* A new stream for device/channel with its INVITE sent; NULL with status and message set. A download
+ * (speed > 0, range set) is keyed DEVICE/CHANNEL/dl-ID. */
+static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
+                                    const long long *range, int *status, const char **message);
+
+static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *channel, int tcp,
+                                  const long long *range, int speed, const char *download_id, int *status,
+                                  const char **message)
 {
     jg_vsvc *svc = m->svc;
+    if (jg_vrole(svc->cfg) == JG_VROLE_MEDIA) /* nodes.c: the signalling service INVITEs */
+        return node_stream_open(m, device, channel, tcp, range, status, message);
     jg_vdev *d = jg_vsvc_device(svc, device);
     if (d == NULL || !d->registered || !d->online) {
         *status = 404;
@@ -598,6 +661,10 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
         s->start = range[0];
         s->end = range[1];
         snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
+        if (speed > 0 && download_id != NULL) {
+            s->download_speed = speed;
+            snprintf(s->key, sizeof(s->key), "%s/%s/dl-%.32s", device, channel, download_id);
+        }
     } else {
         snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
     }
@@ -625,7 +692,9 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
         snprintf(ip, sizeof(ip), "%s", svc->cfg->video_media_ip);
     else
         jg_vsvc_local_ip(svc, device, ip, sizeof(ip));
-    jg_sdp_offer o = {s->playback ? "Playback" : "Play",
+    jg_sdp_offer o = {s->download_speed > 0 ? "Download"
+                      : s->playback         ? "Playback"
+                                            : "Play",
                       svc->cfg->video_sip_id,
                       ip,
                       port,
@@ -633,7 +702,8 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
                       s->ssrc_text,
                       s->playback ? channel : NULL,
                       s->start,
-                      s->end};
+                      s->end,
+                      s->download_speed};
     if (port < 0 || jg_sdp_offer_build(&o, sdp, sizeof(sdp)) == 0 ||
         (s->dl = jg_vinvite_start(svc, device, channel, s->ssrc_text, sdp, s)) == NULL) {
         stream_free(m, s, 0);
@@ -645,8 +715,20 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
     return s;
 }
 
+static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
+                               const long long *range, int *status, const char **message)
+{
+    return stream_open_ex(m, device, channel, tcp, range, 0, NULL, status, message);
+}
+
+static void proxy_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a);
+
 void jg_vmedia_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a)
 {
+    if (s->node[0] != '\0') { /* a proxy of a stream on a media node */
+        proxy_answered(svc, s, a);
+        return;
+    }
     (void)svc;
     /* Adopt the device's own y= when it answers with one. */
     uint32_t v = 0;
@@ -680,6 +762,7 @@ void jg_vmedia_failed(jg_vsvc *svc, jg_vstream *s, int code)
 void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s)
 {
     s->dl = NULL;
+    s->ended = 1; /* the device finished (a download is complete) */
     stream_free(svc->media, s, 0);
 }
 
@@ -718,7 +801,7 @@ static void viewer_json(viewer *v, int status, json_t *body)
     int hn = snprintf(head, sizeof(head),
                       "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
                       "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                      status, status == 200 ? "OK" : "Error", bn);
+                      status, reason_phrase(status), bn);
     viewer_put(v, head, (size_t)hn);
     if (text != NULL)
         viewer_put(v, text, bn);
@@ -1144,6 +1227,40 @@ static void record_request(jg_vmedia *m, viewer *v, const char *path)
     file_pump(v);
 }
 
+/* GET /download/ID.ts?exp=&sig=: a finished download (download.c) as an attachment. */
+static void download_request(jg_vmedia *m, viewer *v, const char *path)
+{
+    const char *qm = strchr(path, '?'), *sp = strchr(path, ' ');
+    size_t idlen = qm != NULL ? (size_t)(qm - path) - 10 : 0;
+    char id[JG_DOWNLOAD_ID_MAX + 1], file[640];
+    if (m->download == NULL || qm == NULL || sp == NULL || qm > sp || idlen < 3 + JG_DOWNLOAD_ID_MIN ||
+        idlen > 3 + JG_DOWNLOAD_ID_MAX || strncmp(qm - 3, ".ts", 3) != 0) {
+        viewer_error(v, 404, "not_found", "没有这个地址");
+        return;
+    }
+    memcpy(id, path + 10, idlen - 3);
+    id[idlen - 3] = '\0';
+    long long size = 0;
+    const char *message = "";
+    int status = jg_vdownload_file(m->download, m->url_key, id, qm + 1, file, sizeof(file), &size, &message);
+    if (status != 200) {
+        viewer_error(v, status, status == 403 ? "forbidden" : "not_found", message);
+        return;
+    }
+    v->files = jg_xcalloc(1, sizeof(*v->files));
+    v->files[v->nfiles++] = jg_xstrdup(file);
+    char head[512];
+    int hn = snprintf(head, sizeof(head),
+                      "HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nAccess-Control-Allow-Origin: *\r\n"
+                      "Content-Disposition: attachment; filename=\"%s.ts\"\r\nContent-Length: %lld\r\n"
+                      "Connection: close\r\n\r\n",
+                      id, size);
+    viewer_put(v, head, (size_t)hn);
+    v->state = V_FILE;
+    v->file_fd = -1;
+    file_pump(v);
+}
+
 /* "/live/DEVICE/CHANNEL" then ".m3u8?", "/SEQ.ts?" or ".jpg?" at path: V_HLS, V_DONE (a
  * segment, *seq set) or V_SNAP; 0 for anything else. */
 static int hls_path(const char *path, char device[32], char channel[32], uint64_t *seq, const char **q)
@@ -1250,10 +1367,57 @@ static void ptz_answer(jg_vmedia *m, ctlq *c, int code)
     free(c);
 }
 
+/* A device command answered: code 200 with the device's <Response> msg (or without one: accepted),
+ * 408 none, else refused. Tells the requester, frees c. */
+static void cmd_answer(jg_vmedia *m, ctlq *c, int code, const jg_manscdp_msg *msg)
+{
+    ctlq_unlink(m, c);
+    viewer *v = c->v;
+    int ok = msg != NULL ? strcasecmp(msg->result, "OK") == 0 || msg->result[0] == '\0'
+                         : code >= 200 && code < 300;
+    if (v != NULL) {
+        v->q = NULL;
+        if (ok) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "device_gb_id", c->device, "gb_id", c->channel,
+                                  "cmd", c->command, "result", msg != NULL ? "OK" : "accepted");
+            if (msg != NULL && strcmp(c->command, "status") == 0) {
+                char *text = jg_vdevcmd_status_json(msg);
+                json_object_set_new(o, "status", json_loads(text, 0, NULL));
+                free(text);
+            }
+            viewer_json(v, 200, o);
+        } else if (msg == NULL && code == 408) {
+            viewer_error(v, 504, "timeout", "设备未响应");
+        } else {
+            viewer_error(v, 502, "device_refused", msg != NULL ? "设备执行命令失败" : "设备拒绝了命令");
+        }
+        viewer_free(v);
+    }
+    jg_info("video: %s to %s/%s answered %d%s%s", c->command, c->device, c->channel, code,
+            msg != NULL ? " with Result " : "", msg != NULL ? msg->result : "");
+    free(c);
+}
+
+void jg_vmedia_response(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return;
+    ctlq *c = m->queries;
+    while (c != NULL && !(c->kind == CTL_CMD && c->sn == msg->sn && strcmp(c->device, d->gb_id) == 0))
+        c = c->next;
+    if (c != NULL)
+        cmd_answer(m, c, 200, msg);
+}
+
 static void records_answer(jg_vmedia *m, ctlq *c, int complete)
 {
     if (c->kind == CTL_PTZ) {
         ptz_answer(m, c, 408);
+        return;
+    }
+    if (c->kind == CTL_CMD) {
+        cmd_answer(m, c, c->acked ? 200 : 408, NULL);
         return;
     }
     ctlq_unlink(m, c);
@@ -1302,6 +1466,13 @@ void jg_vmedia_request_done(jg_vsvc *svc, const char *gb_id, int64_t sn, int cod
         return;
     if (c->kind == CTL_PTZ) {
         ptz_answer(m, c, code);
+    } else if (c->kind == CTL_CMD) {
+        if (code >= 300 || !c->want_result) {
+            cmd_answer(m, c, code, NULL);
+        } else if (code >= 200) {
+            c->acked = 1; /* the <Response> with the result follows */
+            c->deadline_us = now_us(m) + CMD_RESULT_US;
+        }
     } else if (code >= 300 && c->replies == 0) {
         /* the device refused the query: no records will come */
         ctlq_unlink(m, c);
@@ -1358,8 +1529,13 @@ void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
         if (!s->playback || strcmp(s->device, d->gb_id) != 0 ||
             (strcmp(msg->device_id, s->channel) != 0 && strcmp(msg->device_id, d->gb_id) != 0))
             continue;
-        jg_info("video: playback %s reached its end (MediaStatus 121): BYE", s->key);
         s->ended = 1;
+        if (s->dlj != NULL) { /* sent faster than real time: packets may still be queued behind it */
+            if (s->drain_us == 0)
+                s->drain_us = now_us(m) + DRAIN_US;
+            continue;
+        }
+        jg_info("video: playback %s reached its end (MediaStatus 121): BYE", s->key);
         stream_free(m, s, 1);
     }
     free(all);
@@ -1412,6 +1588,25 @@ static void ctl_ptz(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel, co
     ctlq *c = ctlq_new(m, v, CTL_PTZ, d, channel, sn, PTZ_TIMEOUT_US);
     snprintf(c->command, sizeof(c->command), "%s", command);
     snprintf(c->ptz, sizeof(c->ptz), "%s", ptz);
+}
+
+/* /ctl/cmd?cmd=: DeviceControl (reboot to the device, the others to a channel) or "status"
+ * (DeviceStatus); answered when the device's <Response> (or, for reboot, its 200) arrives. */
+static void ctl_cmd(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel, const char *q)
+{
+    char cmd[24] = "";
+    query_param(q, "cmd", cmd, sizeof(cmd));
+    int64_t sn = -1;
+    int want = 0;
+    int code = jg_vdevcmd_send(m->svc, d, channel, cmd, &sn, &want);
+    if (code != 0) {
+        viewer_error(v, code, code == 400 ? "invalid" : "unavailable",
+                     code == 400 ? "控制命令无效" : "无法向设备发送命令");
+        return;
+    }
+    ctlq *c = ctlq_new(m, v, CTL_CMD, d, channel, sn, PTZ_TIMEOUT_US);
+    snprintf(c->command, sizeof(c->command), "%s", cmd);
+    c->want_result = want;
 }
 
 static void ctl_records(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel, const char *q)
@@ -1490,6 +1685,8 @@ static void ctl_playback(jg_vmedia *m, viewer *v, const char *device, const char
     viewer_json(v, 200, json_pack("{s:s, s:s, s:s}", "stream", s->key, "action", action, "value", value));
 }
 
+static void node_control(jg_vmedia *m, viewer *v, const char *target, const char *q);
+
 static void on_control(jg_vmedia *m, viewer *v, const char *target)
 {
     if (!jg_ctl_check(m->ctl_key, target, (long long)time(NULL))) {
@@ -1498,6 +1695,10 @@ static void on_control(jg_vmedia *m, viewer *v, const char *target)
     }
     const char *qm = strchr(target, '?');
     const char *q = qm != NULL ? qm + 1 : "";
+    if (strncmp(target, "/ctl/node/", 10) == 0 || strncmp(target, "/ctl/place?", 11) == 0) {
+        node_control(m, v, target, q); /* media nodes (nodes.c) */
+        return;
+    }
     char device[32] = "", channel[32] = "";
     query_param(q, "device", device, sizeof(device));
     query_param(q, "channel", channel, sizeof(channel));
@@ -1509,6 +1710,13 @@ static void on_control(jg_vmedia *m, viewer *v, const char *target)
         ctl_playback(m, v, device, channel, q);
         return;
     }
+    if (strncmp(target, "/ctl/download?", 14) == 0 || strncmp(target, "/ctl/download_status?", 21) == 0) {
+        json_t *answer = NULL;
+        int status = target[13] == '?' ? jg_vdownload_ctl_start(m->download, device, channel, q, &answer)
+                                       : jg_vdownload_ctl_status(m->download, device, channel, q, &answer);
+        viewer_json(v, status, answer);
+        return;
+    }
     jg_vdev *d = jg_vsvc_device(m->svc, device);
     if (d == NULL || !d->registered || !d->online) {
         viewer_error(v, 404, "not_found", "设备不在线");
@@ -1518,6 +1726,8 @@ static void on_control(jg_vmedia *m, viewer *v, const char *target)
         ctl_ptz(m, v, d, channel, q);
     else if (strncmp(target, "/ctl/records?", 13) == 0)
         ctl_records(m, v, d, channel, q);
+    else if (strncmp(target, "/ctl/cmd?", 9) == 0)
+        ctl_cmd(m, v, d, channel, q);
     else
         viewer_error(v, 404, "not_found", "没有这个地址");
 }
@@ -1545,6 +1755,10 @@ static void on_request(jg_vmedia *m, viewer *v)
     }
     if (strncmp(path, "/record/", 8) == 0) {
         record_request(m, v, path);
+        return;
+    }
+    if (strncmp(path, "/download/", 10) == 0) {
+        download_request(m, v, path);
         return;
     }
     char device[32] = "", channel[32] = "", exp_text[24] = "", sig[80] = "";
@@ -1662,7 +1876,8 @@ jg_rc jg_vmedia_open(jg_vsvc *svc, int ep)
     m->listen.fd = -1;
     jg_vtab_init(&m->streams);
     svc->media = m;
-    m->record = jg_vrecord_new(svc);
+    m->record = jg_vrole(svc->cfg) == JG_VROLE_MEDIA ? NULL : jg_vrecord_new(svc); /* no recording on nodes */
+    m->download = jg_vdownload_new(svc);
     if (svc->have_field_key) {
         jg_liveurl_key(svc->field_key, m->url_key);
         jg_ctl_key(svc->field_key, m->ctl_key);
@@ -1723,6 +1938,8 @@ void jg_vmedia_tick(jg_vsvc *svc)
     bury(m);
     if (m->record != NULL)
         jg_vrecord_tick(m->record);
+    if (m->download != NULL)
+        jg_vdownload_tick(m->download);
     int64_t now = now_us(m);
     for (viewer *v = m->reading, *next; v != NULL; v = next) {
         next = v->next;
@@ -1742,11 +1959,16 @@ void jg_vmedia_tick(jg_vsvc *svc)
     int64_t idle = svc->cfg->video_live_idle_s * 1000000LL;
     for (size_t i = 0; i < n; i++) {
         jg_vstream *s = all[i];
-        if (s->state == ST_PLAYING && now - s->last_rtp_us > RTP_TIMEOUT_US) {
+        if (s->node[0] != '\0')
+            continue; /* a proxy: its media node tells when it ends */
+        if (s->drain_us != 0 && now >= s->drain_us) {
+            jg_info("video: download %s reached its end (MediaStatus 121): BYE", s->key);
+            stream_free(m, s, 1);
+        } else if (s->state == ST_PLAYING && now - s->last_rtp_us > RTP_TIMEOUT_US) {
             jg_warn("video: no RTP for %s in %lld s; ending the stream", s->key, RTP_TIMEOUT_US / 1000000);
             stream_free(m, s, 1);
-        } else if (s->nviewers == 0 && s->rec == NULL && s->relay == NULL && s->idle_since_us != 0 &&
-                   now - s->idle_since_us >= idle &&
+        } else if (s->nviewers == 0 && s->rec == NULL && s->relay == NULL && s->dlj == NULL &&
+                   s->idle_since_us != 0 && now - s->idle_since_us >= idle &&
                    !(s->hls_on && now - s->hls_seen_us < 3 * svc->cfg->video_hls_segment_s * 1000000LL)) {
             jg_info("video: no viewer of %s for %ld s: BYE", s->key, svc->cfg->video_live_idle_s);
             stream_free(m, s, 1);
@@ -1776,6 +1998,8 @@ void jg_vmedia_close(jg_vsvc *svc)
     }
     jg_vrecord_free(m->record);
     m->record = NULL;
+    jg_vdownload_free(m->download);
+    m->download = NULL;
     while (m->queries != NULL)
         records_answer(m, m->queries, 0);
     while (m->reading != NULL)
@@ -1801,7 +2025,7 @@ static jg_vstream *held_stream(jg_vsvc *svc, const char *device, const char *cha
         const char *message = "";
         s = stream_open(m, device, channel, tcp, NULL, &status, &message);
     }
-    return s != NULL && !s->gone ? s : NULL;
+    return s != NULL && !s->gone && s->node[0] == '\0' ? s : NULL; /* not a proxy (nodes.c) */
 }
 
 /* A hold on s ended: the idle countdown starts when no viewer is left either. */
@@ -1828,6 +2052,33 @@ void jg_vmedia_relay_close(jg_vsvc *svc, jg_vstream *s)
     hold_released(s);
 }
 
+jg_vstream *jg_vmedia_relay_playback_open(jg_vsvc *svc, const char *device, const char *channel,
+                                          long long start, long long end, void *relay)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return NULL;
+    long long range[2] = {start, end};
+    jg_vstream *s = find_stream(m, device, channel, range);
+    if (s == NULL) {
+        int status = 0;
+        const char *message = "";
+        s = stream_open(m, device, channel, 0, range, &status, &message);
+    }
+    if (s == NULL || s->gone || s->node[0] != '\0' || s->relay != NULL)
+        return NULL;
+    s->relay = relay;
+    s->idle_since_us = 0;
+    return s;
+}
+
+jg_rc jg_vmedia_relay_info(jg_vsvc *svc, jg_vstream *s, const char *mansrtsp)
+{
+    if (s->dl == NULL || !s->playback)
+        return JG_CONFLICT;
+    return jg_vinvite_info(svc, s->dl, mansrtsp);
+}
+
 jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc)
 {
     return svc->media != NULL ? svc->media->record : NULL;
@@ -1847,4 +2098,433 @@ void jg_vmedia_record_close(jg_vsvc *svc, jg_vstream *s)
     (void)svc;
     s->rec = NULL;
     hold_released(s);
+}
+
+/* ---- downloads (download.c) ---- */
+
+jg_vdownload *jg_vmedia_downloads(jg_vsvc *svc)
+{
+    return svc->media != NULL ? svc->media->download : NULL;
+}
+
+jg_vstream *jg_vmedia_download_open(jg_vsvc *svc, const char *device, const char *channel, long long start,
+                                    long long end, int speed, const char *id, void *job, int *status,
+                                    const char **message)
+{
+    jg_vmedia *m = svc->media;
+    long long range[2] = {start, end};
+    jg_vstream *s = stream_open_ex(m, device, channel, strcmp(svc->cfg->video_media_transport, "tcp") == 0,
+                                   range, speed, id, status, message);
+    if (s == NULL)
+        return NULL;
+    s->dlj = job;
+    return s;
+}
+
+/* ---- media nodes (nodes.c): proxies on the signalling service, remote streams on a node ----
+ *
+ * Signalling (roles all and signal): a node's INVITE request makes a proxy stream here, keyed as
+ * a local stream would be (so a channel has one stream wherever it runs): it holds the dialog
+ * (INVITE, playback INFO, BYE) but no socket; its RTP goes to the node. Media role: a viewer's
+ * first request opens the RTP receiver here and asks the signalling service for the INVITE. */
+
+static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
+                                    const long long *range, int *status, const char **message)
+{
+    jg_vsvc *svc = m->svc;
+    if (range != NULL) {
+        *status = 404;
+        *message = "媒体节点只提供实时视频";
+        return NULL;
+    }
+    int seq = 0;
+    if (jg_ssrc_pool_take(&svc->ssrc_pool, 0, &seq) != JG_OK) {
+        *status = 503;
+        *message = "媒体节点的流已满";
+        return NULL;
+    }
+    jg_vstream *s = jg_xcalloc(1, sizeof(*s));
+    s->m = m;
+    s->ssrc_seq = seq;
+    s->rtp.fd = s->rtp_conn.fd = -1;
+    s->remote = 1;
+    s->token = ++svc->serial;
+    s->opened_us = now_us(m);
+    snprintf(s->device, sizeof(s->device), "%s", device);
+    snprintf(s->channel, sizeof(s->channel), "%s", channel);
+    snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    s->tcp = tcp;
+    jg_ssrc_make(0, svc->cfg->video_sip_id, seq, s->ssrc_text);
+    int hist = 0, sseq = 0;
+    jg_ssrc_parse(s->ssrc_text, &s->ssrc, &hist, &sseq);
+    jg_rtp_reorder_init(&s->ro);
+    jg_ps_init(&s->ps, on_frame, s);
+    jg_flv_init(&s->flv);
+    jg_buf_init(&s->cfg, 4096);
+    jg_buf_init(&s->gop, GOP_MAX);
+    jg_buf_init(&s->tmp, JG_PS_MAX_FRAME + 8192);
+    jg_buf_init(&s->snap, JG_PS_MAX_FRAME + 1024);
+    jg_buf_init(&s->jpeg, 16 * 1024 * 1024);
+    s->rtp_conn.kind = JG_VH_MEDIA;
+    s->rtp_conn.owner = s;
+    s->rtp_conn.on_event = on_rtp_conn;
+    if (s->tcp)
+        s->tcp_in = jg_xmalloc(TCP_IN_MAX);
+    jg_vtab_put(&m->streams, s->key, s);
+    int port = open_rtp(m, s);
+    if (port < 0) {
+        stream_free(m, s, 0);
+        *status = 503;
+        *message = "无法打开接收端口";
+        return NULL;
+    }
+    char ip[64];
+    jg_vnodes_rtp_ip(svc, ip, sizeof(ip));
+    jg_vnodes_invite(svc, s->key, s->token, device, channel, ip, port, tcp, s->ssrc_text);
+    s->state = ST_INVITING;
+    return s;
+}
+
+void jg_vmedia_node_result(jg_vsvc *svc, const char *key, uint64_t token, int status, const char *ssrc)
+{
+    jg_vmedia *m = svc->media;
+    jg_vstream *s = m != NULL ? jg_vtab_get(&m->streams, key) : NULL;
+    if (s == NULL || s->gone || s->token != token || s->state != ST_INVITING)
+        return;
+    if (status != 200) {
+        jg_info("video: the signalling service did not open %s (%d)", key, status);
+        stream_free(m, s, 0);
+        return;
+    }
+    jg_sdp_answer a;
+    memset(&a, 0, sizeof(a));
+    snprintf(a.ssrc, sizeof(a.ssrc), "%s", ssrc != NULL ? ssrc : "");
+    snprintf(a.ip, sizeof(a.ip), "the device");
+    jg_vmedia_answered(svc, s, &a);
+}
+
+static void proxy_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a)
+{
+    (void)svc;
+    s->state = ST_PLAYING;
+    const char *ssrc = a->ssrc[0] != '\0' ? a->ssrc : s->ssrc_text;
+    jg_info("video: stream %s playing on media node %s (SSRC %s, %s from %s:%d)", s->key, s->node, ssrc,
+            s->tcp ? "TCP passive" : "UDP", a->ip, a->port);
+    viewer *v = s->node_req;
+    if (v != NULL) {
+        s->node_req = NULL;
+        v->proxy = NULL;
+        viewer_json(v, 200, json_pack("{s:s, s:s, s:s}", "stream", s->key, "node", s->node, "ssrc", ssrc));
+        viewer_free(v);
+    }
+}
+
+/* Signalling: the node's request to INVITE device/channel to ip:port with ssrc (v waits for it). */
+static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *device, const char *channel,
+                       const char *ip, int port, int tcp, const char *ssrc)
+{
+    jg_vsvc *svc = m->svc;
+    jg_vstream *s = jg_xcalloc(1, sizeof(*s));
+    s->m = m;
+    s->ssrc_seq = -1; /* the node's SSRC: nothing taken from this process's pool */
+    s->rtp.fd = s->rtp_conn.fd = -1;
+    s->opened_us = now_us(m);
+    snprintf(s->device, sizeof(s->device), "%s", device);
+    snprintf(s->channel, sizeof(s->channel), "%s", channel);
+    snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    snprintf(s->node, sizeof(s->node), "%s", node);
+    snprintf(s->ssrc_text, sizeof(s->ssrc_text), "%s", ssrc);
+    int hist = 0, sseq = 0;
+    jg_ssrc_parse(s->ssrc_text, &s->ssrc, &hist, &sseq);
+    s->tcp = tcp;
+    jg_vtab_put(&m->streams, s->key, s);
+    char sdp[1024];
+    jg_sdp_offer o;
+    memset(&o, 0, sizeof(o));
+    o.session = "Play";
+    o.origin_id = svc->cfg->video_sip_id;
+    o.ip = ip;
+    o.port = port;
+    o.tcp = tcp;
+    o.ssrc = s->ssrc_text;
+    if (jg_sdp_offer_build(&o, sdp, sizeof(sdp)) == 0 ||
+        (s->dl = jg_vinvite_start(svc, device, channel, s->ssrc_text, sdp, s)) == NULL) {
+        stream_free(m, s, 0);
+        viewer_error(v, 503, "unavailable", "无法向设备发起点播");
+        return;
+    }
+    s->state = ST_INVITING;
+    jg_vnodes_placed(svc, device, channel);
+    s->node_req = v;
+    v->proxy = s;
+    v->state = V_CTL;
+    jg_info("video: stream %s placed on media node %s (RTP to %s:%d, SSRC %s)", s->key, node, ip, port,
+            s->ssrc_text);
+}
+
+static int node_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > JG_VNODE_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static double param_double(const char *q, const char *name)
+{
+    char t[32] = "";
+    query_param(q, name, t, sizeof(t));
+    char *e = NULL;
+    double x = strtod(t, &e);
+    return e != t && *e == '\0' && x >= 0 && x < 1e15 ? x : 0;
+}
+
+/* GET /ctl/place, /ctl/node/{beat,invite,bye,open} (signed like every control request). */
+static void node_control(jg_vmedia *m, viewer *v, const char *target, const char *q)
+{
+    jg_vsvc *svc = m->svc;
+    int role = jg_vrole(svc->cfg);
+    char node[JG_VNODE_ID_MAX + 8] = "", device[32] = "", channel[32] = "";
+    query_param(q, "node", node, sizeof(node));
+    query_param(q, "device", device, sizeof(device));
+    query_param(q, "channel", channel, sizeof(channel));
+    int no_channel =
+        strncmp(target, "/ctl/node/beat?", 15) == 0 || strncmp(target, "/ctl/node/leave?", 16) == 0;
+    if (strncmp(target, "/ctl/node/list?", 15) == 0) {
+        if (role == JG_VROLE_MEDIA)
+            viewer_error(v, 404, "not_found", "这是媒体节点，不是信令服务");
+        else
+            viewer_json(v, 200, jg_vnodes_json(svc));
+        return;
+    }
+    if (!no_channel && (!jg_gbid_valid(device) || !jg_gbid_valid(channel))) {
+        viewer_error(v, 400, "invalid", "设备或通道编号无效");
+        return;
+    }
+    if (strncmp(target, "/ctl/node/open?", 15) == 0) {
+        if (role != JG_VROLE_MEDIA) {
+            viewer_error(v, 404, "not_found", "没有这个地址");
+            return;
+        }
+        char transport[8] = "";
+        query_param(q, "tcp", transport, sizeof(transport));
+        if (!jg_vmedia_open_held(svc, device, channel, strcmp(transport, "1") == 0)) {
+            viewer_error(v, 503, "unavailable", "无法打开视频流");
+            return;
+        }
+        viewer_json(v, 200, json_pack("{s:s, s:s}", "device_gb_id", device, "gb_id", channel));
+        return;
+    }
+    if (role == JG_VROLE_MEDIA) {
+        viewer_error(v, 404, "not_found", "这是媒体节点，不是信令服务");
+        return;
+    }
+    if (strncmp(target, "/ctl/place?", 11) == 0) {
+        char url[JG_VNODE_URL_MAX + 1], id[JG_VNODE_ID_MAX + 1];
+        if (!jg_vnodes_place(svc, device, channel, url, sizeof(url), id, sizeof(id))) {
+            viewer_error(v, 503, "unavailable", "没有可用的媒体节点");
+            return;
+        }
+        viewer_json(v, 200, json_pack("{s:s, s:s}", "url", url, "node", id));
+        return;
+    }
+    if (!node_id_ok(node)) {
+        viewer_error(v, 400, "invalid", "媒体节点编号无效");
+        return;
+    }
+    if (strncmp(target, "/ctl/node/beat?", 15) == 0) {
+        char url[JG_VNODE_URL_MAX + 8] = "", ip[64] = "", boot[24] = "";
+        query_param(q, "url", url, sizeof(url));
+        query_param(q, "boot", boot, sizeof(boot));
+        query_param(q, "ip", ip, sizeof(ip));
+        int64_t streams = 0, viewers = 0;
+        param_int(q, "streams", 0, 1000000, &streams);
+        param_int(q, "viewers", 0, 100000000, &viewers);
+        const char *message = "";
+        if (!jg_vnodes_beat(svc, node, boot, url, ip, (long)streams, (long)viewers, param_double(q, "bps"),
+                            param_double(q, "cpu"), &message)) {
+            viewer_error(v, 400, "invalid", message);
+            return;
+        }
+        json_t *keys = json_array();
+        if (m->streams.count > 0) {
+            jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+            jg_vtab_each(&m->streams, collect_stream, &p);
+            for (jg_vstream **x = all; x < p; x++)
+                if (strcmp((*x)->node, node) == 0)
+                    json_array_append_new(keys, json_string((*x)->key));
+            free(all);
+        }
+        viewer_json(v, 200, json_pack("{s:b, s:o}", "ok", 1, "streams", keys));
+        return;
+    }
+    jg_vstream *s = find_stream(m, device, channel, NULL);
+    if (strncmp(target, "/ctl/node/leave?", 16) == 0) {
+        char boot[24] = "";
+        query_param(q, "boot", boot, sizeof(boot));
+        if (!jg_vnodes_left(svc, node, boot))
+            viewer_error(v, 404, "not_found", "媒体节点未登记");
+        else
+            viewer_json(v, 200, json_pack("{s:b}", "ok", 1));
+        return;
+    }
+    if (strncmp(target, "/ctl/node/bye?", 14) == 0) {
+        if (s != NULL && strcmp(s->node, node) == 0) {
+            jg_info("video: media node %s ended %s: BYE", node, s->key);
+            stream_free(m, s, 1);
+        }
+        viewer_json(v, 200, json_pack("{s:b}", "ok", 1));
+        return;
+    }
+    if (strncmp(target, "/ctl/node/invite?", 17) != 0) {
+        viewer_error(v, 404, "not_found", "没有这个地址");
+        return;
+    }
+    char ip[64] = "", ssrc[16] = "", transport[8] = "";
+    int64_t port = 0;
+    struct in_addr ia;
+    query_param(q, "ip", ip, sizeof(ip));
+    query_param(q, "ssrc", ssrc, sizeof(ssrc));
+    query_param(q, "tcp", transport, sizeof(transport));
+    uint32_t sv = 0;
+    int hist = 0, sseq = 0;
+    if (inet_pton(AF_INET, ip, &ia) != 1 || !param_int(q, "port", 1, 65535, &port) ||
+        jg_ssrc_parse(ssrc, &sv, &hist, &sseq) != JG_OK) {
+        viewer_error(v, 400, "invalid", "接收地址或 SSRC 无效");
+        return;
+    }
+    if (jg_vnodes_find(svc, node) == NULL) {
+        viewer_error(v, 409, "conflict", "媒体节点未登记或已失联");
+        return;
+    }
+    jg_vdev *d = jg_vsvc_device(svc, device);
+    if (d == NULL || !d->registered || !d->online) {
+        viewer_error(v, 404, "not_found", "设备不在线");
+        return;
+    }
+    if (s != NULL && strcmp(s->node, node) == 0) {
+        stream_free(m, s, 1); /* the node asks again (it lost the stream): a new dialog */
+    } else if (s != NULL) {
+        viewer_error(v, 409, "conflict", "该通道的视频流在其他媒体节点上");
+        return;
+    }
+    proxy_open(m, v, node, device, channel, ip, (int)port, strcmp(transport, "1") == 0, ssrc);
+}
+
+void jg_vmedia_load(jg_vsvc *svc, long *streams, long *viewers, uint64_t *bytes)
+{
+    *streams = *viewers = 0;
+    *bytes = 0;
+    jg_vmedia *m = svc->media;
+    if (m == NULL || m->streams.count == 0)
+        return;
+    jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+    jg_vtab_each(&m->streams, collect_stream, &p);
+    for (jg_vstream **x = all; x < p; x++) {
+        if ((*x)->node[0] != '\0')
+            continue;
+        (*streams)++;
+        *viewers += (*x)->nviewers;
+        *bytes += (*x)->bytes;
+    }
+    free(all);
+}
+
+int jg_vmedia_node_streams(jg_vsvc *svc, const char *id)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL || m->streams.count == 0)
+        return 0;
+    int local = strcmp(id, "local") == 0, n = 0;
+    jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+    jg_vtab_each(&m->streams, collect_stream, &p);
+    for (jg_vstream **x = all; x < p; x++)
+        if (local ? (*x)->node[0] == '\0' && !(*x)->playback : strcmp((*x)->node, id) == 0)
+            n++;
+    free(all);
+    return n;
+}
+
+const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel)
+{
+    jg_vstream *s = svc->media != NULL ? find_stream(svc->media, device, channel, NULL) : NULL;
+    if (s == NULL || s->gone)
+        return NULL;
+    return s->node[0] != '\0' ? s->node : "local";
+}
+
+int jg_vmedia_node_lost(jg_vsvc *svc, const char *id, char (*devs)[JG_GBID_LEN + 1],
+                        char (*chans)[JG_GBID_LEN + 1], int *tcp, int max)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL || m->streams.count == 0)
+        return 0;
+    int n = 0;
+    jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+    jg_vtab_each(&m->streams, collect_stream, &p);
+    for (jg_vstream **x = all; x < p; x++) {
+        jg_vstream *s = *x;
+        if (strcmp(s->node, id) != 0)
+            continue;
+        if (!s->playback && n < max) {
+            snprintf(devs[n], JG_GBID_LEN + 1, "%s", s->device);
+            snprintf(chans[n], JG_GBID_LEN + 1, "%s", s->channel);
+            tcp[n] = s->tcp;
+            n++;
+        }
+        jg_info("video: media node %s is gone: BYE for %s", id, s->key);
+        stream_free(m, s, 1);
+    }
+    free(all);
+    return n;
+}
+
+int jg_vmedia_open_held(jg_vsvc *svc, const char *device, const char *channel, int tcp)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return 0;
+    jg_vstream *s = find_stream(m, device, channel, NULL);
+    if (s != NULL)
+        return !s->gone;
+    int status = 0;
+    const char *message = "";
+    s = stream_open(m, device, channel, tcp, NULL, &status, &message);
+    if (s == NULL)
+        return 0;
+    s->idle_since_us = now_us(m); /* no viewer yet: idles out unless one comes */
+    return 1;
+}
+
+void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json)
+{
+    jg_vmedia *m = svc->media;
+    const json_t *keys = keys_json;
+    if (m == NULL || m->streams.count == 0 || !json_is_array(keys))
+        return;
+    int64_t now = now_us(m);
+    jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
+    jg_vtab_each(&m->streams, collect_stream, &p);
+    for (jg_vstream **x = all; x < p; x++) {
+        jg_vstream *s = *x;
+        if (!s->remote || s->state != ST_PLAYING || now - s->opened_us < 5000000LL)
+            continue;
+        int held = 0;
+        for (size_t i = 0; i < json_array_size(keys) && !held; i++) {
+            const char *k = json_string_value(json_array_get(keys, i));
+            held = k != NULL && strcmp(k, s->key) == 0;
+        }
+        if (!held) {
+            jg_info("video: the signalling service no longer holds %s for this node: ending it", s->key);
+            stream_free(m, s, 0);
+        }
+    }
+    free(all);
 }

@@ -26,6 +26,8 @@ typedef struct {
     /* Playback (session "Playback"): u=CHANNEL:0 and t=START END (Unix seconds); NULL/0 for Play. */
     const char *uri_channel;
     long long start, end;
+    /* Download (session "Download", with u= and t= as for Playback): a=downloadspeed:N; 0 for none. */
+    int download_speed;
 } jg_sdp_offer;
 
 /* Write the offer into out (NUL-terminated); its length, or 0 if it does not fit. */
@@ -54,6 +56,9 @@ typedef struct {
     int setup;     /* JG_SDP_SETUP_* */
     char ssrc[16]; /* y= as sent ("" if none) */
     int ps_pt;     /* payload type mapped to PS/90000, or 96 when no rtpmap names it */
+    /* What an offer asks of a device (gbsim): t= (0 0 for live) and a=downloadspeed (0 if absent). */
+    long long t_start, t_end;
+    int download_speed;
 } jg_sdp_answer;
 
 /* Parse an SDP body of n bytes (not NUL-terminated). JG_INVALID unless it has v=0 and one

@@ -18,6 +18,7 @@
 #include "video/video_int.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,14 @@
 
 #define RETRY_US 5000000LL
 #define SWEEP_BATCH 200
+#define WINDOWS_MAX 28
+
+/* A weekly window of a plan's schedule (video_record_plan.schedule): days as bits (Monday bit 0),
+ * minutes of the day [start, end) in Beijing time (UTC+8, the devices' and the API's time). */
+typedef struct {
+    unsigned days;
+    int start_min, end_min;
+} window;
 
 typedef struct rec {
     char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
@@ -42,6 +51,9 @@ typedef struct rec {
     int64_t first_dts, last_dts;
     uint64_t bytes;
     int failed; /* a write failed: the file is abandoned at the next key frame */
+    window windows[WINDOWS_MAX];
+    int nwindows; /* 0: no schedule, record all the time */
+    int paused;   /* outside its schedule now (logged once) */
 } rec;
 
 struct jg_vrecord {
@@ -228,14 +240,78 @@ static void rec_drop(jg_vrecord *r, int i)
     r->recs[i] = r->recs[--r->n];
 }
 
+/* "HH:MM" (00:00 to 24:00) as minutes, or -1. */
+static int minutes(const char *t)
+{
+    if (t == NULL || strlen(t) != 5 || t[2] != ':' || t[0] < '0' || t[0] > '9' || t[1] < '0' || t[1] > '9' ||
+        t[3] < '0' || t[3] > '5' || t[4] < '0' || t[4] > '9')
+        return -1;
+    int m = ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 + (t[4] - '0');
+    return m <= 24 * 60 ? m : -1;
+}
+
+/* The plan's schedule (JSON text, see 0023) into c's windows; NULL or malformed: none (recorded all
+ * the time: a plan that cannot be read records rather than silently not). */
+static void parse_schedule(rec *c, const char *text)
+{
+    c->nwindows = 0;
+    if (text == NULL || text[0] == '\0')
+        return;
+    json_t *a = json_loads(text, 0, NULL);
+    size_t i;
+    json_t *w;
+    int ok = json_is_array(a) && json_array_size(a) <= WINDOWS_MAX;
+    json_array_foreach(ok ? a : NULL, i, w)
+    {
+        window x = {0, minutes(json_string_value(json_object_get(w, "start"))),
+                    minutes(json_string_value(json_object_get(w, "end")))};
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(w, "days"), k, d)
+        {
+            json_int_t day = json_is_integer(d) ? json_integer_value(d) : 0;
+            if (day >= 1 && day <= 7)
+                x.days |= 1u << (day - 1);
+        }
+        if (x.days == 0 || x.start_min < 0 || x.end_min <= x.start_min) {
+            ok = 0;
+            break;
+        }
+        c->windows[c->nwindows++] = x;
+    }
+    if (!ok) {
+        c->nwindows = 0;
+        jg_warn("video: recording plan of %s/%s: unreadable schedule; recording all the time", c->device,
+                c->channel);
+    }
+    json_decref(a);
+}
+
+/* 1 if c records at Unix time now: no schedule, or inside one of its windows. */
+static int scheduled(const rec *c, time_t now)
+{
+    if (c->nwindows == 0)
+        return 1;
+    time_t t = now + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int day = tm.tm_wday == 0 ? 7 : tm.tm_wday, m = tm.tm_hour * 60 + tm.tm_min;
+    for (int i = 0; i < c->nwindows; i++)
+        if ((c->windows[i].days & (1u << (day - 1))) && m >= c->windows[i].start_min &&
+            m < c->windows[i].end_min)
+            return 1;
+    return 0;
+}
+
 /* Read the enabled plans: new ones start, removed ones stop. */
 static void poll_plans(jg_vrecord *r)
 {
     jg_rows *rows = NULL;
-    if (jg_db_read(r->svc->db,
-                   "SELECT device_gb_id, channel_gb_id, segment_s, retention_days FROM video_record_plan "
-                   "WHERE enabled = 1",
-                   NULL, 0, &rows) != JG_OK)
+    if (jg_db_read(
+            r->svc->db,
+            "SELECT device_gb_id, channel_gb_id, segment_s, retention_days, schedule FROM video_record_plan "
+            "WHERE enabled = 1",
+            NULL, 0, &rows) != JG_OK)
         return;
     for (int i = 0; i < r->n; i++)
         r->recs[i]->seen = 0;
@@ -262,6 +338,7 @@ static void poll_plans(jg_vrecord *r)
         int64_t seg = jg_rows_int(rows, k, 2);
         c->segment_s = seg < 1 ? 1 : seg > 86400 ? 86400 : (int)seg;
         c->retention_days = jg_rows_type(rows, k, 3) == JG_V_NULL ? 0 : (int)jg_rows_int(rows, k, 3);
+        parse_schedule(c, jg_rows_type(rows, k, 4) == JG_V_NULL ? NULL : jg_rows_text(rows, k, 4));
         c->seen = 1;
     }
     jg_rows_free(rows);
@@ -351,8 +428,21 @@ void jg_vrecord_tick(jg_vrecord *r)
         poll_plans(r);
         jg_vrecord_sweep(r);
     }
+    time_t wall = time(NULL);
     for (int i = 0; i < r->n; i++) {
         rec *c = r->recs[i];
+        if (!scheduled(c, wall)) {
+            if (!c->paused)
+                jg_info("video: recording of %s/%s paused (outside its schedule)", c->device, c->channel);
+            c->paused = 1;
+            if (c->s != NULL) {
+                finish(r, c, c->last_dts + c->ts.last_step);
+                jg_vmedia_record_close(svc, c->s);
+                c->s = NULL;
+            }
+            continue;
+        }
+        c->paused = 0;
         if (c->s != NULL || now < c->retry_at_us)
             continue;
         c->s = jg_vmedia_record_open(svc, c->device, c->channel, c);

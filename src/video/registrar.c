@@ -263,6 +263,7 @@ static void accept_register(jg_vsvc *svc, const osip_message_t *req, const jg_vp
         jg_vsvc_device_online(svc, d, detail);
         jg_vsvc_query(svc, d, "DeviceInfo", &d->devinfo_sn);
         jg_vmsg_catalog_start(svc, d);
+        jg_vsub_registered(svc, d); /* subscriptions and DeviceStatus (subscribe.c) */
     } else {
         jg_debug("video: device %s refreshed its registration (%ld s)", d->gb_id, expires);
     }

@@ -9,7 +9,9 @@
 
 size_t jg_sdp_offer_build(const jg_sdp_offer *o, char *out, size_t outlen)
 {
-    char u[64] = "", t[64] = "t=0 0\r\n";
+    char u[64] = "", t[64] = "t=0 0\r\n", speed[40] = "";
+    if (o->download_speed > 0)
+        snprintf(speed, sizeof(speed), "a=downloadspeed:%d\r\n", o->download_speed);
     if (o->uri_channel != NULL) {
         snprintf(u, sizeof(u), "u=%.20s:0\r\n", o->uri_channel);
         snprintf(t, sizeof(t), "t=%lld %lld\r\n", o->start, o->end);
@@ -28,9 +30,10 @@ size_t jg_sdp_offer_build(const jg_sdp_offer *o, char *out, size_t outlen)
                  "a=rtpmap:98 H264/90000\r\n"
                  "a=rtpmap:99 H265/90000\r\n"
                  "%s"
+                 "%s"
                  "y=%s\r\n",
                  o->origin_id, o->ip, o->session, u, o->ip, t, o->port, o->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
-                 o->tcp ? "a=setup:passive\r\na=connection:new\r\n" : "", o->ssrc);
+                 o->tcp ? "a=setup:passive\r\na=connection:new\r\n" : "", speed, o->ssrc);
     if (n < 0 || (size_t)n >= outlen)
         return 0;
     return (size_t)n;
@@ -113,7 +116,19 @@ jg_rc jg_sdp_parse(const char *s, size_t n, jg_sdp_answer *out)
             videos++;
             break;
         }
+        case 't': {
+            long long t0 = 0, t1 = 0;
+            if (sscanf(t, "%lld %lld", &t0, &t1) == 2 && t0 >= 0 && t1 >= t0) {
+                out->t_start = t0;
+                out->t_end = t1;
+            }
+            break;
+        }
         case 'a':
+            if (strncmp(t, "downloadspeed:", 14) == 0) {
+                long sp = strtol(t + 14, NULL, 10);
+                out->download_speed = sp > 0 && sp <= 64 ? (int)sp : 0;
+            }
             if (!in_video)
                 break;
             if (strncmp(t, "setup:", 6) == 0) {

@@ -107,15 +107,19 @@ void jg_vsvc_device_online(jg_vsvc *svc, jg_vdev *d, const char *detail)
     char at[32];
     jg_vsvc_now_iso(at);
     jg_vstore_online(svc->store, d->gb_id, detail, at);
+    jg_vcascade_device_state(svc, d->gb_id, 1); /* NOTIFY ON to subscribed upper platforms */
 }
 
 void jg_vsvc_device_offline(jg_vsvc *svc, jg_vdev *d, const char *reason, int unregistered)
 {
     if (!d->online && !unregistered)
         return;
+    int was_online = d->online;
     if (d->online)
         jg_info("video: device %s offline (%s)", d->gb_id, reason);
     d->online = 0;
+    if (was_online)
+        jg_vcascade_device_state(svc, d->gb_id, 0); /* NOTIFY OFF to subscribed upper platforms */
     d->alive_dirty = 0;
     char at[32];
     jg_vsvc_now_iso(at);
@@ -317,14 +321,15 @@ void jg_vsvc_handle(jg_vsvc *svc, const char *data, size_t len, const jg_vpeer *
         return;
     }
     if (!MSG_IS_REQUEST(m)) {
-        if (!jg_vinvite_on_response(svc, m) && !jg_vcascade_on_response(svc, m))
+        if (!jg_vinvite_on_response(svc, m) && !jg_vcascade_on_response(svc, m) &&
+            !jg_vsub_on_response(svc, m))
             on_response(svc, m);
     } else if (jg_vcascade_on_request(svc, m, peer)) {
         /* from an upper platform (cascade.c) */
     } else if (strcmp(m->sip_method, "REGISTER") == 0) {
         jg_vreg_handle(svc, m, peer);
-    } else if (strcmp(m->sip_method, "MESSAGE") == 0) {
-        jg_vmsg_handle(svc, m, peer);
+    } else if (strcmp(m->sip_method, "MESSAGE") == 0 || strcmp(m->sip_method, "NOTIFY") == 0) {
+        jg_vmsg_handle(svc, m, peer); /* NOTIFY: of a subscription (subscribe.c) */
     } else if (strcmp(m->sip_method, "OPTIONS") == 0) {
         jg_vsvc_respond(svc, m, peer, 200, NULL);
     } else if (strcmp(m->sip_method, "ACK") == 0) {
@@ -344,6 +349,7 @@ void jg_vsvc_conn_closed(jg_vsvc *svc, jg_vconn *conn, const char *gb_id)
     jg_vdev *d = gb_id[0] != '\0' ? jg_vsvc_device(svc, gb_id) : NULL;
     if (d != NULL && d->conn == conn)
         d->conn = NULL;
+    jg_vcascade_conn_closed(svc, conn); /* an upper platform's SIP connection (cascade.c) */
 }
 
 /* ---- timers ---- */
@@ -369,6 +375,7 @@ static void scan_device(void *value, void *ud)
         jg_vsvc_device_offline(svc, d, "keepalive_timeout", 0);
     }
     jg_vmsg_check_catalog(svc, d);
+    jg_vsub_check(svc, d);
 }
 
 struct collect {
@@ -470,6 +477,7 @@ void jg_vsvc_tick(jg_vsvc *svc)
     run_transactions(svc);
     jg_vinvite_tick(svc);
     jg_vmedia_tick(svc);
+    jg_vnodes_tick(svc);
     jg_vcascade_tick(svc);
     if (svc->now_us - svc->last_scan_us >= second) {
         svc->last_scan_us = svc->now_us;
@@ -585,12 +593,12 @@ jg_rc jg_vsvc_init(jg_vsvc *svc, const jg_config *cfg, jg_db *db, const unsigned
         jg_vsvc_exit(svc);
         return rc;
     }
-    rc = jg_vcascade_init(svc);
+    rc = jg_vrole(cfg) == JG_VROLE_MEDIA ? JG_OK : jg_vcascade_init(svc); /* a media node has no SIP */
     if (rc != JG_OK) {
         jg_vsvc_exit(svc);
         return rc;
     }
-    if (cfg->video_sip_password[0] == '\0')
+    if (cfg->video_sip_password[0] == '\0' && jg_vrole(cfg) != JG_VROLE_MEDIA)
         jg_warn("video: video_sip_password is empty: only devices with their own password can register");
     return JG_OK;
 }
@@ -610,6 +618,7 @@ static void free_cb(void *value, void *ud)
 void jg_vsvc_exit(jg_vsvc *svc)
 {
     jg_vcascade_exit(svc);
+    jg_vsub_exit(svc);
     if (svc->store != NULL) {
         jg_vsvc_flush_keepalives(svc);
         jg_vstore_stop(svc->store);

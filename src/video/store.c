@@ -7,13 +7,27 @@
 #include "base/text.h"
 #include "video/video_int.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum job_kind { J_REGISTERED, J_ONLINE, J_OFFLINE, J_EVENT, J_KEEPALIVES, J_DEVINFO, J_CHANNELS, J_CATALOG };
+enum job_kind {
+    J_REGISTERED,
+    J_ONLINE,
+    J_OFFLINE,
+    J_EVENT,
+    J_KEEPALIVES,
+    J_DEVINFO,
+    J_CHANNELS,
+    J_CATALOG,
+    J_STATUS,
+    J_ALARM,
+    J_POSITION,
+    J_CHANNEL_EVENT
+};
 
 typedef struct job {
     struct job *next;
@@ -203,6 +217,97 @@ static jg_rc run_catalog(jg_conn *c, const job *j)
                       p, 4, NULL);
 }
 
+static jg_value real_or_null(double v)
+{
+    return isnan(v) ? JG_VNULL : JG_VREAL(v);
+}
+
+static jg_rc run_status(jg_conn *c, const job *j)
+{
+    jg_value p[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a), JG_VTEXT(j->at)};
+    return jg_db_exec(c, "UPDATE video_device SET status_json = $2, status_at = $3 WHERE gb_id = $1", p, 3,
+                      NULL);
+}
+
+static jg_rc run_alarm(jg_conn *c, const job *j)
+{
+    /* a gb_id, b type, c time, d description; n1 priority, n2 method (-1 absent); items lon, lat */
+    const double *pos = j->items;
+    jg_value p[] = {JG_VTEXT(j->gb_id),
+                    JG_VTEXT(j->a),
+                    j->n1 >= 0 ? JG_VINT(j->n1) : JG_VNULL,
+                    j->n2 >= 0 ? JG_VINT(j->n2) : JG_VNULL,
+                    JG_VTEXT(j->b),
+                    JG_VTEXT(j->c),
+                    JG_VTEXT(j->d),
+                    real_or_null(pos[0]),
+                    real_or_null(pos[1]),
+                    JG_VTEXT(j->at)};
+    return jg_db_exec(
+        c,
+        "INSERT INTO video_alarm (device_gb_id, gb_id, priority, method, alarm_type, alarm_time, "
+        "description, longitude, latitude, received_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        p, 10, NULL);
+}
+
+static jg_rc run_position(jg_conn *c, const job *j)
+{
+    /* a gb_id, b time; items lon, lat, speed, direction, altitude */
+    const double *v = j->items;
+    jg_value p[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a),     JG_VTEXT(j->b),
+                    JG_VREAL(v[0]),     JG_VREAL(v[1]),     real_or_null(v[2]),
+                    real_or_null(v[3]), real_or_null(v[4]), JG_VTEXT(j->at)};
+    jg_rc rc = jg_db_exec(c,
+                          "INSERT INTO video_position (device_gb_id, gb_id, at, longitude, latitude, speed, "
+                          "direction, altitude, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                          p, 9, NULL);
+    jg_value q[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a), JG_VREAL(v[0]), JG_VREAL(v[1]), JG_VTEXT(j->at)};
+    jg_value qd[] = {JG_VTEXT(j->gb_id), JG_VREAL(v[0]), JG_VREAL(v[1]), JG_VTEXT(j->at)};
+    if (rc == JG_OK && strcmp(j->gb_id, j->a) == 0)
+        rc = jg_db_exec(c,
+                        "UPDATE video_device SET pos_longitude = $2, pos_latitude = $3, pos_at = $4 "
+                        "WHERE gb_id = $1",
+                        qd, 4, NULL);
+    if (rc == JG_OK)
+        rc = jg_db_exec(c,
+                        "UPDATE video_channel SET pos_longitude = $3, pos_latitude = $4, pos_at = $5 "
+                        "WHERE device_gb_id = $1 AND gb_id = $2",
+                        q, 5, NULL);
+    /* Bounded history: the newest JG_POSITION_KEEP rows of this ID stay. */
+    jg_value r[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a), JG_VINT(JG_POSITION_KEEP)};
+    if (rc == JG_OK)
+        rc = jg_db_exec(c,
+                        "DELETE FROM video_position WHERE device_gb_id = $1 AND gb_id = $2 AND id <= "
+                        "(SELECT id FROM video_position WHERE device_gb_id = $1 AND gb_id = $2 "
+                        "ORDER BY id DESC LIMIT 1 OFFSET $3)",
+                        r, 3, NULL);
+    return rc;
+}
+
+static jg_rc run_channel_event(jg_conn *c, const job *j)
+{
+    /* a channel, b event (ON OFF VLOST DEFECT ADD DEL UPDATE), c status to set or NULL, d its name */
+    jg_rc rc = JG_OK;
+    if (j->c != NULL) {
+        jg_value p[] = {JG_VTEXT(j->gb_id), JG_VTEXT(j->a), JG_VTEXT(j->c), JG_VTEXT(j->at)};
+        rc = jg_db_exec(c,
+                        "UPDATE video_channel SET status = $3, updated_at = $4 WHERE device_gb_id = $1 AND "
+                        "gb_id = $2",
+                        p, 4, NULL);
+    }
+    char kind[32], detail[256];
+    snprintf(kind, sizeof(kind), "channel_%s", j->b);
+    for (char *k = kind; *k != '\0'; k++)
+        if (*k >= 'A' && *k <= 'Z')
+            *k = (char)(*k - 'A' + 'a');
+    snprintf(detail, sizeof(detail), "%s%s%s", j->a, j->d != NULL && j->d[0] != '\0' ? " " : "",
+             j->d != NULL ? j->d : "");
+    if (rc == JG_OK)
+        rc = insert_event(c, j->gb_id, kind, detail, j->at);
+    return rc;
+}
+
 static jg_rc run_job(jg_conn *c, const job *j)
 {
     switch (j->kind) {
@@ -221,6 +326,14 @@ static jg_rc run_job(jg_conn *c, const job *j)
         return run_channels(c, j);
     case J_CATALOG:
         return run_catalog(c, j);
+    case J_STATUS:
+        return run_status(c, j);
+    case J_ALARM:
+        return run_alarm(c, j);
+    case J_POSITION:
+        return run_position(c, j);
+    case J_CHANNEL_EVENT:
+        return run_channel_event(c, j);
     }
     return JG_ERR;
 }
@@ -440,5 +553,56 @@ void jg_vstore_catalog(jg_vstore *s, const char *gb_id, const char *state, int t
     j->count = (size_t)tries;
     j->n1 = sum;
     j->n2 = got;
+    enqueue(s, j);
+}
+
+void jg_vstore_status(jg_vstore *s, const char *gb_id, const char *json, const char *at)
+{
+    job *j = job_new(J_STATUS, gb_id, at);
+    j->a = jg_xstrdup(json);
+    enqueue(s, j);
+}
+
+void jg_vstore_alarm(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at)
+{
+    job *j = job_new(J_ALARM, gb_id, at);
+    j->a = jg_xstrdup(m->device_id);
+    j->b = jg_xstrdup(m->alarm_type);
+    j->c = jg_xstrdup(m->alarm_time);
+    j->d = jg_xstrdup(m->alarm_description);
+    j->n1 = m->alarm_priority;
+    j->n2 = m->alarm_method;
+    double *pos = jg_xcalloc(2, sizeof(*pos));
+    pos[0] = m->has_position ? m->longitude : NAN;
+    pos[1] = m->has_position ? m->latitude : NAN;
+    j->items = pos;
+    enqueue(s, j);
+}
+
+void jg_vstore_position(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at)
+{
+    if (!m->has_position)
+        return;
+    job *j = job_new(J_POSITION, gb_id, at);
+    j->a = jg_xstrdup(m->device_id);
+    j->b = jg_xstrdup(m->time);
+    double *v = jg_xcalloc(5, sizeof(*v));
+    v[0] = m->longitude;
+    v[1] = m->latitude;
+    v[2] = m->speed;
+    v[3] = m->direction;
+    v[4] = m->altitude;
+    j->items = v;
+    enqueue(s, j);
+}
+
+void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channel, const char *event,
+                             const char *status, const char *name, const char *at)
+{
+    job *j = job_new(J_CHANNEL_EVENT, gb_id, at);
+    j->a = jg_xstrdup(channel);
+    j->b = jg_xstrdup(event);
+    j->c = dup_or_null(status);
+    j->d = dup_or_null(name);
     enqueue(s, j);
 }

@@ -81,6 +81,20 @@ void jg_vstore_channels(jg_vstore *s, const char *gb_id, const jg_manscdp_item *
 void jg_vstore_catalog(jg_vstore *s, const char *gb_id, const char *state, int tries, int64_t got,
                        int64_t sum, const char *at);
 
+/* The last DeviceStatus of gb_id as JSON text (video_device.status_json). */
+void jg_vstore_status(jg_vstore *s, const char *gb_id, const char *json, const char *at);
+/* An Alarm notification of device gb_id (a video_alarm row). */
+void jg_vstore_alarm(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
+/* A MobilePosition of device gb_id (for m->device_id): a video_position row (the newest
+ * JG_POSITION_KEEP of each ID are kept) and the latest position on the device or channel. No-op
+ * without a position. */
+#define JG_POSITION_KEEP 1000
+void jg_vstore_position(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
+/* A catalog notification's event (ON OFF VLOST DEFECT ADD DEL UPDATE) for channel of device gb_id:
+ * the channel's status set to status (NULL: unchanged) and a video_event row channel_<event>. */
+void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channel, const char *event,
+                             const char *status, const char *name, const char *at);
+
 /* ---- devices and the service (service.c, registrar.c, catalog.c) ---- */
 
 enum { JG_VT_UDP = 0, JG_VT_TCP = 1 };
@@ -101,6 +115,10 @@ typedef struct jg_vconn {
  * JG_CATALOG_QUIET_S << (tries - 1) seconds before SumNum is reached, JG_CATALOG_TRIES times in all. */
 #define JG_CATALOG_TRIES 4
 #define JG_CATALOG_QUIET_S 5
+
+/* Subscriptions a device is sent (subscribe.c): Catalog, Alarm, MobilePosition. */
+#define JG_VSUB_KINDS 3
+struct jg_vsub;
 
 typedef struct jg_vdev {
     char gb_id[JG_GBID_LEN + 1];
@@ -131,6 +149,7 @@ typedef struct jg_vdev {
     size_t catalog_ids_cap, catalog_ids_n;
     uint32_t recent[4]; /* hashes of the last MESSAGEs (Call-ID, CSeq): retransmissions */
     int recent_pos;
+    struct jg_vsub *subs[JG_VSUB_KINDS]; /* subscribe.c: Catalog, Alarm, MobilePosition; NULL: none */
 } jg_vdev;
 
 /* A device ID with failed digest logins (registrar.c). */
@@ -235,6 +254,13 @@ void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s);
 jg_vstream *jg_vmedia_relay_open(jg_vsvc *svc, const char *device, const char *channel, void *relay);
 /* The relay left s (BYE from the upper platform): it idles out like a stream without viewers. */
 void jg_vmedia_relay_close(jg_vsvc *svc, jg_vstream *s);
+/* The playback (s=Playback over [start, end), Unix seconds) of device/channel for an upper platform's
+ * relay, opened if none of that range runs; NULL as jg_vmedia_relay_open. */
+jg_vstream *jg_vmedia_relay_playback_open(jg_vsvc *svc, const char *device, const char *channel,
+                                          long long start, long long end, void *relay);
+/* INFO with a MANSRTSP body in the device's dialog of the relayed playback s; JG_CONFLICT while the
+ * device has not answered (or s is live). */
+jg_rc jg_vmedia_relay_info(jg_vsvc *svc, jg_vstream *s, const char *mansrtsp);
 /* Cloud recording (record.c): hold the live stream of device/channel for recorder rec (opened if
  * none runs; its frames go to jg_vrecord_frame, its end to jg_vrecord_gone). NULL if the device is
  * not online or the stream is recorded already. */
@@ -266,6 +292,9 @@ struct jg_vsvc {
     jg_vstore *store;
     jg_vsend_fn send;
     void *send_ud;
+    /* loop.c: a new outgoing SIP-over-TCP connection to addr (non-blocking connect; its input is
+     * dispatched like an accepted one's), or NULL; NULL in unit tests. Cascade to upper platforms. */
+    jg_vconn *(*connect)(jg_vsvc *svc, const struct sockaddr_in *addr);
     unsigned char field_key[32];
     int have_field_key;
     unsigned char nonce_secret[JG_NONCE_SECRET_LEN];
@@ -290,6 +319,11 @@ struct jg_vsvc {
     jg_vmedia *media;
     uint64_t stat_invites;
     jg_vcascade *cascade; /* NULL without video_upper */
+    /* subscribe.c: subscriptions started in the current second (JG_VSUB_STARTS_PER_S at most) */
+    int64_t sub_window_us;
+    int sub_started;
+    /* nodes.c: media nodes (signalling) or heartbeats (media role) */
+    struct jg_vnodes *nodes;
 };
 
 /* Initialise svc over cfg and db (the writer is started, devices are loaded); field_key may be
@@ -342,6 +376,43 @@ void jg_vmsg_check_catalog(jg_vsvc *svc, jg_vdev *d);
 /* Free what a catalog round holds (the ID set). */
 void jg_vmsg_catalog_end(jg_vdev *d);
 
+/* ---- subscribe.c: SUBSCRIBE dialogs to devices, NOTIFY ---- */
+
+/* d registered afresh: send the configured subscriptions (video_subscribe) and a DeviceStatus query. */
+void jg_vsub_registered(jg_vsvc *svc, jg_vdev *d);
+/* Once a second per device: retransmit unanswered SUBSCRIBEs over UDP, refresh at 80% of Expires,
+ * try failed ones again after JG_VSUB_RETRY_S, forget them when the registration is gone. */
+#define JG_VSUB_RETRY_S 60
+/* Devices registered before the process started (loaded from the database) are subscribed by this
+ * check too, JG_VSUB_STARTS_PER_S subscriptions a second at most. */
+#define JG_VSUB_STARTS_PER_S 2000
+void jg_vsub_check(jg_vsvc *svc, jg_vdev *d);
+/* A response to one of our SUBSCRIBEs: 1 if consumed. */
+int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp);
+/* A NOTIFY from d (accepted by catalog.c): Subscription-State terminated ends its subscription (it
+ * is sent again after JG_VSUB_RETRY_S). */
+void jg_vsub_notified(jg_vsvc *svc, jg_vdev *d, const osip_message_t *req);
+/* Shutdown: un-SUBSCRIBE (Expires: 0) every active subscription and free them all. */
+void jg_vsub_exit(jg_vsvc *svc);
+/* How many subscriptions of d are active (tests). */
+int jg_vsub_active(const jg_vdev *d);
+
+/* ---- devcmd.c: device commands, DeviceStatus, alarms, positions ---- */
+
+/* Send DeviceControl cmd (jg_manscdp_device_control's names) or "status" (a DeviceStatus query) to
+ * target (a channel, or the device) of d: 0 with *sn (and *want_result: 1 when the device's
+ * <Response> is awaited, 0 for reboot, answered by the SIP 200), 400 for an unknown cmd, 503 when it
+ * could not be sent. */
+int jg_vdevcmd_send(jg_vsvc *svc, jg_vdev *d, const char *target, const char *cmd, int64_t *sn,
+                    int *want_result);
+/* The DeviceStatus fields of m as JSON text (malloc'd; the caller frees it). */
+char *jg_vdevcmd_status_json(const jg_manscdp_msg *m);
+/* DeviceStatus and DeviceControl responses, Alarm and MobilePosition notifications from d: stored,
+ * answered (Alarm), handed to the control request waiting (jg_vmedia_response). 1 if handled. */
+int jg_vdevcmd_message(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+/* media.c: a <Response> (DeviceControl, DeviceStatus) for the control request with its SN. */
+void jg_vmedia_response(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+
 /* ---- cascade.c: this platform as a lower platform of upper platforms (video_upper) ---- */
 
 /* One entry of video_upper: ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table. */
@@ -352,6 +423,7 @@ typedef struct {
     char password[65];
     long expires_s, keepalive_s;
     int share_all; /* every channel; else those in video_share for this ID */
+    int tcp;       /* transport=tcp: SIP over one kept TCP connection (RFC 3261 framing) */
 } jg_vupper_cfg;
 
 /* Parse video_upper into *out (n entries, free() it; it holds passwords). JG_INVALID with a
@@ -367,6 +439,10 @@ void jg_vcascade_tick(jg_vsvc *svc);
 int jg_vcascade_on_response(jg_vsvc *svc, const osip_message_t *resp);
 /* A request from an upper platform (its ID, its address): 1 if handled. */
 int jg_vcascade_on_request(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer);
+/* A TCP connection closed: an upper platform's is reconnected at its next REGISTER (with backoff). */
+void jg_vcascade_conn_closed(jg_vsvc *svc, jg_vconn *conn);
+/* Unregister (Expires: 0) from every upper platform where registered, while connections are open. */
+void jg_vcascade_unregister(jg_vsvc *svc);
 /* 1 if registered at the upper platform upper_id now. */
 int jg_vcascade_registered(const jg_vsvc *svc, const char *upper_id);
 /* MANSCDP bodies a lower platform sends. */
@@ -374,6 +450,106 @@ jg_rc jg_manscdp_keepalive(jg_buf *out, int64_t sn, const char *device_id);
 jg_rc jg_manscdp_catalog_response(jg_buf *out, int64_t sn, const char *device_id, int64_t sum,
                                   const jg_manscdp_item *items, int n);
 jg_rc jg_manscdp_device_info_response(jg_buf *out, int64_t sn, const char *device_id, int channels);
+/* A catalog <Notify> of n items, each with its <Event> (ON, OFF, DEL: the ID only; ADD: every field). */
+jg_rc jg_manscdp_catalog_notify(jg_buf *out, int64_t sn, const char *device_id, const jg_manscdp_item *items,
+                                int n);
+/* A RecordInfo <Response> for device_id (the shared channel) with n of sum records, each under device_id. */
+jg_rc jg_manscdp_record_response(jg_buf *out, int64_t sn, const char *device_id, const char *name,
+                                 int64_t sum, const jg_manscdp_record *recs, int n);
+/* A RecordInfo reply from d: 1 if it answers an upper platform's query (relayed there), else 0. */
+int jg_vcascade_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+/* A DeviceControl <Response> from d: 1 if it answers an upper platform's DeviceControl (passed up). */
+int jg_vcascade_control_answer(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+/* Device gb_id went online (1) or offline (0): NOTIFY ON/OFF to the uppers subscribed to the catalog
+ * for its shared channels. */
+void jg_vcascade_device_state(jg_vsvc *svc, const char *gb_id, int online);
+
+/* ---- nodes.c, node_client.c: several media nodes (src/video/README.md, "Media nodes") ---- */
+
+enum { JG_VROLE_ALL = 0, JG_VROLE_SIGNAL = 1, JG_VROLE_MEDIA = 2 };
+#define JG_VNODE_ID_MAX 32
+#define JG_VNODE_URL_MAX 200
+
+/* A media node as the signalling service knows it (the embedded one is "local"). */
+typedef struct {
+    char id[JG_VNODE_ID_MAX + 1];
+    char url[JG_VNODE_URL_MAX + 1]; /* base URL viewers (and the signalling service) reach it at */
+    char rtp_ip[64];                /* where devices send RTP */
+    char boot[24];                  /* the node process's random start ID: a new one is a restart */
+    int64_t last_us;                /* monotonic time of its last heartbeat */
+    int dead;                       /* silent for video_node_dead_s: its streams were moved */
+    int streams;                    /* streams the signalling service placed on it (filled before a pick) */
+    int pending;                    /* placements handed out whose stream has not opened yet */
+    long rep_streams, viewers;      /* its last report */
+    double bps, cpu;
+} jg_vnode;
+
+/* The least loaded live node of nodes[0..n): not dead, heard from within dead_us of now_us, not
+ * named exclude (may be NULL); load = streams + pending, then bytes/s, then CPU, then order. Its
+ * index, or -1 when none is live. */
+int jg_vnode_pick(const jg_vnode *nodes, int n, int64_t now_us, int64_t dead_us, const char *exclude);
+/* The role in cfg->video_role. */
+int jg_vrole(const jg_config *cfg);
+/* Set up svc->nodes after the media listener (ep: the loop's epoll). JG_INVALID for a media role
+ * without video_node_id, video_node_url or video_signalling_url. */
+jg_rc jg_vnodes_open(jg_vsvc *svc, int ep);
+void jg_vnodes_close(jg_vsvc *svc);
+/* Heartbeats (media role), dead nodes and their streams moved (signalling), requests timed out. */
+void jg_vnodes_tick(jg_vsvc *svc);
+/* Signalling: a heartbeat from a node (known from its first one); 0 (with a message) when its
+ * parameters are not acceptable. */
+int jg_vnodes_beat(jg_vsvc *svc, const char *id, const char *boot, const char *url, const char *rtp_ip,
+                   long streams, long viewers, double bps, double cpu, const char **message);
+/* Signalling: node id (with its boot ID) is stopping: its streams move now. 0 if unknown. */
+int jg_vnodes_left(jg_vsvc *svc, const char *id, const char *boot);
+/* Media role, at SIGTERM before the media node closes: streams ending now send no BYE request (the
+ * signalling service moves them); jg_vnodes_close then tells it we leave (waiting 1 s at most). */
+void jg_vnodes_stop(jg_vsvc *svc);
+/* Signalling: the node table as JSON ({"role", "nodes": [...]}), a new reference (a json_t *). */
+void *jg_vnodes_json(jg_vsvc *svc);
+/* Signalling: the node id when it is live, else NULL. */
+const jg_vnode *jg_vnodes_find(jg_vsvc *svc, const char *id);
+/* Signalling: where the stream of device/channel is or goes: the node's base URL into url (a
+ * placement is reserved for a while). 0 when no node is live. */
+int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, char *url, size_t urllen,
+                    char *node, size_t nodelen);
+/* Signalling: a stream of device/channel opened (on node) or ended: placements forget it. */
+void jg_vnodes_placed(jg_vsvc *svc, const char *device, const char *channel);
+/* The base URL of the embedded node: video_media_url, else http://video_media_listen. */
+void jg_vnodes_local_url(const jg_vsvc *svc, char *out, size_t outlen);
+/* Media role: ask the signalling service to INVITE device/channel to ip:port with ssrc; the answer
+ * goes to jg_vmedia_node_result(key, token). */
+void jg_vnodes_invite(jg_vsvc *svc, const char *key, uint64_t token, const char *device, const char *channel,
+                      const char *ip, int port, int tcp, const char *ssrc);
+/* Media role: the stream of device/channel ended here: the signalling service sends BYE. */
+void jg_vnodes_bye(jg_vsvc *svc, const char *device, const char *channel);
+/* Media role: the base URL devices' RTP address is taken from (video_media_ip, else the node URL's host). */
+void jg_vnodes_rtp_ip(const jg_vsvc *svc, char *out, size_t outlen);
+
+/* The asynchronous HTTP client on the loop (node_client.c): GET base+target with "&exp=&sig="
+ * appended (signed as a control request); cb gets the status (0: no answer) and the body; ctx is
+ * copied. */
+typedef void (*jg_vhttp_cb)(jg_vsvc *svc, const char *ctx, int status, const char *body);
+void jg_vhttp_get(jg_vsvc *svc, const char *base, const char *target, const char *ctx, jg_vhttp_cb cb,
+                  int timeout_ms);
+
+/* media.c, for nodes.c */
+/* The answer of the signalling service to a node's INVITE request (status 200: ssrc it settled on). */
+void jg_vmedia_node_result(jg_vsvc *svc, const char *key, uint64_t token, int status, const char *ssrc);
+/* Streams (here), their viewers and RTP bytes received so far. */
+void jg_vmedia_load(jg_vsvc *svc, long *streams, long *viewers, uint64_t *bytes);
+/* Signalling: streams placed on node id (proxies); local streams with id "local". */
+int jg_vmedia_node_streams(jg_vsvc *svc, const char *id);
+/* Signalling: the node holding device/channel's stream (its ID, "local" for the embedded one), or NULL. */
+const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel);
+/* Signalling: node id is dead: BYE to each of its streams; the live ones' device/channel into
+ * devs/chans (at most max; tcp[] their transports). Their count. */
+int jg_vmedia_node_lost(jg_vsvc *svc, const char *id, char (*devs)[JG_GBID_LEN + 1],
+                        char (*chans)[JG_GBID_LEN + 1], int *tcp, int max);
+/* Open device/channel here without a viewer (idles out after video_live_idle_s unless one comes). */
+int jg_vmedia_open_held(jg_vsvc *svc, const char *device, const char *channel, int tcp);
+/* Media role: streams the signalling service no longer holds for this node (keys, JSON array) end. */
+void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json);
 
 /* The GB18030/UTF-8 choice stored in video_device.charset. */
 jg_charset jg_vcharset_parse(const char *s);

@@ -487,10 +487,18 @@ test('the printed 记分告知单 and 责令改正通知单: PDFs of issued reco
   t = text(r.buf, 'order.pdf');
   for (const want of ['建设工程质量安全责令改正通知单', oc.order_no, '2#楼三层临边防护缺失', '2026年12月10日'])
     assert.ok(t.includes(want), `lacks ${want}:\n${t}`);
+  // The unit fills in its reply (fields its step grants: tests/api/rectification_reply.test.mjs), then sends it.
+  const reply = async (text) => {
+    const cur = await record('rectification_order', o.id, 'contractor');
+    const x = await put('contractor', `/api/v1/records/rectification_order/${o.id}`, { version: cur.version, reply_text: text, replied_on: '2026-12-01' });
+    assert.equal(x.status, 200, x.text);
+  };
+  await reply('已设置防护栏杆，附照片');
   await complete('rectification_order', o.id, 'Reply', 'contractor', 'reply', '已设置防护栏杆，附照片');
   assert.equal(state('rectification_order', o.id), 'verification');
   await complete('rectification_order', o.id, 'Check', 'gulou', 'fail', '栏杆高度不足1.2米');
   assert.equal(state('rectification_order', o.id), 'issued');
+  await reply('已将防护栏杆加高至1.2米');
   await complete('rectification_order', o.id, 'Reply', 'contractor', 'reply', '已加高至1.2米');
   await complete('rectification_order', o.id, 'Check', 'gulou', 'pass', '整改合格');
   assert.equal(state('rectification_order', o.id), 'closed');

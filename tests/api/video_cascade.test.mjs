@@ -152,7 +152,8 @@ test('the lower platform registers with digest auth, keeps alive, and shares onl
   });
   const both = () => `--- lower\n${lower.log()}\n--- upper\n${upper.log()}`;
   await until('the lower registered and online at the upper', () => num(upperBase.db, `SELECT COUNT(*) FROM video_device WHERE gb_id = '${LOWER}' AND online = 1 AND address = '127.0.0.1' AND port = ${lower.port}`) === 1, 20000, both);
-  assert.match(lower.log(), new RegExp(`cascade: registered at upper platform ${UPPER} for 60 s`));
+  // The upper may write its row before the lower's log line has reached this process: wait for both.
+  await until('the lower\'s log of its registration', () => new RegExp(`cascade: registered at upper platform ${UPPER} for 60 s`).test(lower.log()), 5000, both);
   // The password never reaches the log.
   assert.ok(!lower.log().includes(UPPER_PW));
   // The catalog the upper received: exactly the three shared channels, with their names.

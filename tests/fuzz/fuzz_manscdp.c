@@ -1,8 +1,10 @@
 /* libFuzzer driver for the MANSCDP parser: charset decoding (GB18030 through iconv, UTF-8), the
  * repair of stray '&', and the libxml2 walk (Catalog items, RecordInfo replies with their
- * RecordList, MediaStatus), under each charset a device may be marked with.
+ * RecordList, MediaStatus, DeviceStatus with its Alarmstatus, Alarm, MobilePosition, and the status
+ * JSON of devcmd.c), under each charset a device may be marked with.
  * The first byte picks the charset; the rest is the body of a MESSAGE. */
 #include "video/manscdp.h"
+#include "video/video_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* what the media node does with a record's times */
             (void)jg_manscdp_time_valid(r->start_time);
         }
+        /* DeviceStatus, Alarm, MobilePosition (devcmd.c): bounded, and the status JSON always made */
+        if (m.alarm_state_count > JG_MANSCDP_MAX_ALARM_STATES || m.alarm_state_count > m.alarm_state_total ||
+            strlen(m.alarm_description) >= JG_MANSCDP_TEXT || strlen(m.alarm_type) >= sizeof(m.alarm_type) ||
+            strlen(m.device_time) >= sizeof(m.device_time) || strlen(m.online) >= sizeof(m.online))
+            abort();
+        if (m.has_position &&
+            (!(m.longitude >= -180 && m.longitude <= 180) || !(m.latitude >= -90 && m.latitude <= 90)))
+            abort();
+        for (int i = 0; i < m.alarm_state_count; i++)
+            if (strlen(m.alarm_states[i].duty_status) >= sizeof(m.alarm_states[i].duty_status))
+                abort();
+        char *json = jg_vdevcmd_status_json(&m);
+        if (json == NULL || json[0] != '{')
+            abort();
+        free(json);
     }
     jg_manscdp_msg_free(&m);
     return 0;

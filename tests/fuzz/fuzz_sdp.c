@@ -14,6 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (jg_sdp_parse((const char *)data, size, &a) == JG_OK) {
         if (a.port < 1 || a.port > 65535 || strlen(a.ssrc) > 10 || a.ps_pt < 0 || a.ps_pt > 127)
             abort();
+        /* what a device reads from a download offer: a speed of 0 (none) to 64, a range in order */
+        if (a.download_speed < 0 || a.download_speed > 64 || a.t_start < 0 || a.t_end < a.t_start)
+            abort();
     }
     jg_rtsp_op op;
     double v = 0;

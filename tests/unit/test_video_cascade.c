@@ -50,7 +50,10 @@ static node *nodes[2];
 static int drop_to_upper; /* drop what the lower sends (the upper is down) */
 static int dropped;
 static int sent_invite_answer;
-static int last_status; /* of the last response to an INVITE */
+static int last_status;          /* of the last response to an INVITE */
+static int catalog_sent;         /* Catalog response MESSAGEs the lower sent */
+static int notify_sent;          /* NOTIFYs the lower sent */
+static char last_response[2048]; /* the last response the lower sent */
 
 static void deliver(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t len)
 {
@@ -61,6 +64,13 @@ static void deliver(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t
             to = nodes[i];
     if (drop_to_upper && from_port == LOWER_PORT)
         dropped++;
+    if (from_port == LOWER_PORT && strncmp(data, "NOTIFY ", 7) == 0)
+        notify_sent++;
+    if (from_port == LOWER_PORT && strncmp(data, "SIP/2.0 ", 8) == 0)
+        snprintf(last_response, sizeof(last_response), "%.*s", (int)len, data);
+    if (from_port == LOWER_PORT && strncmp(data, "MESSAGE ", 8) == 0 &&
+        strstr(data, "<CmdType>Catalog</CmdType>") != NULL)
+        catalog_sent++;
     if (to == NULL || (drop_to_upper && from_port == LOWER_PORT))
         return;
     assert_true(qtail < 4096);
@@ -294,6 +304,175 @@ static void register_catalog_keepalive(void **state)
     nodes[1] = NULL;
 }
 
+/* A large share (1,000 channels: 250 MESSAGEs) goes out 50 MESSAGEs per 100 ms, not in one burst
+ * that would overflow the upper's receive buffer; the upper gets the whole catalog. */
+static void catalog_paced(void **state)
+{
+    (void)state;
+    node lower, upper;
+    nodes[0] = &lower;
+    nodes[1] = &upper;
+    node_open(&upper, UPPER, 15060, "upper-pw", NULL);
+    node_start(&upper);
+    node_open(&lower, LOWER, LOWER_PORT, "",
+              UPPER "@127.0.0.1:15060;password=upper-pw;expires=120;keepalive=20");
+    exec_sql(lower.db, "INSERT INTO video_device (gb_id, settings_at, created_at, updated_at) VALUES "
+                       "('" DEVICE "', '2026-01-01', '2026-01-01', '2026-01-01')");
+    exec_sql(lower.db,
+             "INSERT INTO video_channel (device_gb_id, gb_id, name, status, created_at, updated_at) "
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) "
+             "SELECT '" DEVICE "', '350102000013' || printf('%08d', i), 'ch ' || i, 'ON', "
+             "'2026-01-01', '2026-01-01' FROM n");
+    exec_sql(lower.db, "INSERT INTO video_share (upper_id, channel_gb_id, created_at) "
+                       "SELECT '" UPPER "', gb_id, '2026-01-01' FROM video_channel");
+    node_start(&lower);
+    upper.svc.now_us = lower.svc.now_us;
+    jg_vsvc_tick(&lower.svc);
+    catalog_sent = 0;
+    pump();
+    assert_int_equal(jg_vcascade_registered(&lower.svc, UPPER), 1);
+    assert_int_equal(catalog_sent, 50); /* the first burst only */
+    int total = catalog_sent;
+    for (int i = 0; i < 8; i++) {
+        catalog_sent = 0;
+        advance(&lower, &upper, 50000); /* half the pace: nothing more yet */
+        pump();
+        assert_int_equal(catalog_sent, 0);
+        advance(&lower, &upper, 50000);
+        pump();
+        assert_true(catalog_sent <= 50);
+        total += catalog_sent;
+    }
+    assert_int_equal(total, 250);
+    jg_vstore_sync(upper.svc.store);
+    assert_int_equal(count_of(upper.db, "SELECT catalog_sum FROM video_device WHERE gb_id = '" LOWER
+                                        "' AND catalog_state = 'complete'"),
+                     1000);
+    assert_int_equal(
+        count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 1000);
+    nodes[0] = NULL;
+    node_close(&lower);
+    pump();
+    node_close(&upper);
+    nodes[1] = NULL;
+}
+
+/* A catalog SUBSCRIBE from the upper: 200 with the Expires granted (at most 3600), NOTIFY OFF/ON
+ * for the shared channels of a device changing state (not the unshared sixth), a refresh keeps it,
+ * and past its expiry nothing is sent; a SUBSCRIBE for another event gets 489. */
+static void subscription_expiry(void **state)
+{
+    (void)state;
+    node lower, upper;
+    nodes[0] = &lower;
+    nodes[1] = &upper;
+    node_open(&upper, UPPER, 15060, "upper-pw", NULL);
+    node_start(&upper);
+    node_open(&lower, LOWER, LOWER_PORT, "",
+              UPPER "@127.0.0.1:15060;password=upper-pw;expires=3600;keepalive=20");
+    seed_channels(&lower);
+    node_start(&lower);
+    upper.svc.now_us = lower.svc.now_us;
+    jg_vsvc_tick(&lower.svc);
+    pump();
+    assert_int_equal(jg_vcascade_registered(&lower.svc, UPPER), 1);
+
+    jg_vpeer p;
+    memset(&p, 0, sizeof(p));
+    p.transport = JG_VT_UDP;
+    p.addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &p.addr.sin_addr);
+    p.addr.sin_port = htons(15060);
+    const char *body = "<?xml version=\"1.0\"?>\r\n<Query>\r\n<CmdType>Catalog</CmdType>\r\n<SN>9</SN>\r\n"
+                       "<DeviceID>" LOWER "</DeviceID>\r\n</Query>\r\n";
+    char msg[2048];
+    const char *events[] = {"Catalog", "presence"};
+    const long expires[] = {7200, 200, 60};
+    const char *call_ids[] = {"sub-u1", "sub-u1", "sub-u2"};
+    /* 7200 asked: 3600 granted; then a refresh for 200 s; then presence: 489 */
+    for (int i = 0; i < 3; i++) {
+        int n = snprintf(
+            msg, sizeof(msg),
+            "SUBSCRIBE sip:" LOWER "@127.0.0.1:15061 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:15060;rport;branch=z9hG4bKsub%d\r\n"
+            "From: <sip:" UPPER "@3500000000>;tag=s1\r\nTo: <sip:" LOWER "@3501000000>\r\n"
+            "Call-ID: %s\r\nCSeq: %d SUBSCRIBE\r\nEvent: %s\r\nExpires: %ld\r\n"
+            "Contact: <sip:" UPPER "@127.0.0.1:15060>\r\n"
+            "Content-Type: Application/MANSCDP+xml\r\nMax-Forwards: 70\r\nContent-Length: %zu\r\n\r\n%s",
+            i, call_ids[i], i + 1, events[i == 2], expires[i], i == 2 ? (size_t)0 : strlen(body),
+            i == 2 ? "" : body);
+        last_response[0] = '\0';
+        jg_vsvc_handle(&lower.svc, msg, (size_t)n, &p);
+        pump();
+        if (i == 0) {
+            assert_non_null(strstr(last_response, "SIP/2.0 200"));
+            assert_non_null(strstr(last_response, "Expires: 3600"));
+        } else if (i == 1) {
+            assert_non_null(strstr(last_response, "SIP/2.0 200"));
+            assert_non_null(strstr(last_response, "Expires: 200"));
+        } else {
+            assert_non_null(strstr(last_response, "SIP/2.0 489"));
+        }
+    }
+    /* The device (5 of its 6 channels shared) goes offline: one NOTIFY of 4 and one of 1. */
+    advance(&lower, &upper, 100000); /* the first share poll */
+    pump();
+    notify_sent = 0;
+    jg_vcascade_device_state(&lower.svc, DEVICE, 0);
+    assert_int_equal(notify_sent, 2);
+    pump(); /* the upper answers them: nothing is retransmitted */
+    notify_sent = 0;
+    advance(&lower, &upper, 2000000);
+    pump();
+    assert_int_equal(notify_sent, 0);
+    /* 600 channels shared at once: ADD at the next poll, 150 NOTIFYs paced 50 per 100 ms. */
+    exec_sql(lower.db,
+             "INSERT INTO video_channel (device_gb_id, gb_id, name, status, created_at, updated_at) "
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600) "
+             "SELECT '" DEVICE "', '350102000013' || printf('%08d', 1000 + i), 'ch ' || i, 'ON', "
+             "'2026-01-02', '2026-01-02' FROM n");
+    exec_sql(lower.db, "INSERT INTO video_share (upper_id, channel_gb_id, created_at) SELECT '" UPPER
+                       "', gb_id, '2026-01-02' FROM video_channel WHERE gb_id LIKE '3501020000130000%'");
+    notify_sent = 0;
+    for (int i = 0; i < 40 && notify_sent == 0; i++) {
+        advance(&lower, &upper, 1000000);
+        pump();
+    }
+    assert_int_equal(notify_sent, 50);
+    int total = notify_sent;
+    for (int i = 0; i < 4; i++) {
+        notify_sent = 0;
+        advance(&lower, &upper, 100000);
+        pump();
+        assert_true(notify_sent <= 50);
+        total += notify_sent;
+    }
+    assert_int_equal(total, 150);
+    /* A share removed: DEL at the next poll. */
+    exec_sql(lower.db, "DELETE FROM video_share WHERE channel_gb_id = '35010200001310000005'");
+    notify_sent = 0;
+    for (int i = 0; i < 40 && notify_sent == 0; i++) {
+        advance(&lower, &upper, 1000000);
+        pump();
+    }
+    assert_int_equal(notify_sent, 1);
+    /* Past the 200 s granted by the refresh: the subscription is gone, nothing more is sent. */
+    for (int i = 0; i < 10; i++) {
+        advance(&lower, &upper, 20000000);
+        pump();
+    }
+    assert_int_equal(jg_vcascade_registered(&lower.svc, UPPER), 1);
+    notify_sent = 0;
+    jg_vcascade_device_state(&lower.svc, DEVICE, 1);
+    pump();
+    assert_int_equal(notify_sent, 0);
+    nodes[0] = NULL;
+    node_close(&lower);
+    pump();
+    node_close(&upper);
+    nodes[1] = NULL;
+}
+
 static void wrong_password_backs_off(void **state)
 {
     (void)state;
@@ -347,7 +526,7 @@ static void parse_config(void **state)
     assert_int_equal(jg_vcascade_parse("", &u, &n, err, sizeof(err)), JG_OK);
     assert_int_equal(n, 0);
     assert_int_equal(jg_vcascade_parse(UPPER "@10.0.0.1:5060;password=p;expires=600;keepalive=30;share=all, "
-                                             "35000000002000000002@upper.example:5070",
+                                             "35000000002000000002@upper.example:5070;transport=TCP",
                                        &u, &n, err, sizeof(err)),
                      JG_OK);
     assert_int_equal(n, 2);
@@ -358,7 +537,9 @@ static void parse_config(void **state)
     assert_int_equal(u[0].expires_s, 600);
     assert_int_equal(u[0].keepalive_s, 30);
     assert_int_equal(u[0].share_all, 1);
+    assert_int_equal(u[0].tcp, 0);
     assert_string_equal(u[1].host, "upper.example");
+    assert_int_equal(u[1].tcp, 1);
     assert_int_equal(u[1].expires_s, 3600);
     assert_int_equal(u[1].share_all, 0);
     free(u);
@@ -366,7 +547,7 @@ static void parse_config(void **state)
                          UPPER "@1.2.3.4",
                          UPPER "@1.2.3.4:0",
                          UPPER "@1.2.3.4:5060;expires=5",
-                         UPPER "@1.2.3.4:5060;transport=tcp",
+                         UPPER "@1.2.3.4:5060;transport=sctp",
                          UPPER "@1.2.3.4:5060;share=some",
                          UPPER "@1.2.3.4:5060;x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -423,12 +604,91 @@ static void bodies(void **state)
     jg_buf_free(&b);
 }
 
+/* The catalog NOTIFY (ON/OFF/DEL: the ID and the event; ADD: every field) and the RecordInfo answer
+ * to an upper platform, read back by our own parser as a device's would be. */
+static void notify_and_record_bodies(void **state)
+{
+    (void)state;
+    jg_buf b;
+    jg_buf_init(&b, 65536);
+    jg_manscdp_item items[3];
+    memset(items, 0, sizeof(items));
+    snprintf(items[0].device_id, sizeof(items[0].device_id), "35010200001310000001");
+    snprintf(items[0].event, sizeof(items[0].event), "OFF");
+    snprintf(items[0].name, sizeof(items[0].name), "not sent for OFF");
+    snprintf(items[1].device_id, sizeof(items[1].device_id), "35010200001310000002");
+    snprintf(items[1].event, sizeof(items[1].event), "ADD");
+    snprintf(items[1].name, sizeof(items[1].name), "东门 A&B");
+    snprintf(items[1].status, sizeof(items[1].status), "ON");
+    snprintf(items[2].device_id, sizeof(items[2].device_id), "35010200001310000003");
+    snprintf(items[2].event, sizeof(items[2].event), "DEL");
+    assert_int_equal(jg_manscdp_catalog_notify(&b, 41, LOWER, items, 3), JG_OK);
+    assert_null(strstr(b.data, "not sent for OFF"));
+    jg_manscdp_msg m;
+    assert_int_equal(jg_manscdp_parse(b.data, b.len, JG_CHARSET_AUTO, &m), JG_OK);
+    assert_int_equal(m.kind, JG_MANSCDP_NOTIFY);
+    assert_string_equal(m.cmd_type, "Catalog");
+    assert_int_equal(m.sn, 41);
+    assert_string_equal(m.device_id, LOWER);
+    assert_int_equal(m.sum_num, 3);
+    assert_int_equal(m.item_count, 3);
+    assert_string_equal(m.items[0].event, "OFF");
+    assert_string_equal(m.items[0].name, "");
+    assert_string_equal(m.items[1].event, "ADD");
+    assert_string_equal(m.items[1].name, "东门 A&B");
+    assert_string_equal(m.items[1].status, "ON");
+    assert_string_equal(m.items[2].event, "DEL");
+    assert_string_equal(m.items[2].device_id, "35010200001310000003");
+    jg_manscdp_msg_free(&m);
+
+    /* Items without an event: exactly the catalog answer's form (no <Event>). */
+    b.len = 0;
+    items[1].event[0] = '\0';
+    assert_int_equal(jg_manscdp_catalog_response(&b, 42, LOWER, 1, items + 1, 1), JG_OK);
+    assert_null(strstr(b.data, "<Event>"));
+
+    jg_manscdp_record recs[2];
+    memset(recs, 0, sizeof(recs));
+    snprintf(recs[0].device_id, sizeof(recs[0].device_id), "34020000001320000009"); /* rewritten */
+    snprintf(recs[0].name, sizeof(recs[0].name), "录像<1>");
+    snprintf(recs[0].start_time, sizeof(recs[0].start_time), "2026-11-25T08:00:00");
+    snprintf(recs[0].end_time, sizeof(recs[0].end_time), "2026-11-25T09:00:00");
+    snprintf(recs[0].type, sizeof(recs[0].type), "all");
+    recs[0].file_size = 1234;
+    recs[1] = recs[0];
+    recs[1].file_size = -1;
+    recs[1].type[0] = '\0';
+    b.len = 0;
+    assert_int_equal(jg_manscdp_record_response(&b, 9001, "35010200001310000002", "通道", 7, recs, 2), JG_OK);
+    assert_null(strstr(b.data, "34020000001320000009"));
+    assert_int_equal(jg_manscdp_parse(b.data, b.len, JG_CHARSET_AUTO, &m), JG_OK);
+    assert_int_equal(m.kind, JG_MANSCDP_RESPONSE);
+    assert_string_equal(m.cmd_type, "RecordInfo");
+    assert_int_equal(m.sn, 9001);
+    assert_string_equal(m.device_id, "35010200001310000002");
+    assert_string_equal(m.name, "通道");
+    assert_int_equal(m.sum_num, 7);
+    assert_int_equal(m.record_count, 2);
+    assert_string_equal(m.records[0].device_id, "35010200001310000002");
+    assert_string_equal(m.records[0].name, "录像<1>");
+    assert_string_equal(m.records[0].start_time, "2026-11-25T08:00:00");
+    assert_string_equal(m.records[0].type, "all");
+    assert_int_equal(m.records[0].file_size, 1234);
+    assert_string_equal(m.records[1].type, "time");
+    assert_int_equal(m.records[1].file_size, -1);
+    jg_manscdp_msg_free(&m);
+    jg_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_config),
         cmocka_unit_test(bodies),
+        cmocka_unit_test(notify_and_record_bodies),
         cmocka_unit_test(register_catalog_keepalive),
+        cmocka_unit_test(catalog_paced),
+        cmocka_unit_test(subscription_expiry),
         cmocka_unit_test(wrong_password_backs_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

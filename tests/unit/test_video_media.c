@@ -22,7 +22,7 @@ static void sdp_offer(void **state)
 {
     (void)state;
     char out[1024];
-    jg_sdp_offer o = {"Play", "35000000002000000001", "10.0.0.5", 30000, 0, "0000000001", NULL, 0, 0};
+    jg_sdp_offer o = {"Play", "35000000002000000001", "10.0.0.5", 30000, 0, "0000000001", NULL, 0, 0, 0};
     size_t n = jg_sdp_offer_build(&o, out, sizeof(out));
     assert_true(n > 0);
     assert_non_null(strstr(out, "s=Play\r\n"));
@@ -564,8 +564,8 @@ static void sdp_playback_offer(void **state)
 {
     (void)state;
     char out[1024];
-    jg_sdp_offer o = {"Playback",   "35000000002000000001", "10.0.0.5",   30000,       0,
-                      "1350100001", "35010200001310000001", 1795564800LL, 1795568400LL};
+    jg_sdp_offer o = {"Playback",   "35000000002000000001", "10.0.0.5",   30000,        0,
+                      "1350100001", "35010200001310000001", 1795564800LL, 1795568400LL, 0};
     size_t n = jg_sdp_offer_build(&o, out, sizeof(out));
     assert_true(n > 0);
     /* s=, then u= (the channel), c=, t= with the range in Unix seconds (GB/T 28181 appendix G). */

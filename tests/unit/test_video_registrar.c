@@ -197,11 +197,16 @@ static void register_ok(void **state)
     assert_int_equal(date[10], '-');
     assert_int_equal(date[16], 'T');
     assert_int_equal(date[25], '.');
-    /* DeviceInfo and Catalog queries followed, to the packet's address. */
-    assert_int_equal(nsent, 3);
+    /* DeviceInfo and Catalog queries followed, to the packet's address, then the subscriptions of
+     * video_subscribe (catalog,alarm by default) and a DeviceStatus query (subscribe.c). */
+    assert_int_equal(nsent, 6);
     assert_non_null(strstr(sent[1], "MESSAGE sip:" DEV "@10.0.0.7:5070 SIP/2.0"));
     assert_non_null(strstr(sent[1], "<CmdType>DeviceInfo</CmdType>"));
     assert_non_null(strstr(sent[2], "<CmdType>Catalog</CmdType>"));
+    assert_non_null(strstr(sent[3], "SUBSCRIBE sip:" DEV "@10.0.0.7:5070 SIP/2.0"));
+    assert_non_null(strstr(sent[3], "Event: Catalog"));
+    assert_non_null(strstr(sent[4], "<CmdType>Alarm</CmdType>"));
+    assert_non_null(strstr(sent[5], "<CmdType>DeviceStatus</CmdType>"));
     /* The address is the packet's, not the Contact's. */
     assert_int_equal(
         scalar(f, "SELECT COUNT(*) FROM video_device WHERE gb_id = '" DEV "' AND online = 1 AND "

@@ -5,7 +5,9 @@
 // and mpegts.js must decode frames in the <video> elements (videoWidth 640, currentTime advancing).
 // A PTZ click must reach gbsim as DeviceControl with the GB/T 28181 bytes; the recordings of the
 // last hour are drawn on the timeline and a click there plays back. A county inspector of another
-// city sees no channel at all. Screenshots for docs/manual/video.md.
+// city sees no channel at all. The cloud recording switch writes the channel's plan (record.c then
+// records) and a download of a short range (s=Download) ends with a link to the signed file.
+// Screenshots for docs/manual/video.md.
 //
 // Run: node --test tests/web/video.test.mjs (web/dist built, or JIANGUAN_WEB_DIST; JIANGUAN_TEST_BIN;
 // JIANGUAN_TEST_GBSIM, default gbsim beside the jianguan binary). Needs ffmpeg.
@@ -170,6 +172,45 @@ test('视频监控: tree in scope, live view in panes, PTZ reaching the device, 
   assert.equal(await page.locator('.vw-pane').count(), 9);
   await page.locator('[data-test="back-live"]').click();
   await decoding(page, 0);
+});
+
+test('cloud recording switch and a download of a range from the device (s=Download)', async (t) => {
+  const { page } = await openPage(t, browser, srv.url, { allow: [ME] });
+  await login(page, 'gulou_chief');
+  await page.goto(srv.url + '/video');
+  await page.locator('[data-test="node-r3501"]').click();
+  await page.locator(`[data-test="project-${projectId}"]`).click();
+  await page.locator(`[data-test="channel-${CH2}"]`).click();
+  // the switch: on writes an enabled plan (record.c then records), off disables it
+  const sw = page.locator('[data-test="record-plan-switch"]');
+  await sw.waitFor();
+  const on = page.waitForResponse((r) => /\/record-plan$/.test(r.url()) && r.request().method() === 'PUT');
+  await sw.click();
+  assert.equal((await on).status(), 200);
+  assert.equal(sql(`SELECT enabled FROM video_record_plan WHERE channel_gb_id = '${CH2}'`), '1');
+  await until('the recording starts', () => videoErr.includes(`video: recording 35010200001180000001/${CH2}`), 10000);
+  const off = page.waitForResponse((r) => /\/record-plan$/.test(r.url()) && r.request().method() === 'PUT');
+  await sw.click();
+  assert.equal((await off).status(), 200);
+  assert.equal(sql(`SELECT enabled FROM video_record_plan WHERE channel_gb_id = '${CH2}'`), '0');
+  // download 8 s of an hour ago at 4x: progress, then a link to the signed file
+  const t0 = new Date(Date.now() - 3600 * 1000 + 8 * 3600 * 1000);
+  const text = (d) => d.toISOString().slice(0, 19).replace('T', ' ');
+  const inputs = page.locator('[data-test="record-range"] input');
+  for (const [k, d] of [[0, t0], [1, new Date(t0.getTime() + 8000)]]) {
+    await inputs.nth(k).fill(text(d));
+    await inputs.nth(k).press('Enter');
+  }
+  const post = page.waitForResponse((r) => /\/downloads$/.test(r.url()));
+  await page.locator('[data-test="record-download"]').click();
+  const started = await post;
+  assert.equal(started.status(), 202, await started.text());
+  assert.equal(JSON.parse(started.request().postData()).end, text(new Date(t0.getTime() + 8000)).replace(' ', 'T'));
+  const link = page.locator('[data-test="download-link"]');
+  await link.waitFor({ timeout: 20000 });
+  assert.match(await page.locator('[data-test="download-status"]').innerText(), /下载完成，100%/);
+  assert.match(await link.getAttribute('href'), /\/download\/[0-9a-f]{32}\.ts\?exp=\d+&sig=[0-9a-f]{64}$/);
+  await shot(page, 'download');
 });
 
 test('another city\'s inspector sees no channel of the 鼓楼 site', async (t) => {

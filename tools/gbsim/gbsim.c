@@ -11,10 +11,13 @@
  * (--control-answer CODE, 0 for silence); RecordInfo gets one recording an hour of the range in
  * chunks (every second one <Type>all</Type>, as Dahua's); an s=Playback INVITE streams the file
  * once, then MediaStatus 121; INFO (MANSRTSP) pauses, resumes, seeks and scales it.
+ * An s=Download INVITE streams the file at a=downloadspeed times its pace (looping) for the
+ * length of the offer's t= range, then MediaStatus 121.
  * --drop-catalog-chunk K leaves out one chunk of the first catalog answer (UDP loss).
  *
  * usage: gbsim --server HOST:PORT [options]       (gbsim --help lists them)
- * SIGUSR1 stops the keepalives (the devices go silent); SIGTERM/SIGINT end the run (with
+ * SIGUSR1 stops the keepalives (the devices go silent); SIGUSR2 stops all RTP (the media bench:
+ * --frame-log, --rtp-to); SIGTERM/SIGINT end the run (with
  * --unregister-on-exit, after REGISTER Expires: 0). The last line on stdout is a JSON summary. */
 #include "base/text.h"
 #include "crypto/crypto.h"
@@ -95,6 +98,8 @@ static long sn_counter = 1;
 typedef struct {
     size_t off, len; /* one pack: from its 0x000001BA to the next */
     int64_t scr;     /* 90 kHz */
+    int ends0, ends; /* video frames a receiver's demuxer completes at this pack: first loop, later loops */
+    int tail;        /* its video PES opens with the end of the frame before */
 } pack;
 
 static struct {
@@ -118,14 +123,24 @@ typedef struct {
     int64_t start_ms, loop_offset;
     /* playback (s=Playback): the file once, then MediaStatus 121; INFO pauses, seeks, scales */
     int playback, paused, dev, ended;
+    int64_t limit90; /* s=Download: the range's length (90 kHz); the file loops until it is sent */
     double scale;
     int64_t media90, last_ms; /* position in the file (90 kHz) and when it was last advanced */
     char channel[21];
+    long sent, frames; /* RTP packets sent and frames completed (the media bench's loss and latency) */
+    int64_t prev_us;   /* CLOCK_MONOTONIC µs when the previous pack went out */
 } stream;
 
 #define MAX_STREAMS 1024
 static stream streams[MAX_STREAMS];
 static long invites, acks, byes, rtp_packets, rtp_bytes;
+/* The media bench: SIGUSR2 stops all RTP (media_stopped) and prints every stream's counts;
+ * --frame-log FILE gets "CHANNEL FRAME MONO_US" for every --frame-log-every-th frame: when its
+ * last RTP packet went out. --rtp-to HOST:PORT streams --channels streams without SIP. */
+static int media_stopped;
+static FILE *frame_log;
+static long frame_log_every = 5;
+static struct sockaddr_in rtp_to;
 
 static int64_t read_scr(const uint8_t *b)
 {
@@ -173,6 +188,45 @@ static void add_psm(void)
     ps.len = n;
 }
 
+static int frames_seen;
+
+static void count_frame(void *ud, const jg_frame *f)
+{
+    (void)ud;
+    frames_seen += f->video;
+}
+
+/* For the media bench: the frames jianguan's own demuxer (jg_ps, cutting at the NAL units that
+ * begin a frame) completes at each pack, over the file twice (the first frame of a later loop
+ * completes the previous loop's last), and whether the pack's video PES begins with the previous
+ * frame's last bytes (no start code at its payload's start). */
+static void mark_frames(void)
+{
+    jg_ps d;
+    jg_ps_init(&d, count_frame, NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < ps.npacks; k++) {
+            pack *p = &ps.packs[k];
+            frames_seen = 0;
+            jg_ps_feed(&d, ps.data + p->off, p->len);
+            *(pass == 0 ? &p->ends0 : &p->ends) = frames_seen;
+            const uint8_t *b = ps.data + p->off, *end = b + p->len;
+            const uint8_t *q = b + 14 + (p->len > 13 ? (b[13] & 7) : 0);
+            while (q + 9 <= end && q[0] == 0 && q[1] == 0 && q[2] == 1) {
+                size_t plen = ((size_t)q[4] << 8) | q[5];
+                if (q[3] >= 0xE0 && q[3] <= 0xEF) {
+                    const uint8_t *pay = q + 9 + q[8];
+                    p->tail = pay + 4 <= end &&
+                              !(pay[0] == 0 && pay[1] == 0 && (pay[2] == 1 || (pay[2] == 0 && pay[3] == 1)));
+                    break;
+                }
+                q += 6 + plen;
+            }
+        }
+    }
+    jg_ps_free(&d);
+}
+
 /* Read the PS file and cut it at its pack headers. */
 static int load_ps(void)
 {
@@ -214,6 +268,7 @@ static int load_ps(void)
     ps.packs[ps.npacks - 1].len = ps.len - ps.packs[ps.npacks - 1].off;
     if (ps.psm)
         add_psm();
+    mark_frames();
     ps.duration = ps.packs[ps.npacks - 1].scr - ps.packs[0].scr + 3600;
     return 0;
 }
@@ -238,6 +293,7 @@ static void rtp_send(stream *st, const uint8_t *payload, size_t n, uint32_t ts, 
     memcpy(h + 12, payload, n);
     size_t len = 12 + n;
     rtp_packets++;
+    st->sent++;
     rtp_bytes += (long)len;
     if (!st->tcp) {
         sendto(st->fd, h, len, 0, (struct sockaddr *)&st->dest, sizeof(st->dest));
@@ -260,17 +316,39 @@ static void rtp_send(stream *st, const uint8_t *payload, size_t n, uint32_t ts, 
 
 static void media_status_end(stream *st);
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --frame-log: frame number `frames` of st (counted from 0) was complete at us (every frame_log_every-th). */
+static void frame_ended(const stream *st, int64_t us)
+{
+    if (frame_log != NULL && st->frames % frame_log_every == 0)
+        fprintf(frame_log, "%s %ld %lld\n", st->channel, st->frames, (long long)us);
+}
+
 /* Send the packs whose time has come. */
 static void stream_run(stream *st, int64_t now)
 {
-    if (!st->active || !st->acked)
+    if (!st->active || !st->acked || media_stopped)
         return;
     if (!st->paused)
         st->media90 += (int64_t)((double)(now - st->last_ms) * 90 * (st->scale > 0 ? st->scale : 1));
     st->last_ms = now;
     int64_t elapsed90 = st->media90;
     for (int guard = 0; guard < 10000 && st->active && !st->paused; guard++) {
-        if (st->next_pack == ps.npacks && st->playback) {
+        if (st->limit90 > 0 && st->next_pack < ps.npacks &&
+            ps.packs[st->next_pack].scr - ps.packs[0].scr + st->loop_offset >= st->limit90) {
+            if (!st->ended) { /* a download: the range is sent */
+                st->ended = 1;
+                media_status_end(st);
+            }
+            return;
+        }
+        if (st->next_pack == ps.npacks && st->playback && st->limit90 == 0) {
             if (!st->ended) {
                 st->ended = 1;
                 media_status_end(st);
@@ -286,10 +364,19 @@ static void stream_run(stream *st, int64_t now)
         if (t > elapsed90)
             return;
         uint32_t ts = (uint32_t)(p->scr + st->loop_offset);
+        int64_t first_us = 0;
         for (size_t off = 0; off < p->len; off += 1400) {
             size_t n = p->len - off < 1400 ? p->len - off : 1400;
             rtp_send(st, ps.data + p->off + off, n, ts, off + n == p->len);
+            if (off == 0)
+                first_us = mono_us();
         }
+        /* frames this pack completes: the first one's last byte went in the pack before unless the
+         * pack begins with its tail (then with the pack's first RTP packet, as any later one's) */
+        int ends = st->loop_offset == 0 ? p->ends0 : p->ends;
+        for (int e = 0; e < ends; e++, st->frames++)
+            frame_ended(st, e == 0 && !p->tail ? st->prev_us : first_us);
+        st->prev_us = mono_us();
         st->next_pack++;
     }
 }
@@ -741,8 +828,19 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         st->tcp = offer.tcp;
         st->ssrc = ssrc;
         st->seq = (uint16_t)rand();
-        st->playback = strcmp(offer.session, "Playback") == 0;
+        st->playback = strcmp(offer.session, "Playback") == 0 || strcmp(offer.session, "Download") == 0;
         st->scale = 1;
+        if (strcmp(offer.session, "Download") == 0) {
+            /* faster than real time: downloadspeed times the pace, for the range's length */
+            st->scale = offer.download_speed > 0 ? offer.download_speed : 1;
+            st->limit90 = (offer.t_end - offer.t_start) * 90000;
+            if (st->limit90 <= 0)
+                st->limit90 = ps.duration;
+            printf("gbsim: download INVITE of %s (speed %d, %lld s)\n",
+                   m->req_uri != NULL && m->req_uri->username != NULL ? m->req_uri->username : d->id,
+                   (int)st->scale, (long long)(offer.t_end - offer.t_start));
+            fflush(stdout);
+        }
         st->dev = (int)(d - devs);
         snprintf(st->channel, sizeof(st->channel), "%.20s",
                  m->req_uri != NULL && m->req_uri->username != NULL ? m->req_uri->username : d->id);
@@ -789,8 +887,11 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         int n = snprintf(sdp, sizeof(sdp),
                          "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=%s\r\nc=IN IP4 %s\r\nt=0 0\r\n"
                          "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
-                         d->id, myip, st->playback ? "Playback" : "Play", myip, port > 0 ? port : 9,
-                         st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+                         d->id, myip,
+                         st->limit90 > 0 ? "Download"
+                         : st->playback  ? "Playback"
+                                         : "Play",
+                         myip, port > 0 ? port : 9, st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
                          st->tcp ? "a=setup:active\r\na=connection:new\r\n" : "", ssrc_text);
         char local[64];
         local_text(d, local, sizeof(local));
@@ -842,6 +943,244 @@ static void on_registered(device *d)
     }
 }
 
+/* ---- subscriptions, NOTIFY and device commands beyond PTZ (devcmd lane) ----
+ * SUBSCRIBE is answered 200 with our To tag and the Expires asked for (printed: "gbsim: SUBSCRIBE
+ * KIND expires N", "gbsim: re-SUBSCRIBE KIND", "gbsim: un-SUBSCRIBE KIND"). With --notify-after MS,
+ * MS ms after a subscription starts: Catalog: one NOTIFY with the events OFF (channel 1), DEL
+ * (channel 2), UPDATE (channel 3, renamed) and ADD (a new channel); Alarm: one alarm by NOTIFY and
+ * one by MESSAGE; MobilePosition: a position NOTIFY every <Interval> seconds. DeviceControl
+ * TeleBoot/RecordCmd/GuardCmd/IFameCmd are printed and (but TeleBoot) answered with a <Response>
+ * Result --control-result (OK); DeviceStatus queries are answered. */
+
+#define MAX_SUBS 64
+typedef struct {
+    int used;
+    device *d;
+    int dev_index;
+    char kind[24];
+    char call_id[160], platform_tag[80], our_tag[24];
+    long cseq;
+    int interval_s, positions;
+    int64_t notify_ms;
+} gsub;
+static gsub gsubs[MAX_SUBS];
+static int notify_after_ms;
+static const char *control_result = "OK";
+
+static gsub *gsub_of(const char *call_id)
+{
+    for (int i = 0; i < MAX_SUBS; i++)
+        if (gsubs[i].used && strcmp(gsubs[i].call_id, call_id) == 0)
+            return &gsubs[i];
+    return NULL;
+}
+
+static void send_notify(gsub *s, const char *utf8_body)
+{
+    static char gb[16384], msg[20000];
+    size_t blen = to_gb(utf8_body, gb, sizeof(gb));
+    char local[64], branch[33];
+    local_text(s->d, local, sizeof(local));
+    rand_hex(branch, 8);
+    int n = snprintf(msg, sizeof(msg),
+                     "NOTIFY sip:%s@%s SIP/2.0\r\n"
+                     "Via: SIP/2.0/%s %s;rport;branch=z9hG4bK%s\r\n"
+                     "From: <sip:%s@%.10s>;tag=%s\r\n"
+                     "To: <sip:%s@%.10s>;tag=%s\r\n"
+                     "Call-ID: %s\r\n"
+                     "CSeq: %ld NOTIFY\r\n"
+                     "Event: %s\r\n"
+                     "Subscription-State: active\r\n"
+                     "Content-Type: Application/MANSCDP+xml\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "User-Agent: gbsim\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     opt.platform_id, opt.server_text, transport_name(), local, branch, s->d->id, s->d->id,
+                     s->our_tag, opt.platform_id, opt.platform_id, s->platform_tag, s->call_id, ++s->cseq,
+                     strcmp(s->kind, "Catalog") == 0 ? "Catalog" : "presence", blen);
+    if (n < 0 || (size_t)n + blen > sizeof(msg))
+        return;
+    memcpy(msg + n, gb, blen);
+    dev_send(s->d, msg, (size_t)n + blen);
+}
+
+static void on_subscribe(device *d, int dev_index, osip_message_t *m)
+{
+    size_t blen = 0;
+    const char *body = jg_sip_body(m, &blen);
+    char text[4096] = "", kind[24] = "", cid[160];
+    if (body != NULL)
+        snprintf(text, sizeof(text), "%.*s", (int)(blen < sizeof(text) ? blen : sizeof(text) - 1), body);
+    xml_text(text, "CmdType", kind, sizeof(kind));
+    snprintf(cid, sizeof(cid), "%s%s%s", m->call_id->number, m->call_id->host != NULL ? "@" : "",
+             m->call_id->host != NULL ? m->call_id->host : "");
+    long expires = jg_sip_expires(m, 3600);
+    gsub *s = gsub_of(cid);
+    int fresh = 0;
+    for (int i = 0; s == NULL && expires > 0 && i < MAX_SUBS; i++) {
+        if (gsubs[i].used)
+            continue;
+        s = &gsubs[i];
+        memset(s, 0, sizeof(*s));
+        s->used = 1;
+        s->d = d;
+        s->dev_index = dev_index;
+        snprintf(s->kind, sizeof(s->kind), "%s", kind);
+        snprintf(s->call_id, sizeof(s->call_id), "%s", cid);
+        rand_hex(s->our_tag, 6);
+        osip_generic_param_t *tag = NULL;
+        if (osip_from_get_tag(m->from, &tag) == 0 && tag != NULL && tag->gvalue != NULL)
+            snprintf(s->platform_tag, sizeof(s->platform_tag), "%s", tag->gvalue);
+        s->interval_s = (int)xml_long(text, "Interval");
+        if (s->interval_s <= 0)
+            s->interval_s = 5;
+        s->notify_ms = notify_after_ms > 0 ? now_ms() + notify_after_ms : INT64_MAX;
+        fresh = 1;
+    }
+    if (fresh)
+        printf("gbsim: SUBSCRIBE %s expires %ld\n", kind, expires);
+    else if (s != NULL && expires == 0)
+        printf("gbsim: un-SUBSCRIBE %s\n", s->kind);
+    else if (s != NULL)
+        printf("gbsim: re-SUBSCRIBE %s expires %ld\n", s->kind, expires);
+    fflush(stdout);
+    osip_message_t *r = NULL;
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &opt.server.sin_addr, ip, sizeof(ip));
+    if (jg_sip_response(m, s != NULL ? 200 : 481, ip, ntohs(opt.server.sin_port),
+                        s != NULL ? s->our_tag : "x", &r) == JG_OK) {
+        char e[24];
+        snprintf(e, sizeof(e), "%ld", expires);
+        osip_message_set_expires(r, e);
+        jg_buf b;
+        jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+        if (jg_sip_serialize(r, &b) == JG_OK)
+            dev_send(d, b.data, b.len);
+        jg_buf_free(&b);
+        osip_message_free(r);
+    }
+    if (s != NULL && expires == 0)
+        s->used = 0;
+}
+
+static void subs_run(int64_t now)
+{
+    for (int i = 0; i < MAX_SUBS; i++) {
+        gsub *s = &gsubs[i];
+        if (!s->used || now < s->notify_ms || s->d->state != S_REGISTERED)
+            continue;
+        static char body[8192];
+        char ch[4][21];
+        for (int k = 0; k < 4; k++)
+            channel_id(s->d, s->dev_index, k < 3 ? k : opt.channels, ch[k]);
+        if (strcmp(s->kind, "Catalog") == 0) {
+            snprintf(
+                body, sizeof(body),
+                "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>Catalog</CmdType>\r\n"
+                "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<SumNum>4</SumNum>\r\n<DeviceList Num=\"4\">\r\n"
+                "<Item><DeviceID>%s</DeviceID><Event>OFF</Event></Item>\r\n"
+                "<Item><DeviceID>%s</DeviceID><Event>DEL</Event></Item>\r\n"
+                "<Item><DeviceID>%s</DeviceID><Name>更新后的通道</Name><Manufacturer>jianguan</Manufacturer>"
+                "<Status>ON</Status><Parental>0</Parental><ParentID>%s</ParentID><Event>UPDATE</Event></"
+                "Item>\r\n"
+                "<Item><DeviceID>%s</DeviceID><Name>新增通道</Name><Manufacturer>jianguan</Manufacturer>"
+                "<Status>ON</Status><Parental>0</Parental><ParentID>%s</ParentID><Event>ADD</Event></"
+                "Item>\r\n"
+                "</DeviceList>\r\n</Notify>\r\n",
+                sn_counter++, s->d->id, ch[0], ch[1], ch[2], s->d->id, ch[3], s->d->id);
+            send_notify(s, body);
+            printf("gbsim: NOTIFY Catalog OFF %s DEL %s UPDATE %s ADD %s\n", ch[0], ch[1], ch[2], ch[3]);
+            s->notify_ms = INT64_MAX;
+        } else if (strcmp(s->kind, "Alarm") == 0) {
+            snprintf(body, sizeof(body),
+                     "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>Alarm</CmdType>\r\n"
+                     "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<AlarmPriority>1</AlarmPriority>\r\n"
+                     "<AlarmMethod>5</AlarmMethod>\r\n<AlarmTime>2026-11-26T10:00:00</AlarmTime>\r\n"
+                     "<AlarmDescription>视频遮挡报警</AlarmDescription>\r\n<Longitude>119.3</Longitude>\r\n"
+                     "<Latitude>26.08</Latitude>\r\n<Info><AlarmType>2</AlarmType></Info>\r\n</Notify>\r\n",
+                     sn_counter++, ch[0]);
+            send_notify(s, body);
+            static char gb[4096];
+            snprintf(body, sizeof(body),
+                     "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>Alarm</CmdType>\r\n"
+                     "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<AlarmPriority>4</AlarmPriority>\r\n"
+                     "<AlarmMethod>2</AlarmMethod>\r\n<AlarmTime>2026-11-26T10:00:05</AlarmTime>\r\n"
+                     "<AlarmDescription>设备报警 "
+                     "A&B</AlarmDescription>\r\n<Info><AlarmType>1</AlarmType></Info>\r\n"
+                     "</Notify>\r\n",
+                     sn_counter++, s->d->id);
+            size_t gl = to_gb(body, gb, sizeof(gb));
+            send_message(s->d, gb, gl);
+            printf("gbsim: NOTIFY Alarm %s and MESSAGE Alarm %s\n", ch[0], s->d->id);
+            s->notify_ms = INT64_MAX;
+        } else if (strcmp(s->kind, "MobilePosition") == 0) {
+            s->positions++;
+            snprintf(body, sizeof(body),
+                     "<?xml version=\"1.0\" "
+                     "encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>MobilePosition</CmdType>\r\n"
+                     "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Time>2026-11-26T10:00:%02d</Time>\r\n"
+                     "<Longitude>%.6f</Longitude>\r\n<Latitude>%.6f</Latitude>\r\n<Speed>12.5</Speed>\r\n"
+                     "<Direction>90</Direction>\r\n<Altitude>30</Altitude>\r\n</Notify>\r\n",
+                     sn_counter++, ch[0], s->positions % 60, 119.3 + s->positions * 0.001,
+                     26.08 + s->positions * 0.001);
+            send_notify(s, body);
+            printf("gbsim: NOTIFY MobilePosition %s %d\n", ch[0], s->positions);
+            s->notify_ms = now + (int64_t)s->interval_s * 1000;
+        } else {
+            s->notify_ms = INT64_MAX;
+        }
+        fflush(stdout);
+    }
+}
+
+/* DeviceControl beyond PTZ: 1 if text was one (printed, answered with a <Response> unless TeleBoot). */
+static int device_command(device *d, long sn, const char *text)
+{
+    static const char *const elements[] = {"TeleBoot", "RecordCmd", "GuardCmd", "IFameCmd"};
+    for (size_t i = 0; i < sizeof(elements) / sizeof(elements[0]); i++) {
+        char value[32] = "", to[32] = "";
+        xml_text(text, elements[i], value, sizeof(value));
+        if (value[0] == '\0')
+            continue;
+        xml_text(text, "DeviceID", to, sizeof(to));
+        device_controls++;
+        printf("gbsim: DeviceControl %s %s %s\n", to, elements[i], value);
+        fflush(stdout);
+        if (i > 0 && opt.control_answer == 200) {
+            char body[1024];
+            int n = snprintf(body, sizeof(body),
+                             "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n"
+                             "<CmdType>DeviceControl</CmdType>\r\n<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n"
+                             "<Result>%s</Result>\r\n</Response>\r\n",
+                             sn, to, control_result);
+            send_message(d, body, (size_t)n);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void answer_status(device *d, int dev_index, long sn)
+{
+    char body[2048], ch[21];
+    channel_id(d, dev_index, 0, ch);
+    time_t t = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int n = snprintf(
+        body, sizeof(body),
+        "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>DeviceStatus</CmdType>\r\n"
+        "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<Result>OK</Result>\r\n<Online>ONLINE</Online>\r\n"
+        "<Status>OK</Status>\r\n<Encode>ON</Encode>\r\n<Record>OFF</Record>\r\n"
+        "<DeviceTime>%04d-%02d-%02dT%02d:%02d:%02d</DeviceTime>\r\n<Alarmstatus Num=\"1\">\r\n"
+        "<Item><DeviceID>%s</DeviceID><DutyStatus>ONDUTY</DutyStatus></Item>\r\n</Alarmstatus>\r\n"
+        "</Response>\r\n",
+        sn, d->id, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ch);
+    printf("gbsim: DeviceStatus query\n");
+    fflush(stdout);
+    send_message(d, body, (size_t)n);
+}
+
 static void on_message(device *d, int dev_index, const char *raw, size_t len)
 {
     osip_message_t *m = NULL;
@@ -855,6 +1194,11 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
     }
     if (MSG_IS_REQUEST(m) && strcmp(m->sip_method, "INFO") == 0) {
         on_info(d, m, raw, len);
+        osip_message_free(m);
+        return;
+    }
+    if (MSG_IS_REQUEST(m) && strcmp(m->sip_method, "SUBSCRIBE") == 0) {
+        on_subscribe(d, dev_index, m);
         osip_message_free(m);
         return;
     }
@@ -879,8 +1223,15 @@ static void on_message(device *d, int dev_index, const char *raw, size_t len)
             answer_devinfo(d, dev_index, sn);
         else if (strstr(text, "<CmdType>RecordInfo</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
             answer_records(d, sn, text);
-        else if (strstr(text, "<CmdType>DeviceControl</CmdType>") != NULL &&
-                 strstr(text, "<Control>") != NULL) {
+        else if (strstr(text, "<CmdType>DeviceStatus</CmdType>") != NULL && strstr(text, "<Query>") != NULL)
+            answer_status(d, dev_index, sn);
+        else if (strstr(text, "<CmdType>Alarm</CmdType>") != NULL && strstr(text, "<Response>") != NULL) {
+            printf("gbsim: Alarm answered SN %ld\n", sn);
+            fflush(stdout);
+        } else if (control && device_command(d, sn, text)) {
+            /* TeleBoot, RecordCmd, GuardCmd, IFameCmd */
+        } else if (strstr(text, "<CmdType>DeviceControl</CmdType>") != NULL &&
+                   strstr(text, "<Control>") != NULL) {
             char to[32], ptz[40];
             xml_text(text, "DeviceID", to, sizeof(to));
             xml_text(text, "PTZCmd", ptz, sizeof(ptz));
@@ -968,6 +1319,9 @@ static int open_device(device *d, int i)
     memset(&d->local, 0, sizeof(d->local));
     d->local.sin_family = AF_INET;
     d->local.sin_addr.s_addr = htonl(opt.same_ip ? opt.ip_base : opt.ip_base + (uint32_t)i);
+    int rcv = 4 * 1024 * 1024; /* --ps: hundreds of INVITEs and ACKs at once must not overflow it */
+    if (ps.path != NULL && setsockopt(d->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0)
+        setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     if (bind(d->fd, (struct sockaddr *)&d->local, sizeof(d->local)) != 0)
         return -1;
     if (opt.tcp && connect(d->fd, (struct sockaddr *)&opt.server, sizeof(opt.server)) != 0)
@@ -1002,9 +1356,15 @@ static void usage(void)
                     "  --unregister-on-exit   send REGISTER Expires: 0 before stopping\n"
                     "  --drop-catalog-chunk K do not send the K-th chunk of the first catalog answer (once)\n"
                     "  --control-answer CODE  answer DeviceControl with CODE (200), 0 for no answer\n"
+                    "  --control-result R     <Result> of DeviceControl answers: OK or ERROR (OK)\n"
+                    "  --notify-after MS      after a SUBSCRIBE: catalog events, alarms, positions\n"
                     "  --ps FILE              answer INVITEs and stream this MPEG-PS file over RTP, looping\n"
                     "  --answer-ssrc S        answer INVITEs with y=S instead of the offered SSRC\n"
-                    "  --psm                  add a program stream map (H.264) to every 10th pack of --ps\n");
+                    "  --psm                  add a program stream map (H.264) to every 10th pack of --ps\n"
+                    "  --frame-log FILE       log CHANNEL FRAME MONO_US as a frame's last RTP packet leaves\n"
+                    "  --frame-log-every N    ... for every N-th frame of a stream (5)\n"
+                    "  --rtp-to HOST:PORT     no SIP: stream --ps to PORT, PORT+1 ... (a channel each), UDP\n"
+                    "  (SIGUSR2 stops all RTP and prints each stream's packets and frames sent)\n");
 }
 
 static int parse_args(int argc, char **argv)
@@ -1032,6 +1392,7 @@ static int parse_args(int argc, char **argv)
         NUM("--duration", opt.duration_s, 0, 86400)
         NUM("--drop-catalog-chunk", opt.drop_chunk, 1, 100000)
         NUM("--control-answer", opt.control_answer, 0, 699)
+        NUM("--notify-after", notify_after_ms, 1, 3600000)
 #undef NUM
         if (strcmp(a, "--first-serial") == 0 && v != NULL && jg_parse_int64(v, 0, 999999, &n) == JG_OK) {
             opt.first_serial = (long)n;
@@ -1056,8 +1417,33 @@ static int parse_args(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--psm") == 0) {
             ps.psm = 1;
+        } else if (strcmp(a, "--frame-log") == 0 && v != NULL) {
+            frame_log = fopen(v, "w");
+            if (frame_log == NULL)
+                return -1;
+            i++;
+        } else if (strcmp(a, "--frame-log-every") == 0 && v != NULL &&
+                   jg_parse_int64(v, 1, 100000, &n) == JG_OK) {
+            frame_log_every = (long)n;
+            i++;
+        } else if (strcmp(a, "--rtp-to") == 0 && v != NULL) {
+            char host[64];
+            const char *c = strrchr(v, ':');
+            int64_t port = 0;
+            if (c == NULL || (size_t)(c - v) >= sizeof(host) ||
+                jg_parse_int64(c + 1, 1, 65535, &port) != JG_OK)
+                return -1;
+            snprintf(host, sizeof(host), "%.*s", (int)(c - v), v);
+            rtp_to.sin_family = AF_INET;
+            rtp_to.sin_port = htons((uint16_t)port);
+            if (inet_pton(AF_INET, host, &rtp_to.sin_addr) != 1)
+                return -1;
+            i++;
         } else if (strcmp(a, "--answer-ssrc") == 0 && v != NULL) {
             ps.answer_ssrc = v;
+            i++;
+        } else if (strcmp(a, "--control-result") == 0 && v != NULL) {
+            control_result = v; /* OK | ERROR: the <Result> of DeviceControl answers */
             i++;
         } else if (strcmp(a, "--same-ip") == 0) {
             opt.same_ip = 1;
@@ -1084,6 +1470,42 @@ static int parse_args(int argc, char **argv)
     if (!ok || strlen(opt.platform_id) != 20)
         return -1;
     opt.server.sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+/* SIGUSR2: stop every stream's RTP and print what each sent ("gbsim: sent CHANNEL SSRC PACKETS FRAMES":
+ * FRAMES, the frames a receiver could complete from them). */
+static void media_stop(void)
+{
+    media_stopped = 1;
+    for (int i = 0; i < MAX_STREAMS; i++)
+        if (streams[i].sent > 0)
+            printf("gbsim: sent %s %u %ld %ld\n", streams[i].channel, streams[i].ssrc, streams[i].sent,
+                   streams[i].frames);
+    printf("gbsim: media stopped\n");
+    fflush(stdout);
+    if (frame_log != NULL)
+        fflush(frame_log);
+}
+
+/* --rtp-to HOST:PORT: stream i of --channels goes to PORT+i over UDP at once (SSRC i+1), no SIP. */
+static int rtp_to_start(void)
+{
+    for (int i = 0; i < opt.channels && i < MAX_STREAMS; i++) {
+        stream *st = &streams[i];
+        memset(st, 0, sizeof(*st));
+        st->active = st->acked = 1;
+        st->scale = 1;
+        st->ssrc = (uint32_t)i + 1;
+        st->seq = (uint16_t)rand();
+        channel_id(&devs[0], 0, i, st->channel);
+        st->dest = rtp_to;
+        st->dest.sin_port = htons((uint16_t)(ntohs(rtp_to.sin_port) + i));
+        st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (st->fd < 0)
+            return -1;
+        st->start_ms = st->last_ms = now_ms();
+    }
     return 0;
 }
 
@@ -1125,6 +1547,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1152,6 +1575,10 @@ int main(int argc, char **argv)
            opt.tcp ? "tcp" : "udp", opt.server_text);
     fflush(stdout);
 
+    if (rtp_to.sin_port != 0 && (ps.data == NULL || rtp_to_start() != 0)) {
+        fprintf(stderr, "gbsim: --rtp-to needs --ps and sockets\n");
+        return 1;
+    }
     int64_t end_ms = opt.duration_s > 0 ? t_start_ms + (int64_t)opt.duration_s * 1000 : INT64_MAX;
     int stopping = 0;
     int64_t stop_deadline = 0;
@@ -1167,6 +1594,8 @@ int main(int argc, char **argv)
                         keepalives_on = 0;
                         printf("gbsim: keepalives stopped\n");
                         fflush(stdout);
+                    } else if (si.ssi_signo == SIGUSR2) {
+                        media_stop();
                     } else {
                         end_ms = 0;
                     }
@@ -1178,6 +1607,7 @@ int main(int argc, char **argv)
         int64_t now = now_ms();
         for (int i = 0; i < MAX_STREAMS; i++)
             stream_run(&streams[i], now);
+        subs_run(now);
         if (now >= end_ms && !stopping) {
             stopping = 1;
             stop_deadline = now + 3000;
@@ -1199,7 +1629,7 @@ int main(int argc, char **argv)
                 break;
             continue;
         }
-        for (int i = 0; i < opt.devices; i++) {
+        for (int i = 0; i < opt.devices && rtp_to.sin_port == 0; i++) {
             device *d = &devs[i];
             if ((d->state == S_IDLE || d->state == S_REGISTERED) && now >= d->next_register_ms) {
                 if (d->state == S_IDLE)
@@ -1224,6 +1654,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAX_STREAMS; i++)
         if (streams[i].active)
             stream_stop(&streams[i]);
+    if (frame_log != NULL)
+        fclose(frame_log);
     free(ps.data);
     free(ps.packs);
     for (int i = 0; i < opt.devices; i++)

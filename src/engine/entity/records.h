@@ -90,6 +90,22 @@ jg_rc jg_record_files_check(jg_req *req, jg_conn *c, const jg_entity *e, const j
                             int64_t self, const char **message);
 
 /* Writes (records_write.c). */
+/* The check of a write of a record a process may run on, installed by the workflow engine (which
+ * the entity engine cannot call), on c inside the write's transaction.
+ * An update (changed not NULL): after the write, with the names of the fields and child tables it
+ * changed (also before the write with nchanged 0 and fields NULL, to learn *by_step early).
+ * *by_step = 1 when a process runs and the caller's steps there let some field change: the steps
+ * then decide alone (neither the entity's update permission nor a readonly state stops the
+ * write); else 0. JG_OK: allowed (no process runs on the record, or the caller's steps let all
+ * these change); JG_INVALID with why and a field error per name that may not change, added to
+ * fields; JG_DENIED with why when a process runs and the caller holds none of its open steps.
+ * A delete (changed NULL, nchanged 0, fields NULL): JG_CONFLICT with why when a process runs.
+ * Other rc: database. */
+typedef jg_rc (*jg_record_guard_fn)(jg_req *req, jg_conn *c, const jg_entity *e, int64_t id,
+                                    const char *const *changed, int nchanged, json_t *fields, jg_refusal *why,
+                                    int *by_step);
+/* Install fn (NULL: none) for every update and delete from now on; call at start. Cannot fail. */
+void jg_record_guard_set(jg_record_guard_fn fn);
 jg_rc jg_record_create(jg_req *req, jg_resp *resp);
 jg_rc jg_record_update(jg_req *req, jg_resp *resp);
 jg_rc jg_record_delete(jg_req *req, jg_resp *resp);

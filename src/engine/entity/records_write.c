@@ -13,6 +13,7 @@
 #include "engine/entity/value.h"
 #include "platform/dict.h"
 #include "platform/identity.h"
+#include "platform/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,17 @@ struct write {
     char now[32];
     json_t *out;            /* the record after the write, as the caller sees it */
     jg_record_cache *cache; /* reference checks already made (batches), or NULL */
+    json_t *refused;        /* the fields the guard refused (an update in a process), or NULL */
+    int no_update;          /* an update by a caller without the entity's update permission */
+    const char *readonly;   /* an update of a record in a readonly state: the state's label */
 };
+
+static jg_record_guard_fn guard;
+
+void jg_record_guard_set(jg_record_guard_fn fn)
+{
+    guard = fn;
+}
 
 /* ---- a cache of reference checks for batches (the import) ---- */
 
@@ -502,14 +513,57 @@ static jg_rc record_change(struct write *w, jg_conn *c, const char *action, json
     return rc;
 }
 
+/* The verdict on an update from the guard's answer rc: when the caller's steps let some field
+ * change (by_step), theirs; otherwise the entity's rules hold — its update permission, then its
+ * readonly states — before the guard's own refusal. */
+static jg_rc step_verdict(struct write *w, jg_rc rc, int by_step)
+{
+    if (by_step || (rc != JG_OK && rc != JG_INVALID && rc != JG_DENIED))
+        return rc; /* the caller's steps decide (or a database error) */
+    if (w->no_update)
+        return rc == JG_DENIED ? rc : jg_refuse(&w->refusal, JG_DENIED, NULL, "没有权限执行此操作");
+    if (w->readonly != NULL)
+        return jg_refuse(&w->refusal, JG_CONFLICT, NULL,
+                         jg_arena_printf(w->req->arena, "记录当前状态为“%s”，不能修改或删除", w->readonly));
+    return rc;
+}
+
+/* An update: the guard's check of what changed from before to after (masked). A sealed field
+ * given counts as changed: its masked forms may agree while the values differ. */
+static jg_rc guard_update(struct write *w, jg_conn *c, json_t *before, json_t *after)
+{
+    const jg_entity *e = w->k->e;
+    const char **changed =
+        jg_arena_zalloc(w->req->arena, sizeof(char *) * (size_t)(e->nfields + e->nchildren + 1));
+    int n = 0;
+    for (int f = 0; f < e->nfields; f++) {
+        const char *name = e->fields[f].name;
+        if (w->top.given[f] && (e->fields[f].data_class >= JG_CLASS_SENSITIVE ||
+                                !json_equal(json_object_get(before, name), json_object_get(after, name))))
+            changed[n++] = name;
+    }
+    for (int ch = 0; ch < e->nchildren; ch++) {
+        const char *name = e->children[ch].name;
+        if (w->children[ch].given && !json_equal(json_object_get(before, name), json_object_get(after, name)))
+            changed[n++] = name;
+    }
+    json_decref(w->refused);
+    w->refused = json_object();
+    int by_step = 0;
+    jg_rc rc = guard(w->req, c, e, w->id, changed, n, w->refused, &w->refusal, &by_step);
+    return step_verdict(w, rc, by_step);
+}
+
 /* After the record's row is written: its children, the re-read that proves it lies inside the
- * caller's scope, the history and the audit row. */
+ * caller's scope, an update's check by the workflow (jg:editable), the history and the audit row. */
 static jg_rc finish_write(struct write *w, jg_conn *c, const char *action, json_t *before)
 {
     jg_rc rc = write_children(w, c);
     json_t *after = NULL;
     if (rc == JG_OK)
         rc = reread(w, c, &after);
+    if (rc == JG_OK && before != NULL && guard != NULL)
+        rc = guard_update(w, c, before, after);
     if (rc == JG_OK)
         rc = record_change(w, c, action, before, after);
     json_decref(after);
@@ -526,10 +580,16 @@ static jg_rc run_write(struct write *w, jg_resp *resp, json_t *fields, jg_tx_fn 
     json_decref(fields);
     jg_time_iso_now(w->now, sizeof(w->now));
     jg_rc rc = jg_db_tx(req->app->db, tx, w);
+    json_t *refused = w->refused;
+    w->refused = NULL;
     if (rc != JG_OK) {
         json_decref(w->out);
+        if (rc == JG_INVALID && json_object_size(refused) > 0)
+            return jg_resp_error_fields(req, resp, rc, w->refusal.message, refused);
+        json_decref(refused);
         return jg_resp_refusal(req, resp, rc, &w->refusal);
     }
+    json_decref(refused);
     return jg_resp_json(req, resp, status, w->out);
 }
 
@@ -764,8 +824,10 @@ jg_rc jg_record_create(jg_req *req, jg_resp *resp)
 }
 
 /* The record an update or delete acts on, read in the transaction inside the caller's scope; a
- * refusal (404) when it is not there, 409 when its state is readonly (the workflow moves it). */
-static jg_rc open_record(struct write *w, jg_conn *c, jg_rows **r)
+ * refusal (404) when it is not there, 409 when its state is readonly (the workflow moves it) —
+ * for an update with a guard installed, the state's label in w->readonly instead, since the
+ * caller's steps may let fields change in it (guard_update decides after the write). */
+static jg_rc open_record(struct write *w, jg_conn *c, int update, jg_rows **r)
 {
     jg_rc rc = jg_record_fetch(w->req, c, w->k, w->id, r);
     if (rc == JG_NOTFOUND)
@@ -773,6 +835,10 @@ static jg_rc open_record(struct write *w, jg_conn *c, jg_rows **r)
     const jg_entity *e = w->k->e;
     for (int s = 0; rc == JG_OK && s < e->nstates; s++)
         if (e->states[s].readonly && strcmp(e->states[s].name, jg_rows_text(*r, 0, 1)) == 0) {
+            if (update && guard != NULL) {
+                w->readonly = e->states[s].label;
+                break;
+            }
             jg_rows_free(*r);
             return jg_refuse(
                 &w->refusal, JG_CONFLICT, NULL,
@@ -788,9 +854,22 @@ static jg_rc update_tx(jg_conn *c, void *ud)
     json_decref(w->out);
     w->out = NULL;
     jg_rows *r;
-    jg_rc rc = open_record(w, c, &r);
+    w->readonly = NULL;
+    jg_rc rc = open_record(w, c, 1, &r);
     if (rc != JG_OK)
         return rc;
+    if (w->no_update || w->readonly != NULL) {
+        /* Only steps may let this caller write: refuse before the values are checked against
+         * the database when they let nothing change (the guard asked with no change). */
+        static const char *const none[] = {NULL};
+        int by_step = 0;
+        rc = guard(w->req, c, e, w->id, none, 0, NULL, &w->refusal, &by_step);
+        rc = by_step ? JG_OK : step_verdict(w, rc, by_step);
+        if (rc != JG_OK) {
+            jg_rows_free(r);
+            return rc;
+        }
+    }
     json_t *before = NULL;
     rc = jg_record_json(w->req, c, w->k, r, 0, JG_RECORD_DETAIL | JG_RECORD_MASKED, &before);
     jg_rows_free(r);
@@ -825,12 +904,16 @@ static jg_rc update_tx(jg_conn *c, void *ud)
 }
 
 /* The kind and {id} of an update or delete into w, if the caller holds permission; otherwise the
- * answer (403, 404) is given and 0 returned. */
+ * answer (403, 404) is given and 0 returned. An update with a guard installed needs only the read
+ * permission here: the steps the caller holds in a process on the record may let fields change
+ * without the update permission (guard_update refuses with 403 when they do not). */
 static int target(jg_req *req, jg_resp *resp, const char *permission, struct write *w)
 {
-    w->k = jg_record_kind_of(req, resp, permission);
+    int by_step = strcmp(permission, "update") == 0 && guard != NULL;
+    w->k = jg_record_kind_of(req, resp, by_step ? "read" : permission);
     if (w->k == NULL)
         return 0;
+    w->no_update = by_step && !jg_principal_can(req->principal, w->k->e->perm_update);
     if (jg_record_path_id(req, &w->id) != JG_OK) {
         jg_resp_error(req, resp, JG_NOTFOUND, NOT_FOUND);
         return 0;
@@ -858,7 +941,7 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
 {
     struct write *w = ud;
     jg_rows *r;
-    jg_rc rc = open_record(w, c, &r);
+    jg_rc rc = open_record(w, c, 0, &r);
     if (rc != JG_OK)
         return rc;
     int64_t version = jg_rows_int(r, 0, 2);
@@ -867,6 +950,12 @@ static jg_rc delete_tx(jg_conn *c, void *ud)
     if (w->version > 0 && version != w->version) {
         json_decref(before);
         return jg_refuse(&w->refusal, JG_CONFLICT, "version", STALE);
+    }
+    int by_step = 0; /* a record a process runs on is not deleted under it (409) */
+    rc = guard != NULL ? guard(w->req, c, w->k->e, w->id, NULL, 0, NULL, &w->refusal, &by_step) : JG_OK;
+    if (rc != JG_OK) {
+        json_decref(before);
+        return rc;
     }
     jg_buf sql;
     jg_buf_init(&sql, 1024);

@@ -197,6 +197,30 @@ static jg_rc int_attr(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x, const c
     return JG_OK;
 }
 
+/* 1 when list (jg:editable) is "*" or field names [a-z][a-z0-9_]* (at most 64 bytes) separated by
+ * commas and spaces: what engine/flow/editable.c reads. */
+static int editable_ok(const char *list)
+{
+    for (const char *p = list; *p != '\0';) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *w = p;
+        if (*p == '*') {
+            p++;
+        } else {
+            if (*p < 'a' || *p > 'z')
+                return 0;
+            while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
+                p++;
+        }
+        if (p - w > 64 || (*p != '\0' && *p != ',' && *p != ' '))
+            return 0;
+    }
+    return 1;
+}
+
 static jg_rc user_task(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x)
 {
     const char *calendar = NULL, *returnable = NULL, *sign = NULL;
@@ -221,6 +245,8 @@ static jg_rc user_task(jg_bpmn_ctx *c, const xmlNode *n, jg_flow_node *x)
         rc = int_attr(c, n, x, "dueDays", 0, 365, &x->due_days);
     if (rc != JG_OK)
         return rc;
+    if (x->editable != NULL && !editable_ok(x->editable))
+        return jg_bpmn_fail(c, "节点 %s：jg:editable 应是以逗号分隔的字段名，或 *（全部字段）", x->id);
     x->working_days = calendar == NULL || strcmp(calendar, "working") == 0;
     if (calendar != NULL && !x->working_days && strcmp(calendar, "calendar") != 0)
         return jg_bpmn_fail(c, "节点 %s：jg:calendar 只能是 working（工作日）或 calendar（自然日）", x->id);

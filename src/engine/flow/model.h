@@ -13,7 +13,7 @@
  *                jg:assigneeField="inspector_id"   a person named in a field of the record
  *                jg:dueDays="5" jg:calendar="working|calendar" jg:onTimeout="remind|approve|reject"
  *                jg:state="accepted"                the record's state while the task is open
- *                jg:editable="field,field"          form fields the actor may change at this step
+ *                jg:editable="field,field"          fields the actor may change here (* all; editable.h)
  *                jg:returnable="true"               退回 to this step is allowed
  *                jg:sign="required"                 the actor must sign the opinion (电子签单)
  *   serviceTask  jg:action="name"                  a registered C action or rule

@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "crypto/crypto.h"
 #include "engine/entity/records.h"
+#include "engine/flow/editable.h"
 #include "engine/flow/ops.h"
 #include "engine/flow/run.h"
 #include "http/http.h"
@@ -164,6 +165,8 @@ static const jg_route routes[] = {
      "待办（todo）、补正（correction）、已办（done）", "flow", NULL},
     {"GET", "/api/v1/flow/boxes", jg_flow_h_boxes, JG_ROUTE_AUTH,
      "各箱数量：拟件、待办、超期、补正、已办、办结、抄送", "flow", NULL},
+    {"GET", "/api/v1/flow/editable", jg_flow_h_editable, JG_ROUTE_AUTH,
+     "流程中的记录：当前用户在所办环节可修改的字段", "flow", NULL},
     {"GET", "/api/v1/flow/drafts", jg_flow_h_drafts, JG_ROUTE_AUTH, "拟件箱：可提交的草稿", "flow", NULL},
     {"GET", "/api/v1/flow/copies", jg_flow_h_copies, JG_ROUTE_AUTH, "抄送给我的流程", "flow", NULL},
     {"POST", "/api/v1/flow/copies/{id}/read", jg_flow_h_copy_read, JG_ROUTE_AUTH, "抄送标记已读", "flow",
@@ -200,4 +203,12 @@ static const jg_route routes[] = {
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
-const jg_module jg_module_flow_run = {"flow_run", routes, NULL, NULL};
+/* jg:editable is enforced on the records API from the start (editable.h). */
+static jg_rc run_init(jg_app *app)
+{
+    (void)app;
+    jg_flow_editable_install();
+    return JG_OK;
+}
+
+const jg_module jg_module_flow_run = {"flow_run", routes, run_init, NULL};

@@ -90,6 +90,26 @@ jg_rc jg_rule_sync_shipped(jg_db *db);
 jg_rc jg_rule_run(jg_db *db, jg_conn *c, const jg_config *cfg, const char *code, json_t *facts,
                   const char *now, jg_rule_result *out, int64_t *version);
 
+/* The version in force of a running rule, read once and evaluated many times (a loop over many
+ * subjects) without a query per evaluation. */
+typedef struct {
+    char *src;       /* the code */
+    json_t *params;  /* the version's params */
+    char key[112];   /* the sandbox cache key (code SM3 / params SM3), as jg_rule_run's */
+    int64_t version; /* the version number */
+    jg_rule_limits lim;
+} jg_rule_loaded;
+
+/* Read on c the version in force of the running rule named code into out, with cfg's limits.
+ * JG_OK; JG_NOTFOUND when no rule of that code is running (out is empty then); JG_NOMEM; database
+ * errors as jg_db_query. Free with jg_rule_loaded_free in every case. */
+jg_rc jg_rule_load(jg_conn *c, const jg_config *cfg, const char *code, jg_rule_loaded *out);
+/* Evaluate r over facts (borrowed, may be NULL) at now on the calling thread's sandbox, as
+ * jg_rule_eval. */
+jg_rc jg_rule_loaded_eval(const jg_rule_loaded *r, json_t *facts, const char *now, jg_rule_result *out);
+/* Free what r holds (not the struct). Cannot fail. */
+void jg_rule_loaded_free(jg_rule_loaded *r);
+
 /* `jianguan rules bench --rule F --facts F [--params F] [--n N]` (bench.c): argv after the verb.
  * Returns the process exit status (2 for a bad command line). */
 int jg_rule_cli(int argc, char **argv);

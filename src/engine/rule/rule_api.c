@@ -30,6 +30,7 @@
 #include "platform/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MSG_NOT_FOUND "没有这个规则"
@@ -916,4 +917,49 @@ jg_rc jg_rule_run(jg_db *db, jg_conn *c, const jg_config *cfg, const char *code,
     json_decref(params);
     jg_rows_free(r);
     return rc;
+}
+
+jg_rc jg_rule_load(jg_conn *c, const jg_config *cfg, const char *code, jg_rule_loaded *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->lim = limits_of(cfg);
+    jg_rows *r;
+    jg_value p[] = {JG_VTEXT(code)};
+    jg_rc rc = jg_db_query(c,
+                           "SELECT v.params, v.code, v.sm3, v.version FROM rule r JOIN rule_version v"
+                           " ON v.rule_id = r.id AND v.version = r.current_version"
+                           " WHERE r.code = $1 AND r.state = 'running'",
+                           p, 1, &r);
+    if (rc != JG_OK)
+        return rc;
+    if (jg_rows_count(r) == 0) {
+        jg_rows_free(r);
+        return JG_NOTFOUND;
+    }
+    const char *pt = jg_rows_text(r, 0, 0);
+    char ph[2 * JG_SM3_LEN + 1];
+    sm3_hex(pt, strlen(pt), ph);
+    snprintf(out->key, sizeof(out->key), "%s/%.32s", jg_rows_text(r, 0, 2), ph);
+    out->version = jg_rows_int(r, 0, 3);
+    out->params = json_loads(pt, 0, NULL);
+    out->src = strdup(jg_rows_text(r, 0, 1));
+    jg_rows_free(r);
+    return out->params == NULL || out->src == NULL ? JG_NOMEM : JG_OK;
+}
+
+jg_rc jg_rule_loaded_eval(const jg_rule_loaded *r, json_t *facts, const char *now, jg_rule_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    jg_rule_vm *vm = jg_rule_vm_thread();
+    if (vm == NULL || r->src == NULL)
+        return JG_NOMEM;
+    return jg_rule_eval(vm, &r->lim, r->key, r->src, strlen(r->src), facts, r->params, now, out);
+}
+
+void jg_rule_loaded_free(jg_rule_loaded *r)
+{
+    free(r->src);
+    json_decref(r->params);
+    r->src = NULL;
+    r->params = NULL;
 }

@@ -3,6 +3,7 @@
  * cache of compiled chunks. See rule.h for the contract and docs/rules.md for the reasons. */
 #include "engine/rule/rule.h"
 
+#include "base/buf.h"
 #include "base/mem.h"
 #include "base/text.h"
 
@@ -22,6 +23,7 @@
 #define JSON_MAX_DEPTH 64 /* nesting of facts, params and results */
 #define EXPLAIN_MAX 10000 /* explanation lines of one evaluation */
 #define KEY_MAX 128
+#define TEXT_MAX (64u << 20) /* bytes of one result written as JSON text */
 
 enum abort_reason { AB_NONE, AB_BUDGET, AB_TIME, AB_MEMORY, AB_RESULT };
 
@@ -44,6 +46,9 @@ struct jg_rule_vm {
     int ncache;
     /* the run in progress */
     json_t *facts, *params;
+    const jg_rule_cfacts *cfacts; /* facts as C values instead (jg_rule_eval_c) */
+    int want_text;                /* write the result as JSON text into text */
+    jg_buf text;
     const char *now;
     const char *code;
     size_t code_len;
@@ -284,6 +289,29 @@ static int ro_len(lua_State *L)
     return 1;
 }
 
+/* Replace the data table on top of the stack by its read-only view: an empty proxy whose metatable
+ * (locked) reads from the data table. */
+static void make_view(lua_State *L, jg_rule_vm *vm)
+{
+    luaL_checkstack(L, 8, "facts");
+    lua_createtable(L, 0, 0); /* proxy */
+    lua_createtable(L, 0, 5); /* its metatable */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->ro_mt_fns);
+    lua_getfield(L, -1, "newindex");
+    lua_setfield(L, -3, "__newindex");
+    lua_getfield(L, -1, "pairs");
+    lua_setfield(L, -3, "__pairs");
+    lua_getfield(L, -1, "len");
+    lua_setfield(L, -3, "__len");
+    lua_pop(L, 1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_remove(L, -2); /* the data table: reachable only through the locked metatable */
+}
+
 /* Push a read-only view of j: scalars as themselves, objects and arrays as empty proxies whose
  * metatable (locked) reads from the data table. JSON null is nil. */
 static void push_json(lua_State *L, jg_rule_vm *vm, json_t *j, int depth)
@@ -313,22 +341,7 @@ static void push_json(lua_State *L, jg_rule_vm *vm, json_t *j, int depth)
                 lua_rawset(L, -3);
             }
         }
-        lua_createtable(L, 0, 0); /* proxy */
-        lua_createtable(L, 0, 5); /* its metatable */
-        lua_pushvalue(L, -3);
-        lua_setfield(L, -2, "__index");
-        lua_rawgeti(L, LUA_REGISTRYINDEX, vm->ro_mt_fns);
-        lua_getfield(L, -1, "newindex");
-        lua_setfield(L, -3, "__newindex");
-        lua_getfield(L, -1, "pairs");
-        lua_setfield(L, -3, "__pairs");
-        lua_getfield(L, -1, "len");
-        lua_setfield(L, -3, "__len");
-        lua_pop(L, 1);
-        lua_pushboolean(L, 0);
-        lua_setfield(L, -2, "__metatable");
-        lua_setmetatable(L, -2);
-        lua_remove(L, -2); /* the data table: reachable only through the locked metatable */
+        make_view(L, vm);
         break;
     }
     case JSON_STRING:

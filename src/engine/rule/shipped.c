@@ -72,6 +72,8 @@ const jg_rule_shipped jg_rules_shipped[] = {
      "rules/warning_score_threshold.lua"},
     {"warning.handle_check", "记分预警处理校验（须填写采取的处理措施）", "condition", "{\"min_chars\":2}",
      "rules/warning_handle_check.lua"},
+    {"rectification.reply_check", "责令改正整改回复校验（须填写整改情况与完成日期）", "condition",
+     "{\"min_chars\":4,\"min_files\":0}", "rules/rectification_reply_check.lua"},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

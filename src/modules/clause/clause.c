@@ -7,6 +7,7 @@
 #include "engine/flow/calendar.h"
 #include "engine/flow/run.h"
 #include "engine/rule/rule.h"
+#include "platform/counter.h"
 #include "platform/session.h"
 
 #include <stdio.h>
@@ -150,6 +151,8 @@ jg_rc jg_clause_number(jg_flow_service *s)
     business_date(s, NULL, today);
     char prefix[48];
     snprintf(prefix, sizeof(prefix), "%s-%s-%.4s-", notice ? "JF" : "ZG", org != NULL ? org : "35", today);
+    /* The series' counter (platform/counter.h); a series first counted here starts after the
+     * highest number given before, when numbers were the table's MAX + 1. */
     char like[64];
     snprintf(like, sizeof(like), "%s%%", prefix);
     jg_value p[] = {JG_VTEXT(like)};
@@ -160,13 +163,16 @@ jg_rc jg_clause_number(jg_flow_service *s)
                      p, 1, &r);
     if (rc != JG_OK)
         return rc;
-    long seq = 1;
+    int64_t start = 0, seq = 0;
     const char *last = jg_rows_count(r) == 1 ? jg_rows_text(r, 0, 0) : NULL;
     if (last != NULL && strlen(last) > strlen(prefix))
-        seq = strtol(last + strlen(prefix), NULL, 10) + 1;
+        start = strtoll(last + strlen(prefix), NULL, 10);
     jg_rows_free(r);
+    rc = jg_counter_next(s->c, prefix, start, &seq);
+    if (rc != JG_OK)
+        return rc;
     char no[96];
-    snprintf(no, sizeof(no), "%s%0*ld", prefix, SEQ_DIGITS, seq);
+    snprintf(no, sizeof(no), "%s%0*lld", prefix, SEQ_DIGITS, (long long)seq);
     rc = set_field(s, &t, field, no);
     if (rc == JG_OK)
         s->log = jg_arena_printf(s->req->arena, "编号 %s", no);

@@ -11,6 +11,7 @@
 #include "engine/entity/records.h"
 #include "engine/flow/actions.h"
 #include "http/http.h"
+#include "platform/counter.h"
 #include "platform/identity.h"
 
 #include <stdio.h>
@@ -407,27 +408,16 @@ static jg_rc receive(jg_flow_service *s)
 }
 
 /* The next number of the station (the county of org_code) in year: "<station>-<year>-<prefix><seq>",
- * from the series' counter (migration 0017), taken and moved on in the caller's transaction. */
+ * from the series' counter (platform/counter.h), taken and moved on in the caller's transaction. */
 static jg_rc next_number(jg_flow_service *s, const char *org, const char *year, const char *prefix, char *out,
                          size_t n)
 {
     char series[64];
     snprintf(series, sizeof(series), "%.6s-%s-%s", org, year, prefix);
-    jg_value p[] = {JG_VTEXT(series)};
-    jg_rows *r;
-    jg_rc rc = jg_db_query(s->c,
-                           "INSERT INTO registration_counter (series, last_no) VALUES ($1, 1)"
-                           " ON CONFLICT (series) DO UPDATE SET last_no = registration_counter.last_no + 1"
-                           " RETURNING last_no",
-                           p, 1, &r);
+    int64_t seq = 0;
+    jg_rc rc = jg_counter_next(s->c, series, 0, &seq);
     if (rc != JG_OK)
         return rc;
-    const int64_t seq = jg_rows_count(r) == 1 ? jg_rows_int(r, 0, 0) : 0;
-    jg_rows_free(r);
-    if (seq <= 0) {
-        jg_error("registration: the counter of series %s gave no number", series);
-        return JG_ERR;
-    }
     int w = snprintf(out, n, "%s%0*lld", series, NUMBER_SEQ_DIGITS, (long long)seq);
     if (w < 0 || (size_t)w >= n) {
         jg_error("registration: number %lld of series %s does not fit", (long long)seq, series);

@@ -38,10 +38,19 @@ int jg_scoring_period_kind(const char *p);
 int jg_scoring_quarter(const char *date, char *out, size_t outlen);
 
 /* Recompute every score and credit from the ledger (period NULL: every quarter and year found in
- * it) on db, by two worker threads, one write transaction per 500 subjects. Fills *counts;
+ * it) on db, by two worker threads, one write transaction per 500 subjects. Ledger rows that become
+ * effective meanwhile are not lost: each write transaction scores again the subjects of its job
+ * with rows newer than the ledger's highest id at the start (compute.c, catch_up). Fills *counts;
  * JG_INVALID (a rule failed) or JG_NOTFOUND (a rule is missing or stopped) with a Chinese why;
  * database errors as jg_db_tx. Call it holding no connection of db. */
 jg_rc jg_scoring_recompute_all(jg_db *db, const jg_config *cfg, const char *period, jg_scoring_counts *counts,
                                char *why, size_t whylen);
+
+/* For tests: hook (NULL: none) is called by every job of jg_scoring_recompute_all after it has read
+ * and scored its part of the ledger and before its write transaction, with the db, the job's kind
+ * and period, from the job's worker thread; a test makes a notice effective there to check that the
+ * full recomputation does not overwrite the newer scores. Set it before the recomputation starts. */
+typedef void (*jg_scoring_hook)(jg_db *db, const char *kind, const char *period);
+void jg_scoring_set_test_hook(jg_scoring_hook hook);
 
 #endif

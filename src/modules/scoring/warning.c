@@ -11,6 +11,7 @@
 #include "platform/session.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,23 +58,13 @@ static void quarters(const char *period, char lo[8], char hi[8])
     }
 }
 
-/* The sum of the subject's quarter scores in role up to the period's last quarter. */
-static jg_rc cumulative(wctx *x, const char *role, double *out)
-{
-    char lo[8], hi[8];
-    quarters(x->period, lo, hi);
-    jg_value p[] = {JG_VTEXT(x->kind), JG_VINT(x->id), JG_VTEXT(role), JG_VTEXT(hi)};
-    jg_rows *r = NULL;
-    jg_rc rc = jg_db_query(x->c,
-                           "SELECT COALESCE(SUM(score), 0) FROM score_subject WHERE subject_kind = $1"
-                           " AND subject_id = $2 AND role = $3 AND area = '35' AND length(period) = 6"
-                           " AND period <= $4",
-                           p, 4, &r);
-    if (rc == JG_OK)
-        *out = jg_rows_real(r, 0, 0);
-    jg_rows_free(r);
-    return rc;
-}
+/* The stored scores (area 35) of subjects' roles: kind, id, period, role, score, and the cumulative
+ * points (the sum of the subject's quarter scores in that role up to the period's last quarter). */
+#define SUBJECT_ROLES                                                                                        \
+    "SELECT s.subject_kind, s.subject_id, s.period, s.role, s.score, (SELECT COALESCE(SUM(q.score), 0)"      \
+    " FROM score_subject q WHERE q.subject_kind = s.subject_kind AND q.subject_id = s.subject_id"            \
+    " AND q.role = s.role AND q.area = '35' AND length(q.period) = 6 AND q.period <= CASE WHEN"              \
+    " length(s.period) = 4 THEN s.period || 'Q4' ELSE s.period END) FROM score_subject s"
 
 /* Where the warning belongs: the county and unit of the subject's latest ledger row in role and
  * period. *org NULL when there is none (nothing is raised then). */
@@ -176,38 +167,35 @@ static jg_rc raise_one(wctx *x, const char *role, json_t *w, const char *key, co
     return rc;
 }
 
-/* One role of the subject: the rule over its score and cumulative points, then its new warnings. */
-static jg_rc check_role(wctx *x, const char *role, double points)
+/* The rule (loaded) over one role's score and cumulative points: JG_OK with res filled (clear it),
+ * JG_INVALID with the rule's message in why, JG_NOMEM. Touches no database: safe on any thread. */
+static jg_rc evaluate(const jg_rule_loaded *rule, const char *kind, int64_t id, const char *role,
+                      const char *period, double points, double cum, jg_rule_result *res, char *why,
+                      size_t whylen)
 {
-    double cum = 0;
-    jg_rc rc = cumulative(x, role, &cum);
-    if (rc != JG_OK)
-        return rc;
-    json_t *facts = json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:f}", "subject_kind", x->kind, "subject_id",
-                              (json_int_t)x->id, "role", role, "period", x->period, "period_kind",
-                              jg_scoring_period_kind(x->period) == 2 ? "year" : "quarter", "points", points,
+    json_t *facts = json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:f}", "subject_kind", kind, "subject_id",
+                              (json_int_t)id, "role", role, "period", period, "period_kind",
+                              jg_scoring_period_kind(period) == 2 ? "year" : "quarter", "points", points,
                               "cumulative", cum);
-    jg_rule_result res;
-    memset(&res, 0, sizeof(res));
-    int64_t version = 0;
+    memset(res, 0, sizeof(*res));
     char now[32];
     jg_time_iso_now(now, sizeof(now));
-    rc = facts == NULL
-             ? JG_NOMEM
-             : jg_rule_run(x->req->app->db, x->c, x->req->app->cfg, RULE, facts, now, &res, &version);
+    jg_rc rc = facts == NULL ? JG_NOMEM : jg_rule_loaded_eval(rule, facts, now, res);
     json_decref(facts);
-    if (rc == JG_NOTFOUND) {
-        /* The authorities stopped the warning rule: no warnings. */
-        jg_rule_result_clear(&res);
-        return JG_OK;
-    }
     if (rc == JG_INVALID)
-        snprintf(x->why, x->whylen, "预警规则“%s”运行失败：%s%s%s", RULE,
-                 res.message != NULL ? res.message : "规则出错", res.detail[0] != '\0' ? "：" : "",
-                 res.detail);
+        snprintf(why, whylen, "预警规则“%s”运行失败：%s%s%s", RULE,
+                 res->message != NULL ? res->message : "规则出错", res->detail[0] != '\0' ? "：" : "",
+                 res->detail);
+    return rc;
+}
+
+/* The new warnings of one role of the subject from the rule's value (its "warnings"). */
+static jg_rc raise_new(wctx *x, const jg_rule_loaded *rule, const char *role, json_t *value)
+{
+    jg_rc rc = JG_OK;
     char ver[64];
-    snprintf(ver, sizeof(ver), "%s@%lld", RULE, (long long)version);
-    json_t *ws = json_object_get(res.value, "warnings");
+    snprintf(ver, sizeof(ver), "%s@%lld", RULE, (long long)rule->version);
+    json_t *ws = json_object_get(value, "warnings");
     size_t i;
     json_t *w;
     json_array_foreach(ws, i, w)
@@ -232,6 +220,16 @@ static jg_rc check_role(wctx *x, const char *role, double points)
         if (rc == JG_OK && seen == 0)
             rc = raise_one(x, role, w, key, ver);
     }
+    return rc;
+}
+
+/* One role of the subject: the rule over its score and cumulative points, then its new warnings. */
+static jg_rc check_role(wctx *x, const jg_rule_loaded *rule, const char *role, double points, double cum)
+{
+    jg_rule_result res;
+    jg_rc rc = evaluate(rule, x->kind, x->id, role, x->period, points, cum, &res, x->why, x->whylen);
+    if (rc == JG_OK)
+        rc = raise_new(x, rule, role, res.value);
     jg_rule_result_clear(&res);
     return rc;
 }
@@ -248,17 +246,25 @@ jg_rc jg_warning_check(jg_req *req, jg_conn *c, const char *kind, int64_t id, co
               .why = why,
               .whylen = whylen};
     jg_value p[] = {JG_VTEXT(kind), JG_VINT(id), JG_VTEXT(period)};
+    jg_rule_loaded rule;
+    jg_rc rc = jg_rule_load(c, req->app->cfg, RULE, &rule);
+    if (rc != JG_OK) {
+        /* The authorities stopped the warning rule: no warnings. */
+        jg_rule_loaded_free(&rule);
+        return rc == JG_NOTFOUND ? JG_OK : rc;
+    }
     jg_rows *r = NULL;
-    jg_rc rc = jg_db_query(c,
-                           "SELECT role, score FROM score_subject WHERE subject_kind = $1 AND subject_id = $2"
-                           " AND period = $3 AND area = '35' ORDER BY role",
-                           p, 3, &r);
+    rc = jg_db_query(c,
+                     SUBJECT_ROLES " WHERE s.subject_kind = $1 AND s.subject_id = $2 AND s.period = $3"
+                                   " AND s.area = '35' ORDER BY s.role",
+                     p, 3, &r);
     void *caller = req->principal;
     req->principal = (void *)&warning_system;
     for (int i = 0; rc == JG_OK && i < jg_rows_count(r); i++)
-        rc = check_role(&x, jg_rows_text(r, i, 0), jg_rows_real(r, i, 1));
+        rc = check_role(&x, &rule, jg_rows_text(r, i, 3), jg_rows_real(r, i, 4), jg_rows_real(r, i, 5));
     req->principal = caller;
     jg_rows_free(r);
+    jg_rule_loaded_free(&rule);
     return rc;
 }
 
@@ -270,21 +276,99 @@ typedef struct {
     size_t whylen;
 } all_tx;
 
+/* The evaluations of check_all_tx, shared by its threads: rows [0, n) of r, thread t takes the rows
+ * i with i % EVAL_THREADS == t; values[i] is the rule's value when it has warnings, else NULL. */
+#define EVAL_THREADS 2
+
+typedef struct {
+    const jg_rule_loaded *rule;
+    const jg_rows *r;
+    int n, t;
+    json_t **values;
+    jg_rc rc;
+    char why[384];
+} evals;
+
+static void *evaluate_part(void *ud)
+{
+    evals *e = ud;
+    for (int i = e->t; e->rc == JG_OK && i < e->n; i += EVAL_THREADS) {
+        jg_rule_result res;
+        e->rc = evaluate(e->rule, jg_rows_text(e->r, i, 0), jg_rows_int(e->r, i, 1), jg_rows_text(e->r, i, 3),
+                         jg_rows_text(e->r, i, 2), jg_rows_real(e->r, i, 4), jg_rows_real(e->r, i, 5), &res,
+                         e->why, sizeof(e->why));
+        if (e->rc == JG_OK && json_array_size(json_object_get(res.value, "warnings")) > 0)
+            e->values[i] = json_incref(res.value);
+        jg_rule_result_clear(&res);
+    }
+    return NULL;
+}
+
 static jg_rc check_all_tx(jg_conn *c, void *ud)
 {
     all_tx *a = ud;
     *a->raised = 0;
+    jg_rule_loaded rule;
+    jg_rc rc = jg_rule_load(c, a->req->app->cfg, RULE, &rule);
+    if (rc != JG_OK) {
+        jg_rule_loaded_free(&rule);
+        return rc == JG_NOTFOUND ? JG_OK : rc;
+    }
+    /* Every subject, period and role with its score and cumulative points in one read (not three
+     * queries per subject), the rule loaded once and evaluated by EVAL_THREADS threads (each with its
+     * sandbox); then the warnings raised here, in order. */
     jg_value p[] = {JG_VTEXT(a->period != NULL ? a->period : "")};
     jg_rows *r = NULL;
-    jg_rc rc =
-        jg_db_query(c,
-                    "SELECT DISTINCT subject_kind, subject_id, period FROM score_subject WHERE area = '35'"
-                    " AND ($1 = '' OR period = $1) ORDER BY 1, 2, 3",
-                    p, 1, &r);
-    for (int i = 0; rc == JG_OK && i < jg_rows_count(r); i++)
-        rc = jg_warning_check(a->req, c, jg_rows_text(r, i, 0), jg_rows_int(r, i, 1), jg_rows_text(r, i, 2),
-                              a->raised, a->why, a->whylen);
+    rc = jg_db_query(c,
+                     SUBJECT_ROLES " WHERE s.area = '35' AND ($1 = '' OR s.period = $1)"
+                                   " ORDER BY s.subject_kind, s.subject_id, s.period, s.role",
+                     p, 1, &r);
+    int n = rc == JG_OK ? jg_rows_count(r) : 0;
+    json_t **values = n > 0 ? calloc((size_t)n, sizeof(*values)) : NULL;
+    if (n > 0 && values == NULL)
+        rc = JG_NOMEM;
+    evals e[EVAL_THREADS];
+    pthread_t th[EVAL_THREADS];
+    int started[EVAL_THREADS] = {0};
+    for (int t = 0; rc == JG_OK && t < EVAL_THREADS; t++) {
+        e[t] = (evals){.rule = &rule, .r = r, .n = n, .t = t, .values = values, .rc = JG_OK};
+        started[t] = t > 0 && pthread_create(&th[t], NULL, evaluate_part, &e[t]) == 0;
+    }
+    if (rc == JG_OK) {
+        evaluate_part(&e[0]);
+        for (int t = 1; t < EVAL_THREADS; t++) {
+            if (started[t])
+                pthread_join(th[t], NULL);
+            else
+                evaluate_part(&e[t]); /* no thread: here */
+        }
+        for (int t = 0; rc == JG_OK && t < EVAL_THREADS; t++)
+            if (e[t].rc != JG_OK) {
+                rc = e[t].rc;
+                snprintf(a->why, a->whylen, "%s", e[t].why);
+            }
+    }
+    void *caller = a->req->principal;
+    a->req->principal = (void *)&warning_system;
+    for (int i = 0; rc == JG_OK && i < n; i++) {
+        if (values[i] == NULL)
+            continue;
+        wctx x = {.req = a->req,
+                  .c = c,
+                  .kind = jg_rows_text(r, i, 0),
+                  .id = jg_rows_int(r, i, 1),
+                  .period = jg_rows_text(r, i, 2),
+                  .raised = a->raised,
+                  .why = a->why,
+                  .whylen = a->whylen};
+        rc = raise_new(&x, &rule, jg_rows_text(r, i, 3), values[i]);
+    }
+    a->req->principal = caller;
+    for (int i = 0; i < n; i++)
+        json_decref(values[i]);
+    free(values);
     jg_rows_free(r);
+    jg_rule_loaded_free(&rule);
     return rc;
 }
 

@@ -32,9 +32,9 @@
 #define CTL_MAX_ANSWER (4 * 1024 * 1024)
 #define CST_OFFSET_S (8 * 3600)
 
-static void derive(const unsigned char *field_key, const char *label, unsigned char out[32])
+void jg_video_key(jg_req *req, const char *label, unsigned char out[32])
 {
-    if (jg_hmac_sm3(field_key, 32, label, strlen(label), out) != JG_OK)
+    if (jg_hmac_sm3(jg_identity_field_key(req), 32, label, strlen(label), out) != JG_OK)
         memset(out, 0, 32);
 }
 
@@ -44,15 +44,13 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
     return jg_buf_append(b, data, size * n) == JG_OK ? size * n : 0;
 }
 
-/* Ask the video process: GET /ctl/what?args&exp=&sig=. *status is its HTTP status and *answer its
- * JSON (NULL if none); JG_UNAVAILABLE when it cannot be reached. */
-static jg_rc ctl_call(jg_req *req, const char *what, const char *args, long timeout_s, long *status,
-                      json_t **answer)
+jg_rc jg_video_ctl_call(jg_req *req, const char *what, const char *args, long timeout_s, long *status,
+                        json_t **answer)
 {
     *status = 0;
     *answer = NULL;
     unsigned char key[32];
-    derive(jg_identity_field_key(req), "jianguan video control v1", key);
+    jg_video_key(req, "jianguan video control v1", key);
     char target[1024], sig[65], url[1300], host[128];
     int n = snprintf(target, sizeof(target), "/ctl/%s?%s&exp=%lld", what, args,
                      (long long)time(NULL) + CTL_EXP_S);
@@ -94,8 +92,7 @@ static jg_rc ctl_call(jg_req *req, const char *what, const char *args, long time
     return rc;
 }
 
-/* Answer a failed control request: the video service's own message where it gave one. */
-static jg_rc ctl_failed(jg_req *req, jg_resp *resp, jg_rc rc, long status, json_t *answer)
+jg_rc jg_video_ctl_failed(jg_req *req, jg_resp *resp, jg_rc rc, long status, json_t *answer)
 {
     const char *message = json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
     char text[256];
@@ -184,9 +181,9 @@ jg_rc jg_video_post_ptz(jg_req *req, jg_resp *resp)
              ch.channel, command, speed, zoom, preset);
     long status = 0;
     json_t *answer = NULL;
-    jg_rc rc = ctl_call(req, "ptz", args, 5, &status, &answer);
+    jg_rc rc = jg_video_ctl_call(req, "ptz", args, 5, &status, &answer);
     if (rc != JG_OK || status != 200 || answer == NULL)
-        return ctl_failed(req, resp, rc, status, answer);
+        return jg_video_ctl_failed(req, resp, rc, status, answer);
     char rid[32];
     snprintf(rid, sizeof(rid), "%lld", (long long)ch.id);
     struct audit_args a = {req, rid,
@@ -205,7 +202,7 @@ jg_rc jg_video_post_ptz(jg_req *req, jg_resp *resp)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" in China Standard Time as Unix seconds, or -1. */
-static int64_t cst_seconds(const char *s)
+int64_t jg_video_cst_seconds(const char *s)
 {
     int y, mo, d, h, mi, se;
     char tail;
@@ -232,8 +229,8 @@ static int64_t cst_seconds(const char *s)
 static int time_range(const char *start, const char *end, int64_t max_s, int64_t *s0, int64_t *s1,
                       json_t *fields)
 {
-    *s0 = cst_seconds(start);
-    *s1 = cst_seconds(end);
+    *s0 = jg_video_cst_seconds(start);
+    *s1 = jg_video_cst_seconds(end);
     if (*s0 < 0)
         jg_field_error(fields, "start", "时间格式须为 YYYY-MM-DDTHH:MM:SS（北京时间）");
     if (*s1 < 0)
@@ -262,9 +259,9 @@ jg_rc jg_video_get_records(jg_req *req, jg_resp *resp)
     snprintf(args, sizeof(args), "device=%s&channel=%s&start=%s&end=%s", ch.device, ch.channel, start, end);
     long status = 0;
     json_t *answer = NULL;
-    jg_rc rc = ctl_call(req, "records", args, 15, &status, &answer);
+    jg_rc rc = jg_video_ctl_call(req, "records", args, 15, &status, &answer);
     if (rc != JG_OK || status != 200 || answer == NULL)
-        return ctl_failed(req, resp, rc, status, answer);
+        return jg_video_ctl_failed(req, resp, rc, status, answer);
     json_object_set_new(answer, "channel_id", json_integer(ch.id));
     return jg_resp_json(req, resp, 200, answer);
 }
@@ -285,7 +282,7 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp)
     const jg_config *cfg = req->app->cfg;
     long long exp = (long long)time(NULL) + cfg->video_live_url_ttl_s;
     unsigned char key[32], mac[32];
-    derive(jg_identity_field_key(req), "jianguan video live url v1", key);
+    jg_video_key(req, "jianguan video live url v1", key);
     char msg[160], sig[65], base[512], url[1024], expires_at[40];
     int n = snprintf(msg, sizeof(msg), "playback/%s/%s/%lld/%lld/%lld", ch.device, ch.channel, (long long)s0,
                      (long long)s1, exp);
@@ -346,13 +343,13 @@ jg_rc jg_video_post_playback_control(jg_req *req, jg_resp *resp)
              ch.channel, (long long)s0, (long long)s1, action, vtext);
     long status = 0;
     json_t *answer = NULL;
-    jg_rc rc = ctl_call(req, "playback", args, 5, &status, &answer);
+    jg_rc rc = jg_video_ctl_call(req, "playback", args, 5, &status, &answer);
     if (status == 404 && rc == JG_OK) {
         json_decref(answer);
         return jg_resp_error(req, resp, JG_NOTFOUND, "没有正在进行的回放");
     }
     if (rc != JG_OK || status != 200 || answer == NULL)
-        return ctl_failed(req, resp, rc, status, answer);
+        return jg_video_ctl_failed(req, resp, rc, status, answer);
     json_decref(answer);
     return jg_resp_json(
         req, resp, 200,
@@ -374,10 +371,21 @@ jg_rc jg_video_get_device(jg_req *req, jg_resp *resp)
     jg_buf_puts(&sql, "SELECT gb_id, name, transport, address, port, online, registered_at, expires_at, "
                       "last_keepalive_at, manufacturer, model, firmware, channel_count, catalog_state, "
                       "catalog_tries, catalog_got, catalog_sum, catalog_at, "
-                      "(SELECT COUNT(*) FROM video_channel c WHERE c.device_gb_id = d.gb_id) AS channels "
+                      "(SELECT COUNT(*) FROM video_channel c WHERE c.device_gb_id = d.gb_id) AS channels, "
+                      "status_json, status_at, pos_longitude, pos_latitude, pos_at "
                       "FROM video_device d WHERE gb_id = $1 AND status = 'active'");
     jg_video_device_scope(req, &sql, p, &n);
     jg_rows *rows;
     jg_rc rc = jg_video_read_one(req, resp, &sql, p, n, "没有这个视频设备", &rows);
-    return rc != JG_OK ? rc : jg_resp_row(req, resp, rows);
+    if (rc != JG_OK)
+        return rc;
+    /* The last DeviceStatus (src/video/devcmd.c) as an object, null before the first. */
+    json_t *out = jg_json_row(rows, 0);
+    const char *status = jg_rows_text(rows, 0, 19);
+    json_object_del(out, "status_json");
+    json_object_set_new(out, "device_status", status != NULL ? json_loads(status, 0, NULL) : json_null());
+    if (json_object_get(out, "device_status") == NULL)
+        json_object_set_new(out, "device_status", json_null());
+    jg_rows_free(rows);
+    return jg_resp_json(req, resp, 200, out);
 }

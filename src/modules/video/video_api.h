@@ -37,4 +37,24 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp);
 jg_rc jg_video_post_playback_control(jg_req *req, jg_resp *resp);
 jg_rc jg_video_get_device(jg_req *req, jg_resp *resp);
 
+/* control.c: key = HMAC-SM3(field key, label), the keys shared with src/video/liveurl.c
+ * ("jianguan video control v1", "jianguan video live url v1"). */
+void jg_video_key(jg_req *req, const char *label, unsigned char out[32]);
+/* "YYYY-MM-DDTHH:MM:SS" in China Standard Time as Unix seconds, or -1. */
+int64_t jg_video_cst_seconds(const char *s);
+/* control.c: a signed control request to the video process (GET /ctl/what?args&exp=&sig=): *status
+ * its HTTP status, *answer its JSON (NULL if none); JG_UNAVAILABLE / JG_TIMEOUT when unreachable. */
+jg_rc jg_video_ctl_call(jg_req *req, const char *what, const char *args, long timeout_s, long *status,
+                        json_t **answer);
+/* Answer a failed control request (takes answer): 504, 502 device_refused, 409, 400, 503. */
+jg_rc jg_video_ctl_failed(jg_req *req, jg_resp *resp, jg_rc rc, long status, json_t *answer);
+
+/* download.c: downloads from devices (s=Download); record_plan.c: cloud recording plans. */
+jg_rc jg_video_post_download(jg_req *req, jg_resp *resp);
+jg_rc jg_video_get_download(jg_req *req, jg_resp *resp);
+jg_rc jg_video_get_record_plan(jg_req *req, jg_resp *resp);
+jg_rc jg_video_put_record_plan(jg_req *req, jg_resp *resp);
+jg_rc jg_video_delete_record_plan(jg_req *req, jg_resp *resp);
+jg_rc jg_video_list_record_plans(jg_req *req, jg_resp *resp);
+
 #endif

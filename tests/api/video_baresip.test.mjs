@@ -1,0 +1,154 @@
+// A SIP user agent nobody here wrote registers to `jianguan video` through its digest auth: baresip
+// (Debian's baresip-core), configured from a temporary directory (no audio or video modules), with
+// a 20-digit GB ID as the user part of its account. Over UDP and TCP with the right password the
+// device row becomes registered and online from baresip's address; with a wrong password the
+// registrar answers 403 (baresip reports it, an auth_failed event is written, the row is not
+// registered); baresip stopping unregisters (Expires: 0). The database is checked directly, on
+// SQLite and PostgreSQL.
+//
+// baresip absent: the test is skipped with a message (CI installs it: scripts/install-deps.sh test).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bin, freshDatabase, runVerb } from './lib/harness.mjs';
+import { dbExec, cleanEnv } from './lib/checks.mjs';
+
+const PASSWORD = 'gb-Default-8';
+const UDP_ID = '35010000001320000101';
+const TCP_ID = '35010000001320000102';
+const BAD_ID = '35010000001320000103';
+const haveBaresip = spawnSync('baresip', ['-h'], { stdio: 'ignore' }).error === undefined;
+const skip = haveBaresip ? false : 'baresip is not installed (apt-get install baresip-core; scripts/install-deps.sh test)';
+
+let dir, db, video, port, stderr = '', exited;
+const agents = [];
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const sql = (q) => dbExec(db.url, q).trim();
+const num = (q) => Number(sql(q));
+
+async function until(what, fn, ms = 20000, log = () => '') {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = fn();
+    if (last === true) return;
+    await sleep(150);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n--- video\n${stderr.slice(-3000)}\n${log().slice(-3000)}`);
+}
+
+async function freeUdpPort() {
+  const s = dgram.createSocket('udp4');
+  await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
+  const p = s.address().port;
+  await new Promise((ok) => s.close(ok));
+  return p;
+}
+
+/** baresip with one account for id over transport, from its own config directory. */
+async function baresip(id, password, transport) {
+  const home = join(dir, `baresip-${id}`);
+  mkdirSync(home, { recursive: true });
+  const listen = await freeUdpPort();
+  writeFileSync(join(home, 'config'), [
+    'poll_method\t\tepoll',
+    `sip_listen\t\t127.0.0.1:${listen}`,
+    'module_path\t\t/usr/lib/baresip/modules',
+    'module_app\t\taccount.so',
+    '',
+  ].join('\n'));
+  // regint: REGISTER refreshed every 60 s; the registrar grants what is asked.
+  writeFileSync(join(home, 'accounts'),
+    `<sip:${id}@127.0.0.1:${port};transport=${transport}>;auth_pass=${password};regint=60\n`);
+  writeFileSync(join(home, 'contacts'), '');
+  const child = spawn('baresip', ['-f', home, '-s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  agents.push(child);
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const done = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
+  return { child, listen, out: () => out, stop: async () => { child.kill('SIGTERM'); return done; } };
+}
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'jianguan-baresip-'));
+  db = freshDatabase(dir);
+  const env = cleanEnv({
+    JIANGUAN_DATABASE: db.url,
+    JIANGUAN_DATA_DIR: join(dir, 'data'),
+    JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+    JIANGUAN_VIDEO_MEDIA_LISTEN: '127.0.0.1:0',
+    JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
+    // baresip sends no MANSCDP keepalives: the registration alone keeps it online for the test.
+    JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '60',
+    JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
+    JIANGUAN_DB_POOL_SIZE: '2',
+  });
+  const r = runVerb(env, 'migrate');
+  assert.equal(r.status, 0, r.stderr);
+  video = spawn(bin, ['video'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  exited = new Promise((ok) => video.on('exit', (code, signal) => ok(code ?? signal)));
+  port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + stderr)), 15000);
+    video.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+  });
+});
+
+after(async () => {
+  for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+  if (video && video.exitCode === null) { video.kill('SIGTERM'); await exited; }
+  db?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('baresip registers over UDP through the digest challenge; stopping it unregisters', { skip }, async () => {
+  const ua = await baresip(UDP_ID, PASSWORD, 'udp');
+  await until('baresip registered over UDP', () =>
+    num(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${UDP_ID}' AND online = 1 AND transport = 'udp' AND address = '127.0.0.1' AND port = ${ua.listen} AND registered_at IS NOT NULL`) === 1, 20000, ua.out);
+  // SIGTERM: baresip sends REGISTER with Expires: 0 before it exits.
+  await ua.stop();
+  await until('baresip unregistered', () =>
+    num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${UDP_ID}' AND kind = 'offline' AND detail = 'unregistered'`) === 1, 10000, ua.out);
+  assert.equal(num(`SELECT online FROM video_device WHERE gb_id = '${UDP_ID}'`), 0);
+  // The challenge was met (baresip's SIP trace, -s; its stdout is a pipe, complete once it exited): a 401 with our realm (the first 10 digits of
+  // the platform ID) and qop, then a REGISTER with the MD5 digest for the GB ID, then the 200.
+  const trace = ua.out();
+  assert.match(trace, /SIP\/2\.0 401 Unauthorized/);
+  assert.match(trace, /WWW-Authenticate: Digest [^\r\n]*qop="auth"/i);
+  assert.match(trace, new RegExp(`Authorization: Digest [^\\r\\n]*username="${UDP_ID}"`, 'i'));
+  assert.match(trace, /SIP\/2\.0 200 OK/);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${UDP_ID}' AND kind = 'auth_failed'`), 0);
+  assert.equal(num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${UDP_ID}' AND kind = 'online'`), 1);
+});
+
+test('baresip registers over TCP (RFC 3261 framing on a kept connection)', { skip }, async () => {
+  const ua = await baresip(TCP_ID, PASSWORD, 'tcp');
+  await until('baresip registered over TCP', () =>
+    num(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${TCP_ID}' AND online = 1 AND transport = 'tcp' AND address = '127.0.0.1'`) === 1, 20000, ua.out);
+  await ua.stop();
+  await until('baresip unregistered over TCP', () =>
+    num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${TCP_ID}' AND kind = 'offline' AND detail = 'unregistered'`) === 1, 10000, ua.out);
+  assert.match(ua.out(), /SIP\/2\.0 200 OK/);
+  assert.match(ua.out(), /REGISTER sip:[^\r\n]*transport=tcp/i);
+});
+
+test('a wrong password gets 403 and the device is not registered', { skip }, async () => {
+  const ua = await baresip(BAD_ID, 'not-the-password', 'udp');
+  await until('auth_failed event', () => num(`SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${BAD_ID}' AND kind = 'auth_failed'`) >= 1, 20000, ua.out);
+  await ua.stop();
+  assert.match(ua.out(), /SIP\/2\.0 401 Unauthorized/);
+  assert.match(ua.out(), /SIP\/2\.0 403 Forbidden/);
+  assert.equal(num(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${BAD_ID}' AND (online = 1 OR registered_at IS NOT NULL)`), 0);
+  assert.doesNotMatch(ua.out(), /SIP\/2\.0 200 OK/);
+  // The password never reaches the service's log.
+  assert.ok(!stderr.includes(PASSWORD) && !stderr.includes('not-the-password'));
+});
