@@ -6,11 +6,11 @@
 # Phase 1, jianguan: gbsim (one NVR with STREAMS channels) streams an MPEG-PS file of about BITRATE
 #   over RTP (TRANSPORT udp|tcp) to `jianguan video`, which demuxes it and serves HTTP-FLV to one
 #   viewer per stream (a Node.js client, the first viewer of each stream, so it gets every frame
-#   from the first; they connect 50 every 100 ms). After the streams play and 3 s pass, the CPU of the jianguan process
-#   (utime+stime from /proc, % of one core) is taken over DURATION s; then gbsim stops all RTP at
-#   once (SIGUSR2: it prints the packets and frames each stream sent) and after 2 s of draining the
-#   viewers stop and the idle BYEs make jianguan log each stream's counters. So both sides count
-#   over the same window, from the first packet to the last:
+#   from the first; they connect 50 every 100 ms). After the streams play and 3 s pass, the CPU of
+#   the jianguan process (utime+stime from /proc, % of one core) is taken over DURATION s; then
+#   gbsim stops all RTP at once (SIGUSR2: it prints the packets and frames each stream sent), and
+#   after 2 s of draining the viewers stop and the idle BYEs make jianguan log each stream's
+#   counters. So both sides count over the same window, from the first packet to the last:
 #   - packet loss = RTP packets gbsim sent that jianguan never counted (any sequence gap jianguan's
 #     reorder window saw is among them), over all packets sent; no tolerance;
 #   - viewer frame loss = frames gbsim's packets completed (gbsim runs jianguan's PS demuxer over the
@@ -24,8 +24,9 @@
 #   pacing, UDP) without SIP to bench/peer/udpfwd.c (built here with cc -O2): one UDP socket per
 #   stream with jianguan's 4 MB buffers, recvmmsg in batches of 64, sendmmsg of each batch to a sink
 #   process. Its CPU over DURATION s and its loss (sent vs received, the same way) give the limit;
-#   the ratio of jianguan's CPU to the forwarder's is the cost of being more than a packet mover
-#   (reorder, PS demux, FLV mux, HTTP/TCP to viewers, the GOP cache) — goal at most 3x.
+#   the ratio of jianguan's CPU to the forwarder's, per frame moved in each window (a starved gbsim
+#   sends less in one than in the other), is the cost of being more than a packet mover (reorder,
+#   PS demux, FLV mux, HTTP/TCP to viewers, the GOP cache) — goal at most 3x.
 # The `rest of the machine` figure is the CPU that processes outside the bench used in each window,
 # in % of one core: a busy machine skews everything (check `uptime` first). A starved gbsim stalls
 # and then bursts (its sampled frames go out far more than SAMPLE x 40 ms apart): the script then

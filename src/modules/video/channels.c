@@ -181,15 +181,7 @@ jg_rc jg_video_list_channels(jg_req *req, jg_resp *resp)
     if (online >= 0)
         jg_buf_puts(&sql, online ? " AND d.online = 1" : " AND COALESCE(d.online, 0) = 0");
     jg_video_scope(req, &sql, p, &n);
-    p[n++] = JG_VINT(size + 1);
-    p[n++] = JG_VINT((page - 1) * size);
-    jg_buf_printf(&sql, " ORDER BY c.device_gb_id, c.gb_id LIMIT $%d OFFSET $%d", n - 1, n);
-    jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
-    jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, NULL);
-    return jg_resp_page(req, resp, rows, page, size);
+    return jg_video_page(req, resp, &sql, p, n, "c.device_gb_id, c.gb_id", page, size);
 }
 
 /* GET /api/v1/video/tree: the cities with bound channels in scope (and, for province scope, the
@@ -294,12 +286,18 @@ jg_rc jg_video_list_devices(jg_req *req, jg_resp *resp)
         jg_buf_printf(&sql, " AND online = $%d", n);
     }
     jg_video_device_scope(req, &sql, p, &n);
-    p[n++] = JG_VINT(size + 1);
-    p[n++] = JG_VINT((page - 1) * size);
-    jg_buf_printf(&sql, " ORDER BY gb_id LIMIT $%d OFFSET $%d", n - 1, n);
+    return jg_video_page(req, resp, &sql, p, n, "gb_id", page, size);
+}
+
+jg_rc jg_video_page(jg_req *req, jg_resp *resp, jg_buf *sql, jg_value *params, int n, const char *order,
+                    int64_t page, int64_t size)
+{
+    params[n++] = JG_VINT(size + 1);
+    params[n++] = JG_VINT((page - 1) * size);
+    jg_buf_printf(sql, " ORDER BY %s LIMIT $%d OFFSET $%d", order, n - 1, n);
     jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
-    jg_buf_free(&sql);
+    jg_rc rc = jg_db_read(req->app->db, sql->data, params, n, &rows);
+    jg_buf_free(sql);
     if (rc != JG_OK)
         return jg_resp_error(req, resp, rc, NULL);
     return jg_resp_page(req, resp, rows, page, size);

@@ -315,13 +315,5 @@ jg_rc jg_video_list_record_plans(jg_req *req, jg_resp *resp)
         jg_buf_printf(&sql, " AND p.enabled = $%d", n);
     }
     jg_video_scope(req, &sql, p, &n);
-    p[n++] = JG_VINT(size + 1);
-    p[n++] = JG_VINT((page - 1) * size);
-    jg_buf_printf(&sql, " ORDER BY p.device_gb_id, p.channel_gb_id LIMIT $%d OFFSET $%d", n - 1, n);
-    jg_rows *rows;
-    jg_rc rc = jg_db_read(req->app->db, sql.data, p, n, &rows);
-    jg_buf_free(&sql);
-    if (rc != JG_OK)
-        return jg_resp_error(req, resp, rc, NULL);
-    return jg_resp_page(req, resp, rows, page, size);
+    return jg_video_page(req, resp, &sql, p, n, "p.device_gb_id, p.channel_gb_id", page, size);
 }

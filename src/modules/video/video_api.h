@@ -37,6 +37,11 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp);
 jg_rc jg_video_post_playback_control(jg_req *req, jg_resp *resp);
 jg_rc jg_video_get_device(jg_req *req, jg_resp *resp);
 
+/* A page of the query in sql (params[0..n), room for 2 more) ordered by order: the answer of a
+ * paged list (jg_resp_page). Frees sql. */
+jg_rc jg_video_page(jg_req *req, jg_resp *resp, jg_buf *sql, jg_value *params, int n, const char *order,
+                    int64_t page, int64_t size);
+
 /* control.c: key = HMAC-SM3(field key, label), the keys shared with src/video/liveurl.c
  * ("jianguan video control v1", "jianguan video live url v1"). */
 void jg_video_key(jg_req *req, const char *label, unsigned char out[32]);
