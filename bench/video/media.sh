@@ -33,6 +33,9 @@
 # warns that loss and latency say little about jianguan.
 # Knobs: STREAMS (534, the issue's figure), DURATION (30), BITRATE (2M), TRANSPORT (udp|tcp; the
 #        baseline is UDP either way), SAMPLE (5: every 5th frame's latency), BASELINE (1),
+#        PACK_PER_FRAME (1: gbsim --pack-per-frame sends each frame in a pack of its own ending in an
+#        RTP packet with the marker bit, as cameras do; 0: ffmpeg's 2,048-byte packs, where a frame's
+#        tail shares a pack with the next one's head, so a frame is complete with the next's start),
 #        BUILD_DIR (build: built Release when missing; another directory is used as it is), KEEP_TMP=1.
 # Ends with one GOAL line per goal.
 # bench/video/signalling.sh holds the signalling parts (40,000 devices, REGISTER rate against Kamailio).
@@ -44,6 +47,9 @@ BITRATE=${BITRATE:-2M}
 TRANSPORT=${TRANSPORT:-udp}
 SAMPLE=${SAMPLE:-5}
 BASELINE=${BASELINE:-1}
+PACK_PER_FRAME=${PACK_PER_FRAME:-1}
+gbsim_pack=()
+[ "$PACK_PER_FRAME" = 1 ] && gbsim_pack=(--pack-per-frame)
 BUILD_DIR=${BUILD_DIR:-build}
 BENCH=video_media
 . bench/lib/run.sh
@@ -57,6 +63,7 @@ J="$BUILD_DIR/jianguan"
 G="$BUILD_DIR/gbsim"
 cc -O2 -o "$tmp/udpfwd" bench/peer/udpfwd.c
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "packets: $([ "$PACK_PER_FRAME" = 1 ] && echo 'one pack per frame, marker bit on its last RTP packet' || echo "ffmpeg's packs")"
 
 log "making a 6 s 1280x720 H.264 PS file at $BITRATE"
 # Noise keeps the encoder at the asked bitrate (a plain test pattern compresses to a fraction of it).
@@ -83,7 +90,7 @@ for _ in $(seq 100); do grep -q "SIP listening" "$tmp/video.log" && break; sleep
 sip_port=$(sed -n 's/.*SIP listening on udp+tcp 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/video.log")
 [ -n "$sip_port" ] || die "video did not start: $(cat "$tmp/video.log")"
 "$G" --server "127.0.0.1:$sip_port" --password bench-pass-1 --devices 1 --channels "$STREAMS" --chunk 8 \
-  --keepalive 10 --ps "$tmp/in.mpg" --frame-log "$tmp/frames.txt" --frame-log-every "$SAMPLE" \
+  --keepalive 10 --ps "$tmp/in.mpg" "${gbsim_pack[@]}" --frame-log "$tmp/frames.txt" --frame-log-every "$SAMPLE" \
   >"$tmp/gbsim.out" 2>&1 &
 gpid=$!
 pids+=("$gpid")
@@ -221,7 +228,7 @@ PY
   fpid=$!
   pids+=("$fpid")
   for _ in $(seq 50); do grep -q ready "$tmp/fwd.out" 2>/dev/null && grep -q ready "$tmp/sink.out" && break; sleep 0.1; done
-  "$G" --server 127.0.0.1:9 --channels "$STREAMS" --ps "$tmp/in.mpg" --rtp-to "127.0.0.1:$fwd_base" \
+  "$G" --server 127.0.0.1:9 --channels "$STREAMS" --ps "$tmp/in.mpg" "${gbsim_pack[@]}" --rtp-to "127.0.0.1:$fwd_base" \
     --frame-log "$tmp/frames2.txt" --frame-log-every "$SAMPLE" >"$tmp/gbsim2.out" 2>&1 &
   g2pid=$!
   pids+=("$g2pid")

@@ -1,15 +1,16 @@
 /* The media node inside jianguan video: on-demand live streams served as HTTP-FLV.
  *
- *   GET /live/DEVICE/CHANNEL.flv?exp=E&sig=S[&transport=udp|tcp]   (signed by the platform API,
- *   see liveurl.h; transport, unsigned, picks RTP over UDP or TCP passive for a new stream, else
- *   video_media_transport)
+ *   GET /live/DEVICE/CHANNEL.flv?exp=E&sig=S[&transport=udp|tcp|tcp-active]   (signed by the
+ *   platform API, see liveurl.h; transport, unsigned, picks RTP over UDP, TCP passive or TCP active
+ *   for a new stream, else video_media_transport)
  *   GET /playback/DEVICE/CHANNEL.flv?start=S&end=E&exp=X&sig=G     (the same for s=Playback)
  *   GET /ctl/ptz|records|playback?device=&channel=&...&exp=&sig=    (control requests from the
  *   platform API, answered in JSON: PTZ once the device answered, RecordInfo once SumNum records
  *   arrived, INFO for a running playback)
  *
  * The first viewer of a channel opens an RTP receiver (a UDP socket, or a TCP listener for TCP
- * passive), allocates an SSRC and INVITEs the device; later viewers share the stream. RTP goes
+ * passive; for TCP active a connection to the device's answered port once it answers), allocates
+ * an SSRC and INVITEs the device; later viewers share the stream. RTP goes
  * through the reorder window into the PS demuxer; video frames become FLV tags once and are
  * copied to every viewer with its own timestamps (from 0 at its first key frame). The tags since
  * the last key frame are kept, so a viewer joining a running stream starts at once. When the last
@@ -47,6 +48,8 @@ extern char **environ;
 #define VIEWER_OUT_MAX (8 * 1024 * 1024) /* a viewer this far behind is dropped */
 #define GOP_MAX (8 * 1024 * 1024)
 #define REQ_TIMEOUT_US 10000000LL
+/* TCP active: the device's port must accept our connection within this. */
+#define RTP_CONNECT_TIMEOUT_US 5000000LL
 #define RTP_TIMEOUT_US 10000000LL /* no RTP this long after the answer: the stream is torn down */
 #define DRAIN_US 1000000LL        /* a download's RTP still read this long after MediaStatus 121 */
 #define TCP_IN_MAX (256 * 1024)
@@ -104,8 +107,11 @@ struct jg_vstream {
     char ssrc_text[11];
     int ssrc_seq;
     uint32_t ssrc;
-    int tcp;
-    jg_vmh rtp;      /* UDP socket, or the TCP listener */
+    int tcp; /* JG_RTP_*: UDP, TCP passive or TCP active */
+    /* TCP active: connect() to the device in progress until then (0: none), and its address ip:port */
+    int64_t connect_until_us;
+    char peer[80];
+    jg_vmh rtp;      /* UDP socket, or the TCP listener (none for TCP active) */
     jg_vmh rtp_conn; /* the device's TCP connection (fd -1 when none) */
     uint8_t *tcp_in;
     size_t tcp_len;
@@ -379,6 +385,9 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
             s->key, (unsigned long long)s->packets, (unsigned long long)s->ro.lost,
             (unsigned long long)s->frames, (unsigned long long)s->bad_ssrc, codec,
             s->ps.have_psm ? "stream type from the PSM" : "no PSM: codec guessed");
+    jg_info("video: stream %s: %llu frames passed on at their RTP marker bit%s", s->key,
+            (unsigned long long)s->ps.mark_flushes,
+            s->ps.mark_off ? " (markers found not to end frames)" : "");
     if (s->dl != NULL) {
         s->dl->stream = NULL;
         if (send_bye)
@@ -506,6 +515,8 @@ static void on_payload(void *ud, const uint8_t *p, size_t n, int discontinuity)
     if (discontinuity)
         jg_ps_reset(&s->ps);
     jg_ps_feed(&s->ps, p, n);
+    if (s->ro.marker)
+        jg_ps_marker(&s->ps); /* the frame's last packet: pass it on now, not at the next frame */
 }
 
 static void on_packet(jg_vstream *s, const uint8_t *p, size_t n)
@@ -594,6 +605,8 @@ static void on_rtp_accept(jg_vmh *h, uint32_t events)
 /* Open the RTP receiver of s on an ephemeral port; its port, or -1. */
 static int open_rtp(jg_vmedia *m, jg_vstream *s)
 {
+    if (s->tcp == JG_RTP_TCP_ACTIVE)
+        return 9; /* RFC 4145: the active side offers the discard port; we connect at the answer */
     int fd = socket(AF_INET, (s->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -631,6 +644,37 @@ static int open_rtp(jg_vmedia *m, jg_vstream *s)
 static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
                                     const long long *range, int *status, const char **message);
 
+/* A new stream of device/channel on SSRC sequence seq of this node: its demuxer, muxers, buffers
+ * and RTP handle, not yet keyed nor listed (the caller sets s->key, then puts it in m->streams). */
+static jg_vstream *stream_new(jg_vmedia *m, const char *device, const char *channel, int tcp, int seq)
+{
+    jg_vsvc *svc = m->svc;
+    jg_vstream *s = jg_xcalloc(1, sizeof(*s));
+    s->m = m;
+    s->ssrc_seq = seq;
+    s->rtp.fd = s->rtp_conn.fd = -1;
+    snprintf(s->device, sizeof(s->device), "%s", device);
+    snprintf(s->channel, sizeof(s->channel), "%s", channel);
+    s->tcp = tcp;
+    jg_ssrc_make(0, svc->cfg->video_sip_id, seq, s->ssrc_text);
+    int hist = 0, sseq = 0;
+    jg_ssrc_parse(s->ssrc_text, &s->ssrc, &hist, &sseq);
+    jg_rtp_reorder_init(&s->ro);
+    jg_ps_init(&s->ps, on_frame, s);
+    jg_flv_init(&s->flv);
+    jg_buf_init(&s->cfg, 4096);
+    jg_buf_init(&s->gop, GOP_MAX);
+    jg_buf_init(&s->tmp, JG_PS_MAX_FRAME + 8192);
+    jg_buf_init(&s->snap, JG_PS_MAX_FRAME + 1024);
+    jg_buf_init(&s->jpeg, 16 * 1024 * 1024);
+    s->rtp_conn.kind = JG_VH_MEDIA;
+    s->rtp_conn.owner = s;
+    s->rtp_conn.on_event = on_rtp_conn;
+    if (s->tcp)
+        s->tcp_in = jg_xmalloc(TCP_IN_MAX);
+    return s;
+}
+
 static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *channel, int tcp,
                                   const long long *range, int speed, const char *download_id, int *status,
                                   const char **message)
@@ -650,12 +694,7 @@ static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *
         *message = "媒体节点的流已满";
         return NULL;
     }
-    jg_vstream *s = jg_xcalloc(1, sizeof(*s));
-    s->m = m;
-    s->ssrc_seq = seq;
-    s->rtp.fd = s->rtp_conn.fd = -1;
-    snprintf(s->device, sizeof(s->device), "%s", device);
-    snprintf(s->channel, sizeof(s->channel), "%s", channel);
+    jg_vstream *s = stream_new(m, device, channel, tcp, seq);
     if (range != NULL) {
         s->playback = 1;
         s->start = range[0];
@@ -668,23 +707,6 @@ static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *
     } else {
         snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
     }
-    s->tcp = tcp;
-    jg_ssrc_make(0, svc->cfg->video_sip_id, seq, s->ssrc_text);
-    int hist = 0, sseq = 0;
-    jg_ssrc_parse(s->ssrc_text, &s->ssrc, &hist, &sseq);
-    jg_rtp_reorder_init(&s->ro);
-    jg_ps_init(&s->ps, on_frame, s);
-    jg_flv_init(&s->flv);
-    jg_buf_init(&s->cfg, 4096);
-    jg_buf_init(&s->gop, GOP_MAX);
-    jg_buf_init(&s->tmp, JG_PS_MAX_FRAME + 8192);
-    jg_buf_init(&s->snap, JG_PS_MAX_FRAME + 1024);
-    jg_buf_init(&s->jpeg, 16 * 1024 * 1024);
-    s->rtp_conn.kind = JG_VH_MEDIA;
-    s->rtp_conn.owner = s;
-    s->rtp_conn.on_event = on_rtp_conn;
-    if (s->tcp)
-        s->tcp_in = jg_xmalloc(TCP_IN_MAX);
     jg_vtab_put(&m->streams, s->key, s);
     int port = open_rtp(m, s);
     char ip[64], sdp[1024];
@@ -722,6 +744,76 @@ static jg_vstream *stream_open(jg_vmedia *m, const char *device, const char *cha
 }
 
 static void proxy_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a);
+static void stream_playing(jg_vstream *s, const char *ip, int port);
+
+/* TCP active: the non-blocking connect() to the device finished (EPOLLOUT) or failed. From here on
+ * the connection is read exactly like an accepted one of TCP passive (on_rtp_conn). */
+static void on_rtp_connect(jg_vmh *h, uint32_t events)
+{
+    jg_vstream *s = h->owner;
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+        err = errno;
+    if (err == 0 && (events & EPOLLERR) != 0)
+        err = ECONNRESET;
+    if (err == EINPROGRESS || err == EALREADY)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
+    if (err == 0 && epoll_ctl(s->m->ep, EPOLL_CTL_MOD, h->fd, &ev) != 0)
+        err = errno;
+    if (err != 0) {
+        jg_warn("video: stream %s: TCP active connect to the device at %s failed: %s; ending the stream",
+                s->key, s->peer, strerror(err));
+        stream_free(s->m, s, 1);
+        return;
+    }
+    s->connect_until_us = 0;
+    h->on_event = on_rtp_conn;
+    jg_info("video: stream %s: TCP active connection to %s established", s->key, s->peer);
+    stream_playing(s, NULL, 0);
+}
+
+/* TCP active: start a non-blocking connect() to the device's answered address; 0, or -1 (logged). */
+static int rtp_connect(jg_vstream *s, const jg_sdp_answer *a)
+{
+    snprintf(s->peer, sizeof(s->peer), "%.63s:%d", a->ip, a->port);
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)a->port);
+    if (!a->tcp || a->port < 1 || inet_pton(AF_INET, a->ip, &to.sin_addr) != 1) {
+        jg_warn("video: stream %s: the device's answer is no TCP address to connect to (%s, %s)", s->key,
+                s->peer, a->tcp ? "TCP/RTP/AVP" : "RTP/AVP");
+        return -1;
+    }
+    if (a->setup == JG_SDP_SETUP_ACTIVE)
+        jg_warn("video: stream %s: the device answered a=setup:active to our active offer; connecting anyway",
+                s->key);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        jg_warn("video: stream %s: no socket for TCP active: %s", s->key, strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 && errno != EINPROGRESS) {
+        jg_warn("video: stream %s: TCP active connect to the device at %s failed: %s", s->key, s->peer,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    s->rtp_conn.fd = fd;
+    s->rtp_conn.on_event = on_rtp_connect;
+    s->tcp_len = 0;
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = &s->rtp_conn};
+    if (epoll_ctl(s->m->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        s->rtp_conn.fd = -1;
+        return -1;
+    }
+    s->connect_until_us = now_us(s->m) + RTP_CONNECT_TIMEOUT_US;
+    jg_info("video: stream %s: connecting over TCP active to the device at %s", s->key, s->peer);
+    return 0;
+}
 
 void jg_vmedia_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a)
 {
@@ -738,10 +830,26 @@ void jg_vmedia_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a)
                 s->key, s->ssrc_text);
         s->ssrc = v;
     }
+    if (s->tcp == JG_RTP_TCP_ACTIVE && !s->remote) {
+        if (s->rtp_conn.fd >= 0)
+            return; /* connecting or connected already */
+        if (rtp_connect(s, a) != 0)
+            stream_free(s->m, s, 1);
+        return; /* playing once connected (on_rtp_connect) */
+    }
+    stream_playing(s, a->ip, a->port);
+}
+
+/* The stream's media flows (or is about to): waiting viewers start. ip/port: the device's answer
+ * (NULL for TCP active, where s->peer is it). */
+static void stream_playing(jg_vstream *s, const char *ip, int port)
+{
     s->state = ST_PLAYING;
     s->last_rtp_us = now_us(s->m);
-    jg_info("video: stream %s playing (%s from %s:%d)", s->key, s->tcp ? "TCP passive" : "UDP", a->ip,
-            a->port);
+    if (ip == NULL)
+        jg_info("video: stream %s playing (TCP active to %s)", s->key, s->peer);
+    else
+        jg_info("video: stream %s playing (%s from %s:%d)", s->key, s->tcp ? "TCP passive" : "UDP", ip, port);
     for (viewer *v2 = s->viewers; v2 != NULL; v2 = v2->next)
         if (v2->state == V_WAIT)
             viewer_start(v2);
@@ -811,6 +919,15 @@ static void viewer_json(viewer *v, int status, json_t *body)
     v->dead = 1;
 }
 
+/* JG_RTP_* of a transport name (video_media_transport, or a live URL's transport=): udp, tcp (passive)
+ * or tcp-active; anything else is UDP. */
+static int rtp_transport(const char *t)
+{
+    return strcmp(t, "tcp-active") == 0 ? JG_RTP_TCP_ACTIVE
+           : strcmp(t, "tcp") == 0      ? JG_RTP_TCP_PASSIVE
+                                        : JG_RTP_UDP;
+}
+
 /* The stream a request names, or NULL. */
 static jg_vstream *find_stream(jg_vmedia *m, const char *device, const char *channel, const long long *range)
 {
@@ -832,10 +949,9 @@ static jg_vstream *join_stream(jg_vmedia *m, viewer *v, const char *device, cons
     if (s == NULL) {
         int status = 0;
         const char *message = "";
-        char transport[8] = "";
+        char transport[16] = "";
         query_param(q, "transport", transport, sizeof(transport));
-        int tcp = transport[0] != '\0' ? strcmp(transport, "tcp") == 0
-                                       : strcmp(m->svc->cfg->video_media_transport, "tcp") == 0;
+        int tcp = rtp_transport(transport[0] != '\0' ? transport : m->svc->cfg->video_media_transport);
         s = stream_open(m, device, channel, tcp, range, &status, &message);
         if (s == NULL) {
             viewer_error(v, status, status == 404 ? "not_found" : "unavailable", message);
@@ -1964,6 +2080,11 @@ void jg_vmedia_tick(jg_vsvc *svc)
         if (s->drain_us != 0 && now >= s->drain_us) {
             jg_info("video: download %s reached its end (MediaStatus 121): BYE", s->key);
             stream_free(m, s, 1);
+        } else if (s->connect_until_us != 0 && now >= s->connect_until_us) {
+            jg_warn("video: stream %s: TCP active connect to the device at %s timed out after %lld s; "
+                    "ending the stream",
+                    s->key, s->peer, RTP_CONNECT_TIMEOUT_US / 1000000);
+            stream_free(m, s, 1);
         } else if (s->state == ST_PLAYING && now - s->last_rtp_us > RTP_TIMEOUT_US) {
             jg_warn("video: no RTP for %s in %lld s; ending the stream", s->key, RTP_TIMEOUT_US / 1000000);
             stream_free(m, s, 1);
@@ -2086,7 +2207,7 @@ jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc)
 
 jg_vstream *jg_vmedia_record_open(jg_vsvc *svc, const char *device, const char *channel, void *rec)
 {
-    jg_vstream *s = held_stream(svc, device, channel, strcmp(svc->cfg->video_media_transport, "tcp") == 0);
+    jg_vstream *s = held_stream(svc, device, channel, rtp_transport(svc->cfg->video_media_transport));
     if (s == NULL || s->rec != NULL)
         return NULL;
     s->rec = rec;
@@ -2113,8 +2234,8 @@ jg_vstream *jg_vmedia_download_open(jg_vsvc *svc, const char *device, const char
 {
     jg_vmedia *m = svc->media;
     long long range[2] = {start, end};
-    jg_vstream *s = stream_open_ex(m, device, channel, strcmp(svc->cfg->video_media_transport, "tcp") == 0,
-                                   range, speed, id, status, message);
+    jg_vstream *s = stream_open_ex(m, device, channel, rtp_transport(svc->cfg->video_media_transport), range,
+                                   speed, id, status, message);
     if (s == NULL)
         return NULL;
     s->dlj = job;
@@ -2137,39 +2258,22 @@ static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char
         *message = "媒体节点只提供实时视频";
         return NULL;
     }
+    if (tcp == JG_RTP_TCP_ACTIVE) { /* the node would need the device's answered address: not carried */
+        jg_info("video: %s/%s: TCP active is not available on a media node; asking for TCP passive", device,
+                channel);
+        tcp = JG_RTP_TCP_PASSIVE;
+    }
     int seq = 0;
     if (jg_ssrc_pool_take(&svc->ssrc_pool, 0, &seq) != JG_OK) {
         *status = 503;
         *message = "媒体节点的流已满";
         return NULL;
     }
-    jg_vstream *s = jg_xcalloc(1, sizeof(*s));
-    s->m = m;
-    s->ssrc_seq = seq;
-    s->rtp.fd = s->rtp_conn.fd = -1;
+    jg_vstream *s = stream_new(m, device, channel, tcp, seq);
     s->remote = 1;
     s->token = ++svc->serial;
     s->opened_us = now_us(m);
-    snprintf(s->device, sizeof(s->device), "%s", device);
-    snprintf(s->channel, sizeof(s->channel), "%s", channel);
     snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
-    s->tcp = tcp;
-    jg_ssrc_make(0, svc->cfg->video_sip_id, seq, s->ssrc_text);
-    int hist = 0, sseq = 0;
-    jg_ssrc_parse(s->ssrc_text, &s->ssrc, &hist, &sseq);
-    jg_rtp_reorder_init(&s->ro);
-    jg_ps_init(&s->ps, on_frame, s);
-    jg_flv_init(&s->flv);
-    jg_buf_init(&s->cfg, 4096);
-    jg_buf_init(&s->gop, GOP_MAX);
-    jg_buf_init(&s->tmp, JG_PS_MAX_FRAME + 8192);
-    jg_buf_init(&s->snap, JG_PS_MAX_FRAME + 1024);
-    jg_buf_init(&s->jpeg, 16 * 1024 * 1024);
-    s->rtp_conn.kind = JG_VH_MEDIA;
-    s->rtp_conn.owner = s;
-    s->rtp_conn.on_event = on_rtp_conn;
-    if (s->tcp)
-        s->tcp_in = jg_xmalloc(TCP_IN_MAX);
     jg_vtab_put(&m->streams, s->key, s);
     int port = open_rtp(m, s);
     if (port < 0) {

@@ -15,13 +15,18 @@
 
 /* ---- SDP (sdp.c) ---- */
 
+/* RTP transports of a stream (jg_sdp_offer.tcp): TCP passive = the device connects to us, TCP
+ * active = we connect to the device (RFC 4145 a=setup, RFC 4571 framing either way). */
+enum { JG_RTP_UDP = 0, JG_RTP_TCP_PASSIVE = 1, JG_RTP_TCP_ACTIVE = 2 };
+
 /* The offer a platform sends in an INVITE for live view (GB/T 28181-2016 appendix G). */
 typedef struct {
     const char *session;   /* "Play" */
     const char *origin_id; /* the platform's 20-digit ID (o=) */
     const char *ip;        /* where RTP goes (c=) */
     int port;              /* m= port */
-    int tcp;               /* 0: RTP/AVP over UDP; 1: TCP/RTP/AVP, we are passive (device connects) */
+    int tcp;               /* JG_RTP_*: 0 RTP/AVP over UDP; 1 TCP/RTP/AVP, we are passive (the device
+                            * connects); 2 TCP/RTP/AVP, we are active (port 9, we connect to its answer) */
     const char *ssrc;      /* 10 digits, y= (last line) */
     /* Playback (session "Playback"): u=CHANNEL:0 and t=START END (Unix seconds); NULL/0 for Play. */
     const char *uri_channel;
@@ -93,7 +98,7 @@ typedef struct {
     uint8_t *data;
     size_t len;
     uint16_t seq;
-    int used;
+    int used, marker;
 } jg_rtp_slot;
 
 /* A reorder window of JG_RTP_WINDOW packets: a missing packet is waited for until
@@ -104,6 +109,7 @@ typedef struct {
     int held;
     jg_rtp_slot slot[JG_RTP_WINDOW];
     uint64_t received, lost, late;
+    int marker; /* the RTP marker bit of the payload being delivered (read it in the callback) */
 } jg_rtp_reorder;
 
 void jg_rtp_reorder_init(jg_rtp_reorder *r);
@@ -152,11 +158,30 @@ typedef struct {
     int have_psm;
     int synced; /* a pack header was seen since the start or the last loss */
     uint64_t frames, dropped, resyncs;
+    /* Frames cut at the RTP marker bit (jg_ps_marker). */
+    size_t feed_start; /* where the bytes of the current jg_ps_feed begin in au */
+    int feed_mid_cut;  /* a frame began inside them (not at their start) */
+    int au_key;        /* the frame being gathered has an IDR/IRAP slice */
+    size_t mark_at;    /* passive check: a marker said the frame ends here in au */
+    int mark_pending, mark_key, mark_key_ok, mark_check;
+    int mark_trust; /* markers confirmed so far; JG_PS_MARK_TRUST (with a key frame) to act on them */
+    int mark_off;   /* a marker proved wrong: never again for this stream */
+    uint64_t mark_flushes;
 } jg_ps;
+
+#define JG_PS_MARK_TRUST 3
 
 void jg_ps_init(jg_ps *d, jg_ps_frame_fn fn, void *ud);
 /* Feed n bytes of the PS stream (any split); complete frames are passed to fn. */
 void jg_ps_feed(jg_ps *d, const uint8_t *p, size_t n);
+/* The payload just fed came in an RTP packet with the marker bit (the last packet of a frame, as
+ * cameras send one frame per pack). Once JG_PS_MARK_TRUST markers (one of them on a key frame) were
+ * seen to end a frame exactly (the next frame began right after), the frame gathered is passed on
+ * at once instead of when the next frame's first bytes arrive, provided the packet ended a PES,
+ * the frame began at or before the packet's start and no frame start is left unscanned. A marker
+ * that proves wrong (a frame going on after it) stops this for the stream; a stream without
+ * markers is cut as before. */
+void jg_ps_marker(jg_ps *d);
 /* Bytes were lost: drop the partial frame and unparsed bytes, resynchronise on the next pack. */
 void jg_ps_reset(jg_ps *d);
 void jg_ps_free(jg_ps *d);

@@ -37,6 +37,10 @@ void jg_ps_reset(jg_ps *d)
     d->drop_first = 1;
     d->synced = 0;
     d->resyncs++;
+    d->au_key = 0;
+    d->feed_start = 0;
+    d->mark_pending = 0;
+    d->mark_check = 0;
 }
 
 int jg_ps_guess_video(const uint8_t *p, size_t n)
@@ -91,6 +95,20 @@ static void frame_times(jg_ps *d, int64_t *pts, int64_t *dts)
 /* Pass au[0, n) on as one frame and keep the rest. */
 static void emit_video(jg_ps *d, size_t n)
 {
+    if (d->mark_pending) {
+        /* a marker said the frame ended at mark_at: right if this one ends there (or one
+         * zero byte earlier, the 4-byte start code of the next) */
+        d->mark_pending = 0;
+        if (n == d->mark_at || (n + 1 == d->mark_at && d->au[n] == 0)) {
+            d->mark_trust++;
+            d->mark_key_ok |= d->mark_key;
+        } else {
+            d->mark_off = 1;
+        }
+    }
+    if (n > d->feed_start)
+        d->feed_mid_cut = 1; /* a frame began inside the bytes of this feed */
+    d->feed_start = n <= d->feed_start ? d->feed_start - n : 0;
     if (n > 0) {
         jg_frame f = {0};
         f.video = 1;
@@ -176,9 +194,14 @@ static void cut_frames(jg_ps *d)
             emit_video(d, at);
             i -= at;
             d->au_vcl = 0;
+            d->au_key = 0;
         }
-        if (vcl)
+        if (vcl) {
             d->au_vcl = 1;
+            int t = d->codec == JG_CODEC_H265 ? (b[3] >> 1) & 0x3f : b[3] & 0x1f;
+            if (d->codec == JG_CODEC_H265 ? t >= 16 && t <= 21 : t == 5)
+                d->au_key = 1;
+        }
         i += 3;
     }
     d->scan = i;
@@ -252,6 +275,15 @@ static void on_pes(jg_ps *d, const uint8_t *p, size_t n)
                 cap *= 2;
             d->au = jg_xrealloc(d->au, cap);
             d->au_cap = cap;
+        }
+        if (d->mark_check && plen > 0) {
+            /* the frame before was passed on at a marker: this must begin the next one */
+            d->mark_check = 0;
+            int vcl = 0;
+            size_t sc = plen >= 4 && pay[0] == 0 && pay[1] == 0 && pay[2] == 0 && pay[3] == 1 ? 4 : 3;
+            if (d->au_len != 0 || plen < sc + 3 || pay[sc - 3] != 0 || pay[sc - 2] != 0 || pay[sc - 1] != 1 ||
+                !starts_frame(d->codec, pay + sc, &vcl))
+                d->mark_off = 1;
         }
         if (plen > 0) { /* an empty PES adds nothing (and d->au may still be NULL) */
             memcpy(d->au + d->au_len, pay, plen);
@@ -334,7 +366,36 @@ void jg_ps_feed(jg_ps *d, const uint8_t *p, size_t n)
     }
     memcpy(d->in + d->in_len, p, n);
     d->in_len += n;
+    d->feed_start = d->au_len;
+    d->feed_mid_cut = 0;
     size_t used = parse(d);
     memmove(d->in, d->in + used, d->in_len - used);
     d->in_len -= used;
+}
+
+void jg_ps_marker(jg_ps *d)
+{
+    if (d->mark_off)
+        return;
+    if (d->mark_pending && d->au_len > d->mark_at) {
+        d->mark_off = 1; /* the frame went on after the last marker without a new one beginning */
+        return;
+    }
+    /* the packet must end a PES, and the frame must have begun at or before its first byte */
+    if (!d->au_open || !d->au_vcl || d->au_len == 0 || d->in_len != 0 || d->feed_mid_cut)
+        return;
+    for (size_t i = d->scan; i + 3 <= d->au_len; i++)
+        if (d->au[i] == 0 && d->au[i + 1] == 0 && d->au[i + 2] == 1)
+            return; /* a NAL unit too near the end to be judged yet */
+    if (d->mark_trust >= JG_PS_MARK_TRUST && d->mark_key_ok) {
+        emit_video(d, d->au_len);
+        d->au_vcl = 0;
+        d->au_key = 0;
+        d->mark_check = 1;
+        d->mark_flushes++;
+        return;
+    }
+    d->mark_pending = 1;
+    d->mark_at = d->au_len;
+    d->mark_key = d->au_key;
 }

@@ -64,6 +64,7 @@ static void drain(jg_rtp_reorder *r, jg_rtp_deliver_fn fn, void *ud)
     for (;;) {
         jg_rtp_slot *s = &r->slot[r->next % JG_RTP_WINDOW];
         if (s->used && s->seq == r->next) {
+            r->marker = s->marker;
             fn(ud, s->data, s->len, r->gap);
             r->gap = 0;
             s->used = 0;
@@ -103,6 +104,7 @@ void jg_rtp_reorder_push(jg_rtp_reorder *r, const jg_rtp_pkt *p, jg_rtp_deliver_
         diff = 0;
     }
     if (diff == 0 && r->held == 0) {
+        r->marker = p->marker;
         fn(ud, p->payload, p->len, r->gap);
         r->gap = 0;
         r->next++;
@@ -119,6 +121,7 @@ void jg_rtp_reorder_push(jg_rtp_reorder *r, const jg_rtp_pkt *p, jg_rtp_deliver_
     memcpy(s->data, p->payload, p->len);
     s->len = p->len;
     s->seq = p->seq;
+    s->marker = p->marker;
     s->used = 1;
     drain(r, fn, ud);
 }

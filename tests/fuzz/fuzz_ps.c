@@ -44,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (++n % 17 == 0)
             jg_ps_reset(&d);
         jg_ps_feed(&d, data + off, k);
+        if (data[0] & 1)
+            jg_ps_marker(&d); /* every piece as if it ended an RTP packet with the marker bit */
         off += k;
     }
     jg_ps_free(&d);

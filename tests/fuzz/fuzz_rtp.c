@@ -14,12 +14,16 @@ static void on_frame(void *ud, const jg_frame *f)
     *total += f->len;
 }
 
+static jg_rtp_reorder r;
+
 static void deliver(void *ud, const uint8_t *p, size_t n, int gap)
 {
     jg_ps *d = ud;
     if (gap)
         jg_ps_reset(d);
     jg_ps_feed(d, p, n);
+    if (r.marker)
+        jg_ps_marker(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,7 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0;
     jg_ps d;
     jg_ps_init(&d, on_frame, &total);
-    jg_rtp_reorder r;
     jg_rtp_reorder_init(&r);
     size_t off = 0;
     while (off < size) {

@@ -258,9 +258,9 @@ static const uint8_t AUD[] = {0, 0, 0, 1, 0x09, 0xF0};
 
 typedef struct {
     int n;
-    int codec[16];
-    int64_t pts[16], dts[16];
-    bytes data[16];
+    int codec[32];
+    int64_t pts[32], dts[32];
+    bytes data[32];
     int audio;
 } frames_t;
 
@@ -271,7 +271,7 @@ static void on_frame(void *ud, const jg_frame *f)
         fr->audio++;
         return;
     }
-    assert_true(fr->n < 16);
+    assert_true(fr->n < 32);
     fr->codec[fr->n] = f->codec;
     fr->pts[fr->n] = f->pts;
     fr->dts[fr->n] = f->dts;
@@ -402,6 +402,303 @@ static void ps_guess_and_garbage(void **state)
     assert_int_equal(fr.n, 0);
     assert_true(d.in_len < 4);
     jg_ps_free(&d);
+}
+
+/* ---- frames cut at the RTP marker bit ---- */
+
+/* Packets of a camera-style stream: one pack per frame (AUD + SPS/PPS/IDR every 8th, else a P
+ * slice, padded to `fill` bytes of slice data), split into RTP payloads of at most mtu bytes, the
+ * last of each frame with the marker bit (all of them with lie_all; none with no_marker). Frames
+ * in two PES (split) put each PES in packets of its own. */
+typedef struct {
+    uint8_t pay[64][48];
+    size_t len[64];
+    int marker[64], frame_end[64]; /* frame_end: index of the frame the packet ends, else -1 */
+    int n;
+    bytes es[16]; /* each frame's bytes, as the demuxer must pass them on */
+    int frames;
+} mstream;
+
+static void mstream_add(mstream *m, const uint8_t *p, size_t n, size_t mtu, int marker_last, int lie_all,
+                        int frame)
+{
+    for (size_t off = 0; off < n; off += mtu) {
+        size_t k = n - off < mtu ? n - off : mtu;
+        assert_true(m->n < 64 && k <= sizeof(m->pay[0]));
+        memcpy(m->pay[m->n], p + off, k);
+        m->len[m->n] = k;
+        int last = off + k == n;
+        m->marker[m->n] = lie_all || (last && marker_last);
+        m->frame_end[m->n] = last && marker_last ? frame : -1;
+        m->n++;
+    }
+}
+
+static void mstream_make(mstream *m, int frames, int no_marker, int lie_all, int split)
+{
+    memset(m, 0, sizeof(*m));
+    m->frames = frames;
+    for (int i = 0; i < frames; i++) {
+        bytes *es = &m->es[i];
+        put(es, AUD, sizeof(AUD));
+        if (i % 8 == 0) {
+            put(es, SPS, sizeof(SPS));
+            put(es, PPS, sizeof(PPS));
+            put(es, IDR, sizeof(IDR));
+        } else {
+            put(es, PSL, sizeof(PSL));
+        }
+        const uint8_t fill[40] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+        put(es, fill, 20 + (size_t)(i % 3) * 10);
+        bytes pk = {0};
+        pack_header(&pk);
+        if (split) {
+            size_t half = es->n / 2;
+            pes(&pk, 0xE0, 3600 * (i + 1), -1, es->p, half);
+            mstream_add(m, pk.p, pk.n, 40, 0, lie_all, i);
+            pk.n = 0;
+            pes(&pk, 0xE0, -1, -1, es->p + half, es->n - half);
+        } else {
+            pes(&pk, 0xE0, 3600 * (i + 1), -1, es->p, es->n);
+        }
+        mstream_add(m, pk.p, pk.n, 40, !no_marker, lie_all, i);
+        free(pk.p);
+    }
+}
+
+static void mstream_free(mstream *m)
+{
+    for (int i = 0; i < m->frames; i++)
+        free(m->es[i].p);
+}
+
+typedef struct {
+    jg_rtp_reorder r;
+    jg_ps d;
+} mrx;
+
+static void mrx_deliver(void *ud, const uint8_t *p, size_t n, int gap)
+{
+    mrx *x = ud;
+    if (gap)
+        jg_ps_reset(&x->d);
+    jg_ps_feed(&x->d, p, n);
+    if (x->r.marker)
+        jg_ps_marker(&x->d);
+}
+
+static void mrx_push(mrx *x, const mstream *m, int i)
+{
+    uint8_t buf[80];
+    size_t n = rtp_make(buf, (uint16_t)(100 + i), 0, 1, m->pay[i], m->len[i]);
+    if (m->marker[i])
+        buf[1] |= 0x80;
+    jg_rtp_pkt k;
+    assert_int_equal(jg_rtp_parse(buf, n, &k), JG_OK);
+    assert_int_equal(k.marker, m->marker[i]);
+    jg_rtp_reorder_push(&x->r, &k, mrx_deliver, x);
+}
+
+static void assert_frames(const frames_t *fr, const mstream *m, int first, int count)
+{
+    for (int i = 0; i < count; i++) {
+        const bytes *want = &m->es[first + i];
+        assert_int_equal(fr->data[i].n, want->n);
+        assert_memory_equal(fr->data[i].p, want->p, want->n);
+        assert_int_equal(fr->pts[i], 3600 * (first + i + 1));
+    }
+}
+
+/* The marker bit ends a frame: after JG_PS_MARK_TRUST markers were seen to be right (one on the
+ * key frame), each frame is passed on with its marker packet, not with the next frame's first. */
+static void ps_marker_cuts_frames(void **state)
+{
+    (void)state;
+    for (int tcp = 0; tcp < 2; tcp++) { /* the same through RFC 4571 framing */
+        mstream m;
+        mstream_make(&m, 12, 0, 0, 0);
+        frames_t fr = {0};
+        mrx x;
+        jg_rtp_reorder_init(&x.r);
+        jg_ps_init(&x.d, on_frame, &fr);
+        for (int i = 0; i < m.n; i++) {
+            if (tcp) {
+                uint8_t buf[82];
+                size_t n = rtp_make(buf + 2, (uint16_t)(100 + i), 0, 1, m.pay[i], m.len[i]);
+                buf[2 + 1] |= (uint8_t)(m.marker[i] ? 0x80 : 0);
+                buf[0] = (uint8_t)(n >> 8);
+                buf[1] = (uint8_t)n;
+                assert_int_equal(jg_rtp_tcp_frame(buf, n + 2), n + 2);
+                jg_rtp_pkt k;
+                assert_int_equal(jg_rtp_parse(buf + 2, n, &k), JG_OK);
+                jg_rtp_reorder_push(&x.r, &k, mrx_deliver, &x);
+            } else {
+                mrx_push(&x, &m, i);
+            }
+            int f = m.frame_end[i];
+            if (f >= 0) /* frames 0..2 are checked against the next one's start; 3.. go at their marker */
+                assert_int_equal(fr.n, f < JG_PS_MARK_TRUST ? f : f + 1);
+        }
+        assert_int_equal(fr.n, 12); /* every frame once */
+        assert_frames(&fr, &m, 0, 12);
+        assert_int_equal(x.d.mark_flushes, 12 - JG_PS_MARK_TRUST);
+        assert_int_equal(x.d.mark_off, 0);
+        assert_int_equal(x.d.frames, 12);
+        frames_free(&fr);
+        jg_ps_free(&x.d);
+        jg_rtp_reorder_free(&x.r);
+        mstream_free(&m);
+    }
+}
+
+/* Without markers, or with markers that end a PES but not the frame (a device marking every PES),
+ * frames are cut as before: each when the next one begins, all of them whole. A marker on every
+ * packet does no harm when a frame is one PES: only the packet ending it ends a PES. */
+static void ps_marker_absent_or_wrong(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 3; mode++) {
+        mstream m;
+        /* 0: no marker; 1: marker on every packet; 2: marker at the end of each of two PES */
+        mstream_make(&m, 12, mode == 0, mode == 1, mode == 2);
+        if (mode == 2)
+            for (int i = 0; i < m.n; i++)
+                m.marker[i] = i + 1 == m.n || m.frame_end[i] >= 0 || (i + 1 < m.n && m.len[i] < 40);
+        frames_t fr = {0};
+        mrx x;
+        jg_rtp_reorder_init(&x.r);
+        jg_ps_init(&x.d, on_frame, &fr);
+        for (int i = 0; i < m.n; i++)
+            mrx_push(&x, &m, i);
+        if (mode == 1) {
+            /* markers inside a PES end none and are passed over: the last packet's still counts */
+            assert_int_equal(fr.n, 12);
+            assert_frames(&fr, &m, 0, 12);
+            assert_int_equal(x.d.mark_off, 0);
+        } else {
+            assert_int_equal(fr.n, 11); /* the last frame waits for a next one */
+            assert_frames(&fr, &m, 0, 11);
+            assert_int_equal(x.d.mark_flushes, 0);
+            assert_int_equal(x.d.mark_off, mode == 2);
+        }
+        frames_free(&fr);
+        jg_ps_free(&x.d);
+        jg_rtp_reorder_free(&x.r);
+        mstream_free(&m);
+    }
+}
+
+/* Once markers are trusted: packets reordered within a frame still give that frame at its
+ * marker; a lost packet drops its frame only, the next ones come whole, none twice. */
+static void ps_marker_reorder_and_loss(void **state)
+{
+    (void)state;
+    mstream m;
+    mstream_make(&m, 16, 0, 0, 0);
+    frames_t fr = {0};
+    mrx x;
+    jg_rtp_reorder_init(&x.r);
+    jg_ps_init(&x.d, on_frame, &fr);
+    int f5 = -1, f6 = -1, f6_end = -1; /* first packets of frames 5 and 6, last of 6 */
+    for (int i = 0, f = 0; i < m.n; i++) {
+        if (f == 5 && f5 < 0)
+            f5 = i;
+        if (f == 6 && f6 < 0)
+            f6 = i;
+        if (m.frame_end[i] >= 0) {
+            if (f == 6)
+                f6_end = i;
+            f++;
+        }
+    }
+    assert_true(f6 - f5 >= 2 && f6_end - f6 >= 1);
+    int i = 0;
+    for (; i < f5; i++)
+        mrx_push(&x, &m, i);
+    assert_int_equal(fr.n, 5);
+    /* frame 5: its marker packet first, then the others */
+    mrx_push(&x, &m, f6 - 1);
+    assert_int_equal(fr.n, 5);
+    for (i = f5; i < f6 - 1; i++)
+        mrx_push(&x, &m, i);
+    assert_int_equal(fr.n, 6); /* released in order, cut at the marker */
+    assert_frames(&fr, &m, 0, 6);
+    /* frame 6 loses its first packet: the window gives up after JG_RTP_WINDOW / 4 later ones */
+    for (i = f6 + 1; i < m.n; i++)
+        mrx_push(&x, &m, i);
+    assert_int_equal(x.r.lost, 1);
+    /* frame 6 is dropped; 7.. resume at the next pack with a PTS; the last at its marker */
+    assert_int_equal(fr.n, 6 + 9);
+    for (int k = 0; k < 9; k++) {
+        assert_int_equal(fr.data[6 + k].n, m.es[7 + k].n);
+        assert_memory_equal(fr.data[6 + k].p, m.es[7 + k].p, m.es[7 + k].n);
+        assert_int_equal(fr.pts[6 + k], 3600 * (7 + k + 1));
+    }
+    assert_int_equal(x.d.mark_off, 0);
+    frames_free(&fr);
+    jg_ps_free(&x.d);
+    jg_rtp_reorder_free(&x.r);
+    mstream_free(&m);
+}
+
+/* Trusted markers, then a marker packet ending a PES that holds a frame's tail and the next frame
+ * whole (ffmpeg's layout): the frame that began inside the packet is not passed on at the marker
+ * (nothing shows it complete), but when the next one begins; none is cut short or sent twice. */
+static void ps_marker_tail_and_head(void **state)
+{
+    (void)state;
+    mstream m;
+    mstream_make(&m, 8, 0, 0, 0);
+    mstream mixed;
+    memset(&mixed, 0, sizeof(mixed));
+    bytes pk = {0}, es = {0};
+    put(&es, m.es[5].p, m.es[5].n);
+    put(&es, m.es[6].p, m.es[6].n);
+    pack_header(&pk);
+    pes(&pk, 0xE0, 3600 * 6, -1, es.p, es.n);
+    mstream_add(&mixed, pk.p, pk.n, 40, 1, 0, 6);
+    frames_t fr = {0};
+    mrx x;
+    jg_rtp_reorder_init(&x.r);
+    jg_ps_init(&x.d, on_frame, &fr);
+    int i = 0, seq = 0;
+    for (; m.frame_end[i] != 4; i++, seq++)
+        mrx_push(&x, &m, i);
+    mrx_push(&x, &m, i++);
+    seq++;
+    assert_int_equal(fr.n, 5); /* trusted: frame 4 went at its marker */
+    for (int k = 0; k < mixed.n; k++, seq++) {
+        uint8_t buf[80];
+        size_t n = rtp_make(buf, (uint16_t)(100 + seq), 0, 1, mixed.pay[k], mixed.len[k]);
+        buf[1] |= (uint8_t)(mixed.marker[k] ? 0x80 : 0);
+        jg_rtp_pkt rp;
+        assert_int_equal(jg_rtp_parse(buf, n, &rp), JG_OK);
+        jg_rtp_reorder_push(&x.r, &rp, mrx_deliver, &x);
+    }
+    assert_int_equal(fr.n, 6); /* frame 5 (cut where 6 begins); 6 waits */
+    while (m.frame_end[i] != 6)
+        i++;
+    for (i++; i < m.n; i++, seq++) { /* frame 7 */
+        uint8_t buf[80];
+        size_t n = rtp_make(buf, (uint16_t)(100 + seq), 0, 1, m.pay[i], m.len[i]);
+        buf[1] |= (uint8_t)(m.marker[i] ? 0x80 : 0);
+        jg_rtp_pkt rp;
+        assert_int_equal(jg_rtp_parse(buf, n, &rp), JG_OK);
+        jg_rtp_reorder_push(&x.r, &rp, mrx_deliver, &x);
+    }
+    assert_int_equal(fr.n, 8); /* 6 when 7 began, 7 at its marker */
+    for (int k = 0; k < 8; k++) {
+        assert_int_equal(fr.data[k].n, m.es[k].n);
+        assert_memory_equal(fr.data[k].p, m.es[k].p, m.es[k].n);
+    }
+    assert_int_equal(x.d.mark_off, 0);
+    assert_int_equal(x.r.lost, 0);
+    free(pk.p);
+    free(es.p);
+    frames_free(&fr);
+    jg_ps_free(&x.d);
+    jg_rtp_reorder_free(&x.r);
+    mstream_free(&m);
 }
 
 /* ---- FLV ---- */
@@ -664,6 +961,10 @@ int main(void)
         cmocka_unit_test(ps_ffmpeg_style),
         cmocka_unit_test(ps_guess_and_garbage),
         cmocka_unit_test(flv_avc),
+        cmocka_unit_test(ps_marker_cuts_frames),
+        cmocka_unit_test(ps_marker_absent_or_wrong),
+        cmocka_unit_test(ps_marker_reorder_and_loss),
+        cmocka_unit_test(ps_marker_tail_and_head),
         cmocka_unit_test(flv_hevc),
         cmocka_unit_test(live_urls),
         cmocka_unit_test(sdp_playback_offer),

@@ -5,7 +5,9 @@
  * `&` in Address, as real devices do) and DeviceInfo queries. With --ps FILE it answers INVITEs
  * (200 with SDP, its y= echoing the platform's SSRC) and, after the ACK, streams the MPEG-PS file
  * over RTP (UDP, or TCP with RFC 4571 framing when the offer is TCP/RTP/AVP: it connects, as a
- * TCP-active device does) to the address in the offer, paced by the packs' SCR, looping; BYE
+ * TCP-active device does; or, when the offer says a=setup:active, it listens, answers
+ * a=setup:passive with its port and streams once the platform connects) to the address in the
+ * offer, paced by the packs' SCR, looping; BYE
  * stops it. --answer-ssrc S answers y=S instead (a device choosing its own SSRC).
  * Device control: DeviceControl is printed ("gbsim: DeviceControl CHANNEL PTZCmd HEX") and answered
  * (--control-answer CODE, 0 for silence); RecordInfo gets one recording an hour of the range in
@@ -111,10 +113,13 @@ static struct {
     int64_t duration; /* 90 kHz, first SCR to last plus one frame */
     const char *answer_ssrc;
     int psm;
+    int per_frame; /* --pack-per-frame */
 } ps;
 
 typedef struct {
     int active, acked, tcp, fd;
+    int lfd; /* TCP passive side (the platform offered a=setup:active): our RTP listener until it connects */
+    int passive; /* we answered a=setup:passive */
     struct sockaddr_in dest;
     char call_id[160];
     uint32_t ssrc;
@@ -138,6 +143,8 @@ static long invites, acks, byes, rtp_packets, rtp_bytes;
  * --frame-log FILE gets "CHANNEL FRAME MONO_US" for every --frame-log-every-th frame: when its
  * last RTP packet went out. --rtp-to HOST:PORT streams --channels streams without SIP. */
 static int media_stopped;
+static int rtp_no_accept; /* --rtp-no-accept */
+static int rtp_refuse;    /* --rtp-refuse */
 static FILE *frame_log;
 static long frame_log_every = 5;
 static struct sockaddr_in rtp_to;
@@ -227,6 +234,100 @@ static void mark_frames(void)
     jg_ps_free(&d);
 }
 
+/* --pack-per-frame: the file's video frames (found by jianguan's demuxer) written again one pack
+ * each (pack header with SCR = DTS, then PES of at most 64 KB, the first with PTS and DTS), as
+ * cameras send them; the sender ends every pack with an RTP packet with the marker bit. ffmpeg's
+ * 2,048-byte packs instead hold a frame's tail with the next one's head. Audio is left out. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+    int64_t last_pts, last_dts, dur;
+    int n;
+} repack;
+
+static void put(repack *r, const uint8_t *p, size_t n)
+{
+    if (r->len + n > r->cap) {
+        while (r->len + n > r->cap)
+            r->cap = r->cap ? r->cap * 2 : 1 << 20;
+        r->data = realloc(r->data, r->cap);
+    }
+    memcpy(r->data + r->len, p, n);
+    r->len += n;
+}
+
+static void put_ts(uint8_t *b, int prefix, int64_t t)
+{
+    b[0] = (uint8_t)((prefix << 4) | (((t >> 30) & 7) << 1) | 1);
+    b[1] = (uint8_t)(t >> 22);
+    b[2] = (uint8_t)((((t >> 15) & 0x7f) << 1) | 1);
+    b[3] = (uint8_t)(t >> 7);
+    b[4] = (uint8_t)(((t & 0x7f) << 1) | 1);
+}
+
+static void repack_frame(repack *r, const uint8_t *p, size_t n, int64_t pts, int64_t dts)
+{
+    uint8_t h[14] = {0, 0, 1, 0xBA};
+    int64_t scr = dts;
+    h[4] = (uint8_t)(0x44 | (((scr >> 30) & 7) << 3) | ((scr >> 28) & 3));
+    h[5] = (uint8_t)(scr >> 20);
+    h[6] = (uint8_t)((((scr >> 15) & 0x1f) << 3) | 0x04 | ((scr >> 13) & 3));
+    h[7] = (uint8_t)(scr >> 5);
+    h[8] = (uint8_t)(((scr & 0x1f) << 3) | 0x04);
+    h[9] = 0x01;
+    uint32_t rate = 50000; /* 20 Mbit/s in units of 50 bytes/s */
+    h[10] = (uint8_t)(rate >> 14);
+    h[11] = (uint8_t)(rate >> 6);
+    h[12] = (uint8_t)(((rate & 0x3f) << 2) | 3);
+    h[13] = 0xF8;
+    put(r, h, sizeof(h));
+    for (size_t off = 0, first = 1; off < n || first; first = 0) {
+        size_t hl = first ? 10 : 0, k = n - off < 65535 - 3 - hl ? n - off : 65535 - 3 - hl;
+        size_t pl = 3 + hl + k;
+        uint8_t e[19] = {
+            0, 0, 1, 0xE0, (uint8_t)(pl >> 8), (uint8_t)pl, 0x80, (uint8_t)(first ? 0xC0 : 0), (uint8_t)hl};
+        if (first) {
+            put_ts(e + 9, 3, pts);
+            put_ts(e + 14, 1, dts);
+        }
+        put(r, e, 9 + hl);
+        put(r, p + off, k);
+        off += k;
+    }
+}
+
+static void collect_frame(void *ud, const jg_frame *f)
+{
+    repack *r = ud;
+    if (!f->video)
+        return;
+    if (r->n > 0 && f->dts > r->last_dts)
+        r->dur = f->dts - r->last_dts;
+    r->last_pts = f->pts;
+    r->last_dts = f->dts;
+    r->n++;
+    repack_frame(r, f->data, f->len, f->pts, f->dts);
+}
+
+static int repack_per_frame(void)
+{
+    repack r = {.dur = 3600};
+    jg_ps d;
+    jg_ps_init(&d, collect_frame, &r);
+    jg_ps_feed(&d, ps.data, ps.len);
+    if (d.au_len > 0) /* the last frame: nothing follows to complete it */
+        repack_frame(&r, d.au, d.au_len, r.last_pts + r.dur, r.last_dts + r.dur);
+    jg_ps_free(&d);
+    if (r.n == 0) {
+        free(r.data);
+        return -1;
+    }
+    free(ps.data);
+    ps.data = r.data;
+    ps.len = r.len;
+    return 0;
+}
+
 /* Read the PS file and cut it at its pack headers. */
 static int load_ps(void)
 {
@@ -246,6 +347,8 @@ static int load_ps(void)
         ps.len += n;
     }
     fclose(f);
+    if (ps.per_frame && repack_per_frame() != 0)
+        return -1;
     size_t cap_p = 1024;
     ps.packs = malloc(cap_p * sizeof(pack));
     for (size_t i = 0; i + 14 <= ps.len; i++) {
@@ -335,6 +438,18 @@ static void stream_run(stream *st, int64_t now)
 {
     if (!st->active || !st->acked || media_stopped)
         return;
+    if (st->lfd >= 0) { /* TCP passive: nothing is sent (nor the clock run) until the platform connects */
+        int c = rtp_no_accept ? -1 : accept4(st->lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            st->last_ms = now;
+            return;
+        }
+        close(st->lfd);
+        st->lfd = -1;
+        st->fd = c;
+        printf("gbsim: RTP connection accepted (TCP passive) for %s\n", st->channel);
+        fflush(stdout);
+    }
     if (!st->paused)
         st->media90 += (int64_t)((double)(now - st->last_ms) * 90 * (st->scale > 0 ? st->scale : 1));
     st->last_ms = now;
@@ -364,19 +479,22 @@ static void stream_run(stream *st, int64_t now)
         if (t > elapsed90)
             return;
         uint32_t ts = (uint32_t)(p->scr + st->loop_offset);
-        int64_t first_us = 0;
+        int64_t first_us = 0, last_us = 0;
         for (size_t off = 0; off < p->len; off += 1400) {
             size_t n = p->len - off < 1400 ? p->len - off : 1400;
-            rtp_send(st, ps.data + p->off + off, n, ts, off + n == p->len);
+            /* the time a packet is sent: taken just before, so a receiver never seems to get it earlier */
+            int64_t us = mono_us();
             if (off == 0)
-                first_us = mono_us();
+                first_us = us;
+            last_us = us;
+            rtp_send(st, ps.data + p->off + off, n, ts, off + n == p->len);
         }
         /* frames this pack completes: the first one's last byte went in the pack before unless the
          * pack begins with its tail (then with the pack's first RTP packet, as any later one's) */
         int ends = st->loop_offset == 0 ? p->ends0 : p->ends;
         for (int e = 0; e < ends; e++, st->frames++)
             frame_ended(st, e == 0 && !p->tail ? st->prev_us : first_us);
-        st->prev_us = mono_us();
+        st->prev_us = last_us;
         st->next_pack++;
     }
 }
@@ -394,6 +512,9 @@ static void stream_stop(stream *st)
     if (st->fd >= 0)
         close(st->fd);
     st->fd = -1;
+    if (st->lfd >= 0)
+        close(st->lfd);
+    st->lfd = -1;
     st->active = 0;
 }
 
@@ -778,7 +899,7 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
             acks++;
             st->acked = 1;
             st->start_ms = st->last_ms = now_ms();
-            if (st->tcp) {
+            if (st->tcp && !st->passive) {
                 st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 struct sockaddr_in a = d->local;
                 a.sin_port = 0;
@@ -825,6 +946,7 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         memset(st, 0, sizeof(*st));
         st->active = 1;
         st->fd = -1;
+        st->lfd = -1;
         st->tcp = offer.tcp;
         st->ssrc = ssrc;
         st->seq = (uint16_t)rand();
@@ -858,6 +980,21 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
             a.sin_port = 0;
             if (st->fd < 0 || bind(st->fd, (struct sockaddr *)&a, sizeof(a)) != 0)
                 code = 500;
+        } else if (offer.setup == JG_SDP_SETUP_ACTIVE) { /* the platform connects: we listen */
+            st->passive = 1;
+            st->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            struct sockaddr_in a = d->local;
+            a.sin_port = 0;
+            socklen_t alen = sizeof(a);
+            /* --rtp-no-accept: a backlog of 0 filled by a connection of our own, so the kernel drops the
+             * platform's SYNs and its connect() never completes */
+            if (st->lfd < 0 || bind(st->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+                listen(st->lfd, rtp_no_accept ? 0 : 1) != 0 ||
+                getsockname(st->lfd, (struct sockaddr *)&a, &alen) != 0)
+                code = 500;
+            else if (rtp_no_accept && ((st->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+                                       connect(st->fd, (struct sockaddr *)&a, sizeof(a)) != 0))
+                code = 500;
         }
         if (code != 200)
             stream_stop(st);
@@ -878,11 +1015,16 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
         char sdp[1024], contact[128], ssrc_text[16];
         snprintf(ssrc_text, sizeof(ssrc_text), "%010u", st->ssrc);
         int port = 0;
-        if (!st->tcp && st->fd >= 0) {
+        int sock = !st->tcp ? st->fd : st->lfd;
+        if (sock >= 0) {
             struct sockaddr_in a;
             socklen_t alen = sizeof(a);
-            getsockname(st->fd, (struct sockaddr *)&a, &alen);
+            getsockname(sock, (struct sockaddr *)&a, &alen);
             port = ntohs(a.sin_port);
+        }
+        if (rtp_refuse && st->lfd >= 0) { /* answer a port nobody listens on any more */
+            close(st->lfd);
+            st->lfd = -1;
         }
         int n = snprintf(sdp, sizeof(sdp),
                          "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=%s\r\nc=IN IP4 %s\r\nt=0 0\r\n"
@@ -892,7 +1034,10 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
                          : st->playback  ? "Playback"
                                          : "Play",
                          myip, port > 0 ? port : 9, st->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
-                         st->tcp ? "a=setup:active\r\na=connection:new\r\n" : "", ssrc_text);
+                         !st->tcp      ? ""
+                         : st->passive ? "a=setup:passive\r\na=connection:new\r\n"
+                                       : "a=setup:active\r\na=connection:new\r\n",
+                         ssrc_text);
         char local[64];
         local_text(d, local, sizeof(local));
         snprintf(contact, sizeof(contact), "<sip:%s@%s>", d->id, local);
@@ -1361,6 +1506,9 @@ static void usage(void)
                     "  --ps FILE              answer INVITEs and stream this MPEG-PS file over RTP, looping\n"
                     "  --answer-ssrc S        answer INVITEs with y=S instead of the offered SSRC\n"
                     "  --psm                  add a program stream map (H.264) to every 10th pack of --ps\n"
+                    "  --rtp-no-accept        offered TCP active: listen, never let RTP connect\n"
+                    "  --rtp-refuse           offered TCP active: answer a port nobody listens on\n"
+                    "  --pack-per-frame       send --ps one frame a pack, marker bit on its last packet\n"
                     "  --frame-log FILE       log CHANNEL FRAME MONO_US as a frame's last RTP packet leaves\n"
                     "  --frame-log-every N    ... for every N-th frame of a stream (5)\n"
                     "  --rtp-to HOST:PORT     no SIP: stream --ps to PORT, PORT+1 ... (a channel each), UDP\n"
@@ -1417,6 +1565,12 @@ static int parse_args(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--psm") == 0) {
             ps.psm = 1;
+        } else if (strcmp(a, "--rtp-no-accept") == 0) {
+            rtp_no_accept = 1;
+        } else if (strcmp(a, "--rtp-refuse") == 0) {
+            rtp_refuse = 1;
+        } else if (strcmp(a, "--pack-per-frame") == 0) {
+            ps.per_frame = 1;
         } else if (strcmp(a, "--frame-log") == 0 && v != NULL) {
             frame_log = fopen(v, "w");
             if (frame_log == NULL)
@@ -1494,6 +1648,7 @@ static int rtp_to_start(void)
     for (int i = 0; i < opt.channels && i < MAX_STREAMS; i++) {
         stream *st = &streams[i];
         memset(st, 0, sizeof(*st));
+        st->lfd = -1; /* not TCP passive */
         st->active = st->acked = 1;
         st->scale = 1;
         st->ssrc = (uint32_t)i + 1;
