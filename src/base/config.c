@@ -96,8 +96,9 @@ static const struct key keys[] = {
     S(video_media_url, "",
       "jianguan video: base URL viewers reach the media listener at (live URLs); empty: "
       "http://video_media_listen."),
-    E(video_media_transport, "udp", "udp|tcp",
-      "jianguan video: RTP transport asked of devices for new streams: udp, or tcp (TCP passive, RFC 4571)."),
+    E(video_media_transport, "udp", "udp|tcp|tcp-active",
+      "jianguan video: RTP transport asked of devices for new streams: udp, tcp (TCP passive: the device "
+      "connects, RFC 4571), or tcp-active (we connect to the device's answered port)."),
     N(video_live_idle_s, "15", 0, 3600,
       "jianguan video: seconds a live stream stays up after its last viewer leaves, then BYE."),
     N(video_live_url_ttl_s, "300", 10, 86400,

@@ -49,7 +49,7 @@ typedef struct {
     char *video_media_listen;     /* jianguan video: the media node's HTTP-FLV listener host:port */
     char *video_media_ip;         /* address devices send RTP to ("" : the SIP address they reach) */
     char *video_media_url;        /* base URL viewers reach the media node at ("" : from the listener) */
-    char *video_media_transport;  /* udp | tcp (TCP passive) for new streams */
+    char *video_media_transport;  /* udp | tcp (TCP passive) | tcp-active for new streams */
     long video_live_idle_s;       /* seconds a stream lives on without viewers before BYE */
     long video_live_url_ttl_s;    /* seconds a signed live URL stays valid */
     long video_hls_segment_s;     /* HLS: wanted segment duration (cut at the next key frame) */

@@ -33,7 +33,10 @@ size_t jg_sdp_offer_build(const jg_sdp_offer *o, char *out, size_t outlen)
                  "%s"
                  "y=%s\r\n",
                  o->origin_id, o->ip, o->session, u, o->ip, t, o->port, o->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
-                 o->tcp ? "a=setup:passive\r\na=connection:new\r\n" : "", speed, o->ssrc);
+                 o->tcp == JG_RTP_TCP_ACTIVE ? "a=setup:active\r\na=connection:new\r\n"
+                 : o->tcp                    ? "a=setup:passive\r\na=connection:new\r\n"
+                                             : "",
+                 speed, o->ssrc);
     if (n < 0 || (size_t)n >= outlen)
         return 0;
     return (size_t)n;

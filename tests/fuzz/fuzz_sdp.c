@@ -17,6 +17,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* what a device reads from a download offer: a speed of 0 (none) to 64, a range in order */
         if (a.download_speed < 0 || a.download_speed > 64 || a.t_start < 0 || a.t_end < a.t_start)
             abort();
+        if (a.setup < JG_SDP_SETUP_NONE || a.setup > JG_SDP_SETUP_PASSIVE || strlen(a.ip) >= sizeof(a.ip))
+            abort();
+        /* a TCP active offer to the address answered parses back as one (port 9, a=setup:active) */
+        char offer[1024];
+        jg_sdp_offer o = {
+            "Play", "35000000002000000001", a.ip, 9, JG_RTP_TCP_ACTIVE, "0000000001", NULL, 0, 0, 0};
+        jg_sdp_answer b;
+        size_t n = jg_sdp_offer_build(&o, offer, sizeof(offer));
+        if (n == 0 || jg_sdp_parse(offer, n, &b) != JG_OK || !b.tcp || b.setup != JG_SDP_SETUP_ACTIVE ||
+            b.port != 9)
+            abort();
     }
     jg_rtsp_op op;
     double v = 0;

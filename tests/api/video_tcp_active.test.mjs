@@ -1,0 +1,172 @@
+// Live view over RTP on TCP active (issue 8): with video_media_transport = tcp-active the platform
+// offers `m=video 9 TCP/RTP/AVP` with a=setup:active, gbsim answers a=setup:passive with its own
+// address and port and listens there, `jianguan video` connects to it (non-blocking, on its event
+// loop) and reads RFC 4571-framed RTP; ffprobe (FFmpeg) reads the FLV. A device whose port never
+// lets the connection complete (gbsim --rtp-no-accept: a full backlog drops our SYNs) gives the
+// viewer a 502 after the connect timeout (5 s), with a BYE; one whose port refuses (gbsim
+// --rtp-refuse) a 502 at once; the service then exits cleanly (the ASan build checks for leaks at exit).
+//
+// Environment: as tests/api/video_live.test.mjs (gbsim beside the jianguan binary, ffmpeg, ffprobe).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './lib/harness.mjs';
+import { dbExec, freePort, req } from './lib/checks.mjs';
+import { session, as } from './lib/auth.mjs';
+import { DEVICE, PASSWORD, ffprobe, gbsim as startGbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+
+let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
+
+const sql = (q) => dbExec(srv.db.url, q).trim();
+const until = (what, fn, ms) => waitUntil(what, fn, { ms, proc: video, log: () => videoErr });
+const gbsim = (args) => startGbsim(sipPort, psFile, args);
+const invitesOf = (channel) => (videoErr.match(new RegExp(`video: INVITE ${channel} `, 'g')) || []).length;
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function assertPlayable(r, minFrames) {
+  assert.equal(video.exitCode, null, 'jianguan video is running: ' + videoErr.slice(-2000));
+  assert.equal(r.code, 0, r.err);
+  const v = r.streams.find((s) => s.codec_type === 'video');
+  assert.ok(v, 'a video stream: ' + JSON.stringify(r));
+  assert.equal(v.codec_name, 'h264');
+  assert.equal(v.width, 640);
+  assert.equal(v.height, 360);
+  assert.ok(Number(v.nb_read_frames) > minFrames, `frames read: ${v.nb_read_frames}`);
+}
+
+/** The channel row id of gb_id, once the catalog is in, bound to a 鼓楼 project (data scope). */
+async function channelId(gbId) {
+  let id = '';
+  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
+  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
+    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
+      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
+  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
+  return Number(id);
+}
+
+async function liveUrl(id) {
+  const r = await as(srv, inspector, `/api/v1/video/channels/${id}/live`);
+  assert.equal(r.status, 200, r.text);
+  return r.json.url;
+}
+
+before(async () => {
+  mediaPort = await freePort();
+  srv = await startServer({
+    projects: 5,
+    env: {
+      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
+      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
+      JIANGUAN_VIDEO_MEDIA_TRANSPORT: 'tcp-active',
+      JIANGUAN_VIDEO_LIVE_IDLE_S: '2',
+      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
+      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
+    },
+  });
+  psFile = makePs(srv.dir);
+  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
+  assert.match(videoErr, new RegExp(`media listening on http://127\\.0\\.0\\.1:${mediaPort} \\(RTP over tcp-active\\)`));
+  sim = gbsim(['--devices', '1', '--channels', '2']);
+  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  inspector = await session(srv, 'gulou');
+});
+
+after(async () => {
+  for (const s of [sim, simB]) if (s && s.child.exitCode === null) s.child.kill('SIGKILL');
+  if (video && video.exitCode === null) video.kill('SIGKILL');
+  if (srv) await srv.stop();
+});
+
+test('ffprobe plays a live stream over TCP active: we connect to the port the device answered', async () => {
+  const ch = '35010200001310000001';
+  const url = await liveUrl(await channelId(ch));
+  assertPlayable(await ffprobe(url, 3), 50);
+  assert.equal(invitesOf(ch), 1);
+  const key = esc(`${DEVICE}/${ch}`);
+  // The device answered a=setup:passive with its own address; we connected there.
+  const m = new RegExp(`stream ${key}: connecting over TCP active to the device at (127\\.0\\.1\\.1:(\\d+))`).exec(videoErr);
+  assert.ok(m, videoErr.slice(-3000));
+  assert.notEqual(m[2], '9', 'the device\'s port, not the discard port of our offer');
+  assert.match(videoErr, new RegExp(`stream ${key}: TCP active connection to ${esc(m[1])} established`));
+  assert.match(videoErr, new RegExp(`stream ${key} playing \\(TCP active to ${esc(m[1])}\\)`));
+  assert.match(sim.out(), new RegExp(`RTP connection accepted \\(TCP passive\\) for ${ch}`));
+  await until('BYE after 2 idle seconds', () => new RegExp(`no viewer of ${key} for 2 s: BYE`).test(videoErr), 10000);
+  await until('the stream\'s counters', () => new RegExp(`stream ${key} ends \\(\\d+ RTP packets, 0 lost, \\d+ frames, 0 with a foreign SSRC; video h264`).test(videoErr), 5000);
+});
+
+test('a live URL may still ask for TCP passive (transport=tcp), or TCP active by name', async () => {
+  const ch = '35010200001310000002';
+  const url = await liveUrl(await channelId(ch));
+  assertPlayable(await ffprobe(url + '&transport=tcp', 2), 25);
+  assert.match(videoErr, new RegExp(`stream ${esc(`${DEVICE}/${ch}`)} playing \\(TCP passive from `));
+  await until('idle BYE', () => new RegExp(`no viewer of ${esc(`${DEVICE}/${ch}`)} for 2 s: BYE`).test(videoErr), 10000);
+  await sleep(300);
+  assertPlayable(await ffprobe(url + '&transport=tcp-active', 2), 25);
+  assert.equal(invitesOf(ch), 2);
+  assert.match(videoErr, new RegExp(`stream ${esc(`${DEVICE}/${ch}`)} playing \\(TCP active to 127\\.0\\.1\\.1:\\d+\\)`));
+});
+
+test('a device that never lets our connection complete: 502 within the connect timeout, and a BYE', async () => {
+  simB = gbsim(['--devices', '1', '--channels', '1', '--first-serial', '7', '--ip-base', '127.0.2.1', '--rtp-no-accept']);
+  const dev = '35010200001180000007';
+  const ch = '35010200001310000007';
+  await until('second device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${dev}'`) === '1');
+  const url = await liveUrl(await channelId(ch));
+  const t0 = Date.now();
+  const r = await req(url);
+  const took = Date.now() - t0;
+  assert.equal(r.status, 502, r.text);
+  assert.equal(r.json.error.code, 'unavailable');
+  assert.ok(took >= 4500 && took < 9000, `answered after ${took} ms`);
+  const key = esc(`${dev}/${ch}`);
+  const timedOut = new RegExp(`stream ${key}: TCP active connect to the device at 127\\.0\\.2\\.1:\\d+ timed out after 5 s; ending the stream`);
+  await until('the timeout in the log', () => timedOut.test(videoErr), 3000);
+  assert.match(videoErr, new RegExp(`stream ${key}: connecting over TCP active to the device at 127\\.0\\.2\\.1:\\d+`));
+  assert.doesNotMatch(videoErr, new RegExp(`stream ${key} playing`));
+  await sleep(300); // the BYE went out with the 502; let gbsim read it before it stops
+  await until('gbsim stopped', async () => { simB.child.kill('SIGTERM'); await sleep(200); return simB.child.exitCode !== null; }, 5000);
+  const s = simB.summary();
+  assert.equal(s.invites, 1, JSON.stringify(s));
+  assert.equal(s.byes, 1, JSON.stringify(s));
+  assert.equal(s.rtp_packets, 0, JSON.stringify(s));
+});
+
+test('a device answering a port nobody listens on: 502 at once (connection refused), and a BYE', async () => {
+  const simC = gbsim(['--devices', '1', '--channels', '1', '--first-serial', '8', '--ip-base', '127.0.3.1', '--rtp-refuse']);
+  try {
+    const dev = '35010200001180000008';
+    const ch = '35010200001310000008';
+    await until('third device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${dev}'`) === '1');
+    const url = await liveUrl(await channelId(ch));
+    const t0 = Date.now();
+    const r = await req(url);
+    const took = Date.now() - t0;
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'unavailable');
+    assert.ok(took < 4000, `answered after ${took} ms`);
+    const key = esc(`${dev}/${ch}`);
+    // (the log line is written before the 502, but stderr may reach us after the answer)
+    const refused = new RegExp(`stream ${key}: TCP active connect to the device at 127\\.0\\.3\\.1:\\d+ failed: Connection refused; ending the stream`);
+    await until('the refusal in the log', () => refused.test(videoErr), 3000);
+    await sleep(500);
+    assert.equal(await simC.stop(), 0);
+    const s = simC.summary();
+    assert.equal(s.invites, 1, JSON.stringify(s));
+    assert.equal(s.byes, 1, JSON.stringify(s));
+  } finally {
+    if (simC.child.exitCode === null) simC.child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM stops the service cleanly (no leak under ASan)', async () => {
+  await sleep(2500); // idle BYE of the last stream
+  assert.equal(await sim.stop(), 0);
+  const m = sim.summary();
+  assert.equal(m.invites, 3, JSON.stringify(m));
+  assert.equal(m.byes, 3, JSON.stringify(m));
+  assert.equal(video.exitCode, null, 'still running until now: ' + videoErr.slice(-2000));
+  const exited = new Promise((ok) => video.on('exit', (c, sig) => ok(c ?? sig)));
+  video.kill('SIGTERM');
+  assert.equal(await exited, 0, videoErr.slice(-2000));
+});
