@@ -35,6 +35,7 @@ typedef struct {
     char detail[256];    /* the Lua error text for the rule's author ("" when none) */
     long instructions;   /* VM instructions the run took (to the budget's granularity) */
     double micros;       /* wall-clock time of the run */
+    char *text;          /* jg_rule_eval_c with text: {"value":...,"explain":[...]} as JSON text; owned */
 } jg_rule_result;
 
 typedef struct jg_rule_vm jg_rule_vm;
@@ -61,6 +62,35 @@ jg_rc jg_rule_check(jg_rule_vm *vm, const jg_rule_limits *lim, const char *code,
  * could be made. Clear out with jg_rule_result_clear in every case. */
 jg_rc jg_rule_eval(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
                    json_t *facts, json_t *params, const char *now, jg_rule_result *out);
+/* Facts given as C values, pushed straight into the sandbox by jg_rule_eval_c (no JSON tree in
+ * between, for loops over many subjects): named scalars, and one table of named columns of equal
+ * length (facts[table][name][i]). The rule sees the same read-only views as of the equivalent JSON:
+ * text as strings, NULL text as nil (JSON null), numbers as floats. */
+typedef struct {
+    const char *name;
+    const char *text; /* the value, or NULL for the number num */
+    double num;
+} jg_rule_scalar;
+typedef struct {
+    const char *name;
+    const char *const *text; /* rows values (NULL entries: nil), or NULL for the numbers num */
+    const double *num;
+} jg_rule_column;
+typedef struct {
+    const jg_rule_scalar *scalars;
+    int nscalars;
+    const char *table; /* NULL: no columns */
+    const jg_rule_column *cols;
+    int ncols, rows;
+} jg_rule_cfacts;
+
+/* As jg_rule_eval over facts given as C values (borrowed). With text nonzero, the result also
+ * comes as out->text, the JSON text {"value":...,"explain":[...]} written straight from the rule's
+ * tables (object keys unsorted, reals to 12 digits), and out->explain stays NULL; out->value is
+ * there as always. Same limits, errors and clearing as jg_rule_eval. */
+jg_rc jg_rule_eval_c(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
+                     const jg_rule_cfacts *facts, int text, json_t *params, const char *now,
+                     jg_rule_result *out);
 /* Free what a result holds (not the struct). Cannot fail. */
 void jg_rule_result_clear(jg_rule_result *out);
 

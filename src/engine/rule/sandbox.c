@@ -459,6 +459,179 @@ static json_t *to_json(lua_State *L, int idx, int depth)
     return out;
 }
 
+/* Push the read-only view of facts given as C values (jg_rule_eval_c): the scalars, and the columns
+ * under f->table, each column a view of its own, as push_json would make of the same JSON. */
+static void push_cfacts(lua_State *L, jg_rule_vm *vm, const jg_rule_cfacts *f)
+{
+    luaL_checkstack(L, 8, "facts");
+    lua_createtable(L, 0, f->nscalars + 1);
+    for (int i = 0; i < f->nscalars; i++) {
+        const jg_rule_scalar *sc = &f->scalars[i];
+        if (sc->text != NULL)
+            lua_pushstring(L, sc->text);
+        else
+            lua_pushnumber(L, sc->num);
+        lua_setfield(L, -2, sc->name);
+    }
+    if (f->table != NULL) {
+        lua_createtable(L, 0, f->ncols);
+        for (int k = 0; k < f->ncols; k++) {
+            const jg_rule_column *col = &f->cols[k];
+            lua_createtable(L, f->rows, 0);
+            for (int i = 0; i < f->rows; i++) {
+                if (col->text == NULL)
+                    lua_pushnumber(L, col->num[i]);
+                else if (col->text[i] != NULL)
+                    lua_pushstring(L, col->text[i]);
+                else
+                    continue; /* nil: JSON null */
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+            }
+            make_view(L, vm);
+            lua_setfield(L, -2, col->name);
+        }
+        make_view(L, vm);
+        lua_setfield(L, -2, f->table);
+    }
+    make_view(L, vm);
+}
+
+/* Append text s of n bytes to b as a JSON string; 0 when it is not UTF-8 or b is full. */
+static int text_string(jg_buf *b, const char *s, size_t n)
+{
+    if (!jg_utf8_valid(s, n) || jg_buf_append(b, "\"", 1) != JG_OK)
+        return 0;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        if (jg_buf_append(b, s + run, i - run) != JG_OK)
+            return 0;
+        run = i + 1;
+        char esc[8];
+        switch (ch) {
+        case '"':
+            memcpy(esc, "\\\"", 3);
+            break;
+        case '\\':
+            memcpy(esc, "\\\\", 3);
+            break;
+        case '\n':
+            memcpy(esc, "\\n", 3);
+            break;
+        case '\r':
+            memcpy(esc, "\\r", 3);
+            break;
+        case '\t':
+            memcpy(esc, "\\t", 3);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04x", ch);
+            break;
+        }
+        if (jg_buf_puts(b, esc) != JG_OK)
+            return 0;
+    }
+    return jg_buf_append(b, s + run, n - run) == JG_OK && jg_buf_append(b, "\"", 1) == JG_OK;
+}
+
+/* Append the value at idx to b as JSON text, as to_json would make it and jansson write it
+ * (compact, reals to 12 significant digits); 0 when to_json would fail or b is full. Object keys
+ * come in the table's order, not sorted. */
+static int to_text(lua_State *L, int idx, int depth, jg_buf *b)
+{
+    idx = lua_absindex(L, idx);
+    char num[40];
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return jg_buf_append(b, "null", 4) == JG_OK;
+    case LUA_TBOOLEAN:
+        return jg_buf_puts(b, lua_toboolean(L, idx) ? "true" : "false") == JG_OK;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            snprintf(num, sizeof(num), "%lld", (long long)lua_tointeger(L, idx));
+        } else {
+            double d = lua_tonumber(L, idx);
+            if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(long long)d)
+                snprintf(num, sizeof(num), "%lld", (long long)d);
+            else if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
+                return 0; /* NaN and infinities */
+            else {
+                snprintf(num, sizeof(num), "%.12g", d);
+                size_t l = strlen(num);
+                if (strpbrk(num, ".e") == NULL)
+                    snprintf(num + l, sizeof(num) - l, ".0");
+            }
+        }
+        return jg_buf_puts(b, num) == JG_OK;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        return text_string(b, s, n);
+    }
+    case LUA_TTABLE:
+        break;
+    default:
+        return 0;
+    }
+    if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 6))
+        return 0;
+    int t = idx;
+    if (lua_getmetatable(L, idx)) {
+        lua_pushliteral(L, "__newindex");
+        lua_rawget(L, -2);
+        int view = lua_tocfunction(L, -1) == ro_newindex;
+        lua_pop(L, 1);
+        if (view) {
+            lua_pushliteral(L, "__index");
+            lua_rawget(L, -2);
+            lua_remove(L, -2);
+            t = lua_absindex(L, -1);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    size_t len = lua_rawlen(L, t), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        count++;
+        lua_pop(L, 1);
+    }
+    int ok = 1;
+    if (count == len) {
+        ok = jg_buf_append(b, "[", 1) == JG_OK;
+        for (size_t i = 1; i <= len && ok; i++) {
+            lua_rawgeti(L, t, (lua_Integer)i);
+            ok = (i == 1 || jg_buf_append(b, ",", 1) == JG_OK) && to_text(L, -1, depth + 1, b);
+            lua_pop(L, 1);
+        }
+        ok = ok && jg_buf_append(b, "]", 1) == JG_OK;
+    } else {
+        ok = jg_buf_append(b, "{", 1) == JG_OK;
+        int first = 1;
+        lua_pushnil(L);
+        while (ok && lua_next(L, t) != 0) {
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                size_t kn;
+                const char *k = lua_tolstring(L, -2, &kn);
+                ok = (first || jg_buf_append(b, ",", 1) == JG_OK) && text_string(b, k, kn) &&
+                     jg_buf_append(b, ":", 1) == JG_OK && to_text(L, -1, depth + 1, b);
+                first = 0;
+            } else {
+                ok = 0;
+            }
+            lua_pop(L, 1);
+            if (!ok)
+                lua_pop(L, 1);
+        }
+        ok = ok && jg_buf_append(b, "}", 1) == JG_OK;
+    }
+    if (t != idx)
+        lua_pop(L, 1);
+    return ok;
+}
+
 /* --- what a rule sees -------------------------------------------------------------------------- */
 
 static int sb_now(lua_State *L)
@@ -741,6 +914,8 @@ static int do_eval(lua_State *L)
     for (int i = 0; i < 2; i++) {
         if (i == 1 && e != NULL && e->params_ref != LUA_NOREF) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, e->params_ref); /* params are part of what the key names */
+        } else if (i == 0 && vm->cfacts != NULL) {
+            push_cfacts(L, vm, vm->cfacts);
         } else if (views[i] != NULL) {
             push_json(L, vm, views[i], 0);
         } else {
@@ -766,6 +941,18 @@ static int do_eval(lua_State *L)
     vm->running = 0;
     vm->value = to_json(L, -1, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->explain_ref);
+    if (vm->want_text) {
+        /* {"value":...,"explain":[...]} straight from the tables: no JSON tree of the explanation */
+        jg_buf *b = &vm->text;
+        int ok = vm->value != NULL && jg_buf_puts(b, "{\"value\":") == JG_OK && to_text(L, -2, 0, b) &&
+                 jg_buf_puts(b, ",\"explain\":") == JG_OK && lua_type(L, -1) == LUA_TTABLE &&
+                 to_text(L, -1, 0, b) && jg_buf_append(b, "}", 1) == JG_OK;
+        if (!ok) {
+            vm->abort = AB_RESULT;
+            return luaL_error(L, "%s", CODE[AB_RESULT]);
+        }
+        return 0;
+    }
     vm->explain = to_json(L, -1, 0);
     if (vm->value == NULL || vm->explain == NULL || !json_is_array(vm->explain)) {
         vm->abort = AB_RESULT;
@@ -857,14 +1044,19 @@ jg_rc jg_rule_check(jg_rule_vm *vm, const jg_rule_limits *lim, const char *code,
     return JG_OK;
 }
 
-jg_rc jg_rule_eval(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
-                   json_t *facts, json_t *params, const char *now, jg_rule_result *out)
+/* jg_rule_eval and jg_rule_eval_c: facts as JSON, or cfacts as C values (then facts is NULL). */
+static jg_rc run(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
+                 json_t *facts, const jg_rule_cfacts *cfacts, int text, json_t *params, const char *now,
+                 jg_rule_result *out)
 {
     if (vm->L == NULL && vm_open(vm) != 0)
         return JG_NOMEM;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     start(vm, lim, out);
+    vm->cfacts = cfacts;
+    vm->want_text = text;
+    jg_buf_init(&vm->text, TEXT_MAX);
     vm->facts = facts;
     vm->params = params;
     vm->now = now;
@@ -879,21 +1071,45 @@ jg_rc jg_rule_eval(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, c
     vm->limit = SIZE_MAX;
     out->instructions = vm->count;
     vm->facts = vm->params = NULL;
+    vm->cfacts = NULL;
     if (status != LUA_OK) {
+        jg_buf_free(&vm->text);
         failed(vm, status, vm->compile_failed, out);
         out->micros = elapsed_us(&t0);
         return JG_INVALID;
     }
     out->value = vm->value;
     out->explain = vm->explain;
+    out->text = text ? jg_buf_steal(&vm->text) : NULL;
+    jg_buf_free(&vm->text);
     vm->value = vm->explain = NULL;
     lua_settop(L, 0);
     out->micros = elapsed_us(&t0);
     return JG_OK;
 }
 
+jg_rc jg_rule_eval(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
+                   json_t *facts, json_t *params, const char *now, jg_rule_result *out)
+{
+    return run(vm, lim, key, code, len, facts, NULL, 0, params, now, out);
+}
+
+jg_rc jg_rule_eval_c(jg_rule_vm *vm, const jg_rule_limits *lim, const char *key, const char *code, size_t len,
+                     const jg_rule_cfacts *facts, int text, json_t *params, const char *now,
+                     jg_rule_result *out)
+{
+    jg_rc rc = run(vm, lim, key, code, len, NULL, facts, text, params, now, out);
+    if (rc == JG_OK && text && out->text == NULL) {
+        jg_rule_result_clear(out);
+        return JG_NOMEM;
+    }
+    return rc;
+}
+
 void jg_rule_result_clear(jg_rule_result *out)
 {
+    free(out->text);
+    out->text = NULL;
     json_decref(out->value);
     json_decref(out->explain);
     out->value = out->explain = NULL;

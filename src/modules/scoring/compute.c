@@ -68,6 +68,10 @@ struct jg_scorer {
     batch subj, cred;
     struct gline *lines; /* the current job's lines (compute) */
     int lines_cap;
+    /* the facts of one subject as columns (score_one), cap entries each */
+    const char **col_text[4];
+    double *col_num;
+    int col_cap;
 };
 
 int jg_scoring_period_kind(const char *p)
@@ -183,6 +187,9 @@ void jg_scorer_free(jg_scorer *s)
     free(s->subj.v);
     free(s->cred.v);
     free(s->lines);
+    for (int k = 0; k < 4; k++)
+        free(s->col_text[k]);
+    free(s->col_num);
     free(s);
 }
 
@@ -251,11 +258,15 @@ typedef struct {
     const char *role, *period;
 } subject;
 
-static jg_rc eval(jg_scorer *s, int which, json_t *facts, jg_rule_result *res, char *why, size_t whylen)
+/* Evaluate rule which over facts given as C values into res (with the result's JSON text in
+ * res->text); why says what failed. */
+static jg_rc eval_c(jg_scorer *s, int which, const jg_rule_cfacts *facts, jg_rule_result *res, char *why,
+                    size_t whylen)
 {
     srule *r = &s->rules[which];
     memset(res, 0, sizeof(*res));
-    jg_rc rc = jg_rule_eval(s->vm, &s->lim, r->key, r->src, strlen(r->src), facts, r->params, s->now, res);
+    jg_rc rc =
+        jg_rule_eval_c(s->vm, &s->lim, r->key, r->src, strlen(r->src), facts, 1, r->params, s->now, res);
     if (rc == JG_INVALID)
         snprintf(why, whylen, "记分规则“%s”运行失败：%s%s%s", rule_codes[which],
                  res->message != NULL ? res->message : "规则出错", res->detail[0] != '\0' ? "：" : "",
@@ -265,6 +276,26 @@ static jg_rc eval(jg_scorer *s, int which, json_t *facts, jg_rule_result *res, c
         rc = JG_INVALID;
     }
     return rc;
+}
+
+/* Room for n entries in each of s's fact columns. */
+static jg_rc columns_room(jg_scorer *s, int n)
+{
+    if (n <= s->col_cap)
+        return JG_OK;
+    int cap = n > 2 * s->col_cap ? n : 2 * s->col_cap;
+    for (int k = 0; k < 4; k++) {
+        const char **t = realloc(s->col_text[k], sizeof(*t) * (size_t)cap);
+        if (t == NULL)
+            return JG_NOMEM;
+        s->col_text[k] = t;
+    }
+    double *d = realloc(s->col_num, sizeof(*d) * (size_t)cap);
+    if (d == NULL)
+        return JG_NOMEM;
+    s->col_num = d;
+    s->col_cap = cap;
+    return JG_OK;
 }
 
 static double num(json_t *o, const char *key)
@@ -302,31 +333,24 @@ static jg_rc store_credit(jg_scorer *s, int which, const subject *sub, json_t *b
     const char *domain;
     json_t *d;
     jg_rc rc = JG_OK;
+    char ver[64];
+    snprintf(ver, sizeof(ver), "%s@%lld", rule_codes[which], (long long)s->rules[which].version);
     json_object_foreach(by_domain, domain, d)
     {
-        json_t *facts = json_pack("{s:s, s:s, s:s, s:f}", "domain", domain, "period", sub->period, "role",
-                                  sub->role, "points", num(d, "score"));
+        jg_rule_scalar f[] = {{"domain", domain, 0},
+                              {"period", sub->period, 0},
+                              {"role", sub->role, 0},
+                              {"points", NULL, num(d, "score")}};
+        jg_rule_cfacts facts = {.scalars = f, .nscalars = 4};
         jg_rule_result res;
-        memset(&res, 0, sizeof(res));
-        rc = facts == NULL ? JG_NOMEM : eval(s, which, facts, &res, why, whylen);
-        json_decref(facts);
+        rc = eval_c(s, which, &facts, &res, why, whylen);
         if (rc == JG_OK) {
-            json_t *ex = json_pack("{s:O, s:O}", "value", res.value, "explain", res.explain);
-            char *text = ex != NULL ? dump(ex) : NULL;
-            char ver[64];
-            snprintf(ver, sizeof(ver), "%s@%lld", rule_codes[which], (long long)s->rules[which].version);
-            jg_value v[CREDIT_COLS] = {JG_VTEXT(sub->kind),
-                                       JG_VINT(sub->id),
-                                       JG_VTEXT(sub->role),
-                                       JG_VTEXT(domain),
-                                       JG_VTEXT(sub->period),
-                                       JG_VREAL(num(res.value, "score")),
-                                       JG_VTEXT(text != NULL ? text : "{}"),
-                                       JG_VTEXT(ver),
-                                       JG_VTEXT(s->now)};
-            rc = text == NULL ? JG_NOMEM : add_row(&s->cred, v);
-            free(text);
-            json_decref(ex);
+            /* the explanation: {"value":...,"explain":[...]} as the sandbox wrote it */
+            jg_value v[CREDIT_COLS] = {
+                JG_VTEXT(sub->kind), JG_VINT(sub->id),      JG_VTEXT(sub->role),
+                JG_VTEXT(domain),    JG_VTEXT(sub->period), JG_VREAL(num(res.value, "score")),
+                JG_VTEXT(res.text),  JG_VTEXT(ver),         JG_VTEXT(s->now)};
+            rc = add_row(&s->cred, v);
             if (rc == JG_OK)
                 (*credits)++;
         }
@@ -337,20 +361,6 @@ static jg_rc store_credit(jg_scorer *s, int which, const subject *sub, json_t *b
     return rc;
 }
 
-/* A new object {names[k]: []} with the arrays in cols[k]; NULL when out of memory. */
-static json_t *columns(const char *const *names, int n, json_t **cols)
-{
-    json_t *o = json_object();
-    for (int k = 0; o != NULL && k < n; k++) {
-        cols[k] = json_array();
-        if (cols[k] == NULL || json_object_set_new(o, names[k], cols[k]) != 0) {
-            json_decref(o);
-            o = NULL;
-        }
-    }
-    return o;
-}
-
 /* Columns of the gathered rows. */
 enum { G_SUBJECT, G_ROLE, G_PROJECT, G_CLAUSE, G_INSPECTION, G_CITY, G_DOMAIN, G_POINTS };
 
@@ -359,58 +369,64 @@ static jg_rc score_one(jg_scorer *s, const subject *sub, const jg_rows *rows, in
                        jg_scoring_counts *counts, char *why, size_t whylen)
 {
     const struct gline *ln = s->lines;
-    /* Facts as columns: a few arrays instead of an object per line (the sandbox makes three tables
-     * of every object or array it is given). */
-    static const char *const line_cols[] = {"project", "clause", "inspection", "points"};
-    json_t *lc[4], *lines = columns(line_cols, 4, lc);
-    int ok = lines != NULL;
-    for (int i = from; ok && i < to; i++)
-        ok = json_array_append_new(lc[0], json_string(jg_rows_text(rows, ln[i].row, G_PROJECT))) == 0 &&
-             json_array_append_new(lc[1], json_string(jg_rows_text(rows, ln[i].row, G_CLAUSE))) == 0 &&
-             json_array_append_new(lc[2], json_string(jg_rows_text(rows, ln[i].row, G_INSPECTION))) == 0 &&
-             json_array_append_new(lc[3], json_real((double)ln[i].points / 10.0)) == 0;
-    json_t *facts = ok ? json_pack("{s:O}", "lines", lines) : NULL;
-    json_decref(lines);
+    /* Facts as columns: a few arrays instead of a table per line, pushed straight into the
+     * sandbox from the gathered rows. */
     jg_rule_result pr, ar;
     memset(&pr, 0, sizeof(pr));
     memset(&ar, 0, sizeof(ar));
-    jg_rc rc = facts == NULL ? JG_NOMEM : eval(s, R_PROJECT, facts, &pr, why, whylen);
-    json_decref(facts);
-    static const char *const project_cols[] = {"project", "city", "domain", "score"};
-    json_t *pc[4], *projects = columns(project_cols, 4, pc);
+    jg_rc rc = columns_room(s, to - from);
+    int n = 0;
+    for (int i = from; rc == JG_OK && i < to; i++, n++) {
+        s->col_text[0][n] = jg_rows_text(rows, ln[i].row, G_PROJECT);
+        s->col_text[1][n] = jg_rows_text(rows, ln[i].row, G_CLAUSE);
+        s->col_text[2][n] = jg_rows_text(rows, ln[i].row, G_INSPECTION);
+        s->col_num[n] = (double)ln[i].points / 10.0;
+    }
+    jg_rule_column lcols[] = {{"project", s->col_text[0], NULL},
+                              {"clause", s->col_text[1], NULL},
+                              {"inspection", s->col_text[2], NULL},
+                              {"points", NULL, s->col_num}};
+    jg_rule_cfacts lfacts = {.table = "lines", .cols = lcols, .ncols = 4, .rows = n};
+    if (rc == JG_OK)
+        rc = eval_c(s, R_PROJECT, &lfacts, &pr, why, whylen);
+    /* The projects (each once, in order) with their scores from score.project. */
     json_t *scored = json_object_get(pr.value, "projects");
-    if (rc == JG_OK && projects == NULL)
-        rc = JG_NOMEM;
+    n = 0;
     for (int i = from; rc == JG_OK && i < to; i++) {
         const char *pid = jg_rows_text(rows, ln[i].row, G_PROJECT);
-        if (i > from && strcmp(pid, jg_rows_text(rows, ln[i - 1].row, G_PROJECT)) == 0)
+        if (i > from && strcmp(pid, s->col_text[0][n - 1]) == 0)
             continue;
-        const char *city = ln[i].city, *domain = ln[i].domain;
-        if (json_array_append_new(pc[0], json_string(pid)) != 0 ||
-            json_array_append_new(pc[1], city != NULL ? json_string(city) : json_null()) != 0 ||
-            json_array_append_new(pc[2], domain != NULL ? json_string(domain) : json_null()) != 0 ||
-            json_array_append_new(pc[3], json_real(num(json_object_get(scored, pid), "score"))) != 0)
-            rc = JG_NOMEM;
+        s->col_text[0][n] = pid;
+        s->col_text[1][n] = ln[i].city;
+        s->col_text[2][n] = ln[i].domain;
+        s->col_num[n++] = num(json_object_get(scored, pid), "score");
     }
+    jg_rule_column pcols[] = {{"project", s->col_text[0], NULL},
+                              {"city", s->col_text[1], NULL},
+                              {"domain", s->col_text[2], NULL},
+                              {"score", NULL, s->col_num}};
+    jg_rule_cfacts pfacts = {.table = "projects", .cols = pcols, .ncols = 4, .rows = n};
     int which = strcmp(sub->kind, "enterprise") == 0         ? R_COMPANY
                 : strcmp(sub->role, "chief_supervisor") == 0 ? R_CHIEF
                                                              : R_PERSON;
-    if (rc == JG_OK) {
-        facts = json_pack("{s:O}", "projects", projects);
-        rc = facts == NULL ? JG_NOMEM : eval(s, which, facts, &ar, why, whylen);
-        json_decref(facts);
-    }
+    if (rc == JG_OK)
+        rc = eval_c(s, which, &pfacts, &ar, why, whylen);
     if (rc == JG_OK) {
         char versions[160];
         snprintf(versions, sizeof(versions), "%s@%lld,%s@%lld", rule_codes[R_PROJECT],
                  (long long)s->rules[R_PROJECT].version, rule_codes[which],
                  (long long)s->rules[which].version);
-        json_t *ex = json_pack("{s:{s:O, s:O}, s:{s:O, s:O}}", "projects", "value", pr.value, "explain",
-                               pr.explain, "subject", "value", ar.value, "explain", ar.explain);
-        char *text = ex != NULL ? dump(ex) : NULL;
-        rc = text == NULL ? JG_NOMEM : store_subject(s, sub, "35", ar.value, text, versions);
-        free(text);
-        json_decref(ex);
+        /* {"projects":{"value","explain"},"subject":{"value","explain"}} from the texts the sandbox
+         * wrote: no JSON tree of the explanations is made or dumped */
+        jg_buf ex;
+        jg_buf_init(&ex, (size_t)1 << 30);
+        if (jg_buf_puts(&ex, "{\"projects\":") != JG_OK || jg_buf_puts(&ex, pr.text) != JG_OK ||
+            jg_buf_puts(&ex, ",\"subject\":") != JG_OK || jg_buf_puts(&ex, ar.text) != JG_OK ||
+            jg_buf_puts(&ex, "}") != JG_OK)
+            rc = JG_NOMEM;
+        if (rc == JG_OK)
+            rc = store_subject(s, sub, "35", ar.value, ex.data, versions);
+        jg_buf_free(&ex);
         counts->scores++;
         const char *city;
         json_t *cv;
@@ -436,7 +452,6 @@ static jg_rc score_one(jg_scorer *s, const subject *sub, const jg_rows *rows, in
             rc = store_credit(s, credit, sub, by_domain, &counts->credits, why, whylen);
         counts->subjects++;
     }
-    json_decref(projects);
     jg_rule_result_clear(&pr);
     jg_rule_result_clear(&ar);
     return rc;
