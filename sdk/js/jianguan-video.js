@@ -19,6 +19,7 @@
 //   const jv = new JianguanVideo({ baseUrl: 'https://jg.example.gov.cn', appKey, appSecret });
 //   const { items } = await jv.channels({ online: 1 });
 //   const { url } = await jv.liveUrl(items[0].id);           // http(s)://…/live/D/C.flv?exp=&sig=
+//   (ws_url: the same stream as WebSocket-FLV, ws(s)://…/live/D/C.flv?exp=&sig=, for mpegts.js)
 //   await jv.ptz(items[0].id, 'left', { speed: 100 }); await jv.ptz(items[0].id, 'stop');
 //   const recs = await jv.records(items[0].id, '2026-11-25T08:00:00', '2026-11-25T18:00:00');
 
@@ -181,6 +182,11 @@ export class JianguanVideo {
   /** Snapshots are not offered by the platform yet (src/video/README.md, later steps). */
   /** The signed URL of the channel's latest key frame as JPEG (the media node decodes it). */
   async snapshotUrl(channelId) { return (await this.liveUrl(channelId)).snapshot_url; }
+  /**
+   * The signed WebSocket-FLV URL (ws:// or wss://) of a channel's live view: the same FLV bytes as url,
+   * in binary WebSocket messages; play it with mpegts.js ({type: 'flv', isLive: true, url}).
+   */
+  async wsUrl(channelId) { return (await this.liveUrl(channelId)).ws_url; }
 }
 
 function randomHex(n) {

@@ -4,6 +4,7 @@
  *   platform API, see liveurl.h; transport, unsigned, picks RTP over UDP, TCP passive or TCP active
  *   for a new stream, else video_media_transport)
  *   GET /playback/DEVICE/CHANNEL.flv?start=S&end=E&exp=X&sig=G     (the same for s=Playback)
+ *   (either with Upgrade: websocket: WebSocket-FLV, the same bytes in binary frames, ws.c)
  *   GET /ctl/ptz|records|playback?device=&channel=&...&exp=&sig=    (control requests from the
  *   platform API, answered in JSON: PTZ once the device answered, RecordInfo once SumNum records
  *   arrived, INFO for a running playback)
@@ -25,6 +26,7 @@
 #include "video/hls.h"
 #include "video/liveurl.h"
 #include "video/video_int.h"
+#include "video/ws.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -75,6 +77,11 @@ typedef struct viewer {
     char **files; /* V_FILE: recorded segments sent one after the other */
     int nfiles, file_i, file_fd;
     jg_vstream *proxy; /* nodes: the proxy stream whose INVITE this node request waits for */
+    /* WebSocket-FLV (ws.c): 1 asked (101 sent when the stream starts), 2 upgraded; the bytes of out
+     * from ws_mark on are not framed yet (viewer_flush frames them) */
+    int ws;
+    size_t ws_mark;
+    char ws_accept[JG_WS_ACCEPT_LEN + 1];
 } viewer;
 
 /* A RecordInfo query from the platform API, answered once SumNum records arrived or at its deadline. */
@@ -177,8 +184,26 @@ static void viewer_watch(viewer *v, int out)
     epoll_ctl(v->m->ep, EPOLL_CTL_MOD, v->h.fd, &ev);
 }
 
+/* WebSocket-FLV: what was put since the last frame becomes one binary frame. */
+static void ws_wrap(viewer *v)
+{
+    if (v->ws != 2 || v->out.len <= v->ws_mark || v->dead)
+        return;
+    uint8_t head[10];
+    size_t n = v->out.len - v->ws_mark;
+    size_t hl = jg_ws_frame_head(head, JG_WS_BINARY, n);
+    if (jg_buf_append(&v->out, head, hl) != JG_OK) {
+        v->dead = 1;
+        return;
+    }
+    memmove(v->out.data + v->ws_mark + hl, v->out.data + v->ws_mark, n);
+    memcpy(v->out.data + v->ws_mark, head, hl);
+    v->ws_mark = v->out.len;
+}
+
 static void viewer_flush(viewer *v)
 {
+    ws_wrap(v);
     while (v->out.len > 0 && !v->dead) {
         ssize_t w = send(v->h.fd, v->out.data, v->out.len, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
@@ -191,6 +216,7 @@ static void viewer_flush(viewer *v)
         }
         memmove(v->out.data, v->out.data + w, v->out.len - (size_t)w);
         v->out.len -= (size_t)w;
+        v->ws_mark = v->ws_mark > (size_t)w ? v->ws_mark - (size_t)w : 0;
     }
     viewer_watch(v, v->out.len > 0);
 }
@@ -294,9 +320,38 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* WebSocket-FLV: a control frame (close, pong) after what is pending, then flushed. */
+static void ws_control(viewer *v, int opcode, const void *p, size_t n)
+{
+    ws_wrap(v);
+    uint8_t head[10];
+    size_t hl = jg_ws_frame_head(head, opcode, n);
+    viewer_put(v, head, hl);
+    viewer_put(v, p, n);
+    v->ws_mark = v->out.len;
+    viewer_flush(v);
+}
+
+/* WebSocket-FLV: close with code (and a reason of at most 123 bytes), then drop the viewer. */
+static void ws_close(viewer *v, int code, const char *reason)
+{
+    uint8_t b[125];
+    size_t rl = strlen(reason) > 123 ? 123 : strlen(reason);
+    b[0] = (uint8_t)(code >> 8);
+    b[1] = (uint8_t)code;
+    memcpy(b + 2, reason, rl);
+    ws_control(v, JG_WS_CLOSE, b, 2 + rl);
+    shutdown(v->h.fd, SHUT_WR);
+    v->dead = 1;
+}
+
 /* Answer a request with an error (JSON as the platform API does) and close after sending. */
 static void viewer_error(viewer *v, int status, const char *code, const char *message)
 {
+    if (v->ws == 2) {
+        ws_close(v, 1011, code); /* upgraded: no HTTP answer any more */
+        return;
+    }
     const char *reason = reason_phrase(status);
     char body[512], head[512];
     int bn = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
@@ -333,7 +388,19 @@ static void viewer_start(viewer *v)
     jg_vstream *s = v->s;
     static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nCache-Control: no-cache\r\n"
                                "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
-    viewer_put(v, head, sizeof(head) - 1);
+    if (v->ws == 1) {
+        char up[160];
+        int un = snprintf(up, sizeof(up),
+                          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Accept: %s\r\n\r\n",
+                          v->ws_accept);
+        viewer_put(v, up, (size_t)un);
+        v->ws = 2;
+        v->ws_mark = v->out.len;
+        jg_buf_free(&v->in);
+        jg_buf_init(&v->in, 2 * (JG_WS_CLIENT_MAX + 14)); /* client frames */
+    } else
+        viewer_put(v, head, sizeof(head) - 1);
     uint8_t fh[13];
     jg_flv_header(fh);
     viewer_put(v, fh, sizeof(fh));
@@ -408,7 +475,8 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
         if (v->state != V_LIVE) {
             v->s = s; /* still linked */
             viewer_error(v, 502, "unavailable", "视频流已结束或设备未响应");
-        }
+        } else if (v->ws == 2)
+            ws_close(v, 1000, "end");
         viewer_flush(v);
         viewer_free(v);
     }
@@ -1900,12 +1968,47 @@ static void on_request(jg_vmedia *m, viewer *v)
         viewer_error(v, 403, "forbidden", "播放地址无效或已过期");
         return;
     }
+    int up = jg_ws_upgrade(req, v->ws_accept);
+    if (up < 0 || (up > 0 && hls)) {
+        viewer_error(v, 400, "bad_request", "WebSocket 握手请求无效");
+        return;
+    }
+    v->ws = up; /* WebSocket-FLV: upgraded when the stream starts */
     if (hls) {
         hls_request(m, v, device, channel, hls, seq, q);
         return;
     }
     long long range[2] = {start, end};
     join_stream(m, v, device, channel, playback ? range : NULL, q, V_LIVE);
+}
+
+/* WebSocket-FLV: frames from the player. Ping: pong; close: close and drop; data: ignored. */
+static void ws_input(viewer *v, const char *p, size_t n)
+{
+    if (jg_buf_append(&v->in, p, n) != JG_OK) {
+        ws_close(v, 1009, "too big");
+        return;
+    }
+    for (;;) {
+        jg_ws_frame f;
+        long r = jg_ws_parse((uint8_t *)v->in.data, v->in.len, JG_WS_CLIENT_MAX, &f);
+        if (r < 0) {
+            ws_close(v, (int)-r, r == -1009 ? "too big" : "protocol error");
+            return;
+        }
+        if (r == 0)
+            return;
+        if (f.opcode == JG_WS_PING)
+            ws_control(v, JG_WS_PONG, f.payload, f.len);
+        else if (f.opcode == JG_WS_CLOSE) {
+            int code = f.len >= 2 ? (f.payload[0] << 8) | f.payload[1] : 1000;
+            ws_close(v, code == 1005 || code == 1006 || code < 1000 || code >= 5000 ? 1000 : code, "");
+            return;
+        }
+        memmove(v->in.data, v->in.data + r, v->in.len - (size_t)r);
+        v->in.len -= (size_t)r;
+        v->in.data[v->in.len] = '\0';
+    }
 }
 
 static void on_viewer(jg_vmh *h, uint32_t events)
@@ -1932,6 +2035,12 @@ static void on_viewer(jg_vmh *h, uint32_t events)
             if (n == 0) {
                 v->dead = 1; /* the viewer left */
                 break;
+            }
+            if (v->ws == 2) {
+                ws_input(v, chunk, (size_t)n);
+                if (v->dead)
+                    break;
+                continue;
             }
             if (v->state != V_REQ)
                 continue; /* a player sends nothing more; ignore what it does */

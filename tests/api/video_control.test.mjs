@@ -183,6 +183,7 @@ test('playback: a signed URL, s=Playback played by ffprobe; a forged one refused
   // 2026-11-25T08:00:00 in Beijing is 00:00:00 UTC.
   const s0 = Date.UTC(2026, 10, 25, 0, 0, 0) / 1000;
   assert.match(r.json.url, new RegExp(`^http://127\\.0\\.0\\.1:${mediaPort}/playback/${DEVICE}/${CH1}\\.flv\\?start=${s0}&end=${s0 + 3600}&exp=\\d+&sig=[0-9a-f]{64}$`));
+  assert.equal(r.json.ws_url, r.json.url.replace(/^http:/, 'ws:'));
   const forged = await req(r.json.url.replace(`end=${s0 + 3600}`, `end=${s0 + 7200}`));
   assert.equal(forged.status, 403);
   const p = await ffprobe(r.json.url, 2);

@@ -302,7 +302,20 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp)
     json_t *out = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "channel_id", (json_int_t)ch.id,
                             "device_gb_id", ch.device, "gb_id", ch.channel, "name", ch.name, "start", start,
                             "end", end, "protocol", "http-flv", "url", url, "expires_at", expires_at);
+    jg_video_set_ws_url(out, url);
     return jg_resp_json(req, resp, 200, out);
+}
+
+void jg_video_set_ws_url(json_t *out, const char *url)
+{
+    char ws[1100];
+    if (strncmp(url, "https://", 8) == 0)
+        snprintf(ws, sizeof(ws), "wss://%s", url + 8);
+    else if (strncmp(url, "http://", 7) == 0)
+        snprintf(ws, sizeof(ws), "ws://%s", url + 7);
+    else
+        snprintf(ws, sizeof(ws), "%s", url);
+    json_object_set_new(out, "ws_url", json_string(ws));
 }
 
 jg_rc jg_video_post_playback_control(jg_req *req, jg_resp *resp)

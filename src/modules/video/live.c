@@ -108,6 +108,7 @@ static jg_rc get_live(jg_req *req, jg_resp *resp)
                             "url", url, "expires_at", expires_at);
     json_object_set_new(out, "hls_url", json_string(hls));
     json_object_set_new(out, "snapshot_url", json_string(snap));
+    jg_video_set_ws_url(out, url);
     return jg_resp_json(req, resp, 200, out);
 }
 

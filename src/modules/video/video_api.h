@@ -42,6 +42,10 @@ jg_rc jg_video_get_device(jg_req *req, jg_resp *resp);
 jg_rc jg_video_page(jg_req *req, jg_resp *resp, jg_buf *sql, jg_value *params, int n, const char *order,
                     int64_t page, int64_t size);
 
+/* control.c: out.ws_url, the WebSocket-FLV form of the HTTP-FLV url (ws://, or wss:// for https): the
+ * same bytes in WebSocket binary frames, for mpegts.js. */
+void jg_video_set_ws_url(json_t *out, const char *url);
+
 /* control.c: key = HMAC-SM3(field key, label), the keys shared with src/video/liveurl.c
  * ("jianguan video control v1", "jianguan video live url v1"). */
 void jg_video_key(jg_req *req, const char *label, unsigned char out[32]);
