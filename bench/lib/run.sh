@@ -8,12 +8,9 @@ T0=$(date +%s)
 log() { printf '[%s %4ss] %s\n' "$BENCH" "$(( $(date +%s) - T0 ))" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 need() { local t; for t in "$@"; do command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh bench)"; done; }
-build_release() { # target...
-  local t missing=0
-  for t in "$@"; do [ -x "build/$t" ] || missing=1; done
-  [ "$missing" = 0 ] && return
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build --target "$@"
+build_release() { # target...: built, or brought up to date, in build/ (Release); never a stale binary
+  [ -f build/build.ninja ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build --target "$@" >/dev/null
 }
 npm_ready() { # directory package
   [ -d "$1/node_modules/$2" ] || (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)

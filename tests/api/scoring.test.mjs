@@ -216,9 +216,15 @@ test('credit: 通常行为 40 % + 合同履约 15 % + 质量安全文明施工 4
   // B: 40 + 15 + (100 − 10) × 0.45 = 95.5.
   r = await get('province', `/api/v1/credit/enterprise/${B}`);
   assert.deepEqual(r.json.items.map((x) => x.score), [95.5]);
-  // Supervising firms have no public formula: no credit row.
+  // Supervising firm S by credit.supervisor_default (an assumed, configurable formula: theirs is not
+  // public): S's 2027Q1 score 14.5 / 3 = 4.83 in 房建 → 100 × 0.40 + 100 × 0.15 + (100 − 4.83) × 0.45
+  // = 40 + 15 + 42.8265 = 97.83.
   r = await get('province', `/api/v1/credit/enterprise/${S}`);
-  assert.deepEqual(r.json.items, []);
+  assert.deepEqual(r.json.items.map((x) => [x.role, x.domain, x.period, x.score, x.rule_version]),
+    [['supervisor_firm', '房建', '2027Q1', 97.83, 'credit.supervisor_default@1']]);
+  assert.equal(r.json.items[0].explanation.value.duty, 95.17);
+  assert.ok(r.json.items[0].explanation.explain.some((e) => e.what === '监理履职行为' && /周期记分 4\.83/.test(e.text)),
+    JSON.stringify(r.json.items[0]));
   // Persons (credit.person_default): M, project manager, 100 − 7 = 93; C, chief supervisor, 100 − 7 = 93.
   r = await get('province', `/api/v1/credit/person/${M}?period=2027Q1`);
   assert.deepEqual(r.json.items.map((x) => [x.role, x.domain, x.score]), [['project_manager', '房建', 93]]);
@@ -295,7 +301,8 @@ test('full recomputation: rule.manage only, counts and seconds, the same numbers
   assert.equal(r.status, 200, r.text);
   // Subject-periods: 2027Q1 A, B, S, M, C (5); 2027Q2 A (1); 2027: A, B, S, M, C (5) = 11.
   assert.equal(r.json.subjects, 11);
-  assert.equal(r.json.credits, 5); // A 2027Q1, A 2027Q2, B 2027Q1, M 2027Q1, C 2027Q1
+  assert.equal(r.json.credits, 6); // A 2027Q1, A 2027Q2, B 2027Q1, S 2027Q1, M 2027Q1, C 2027Q1
+  assert.equal(sql(`SELECT score FROM credit_score WHERE subject_kind = 'enterprise' AND subject_id = ${S}`), '97.83');
   assert.equal(typeof r.json.seconds, 'number');
   assert.deepEqual(subject('enterprise', A, 'contractor', '2027Q1'), [6, 12, 2]);
   assert.deepEqual(subject('person', C, 'chief_supervisor', '2027Q1'), [7, 14.5, 3]);
@@ -313,4 +320,45 @@ test('市政 notices (project_kind under municipal in the dictionary) count apar
   const r = await get('province', `/api/v1/credit/enterprise/${A}?period=2027Q2`);
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.json.items.filter((x) => x.domain === '市政').map((x) => x.score), [98.2]);
+});
+
+test('supervising firms: 房建 and 市政 credit apart, incrementally and by the full recomputation alike', async () => {
+  // S in 2027Q2: P1 (房建) 3 points, P2 (市政, project_kind road) 8 points; effective 2027-04-06.
+  const f = await publicNotice({ project: P1, inspection: 'I11', on: '2027-03-02', enterprise: S, role: 'supervisor_firm',
+    items: [{ clause_code: '9.1.1', points: '3' }] });
+  const m = await publicNotice({ project: P2, inspection: 'I12', on: '2027-03-02', enterprise: S, role: 'supervisor_firm',
+    kind: 'road', items: [{ clause_code: '9.1.1', points: '8' }] });
+  await tick('2027-04-07T02:00:00Z');
+  assert.equal(state(f), 'effective');
+  assert.equal(state(m), 'effective');
+  // 房建: 40 + 15 + (100 − 3) × 0.45 = 40 + 15 + 43.65 = 98.65.
+  // 市政: 40 + 15 + (100 − 8) × 0.45 = 40 + 15 + 41.4 = 96.4.
+  const want = [['房建', 98.65, 97], ['市政', 96.4, 92]];
+  const credit = async () => {
+    const r = await get('province', `/api/v1/credit/enterprise/${S}?period=2027Q2`);
+    assert.equal(r.status, 200, r.text);
+    return ['房建', '市政'].map((d) => r.json.items.filter((x) => x.domain === d)
+      .map((x) => [x.domain, x.score, x.explanation.value.duty])[0]);
+  };
+  assert.deepEqual(await credit(), want);
+  // The same numbers from the full recomputation (the incremental path above is scoring.effective).
+  sql(`DELETE FROM credit_score WHERE subject_id = ${S}`);
+  const r = await post('province', '/api/v1/credit/recompute', { period: '2027Q2' });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(await credit(), want);
+  // 2027Q1 is untouched by a 2027Q2 recomputation.
+  assert.equal(sql(`SELECT count(*) FROM credit_score WHERE subject_id = ${S} AND period = '2027Q1'`), '0');
+  // The formula is a rule: new weights (the authorities' choice) change the next computation.
+  let rule = await get('province', '/api/v1/rules/credit.supervisor_default');
+  assert.equal(rule.status, 200, rule.text);
+  const params = { ...rule.json.params, weights: { general: 0.3, contract: 0.2, duty: 0.5 } };
+  rule = await as(srv, s.province, '/api/v1/rules/credit.supervisor_default', { method: 'PUT', body: { params } });
+  assert.equal(rule.status, 200, rule.text);
+  rule = await post('province', '/api/v1/rules/credit.supervisor_default/publish', {});
+  assert.equal(rule.status, 200, rule.text);
+  assert.equal((await post('province', '/api/v1/credit/recompute', { period: '2027Q2' })).status, 200);
+  // 房建: 30 + 20 + 97 × 0.5 = 98.5; 市政: 30 + 20 + 92 × 0.5 = 96; the version used is kept.
+  assert.deepEqual(await credit(), [['房建', 98.5, 97], ['市政', 96, 92]]);
+  assert.deepEqual(sql(`SELECT DISTINCT rule_version FROM credit_score WHERE subject_id = ${S} AND period = '2027Q2'`),
+    'credit.supervisor_default@2');
 });

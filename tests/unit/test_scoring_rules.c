@@ -172,6 +172,44 @@ static void credit_formula(void **state)
            "\"general\":0.5,\"quality\":0.4}}");
 }
 
+/* credit.supervisor_default: an assumed formula (the supervising firms' is not public), shaped like
+ * the contractor's with a 监理履职行为 part; every number is a parameter. */
+static void supervisor_credit_formula(void **state)
+{
+    (void)state;
+    /* 房建: 100 × 0.4 + 100 × 0.15 + (100 − 4.83) × 0.45 = 40 + 15 + 42.8265 = 97.8265 → 97.83. */
+    expect("credit.supervisor_default",
+           "{\"domain\":\"房建\",\"period\":\"2027Q1\",\"role\":\"supervisor_firm\",\"points\":4.83}", NULL,
+           "{\"contract\":100,\"duty\":95.17,\"general\":100,\"score\":97.83,\"weights\":{\"contract\":0.15,"
+           "\"duty\":0.45,\"general\":0.4}}");
+    /* 市政 with a per-domain point weight (2 per point): 100 − 6 × 2 = 88 → 40 + 15 + 39.6 = 94.6;
+     * 房建 keeps per_point 1: 100 − 6 = 94 → 40 + 15 + 42.3 = 97.3. */
+    const char *dp = "{\"domain_per_point\":{\"市政\":2}}";
+    expect("credit.supervisor_default", "{\"domain\":\"市政\",\"period\":\"2027Q2\",\"points\":6}", dp,
+           "{\"contract\":100,\"duty\":88,\"general\":100,\"score\":94.6,\"weights\":{\"contract\":0.15,"
+           "\"duty\":0.45,\"general\":0.4}}");
+    expect("credit.supervisor_default", "{\"domain\":\"房建\",\"period\":\"2027Q2\",\"points\":6}", dp,
+           "{\"contract\":100,\"duty\":94,\"general\":100,\"score\":97.3,\"weights\":{\"contract\":0.15,"
+           "\"duty\":0.45,\"general\":0.4}}");
+    /* Other weights and base, given parts, the part within 0..base: 60 × 0.3 + 50 × 0.2 + 0 × 0.5 = 28. */
+    expect("credit.supervisor_default",
+           "{\"domain\":\"房建\",\"period\":\"2027Q1\",\"points\":70,\"general\":60,\"contract\":50}",
+           "{\"weights\":{\"general\":0.3,\"contract\":0.2,\"duty\":0.5},\"base\":60}",
+           "{\"contract\":50,\"duty\":0,\"general\":60,\"score\":28,\"weights\":{\"contract\":0.2,"
+           "\"duty\":0.5,\"general\":0.3}}");
+    /* The explanation names the part and says the formula is an assumption. */
+    json_t *ex = NULL;
+    char *got = eval("credit.supervisor_default", "{\"domain\":\"房建\",\"period\":\"2027Q1\",\"points\":2}",
+                     NULL, &ex);
+    char *text = json_dumps(ex, JSON_COMPACT);
+    assert_non_null(strstr(text, "监理履职行为"));
+    assert_non_null(strstr(text, "100 − 周期记分 2 × 1"));
+    assert_non_null(strstr(text, "未公开"));
+    free(text);
+    free(got);
+    json_decref(ex);
+}
+
 static void edition_by_date(void **state)
 {
     (void)state;
@@ -213,6 +251,7 @@ int main(void)
         cmocka_unit_test(person_sum),
         cmocka_unit_test(person_credit),
         cmocka_unit_test(credit_formula),
+        cmocka_unit_test(supervisor_credit_formula),
         cmocka_unit_test(edition_by_date),
         cmocka_unit_test(periods),
     };

@@ -31,6 +31,11 @@ const jg_rule_shipped jg_rules_shipped[] = {
      "{\"weights\":{\"general\":0.4,\"contract\":0.15,\"quality\":0.45},\"base\":100,\"per_point\":1,"
      "\"general_default\":100,\"contract_default\":100,\"decimals\":2}",
      "rules/credit_contractor_default.lua"},
+    {"credit.supervisor_default",
+     "监理单位信用评价默认公式（假设，可配置：通常行为40%+合同履约15%+监理履职行为45%）", "credit",
+     "{\"weights\":{\"general\":0.4,\"contract\":0.15,\"duty\":0.45},\"base\":100,\"per_point\":1,"
+     "\"general_default\":100,\"contract_default\":100,\"decimals\":2}",
+     "rules/credit_supervisor_default.lua"},
     {"credit.person_default", "从业人员信用评价默认公式（满分减周期记分）", "credit",
      "{\"base\":100,\"per_point\":1,\"decimals\":2}", "rules/credit_person_default.lua"},
     {"credit.owner_quarterly", "建设单位首要责任季度评价得分（各指标得分之和，未填指标按满分减扣分）",

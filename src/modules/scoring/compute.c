@@ -7,6 +7,7 @@
  *   score.company | score.person | score.chief_supervisor (projects with city and domain)
  *                                   -> {score, total, projects, by_city, by_domain}
  *   credit.contractor_default (a contractor's quarter, per domain) -> credit_score
+ *   credit.supervisor_default (a supervising firm's quarter, per domain) -> credit_score
  * score_subject gets one row for the subject's whole period (area "35") and, for units, one per city. */
 #include "base/arena.h"
 #include "base/buf.h"
@@ -23,13 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { R_PROJECT, R_COMPANY, R_PERSON, R_CHIEF, R_CREDIT, R_PCREDIT, NRULES };
+enum { R_PROJECT, R_COMPANY, R_PERSON, R_CHIEF, R_CREDIT, R_PCREDIT, R_SCREDIT, NRULES };
 static const char *const rule_codes[NRULES] = {"score.project",
                                                "score.company",
                                                "score.person",
                                                "score.chief_supervisor",
                                                "credit.contractor_default",
-                                               "credit.person_default"};
+                                               "credit.person_default",
+                                               "credit.supervisor_default"};
 
 #define BUDGET_SCALE 20 /* one evaluation scores all projects of a subject: more than a clause rule */
 #define BATCH_ROWS 64   /* rows of one multi-row INSERT */
@@ -325,8 +327,8 @@ static jg_rc store_subject(jg_scorer *s, const subject *sub, const char *area, j
     return add_row(&s->subj, v);
 }
 
-/* Credit of a quarter by rule which (R_CREDIT for contractors, R_PCREDIT for persons), one row per
- * domain of the subject's projects. */
+/* Credit of a quarter by rule which (R_CREDIT for contractors, R_SCREDIT for supervising firms,
+ * R_PCREDIT for persons), one row per domain of the subject's projects. */
 static jg_rc store_credit(jg_scorer *s, int which, const subject *sub, json_t *by_domain, long *credits,
                           char *why, size_t whylen)
 {
@@ -444,9 +446,13 @@ static jg_rc score_one(jg_scorer *s, const subject *sub, const jg_rows *rows, in
             counts->scores++;
         }
         json_t *by_domain = json_object_get(ar.value, "by_domain");
-        /* Credit is quarterly: contractors by credit.contractor_default, persons by
-         * credit.person_default; the supervising firms' formula is not public. */
-        int credit = which == R_COMPANY ? (strcmp(sub->role, "contractor") == 0 ? R_CREDIT : -1) : R_PCREDIT;
+        /* Credit is quarterly: contractors by credit.contractor_default, supervising firms by
+         * credit.supervisor_default (an assumed, configurable formula: theirs is not public), persons
+         * by credit.person_default. */
+        int credit = which != R_COMPANY                          ? R_PCREDIT
+                     : strcmp(sub->role, "contractor") == 0      ? R_CREDIT
+                     : strcmp(sub->role, "supervisor_firm") == 0 ? R_SCREDIT
+                                                                 : -1;
         if (rc == JG_OK && credit >= 0 && jg_scoring_period_kind(sub->period) == 1 &&
             json_is_object(by_domain))
             rc = store_credit(s, credit, sub, by_domain, &counts->credits, why, whylen);
