@@ -365,6 +365,35 @@ static void push_json(lua_State *L, jg_rule_vm *vm, json_t *j, int depth)
     }
 }
 
+/* The table at idx, or, for a read-only view, the table it stands for (then pushed: the caller pops
+ * it when the result differs from idx); *len its sequence length, *count all its keys. */
+static int table_of(lua_State *L, int idx, size_t *len, size_t *count)
+{
+    int t = idx;
+    if (lua_getmetatable(L, idx)) {
+        lua_pushliteral(L, "__newindex");
+        lua_rawget(L, -2);
+        int view = lua_tocfunction(L, -1) == ro_newindex;
+        lua_pop(L, 1);
+        if (view) {
+            lua_pushliteral(L, "__index");
+            lua_rawget(L, -2);
+            lua_remove(L, -2);
+            t = lua_absindex(L, -1);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    *len = lua_rawlen(L, t);
+    *count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        (*count)++;
+        lua_pop(L, 1);
+    }
+    return t;
+}
+
 /* The value at idx as JSON (a new reference), or NULL: a type JSON cannot hold, a cycle (too
  * deep), a table mixing keys. Raw access only: no metamethod of the rule's runs here. Views of the
  * facts come back as their data. */
@@ -398,27 +427,8 @@ static json_t *to_json(lua_State *L, int idx, int depth)
     }
     if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 6))
         return NULL;
-    int t = idx;
-    if (lua_getmetatable(L, idx)) {
-        lua_pushliteral(L, "__newindex");
-        lua_rawget(L, -2);
-        int view = lua_tocfunction(L, -1) == ro_newindex;
-        lua_pop(L, 1);
-        if (view) {
-            lua_pushliteral(L, "__index");
-            lua_rawget(L, -2);
-            lua_remove(L, -2);
-            t = lua_absindex(L, -1);
-        } else {
-            lua_pop(L, 1);
-        }
-    }
-    size_t len = lua_rawlen(L, t), count = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t) != 0) {
-        count++;
-        lua_pop(L, 1);
-    }
+    size_t len, count;
+    int t = table_of(L, idx, &len, &count);
     json_t *out;
     if (count == len) {
         out = json_array();
@@ -577,27 +587,8 @@ static int to_text(lua_State *L, int idx, int depth, jg_buf *b)
     }
     if (depth > JSON_MAX_DEPTH || !lua_checkstack(L, 6))
         return 0;
-    int t = idx;
-    if (lua_getmetatable(L, idx)) {
-        lua_pushliteral(L, "__newindex");
-        lua_rawget(L, -2);
-        int view = lua_tocfunction(L, -1) == ro_newindex;
-        lua_pop(L, 1);
-        if (view) {
-            lua_pushliteral(L, "__index");
-            lua_rawget(L, -2);
-            lua_remove(L, -2);
-            t = lua_absindex(L, -1);
-        } else {
-            lua_pop(L, 1);
-        }
-    }
-    size_t len = lua_rawlen(L, t), count = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t) != 0) {
-        count++;
-        lua_pop(L, 1);
-    }
+    size_t len, count;
+    int t = table_of(L, idx, &len, &count);
     int ok = 1;
     if (count == len) {
         ok = jg_buf_append(b, "[", 1) == JG_OK;
