@@ -41,7 +41,10 @@ int jg_vdevcmd_send(jg_vsvc *svc, jg_vdev *d, const char *target, const char *cm
     jg_buf_free(&body);
     if (rc != JG_OK)
         return 503;
-    jg_info("video: %s %s to %s/%s (SN %lld)", what, cmd, d->gb_id, target, (long long)s);
+    if (strcmp(cmd, "status") == 0) /* asked of every device at registration: not a line each */
+        jg_debug("video: %s %s to %s/%s (SN %lld)", what, cmd, d->gb_id, target, (long long)s);
+    else
+        jg_info("video: %s %s to %s/%s (SN %lld)", what, cmd, d->gb_id, target, (long long)s);
     *sn = s;
     *want_result = strcmp(cmd, "reboot") != 0;
     return 0;

@@ -10,7 +10,8 @@
  * subscription is refreshed in that dialog (same Call-ID, From tag, To tag, next CSeq) at 80% of
  * the Expires the device granted, and ended with Expires: 0 at shutdown. An unanswered SUBSCRIBE is
  * retransmitted over UDP each second for 8 s; a refused or unanswered one (many devices answer
- * 489 or 501 to what they do not do) is tried again after JG_VSUB_RETRY_S. NOTIFYs arrive like
+ * 489 or 501 to what they do not do) is tried again after JG_VSUB_RETRY_S, the wait doubling with
+ * each failure in a row up to an hour (sub_later). NOTIFYs arrive like
  * MESSAGEs (catalog.c: from the registered address, answered 200, the body dispatched as a
  * MANSCDP notification); a Subscription-State of terminated ends the subscription here.
  *
@@ -38,6 +39,7 @@ typedef struct jg_vsub {
     jg_buf wire;      /* the SUBSCRIBE awaiting its response (SUB_SENDING) */
     int64_t next_us;  /* SUB_SENDING: next retransmission; SUB_ACTIVE: refresh; SUB_IDLE: try again */
     int64_t until_us; /* SUB_SENDING: give up */
+    int failures;     /* refused or unanswered in a row: the wait before the next try doubles */
 } jg_vsub;
 
 static const struct {
@@ -52,6 +54,21 @@ static const struct {
 #define SEND_FOR_US (8 * SECOND_US)
 
 /* 1 if the comma-separated list names kind. */
+/* s failed (refused, unanswered, terminated, or could not be sent): idle, tried again after
+ * JG_VSUB_RETRY_S, doubling with each failure in a row up to an hour, so devices that do not
+ * support an event are not asked every minute; returns the wait in seconds. */
+static int sub_later(jg_vsvc *svc, jg_vsub *s)
+{
+    int wait = JG_VSUB_RETRY_S << (s->failures < 6 ? s->failures : 6);
+    if (wait > 3600)
+        wait = 3600;
+    s->failures++;
+    s->state = SUB_IDLE;
+    s->call_id[0] = '\0';
+    s->next_us = svc->now_us + (int64_t)wait * SECOND_US;
+    return wait;
+}
+
 static int configured(const char *list, const char *kind)
 {
     size_t k = strlen(kind);
@@ -155,10 +172,8 @@ static void sub_start(jg_vsvc *svc, jg_vdev *d, int kind)
     s->kind = kind;
     jg_buf_init(&s->wire, JG_SIP_MAX_MESSAGE);
     d->subs[kind] = s;
-    if (sub_send(svc, d, s, svc->cfg->video_subscribe_expires_s) != JG_OK) {
-        s->state = SUB_IDLE;
-        s->next_us = svc->now_us + JG_VSUB_RETRY_S * SECOND_US;
-    }
+    if (sub_send(svc, d, s, svc->cfg->video_subscribe_expires_s) != JG_OK)
+        sub_later(svc, s);
 }
 
 void jg_vsub_registered(jg_vsvc *svc, jg_vdev *d)
@@ -201,11 +216,9 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
         if (svc->now_us < s->next_us)
             continue;
         if (s->state == SUB_SENDING && svc->now_us >= s->until_us) {
-            jg_info("video: %s subscription of %s not answered; again in %d s", kinds[k].name, d->gb_id,
-                    JG_VSUB_RETRY_S);
-            s->state = SUB_IDLE;
-            s->call_id[0] = '\0';
-            s->next_us = svc->now_us + JG_VSUB_RETRY_S * SECOND_US;
+            int wait = sub_later(svc, s);
+            jg_log(s->failures == 1 ? JG_LOG_INFO : JG_LOG_DEBUG,
+                   "video: %s subscription of %s not answered; again in %d s", kinds[k].name, d->gb_id, wait);
         } else if (s->state == SUB_SENDING) {
             if (d->transport == JG_VT_UDP) {
                 jg_vpeer peer;
@@ -220,7 +233,7 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
         } else {
             s->call_id[0] = '\0'; /* a new dialog */
             if (sub_send(svc, d, s, svc->cfg->video_subscribe_expires_s) != JG_OK)
-                s->next_us = svc->now_us + JG_VSUB_RETRY_S * SECOND_US;
+                sub_later(svc, s);
         }
     }
 }
@@ -250,11 +263,10 @@ int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp)
         return 1;
     }
     if (code >= 300) {
-        jg_info("video: %s subscription of %s refused (%d); again in %d s", kinds[s->kind].name, d->gb_id,
-                code, JG_VSUB_RETRY_S);
-        s->state = SUB_IDLE;
-        s->call_id[0] = '\0';
-        s->next_us = svc->now_us + JG_VSUB_RETRY_S * SECOND_US;
+        int wait = sub_later(svc, s); /* the first refusal in a row is logged, the repeats at debug */
+        jg_log(s->failures == 1 ? JG_LOG_INFO : JG_LOG_DEBUG,
+               "video: %s subscription of %s refused (%d); again in %d s", kinds[s->kind].name, d->gb_id,
+               code, wait);
         return 1;
     }
     if (s->to_tag[0] == '\0') {
@@ -266,6 +278,7 @@ int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp)
     if (granted <= 0 || granted > s->expires_s)
         granted = s->expires_s;
     s->state = SUB_ACTIVE;
+    s->failures = 0;
     s->next_us = svc->now_us + granted * SECOND_US * 8 / 10;
     jg_debug("video: %s subscription of %s active for %ld s", kinds[s->kind].name, d->gb_id, granted);
     return 1;
@@ -283,10 +296,8 @@ void jg_vsub_notified(jg_vsvc *svc, jg_vdev *d, const osip_message_t *req)
     for (int k = 0; k < JG_VSUB_KINDS; k++) {
         jg_vsub *s = d->subs[k];
         if (s != NULL && strcmp(s->call_id, call_id) == 0) {
-            jg_info("video: %s subscription of %s terminated by the device", kinds[k].name, d->gb_id);
-            s->state = SUB_IDLE;
-            s->call_id[0] = '\0';
-            s->next_us = svc->now_us + JG_VSUB_RETRY_S * SECOND_US;
+            jg_info("video: %s subscription of %s terminated by the device; again in %d s", kinds[k].name,
+                    d->gb_id, sub_later(svc, s));
         }
     }
 }

@@ -381,7 +381,8 @@ void jg_vmsg_catalog_end(jg_vdev *d);
 /* d registered afresh: send the configured subscriptions (video_subscribe) and a DeviceStatus query. */
 void jg_vsub_registered(jg_vsvc *svc, jg_vdev *d);
 /* Once a second per device: retransmit unanswered SUBSCRIBEs over UDP, refresh at 80% of Expires,
- * try failed ones again after JG_VSUB_RETRY_S, forget them when the registration is gone. */
+ * try failed ones again after JG_VSUB_RETRY_S (doubling with each failure in a row, at most an hour),
+ * forget them when the registration is gone. */
 #define JG_VSUB_RETRY_S 60
 /* Devices registered before the process started (loaded from the database) are subscribed by this
  * check too, JG_VSUB_STARTS_PER_S subscriptions a second at most. */

@@ -189,6 +189,31 @@ static void subscriptions(void **state)
     free(alarm_copy);
 }
 
+/* A device that keeps refusing a subscription is asked again after 60, 120, 240 s ... (at most an
+ * hour), not every minute; an accepted one starts the count again. */
+static void refusals_back_off(void **state)
+{
+    fixture *f = *state;
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 3600, NULL), "SIP/2.0 200 OK", 14);
+    char *alarm = jg_xstrdup(sent_with("SUBSCRIBE", "<CmdType>Alarm</CmdType>"));
+    answer(f, alarm, 489, "x", 0);
+    free(alarm);
+    int64_t waits[] = {JG_VSUB_RETRY_S, 2 * JG_VSUB_RETRY_S, 4 * JG_VSUB_RETRY_S};
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        clear_sent();
+        tick(f, (waits[i] - 2) * 1000000); /* not yet */
+        assert_null(sent_with("SUBSCRIBE", "<CmdType>Alarm</CmdType>"));
+        tick(f, 2 * 1000000);
+        const char *again = sent_with("SUBSCRIBE", "<CmdType>Alarm</CmdType>");
+        assert_non_null(again);
+        alarm = jg_xstrdup(again);
+        answer(f, alarm, i + 1 < sizeof(waits) / sizeof(waits[0]) ? 489 : 200, "devtag", 3600);
+        free(alarm);
+    }
+    jg_vdev *d = jg_vsvc_device(&f->svc, DEV);
+    assert_true(jg_vsub_active(d) >= 1);
+}
+
 /* A restarted service subscribes the devices still registered (loaded from the database). */
 static void restart_resubscribes(void **state)
 {
@@ -331,6 +356,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(subscriptions, setup, video_teardown),
+        cmocka_unit_test_setup_teardown(refusals_back_off, setup, video_teardown),
         cmocka_unit_test_setup_teardown(restart_resubscribes, setup, video_teardown),
         cmocka_unit_test_setup_teardown(notifications, setup, video_teardown),
     };

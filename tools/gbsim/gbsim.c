@@ -1192,8 +1192,10 @@ static void on_subscribe(device *d, int dev_index, osip_message_t *m)
     osip_message_t *r = NULL;
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &opt.server.sin_addr, ip, sizeof(ip));
-    if (jg_sip_response(m, s != NULL ? 200 : 481, ip, ntohs(opt.server.sin_port),
-                        s != NULL ? s->our_tag : "x", &r) == JG_OK) {
+    /* Beyond MAX_SUBS a SUBSCRIBE is still accepted, untracked (no NOTIFYs): thousands of simulated
+     * devices accept as real ones do. An un-SUBSCRIBE of an unknown dialog is 481. */
+    if (jg_sip_response(m, s != NULL || expires > 0 ? 200 : 481, ip, ntohs(opt.server.sin_port),
+                        s != NULL ? s->our_tag : "untracked", &r) == JG_OK) {
         char e[24];
         snprintf(e, sizeof(e), "%ld", expires);
         osip_message_set_expires(r, e);
