@@ -144,7 +144,7 @@ static int resolve(const char *base, struct sockaddr_in *a, char *host, size_t h
     if (hl == 0 || hl >= hostlen)
         return 0;
     snprintf(host, hostlen, "%.*s", (int)hl, h);
-    char name[128];
+    char name[256]; /* at least the caller's host buffer */
     const char *colon = strrchr(host, ':');
     int64_t port = 80;
     if (colon != NULL) {
