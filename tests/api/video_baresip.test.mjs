@@ -11,6 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,37 +42,57 @@ async function until(what, fn, ms = 20000, log = () => '') {
   assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n--- video\n${stderr.slice(-3000)}\n${log().slice(-3000)}`);
 }
 
-async function freeUdpPort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
-  const p = s.address().port;
-  await new Promise((ok) => s.close(ok));
-  return p;
+/** A port baresip can take: it listens on UDP and TCP at sip_listen and on TCP one above (TLS). */
+async function freeSipPort() {
+  const tcpFree = (p) => new Promise((ok) => {
+    const srv = net.createServer();
+    srv.once('error', () => ok(false));
+    srv.listen(p, '127.0.0.1', () => srv.close(() => ok(true)));
+  });
+  for (;;) {
+    const s = dgram.createSocket('udp4');
+    await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
+    const p = s.address().port;
+    const free = p < 65535 && await tcpFree(p) && await tcpFree(p + 1);
+    await new Promise((ok) => s.close(ok));
+    if (free) return p;
+  }
 }
 
-/** baresip with one account for id over transport, from its own config directory. */
+/** baresip with one account for id over transport, from its own config directory. Another process
+ *  may take its ports between our check and its bind ("init failed"): then it is started again on
+ *  other ports, up to five times. */
 async function baresip(id, password, transport) {
   const home = join(dir, `baresip-${id}`);
   mkdirSync(home, { recursive: true });
-  const listen = await freeUdpPort();
-  writeFileSync(join(home, 'config'), [
-    'poll_method\t\tepoll',
-    `sip_listen\t\t127.0.0.1:${listen}`,
-    'module_path\t\t/usr/lib/baresip/modules',
-    'module_app\t\taccount.so',
-    '',
-  ].join('\n'));
   // regint: REGISTER refreshed every 60 s; the registrar grants what is asked.
   writeFileSync(join(home, 'accounts'),
     `<sip:${id}@127.0.0.1:${port};transport=${transport}>;auth_pass=${password};regint=60\n`);
   writeFileSync(join(home, 'contacts'), '');
-  const child = spawn('baresip', ['-f', home, '-s'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agents.push(child);
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const done = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
-  return { child, listen, out: () => out, stop: async () => { child.kill('SIGTERM'); return done; } };
+  let failures = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const listen = await freeSipPort();
+    writeFileSync(join(home, 'config'), [
+      'poll_method\t\tepoll',
+      `sip_listen\t\t127.0.0.1:${listen}`,
+      'module_path\t\t/usr/lib/baresip/modules',
+      'module_app\t\taccount.so',
+      '',
+    ].join('\n'));
+    const child = spawn('baresip', ['-f', home, '-s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    agents.push(child);
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const done = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
+    const stop = async () => { child.kill('SIGTERM'); return done; };
+    const end = Date.now() + 10000;
+    while (Date.now() < end && !/init failed|Populated \d+ account/.test(out)) await sleep(50);
+    if (!/init failed/.test(out)) return { child, listen, out: () => out, stop };
+    failures += out;
+    await stop();
+  }
+  assert.fail(`baresip did not start in five attempts:\n${failures.slice(-3000)}`);
 }
 
 before(async () => {
