@@ -1256,13 +1256,39 @@ void jg_vcascade_relay_packet(jg_vsvc *svc, void *relay, const uint8_t *p, size_
     r->packets++;
 }
 
+/* A request to the upper platform in the relay's dialog (our To becomes the From), to the INVITE's source. */
+static void send_in_dialog(jg_vsvc *svc, jg_vrelay *r, const char *method, const char *body, size_t len)
+{
+    jg_vupper *u = r->u;
+    if (r->to_hdr[0] == '\0')
+        return;
+    char via[192], branch[48];
+    branch_of(svc, branch, sizeof(branch));
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s:%d;rport;branch=%s", u->c.tcp ? "TCP" : "UDP", u->local_ip,
+             svc->listen_port, branch);
+    jg_sip_request_args a = {
+        method,     r->target, r->to_hdr, r->from_hdr,
+        r->call_id, r->cseq++, via,       body != NULL ? "Application/MANSCDP+xml" : NULL,
+        body,       len};
+    osip_message_t *m = NULL;
+    if (jg_sip_request(&a, &m) != JG_OK)
+        return;
+    jg_buf b;
+    jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
+    if (jg_sip_serialize(m, &b) == JG_OK)
+        send_to_addr(svc, u, &r->sig, b.data, b.len);
+    jg_buf_free(&b);
+    osip_message_free(m);
+}
+
 void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
 {
     jg_vrelay *r = relay;
     r->stream = NULL;
     jg_vupper *u = r->u;
     if (r->playback && r->packets > 0) {
-        /* The end of the recording (or the device's BYE): MediaStatus 121 first, as a device sends it. */
+        /* The end of the recording (or the device's BYE): MediaStatus 121 in the dialog first, as a
+         * device sends it. */
         jg_buf b;
         jg_buf_init(&b, 1024);
         jg_buf_printf(
@@ -1270,25 +1296,10 @@ void jg_vcascade_relay_gone(jg_vsvc *svc, void *relay)
             "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n"
             "<SN>%lld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n",
             (long long)++svc->sn, r->channel);
-        send_message_to(svc, u, &r->sig, b.data, b.len, NULL);
+        send_in_dialog(svc, r, "MESSAGE", b.data, b.len);
         jg_buf_free(&b);
     }
-    /* BYE to the upper platform in its dialog: our To becomes the From. */
-    char via[192], branch[48];
-    branch_of(svc, branch, sizeof(branch));
-    snprintf(via, sizeof(via), "SIP/2.0/%s %s:%d;rport;branch=%s", u->c.tcp ? "TCP" : "UDP", u->local_ip,
-             svc->listen_port, branch);
-    jg_sip_request_args a = {"BYE",   r->target, r->to_hdr, r->from_hdr, r->call_id,
-                             r->cseq, via,       NULL,      NULL,        0};
-    osip_message_t *m = NULL;
-    if (r->to_hdr[0] != '\0' && jg_sip_request(&a, &m) == JG_OK) {
-        jg_buf b;
-        jg_buf_init(&b, JG_SIP_MAX_MESSAGE);
-        if (jg_sip_serialize(m, &b) == JG_OK)
-            send_to_addr(svc, u, &r->sig, b.data, b.len);
-        jg_buf_free(&b);
-        osip_message_free(m);
-    }
+    send_in_dialog(svc, r, "BYE", NULL, 0);
     jg_info("video: cascade: the stream of %s ended; BYE to upper platform %s (%llu RTP packets relayed)",
             r->channel, u->c.id, (unsigned long long)r->packets);
     relay_free(svc->cascade, r);

@@ -308,7 +308,7 @@ void jg_vmsg_handle(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *pee
         if (!jg_vcascade_records(svc, d, &m)) /* an upper platform's query (cascade.c), else the API's */
             jg_vmedia_records(svc, d, &m);
     } else if (strcasecmp(m.cmd_type, "MediaStatus") == 0 && m.kind == JG_MANSCDP_NOTIFY)
-        jg_vmedia_media_status(svc, d, &m);
+        jg_vmedia_media_status(svc, d, &m, jg_vinvite_find(svc, req));
     else if (jg_vcascade_control_answer(svc, d, &m))
         ; /* the answer to an upper platform's DeviceControl, passed up (cascade.c) */
     else if (!jg_vdevcmd_message(svc, d, &m)) /* DeviceStatus, DeviceControl, Alarm, MobilePosition */

@@ -187,7 +187,7 @@ jg_vdialog *jg_vinvite_start(jg_vsvc *svc, const char *device, const char *chann
     return dl;
 }
 
-static jg_vdialog *find(jg_vsvc *svc, const osip_message_t *m)
+jg_vdialog *jg_vinvite_find(jg_vsvc *svc, const osip_message_t *m)
 {
     if (m->call_id == NULL || m->call_id->number == NULL)
         return NULL;
@@ -203,7 +203,7 @@ static jg_vdialog *find(jg_vsvc *svc, const osip_message_t *m)
 int jg_vinvite_on_response(jg_vsvc *svc, const osip_message_t *resp)
 {
     int64_t info_cseq = 0;
-    jg_vdialog *dl = find(svc, resp);
+    jg_vdialog *dl = jg_vinvite_find(svc, resp);
     if (dl == NULL)
         return 0;
     if (resp->cseq != NULL && resp->cseq->method != NULL && strcmp(resp->cseq->method, "INFO") == 0 &&
@@ -271,7 +271,7 @@ int jg_vinvite_on_response(jg_vsvc *svc, const osip_message_t *resp)
 
 int jg_vinvite_on_bye(jg_vsvc *svc, const osip_message_t *req, const jg_vpeer *peer)
 {
-    jg_vdialog *dl = find(svc, req);
+    jg_vdialog *dl = jg_vinvite_find(svc, req);
     if (dl == NULL)
         return 0;
     jg_vsvc_respond(svc, req, peer, 200, NULL);

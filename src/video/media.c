@@ -1697,12 +1697,30 @@ void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
         records_answer(m, c, 1);
 }
 
-void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
+/* A playback ended by the device (MediaStatus 121): BYE now, or once a download's RTP in flight is read. */
+static void playback_ended(jg_vmedia *m, jg_vstream *s)
+{
+    s->ended = 1;
+    if (s->dlj != NULL) { /* sent faster than real time: packets may still be queued behind it */
+        if (s->drain_us == 0)
+            s->drain_us = now_us(m) + DRAIN_US;
+        return;
+    }
+    jg_info("video: playback %s reached its end (MediaStatus 121): BYE", s->key);
+    stream_free(m, s, 1);
+}
+
+void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg, const jg_vdialog *dl)
 {
     jg_vmedia *m = svc->media;
     if (m == NULL || msg->notify_type != 121)
         return;
-    /* The end of a file: every playback of the channel it names (or of the device) ends. */
+    if (dl != NULL) { /* in the playback's dialog (its Call-ID): that playback alone */
+        if (dl->stream != NULL && dl->stream->playback && strcmp(dl->device, d->gb_id) == 0)
+            playback_ended(m, dl->stream);
+        return;
+    }
+    /* Outside a dialog: every playback of the channel it names (or of the device) ends. */
     if (m->streams.count == 0)
         return;
     jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
@@ -1710,17 +1728,9 @@ void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
     size_t n = (size_t)(p - all);
     for (size_t i = 0; i < n; i++) {
         jg_vstream *s = all[i];
-        if (!s->playback || strcmp(s->device, d->gb_id) != 0 ||
-            (strcmp(msg->device_id, s->channel) != 0 && strcmp(msg->device_id, d->gb_id) != 0))
-            continue;
-        s->ended = 1;
-        if (s->dlj != NULL) { /* sent faster than real time: packets may still be queued behind it */
-            if (s->drain_us == 0)
-                s->drain_us = now_us(m) + DRAIN_US;
-            continue;
-        }
-        jg_info("video: playback %s reached its end (MediaStatus 121): BYE", s->key);
-        stream_free(m, s, 1);
+        if (s->playback && strcmp(s->device, d->gb_id) == 0 &&
+            (strcmp(msg->device_id, s->channel) == 0 || strcmp(msg->device_id, d->gb_id) == 0))
+            playback_ended(m, s);
     }
     free(all);
 }

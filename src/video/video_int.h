@@ -212,6 +212,8 @@ jg_vdialog *jg_vinvite_start(jg_vsvc *svc, const char *device, const char *chann
 jg_rc jg_vinvite_info(jg_vsvc *svc, jg_vdialog *dl, const char *mansrtsp);
 /* Send BYE (or CANCEL while still calling) and free the dialog. */
 void jg_vinvite_bye(jg_vsvc *svc, jg_vdialog *dl);
+/* The dialog of a message by its Call-ID, or NULL. */
+jg_vdialog *jg_vinvite_find(jg_vsvc *svc, const osip_message_t *m);
 /* A response to one of our INVITEs: 1 if consumed. */
 int jg_vinvite_on_response(jg_vsvc *svc, const osip_message_t *resp);
 /* A BYE from a device: 1 if it ended one of our dialogs (answered 200). */
@@ -244,8 +246,9 @@ void jg_vmedia_failed(jg_vsvc *svc, jg_vstream *s, int code);
 void jg_vmedia_request_done(jg_vsvc *svc, const char *gb_id, int64_t sn, int code);
 /* A RecordInfo reply from d: its records go to the platform API's query with the same SN. */
 void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
-/* A MediaStatus notification from d: 121 (the end of a file) ends the channel's playbacks. */
-void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
+/* A MediaStatus notification from d: 121 (the end of a file) ends the playback of dl, the dialog
+ * it was sent in; sent outside any dialog, it ends every playback of the channel it names. */
+void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m, const jg_vdialog *dl);
 /* The device ended the stream (BYE) or the dialog is gone. */
 void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s);
 /* The stream of device/channel for an upper platform's relay (opened over UDP if none runs): its

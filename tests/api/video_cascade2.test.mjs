@@ -259,8 +259,9 @@ test('playback from the upper: s=Playback relayed with its range, INFO passed on
     await until('resume at the device', () => infoOk(3) && new RegExp(`gbsim: INFO resume \\S+ of ${CH[1]}`).test(sim.out()));
     info(4, 'DANCE RTSP/1.0\r\nCSeq: 3\r\n\r\n');
     await until('400 for a body that is not MANSRTSP', () => infoOk(4, 400));
-    // The 4 s file ends: the device's MediaStatus 121 ends the playback; the upper gets MediaStatus 121, then BYE.
-    await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('<NotifyType>121</NotifyType>') && m.includes(`<DeviceID>${CH[1]}</DeviceID>`)), 20000);
+    // The 4 s file ends: the device's MediaStatus 121 ends the playback; the upper gets MediaStatus 121 in the
+    // playback's dialog, then BYE.
+    await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('Call-ID: pb-1') && m.includes('<NotifyType>121</NotifyType>') && m.includes(`<DeviceID>${CH[1]}</DeviceID>`)), 20000);
     await until('BYE at the upper', () => inbox.some((m) => m.startsWith('BYE ') && m.includes('Call-ID: pb-1')), 10000);
   } finally {
     rtp.close();

@@ -2,7 +2,7 @@
 // `jianguan video`, which sends MANSCDP to gbsim (a simulated NVR) and answers. PTZ and presets
 // (gbsim prints the PTZCmd bytes it received), RecordInfo in chunks (with Dahua's
 // <Type>all</Type>), playback (s=Playback, read by ffprobe), MANSRTSP INFO (pause, resume, speed,
-// seek) and MediaStatus 121 ending a playback, and a device's catalog state.
+// seek) and MediaStatus 121 ending a playback (the one of its dialog), and a device's catalog state.
 //
 // Environment: JIANGUAN_TEST_BIN as for the other API tests; JIANGUAN_TEST_GBSIM (default: gbsim
 // beside the jianguan binary). Needs ffmpeg and ffprobe.
@@ -233,6 +233,36 @@ test('playback control: INFO pause, resume, speed and seek reach the device; Med
   }
 });
 
+test('MediaStatus 121 in a playback\'s dialog ends that playback alone, not another of the same channel', async () => {
+  const id = await channelId(CH1);
+  const ranges = [{ start: '2026-11-23T10:00:00', end: '2026-11-23T10:30:00' }, { start: '2026-11-23T11:00:00', end: '2026-11-23T11:30:00' }];
+  const s0 = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000; // 10:00 in Beijing
+  const keys = [`${DEVICE}/${CH1}/${s0}-${s0 + 1800}`, `${DEVICE}/${CH1}/${s0 + 3600}-${s0 + 5400}`];
+  const control = (range, action) => as(srv, inspector, `/api/v1/video/channels/${id}/playback/control`, { method: 'POST', body: { ...range, action } });
+  const ended = (key) => videoErr.includes(`playback ${key} reached its end (MediaStatus 121): BYE`);
+  const bytes = [0, 0];
+  const viewers = [];
+  try {
+    for (const i of [0, 1]) {
+      const { json: pb } = await as(srv, inspector, `/api/v1/video/channels/${id}/playback?start=${ranges[i].start}&end=${ranges[i].end}`);
+      const v = http.get(pb.url, (res) => { res.on('data', (d) => { bytes[i] += d.length; }); });
+      v.on('error', () => {});
+      viewers.push(v);
+      await until(`playback ${i} playing`, () => bytes[i] > 10000);
+    }
+    // The second waits, paused, while the first plays its 4 s file to the end.
+    assert.equal((await control(ranges[1], 'pause')).status, 200);
+    await until('the first playback ended', () => ended(keys[0]), 15000);
+    await sleep(500);
+    assert.ok(!ended(keys[1]), 'the second playback ended with the first');
+    assert.equal((await control(ranges[0], 'pause')).status, 404);
+    assert.equal((await control(ranges[1], 'resume')).status, 200);
+    await until('the second playback ended', () => ended(keys[1]), 15000);
+  } finally {
+    for (const v of viewers) v.destroy();
+  }
+});
+
 test('SIGTERM stops the service cleanly; gbsim counted what it received', async () => {
   const exited = new Promise((ok) => video.on('exit', (code, signal) => ok(code ?? signal)));
   video.kill('SIGTERM');
@@ -241,5 +271,5 @@ test('SIGTERM stops the service cleanly; gbsim counted what it received', async 
   const s = sim.summary();
   assert.equal(s.device_controls, 8);
   assert.equal(s.record_queries, 2);
-  assert.equal(s.info_requests, 4);
+  assert.equal(s.info_requests, 6); // 4 in the playback control test, 2 (pause, resume) in the dialog test
 });

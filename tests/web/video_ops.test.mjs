@@ -71,7 +71,8 @@ before(async () => {
   ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }, { JIANGUAN_VIDEO_ROLE: 'signal' }));
   await startNode('node-a');
   await startNode('node-b');
-  sim = gbsim(['--notify-after', '1000']);
+  // MediaStatus outside the playback's dialog, as some devices send it: the channel's playbacks end.
+  sim = gbsim(['--notify-after', '1000', '--media-status-outside-dialog']);
   await until('the device online with its catalog', () =>
     sql("SELECT COUNT(*) FROM video_channel c JOIN video_device d ON d.gb_id = c.device_gb_id WHERE d.online = 1") === '3');
   sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +

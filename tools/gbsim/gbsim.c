@@ -12,9 +12,9 @@
  * Device control: DeviceControl is printed ("gbsim: DeviceControl CHANNEL PTZCmd HEX") and answered
  * (--control-answer CODE, 0 for silence); RecordInfo gets one recording an hour of the range in
  * chunks (every second one <Type>all</Type>, as Dahua's); an s=Playback INVITE streams the file
- * once, then MediaStatus 121; INFO (MANSRTSP) pauses, resumes, seeks and scales it.
- * An s=Download INVITE streams the file at a=downloadspeed times its pace (looping) for the
- * length of the offer's t= range, then MediaStatus 121.
+ * once, then MediaStatus 121 in its dialog (--media-status-outside-dialog: with a Call-ID of its own); INFO
+ * (MANSRTSP) pauses, resumes, seeks and scales it. An s=Download INVITE streams the file at a=downloadspeed
+ * times its pace (looping) for the length of the offer's t= range, then MediaStatus 121.
  * --drop-catalog-chunk K leaves out one chunk of the first catalog answer (UDP loss).
  *
  * usage: gbsim --server HOST:PORT [options]       (gbsim --help lists them)
@@ -73,6 +73,7 @@ static struct {
     int control_answer; /* --control-answer CODE: the response to DeviceControl (200; 0 none) */
     int drop_chunk;     /* --drop-catalog-chunk K: the K-th chunk (1-based) of the first catalog answer is not
                        sent */
+    int media_status_outside; /* --media-status-outside-dialog: MediaStatus with a Call-ID of its own */
     uint32_t ip_base;
     long first_serial;
 } opt = {.platform_id = "35000000002000000001",
@@ -122,6 +123,7 @@ typedef struct {
     int passive; /* we answered a=setup:passive */
     struct sockaddr_in dest;
     char call_id[160];
+    char peer_tag[80]; /* the platform's From tag: the To tag of our requests in the dialog */
     uint32_t ssrc;
     uint16_t seq;
     size_t next_pack;
@@ -602,30 +604,46 @@ static void send_register(device *d, int expires)
     d->sent_ms = now_ms();
 }
 
-static void send_message(device *d, const char *body, size_t blen)
+/* A MANSCDP MESSAGE from d: in the dialog of st (its Call-ID and tags, as a device sends
+ * MediaStatus), or outside any dialog when st is NULL. */
+static void send_message_in(device *d, const stream *st, const char *body, size_t blen)
 {
-    char local[64], branch[33], callid[33], tag[17], msg[16384];
+    char local[64], branch[33], callid[160], tag[17], to_tag[96] = "", msg[16384];
     local_text(d, local, sizeof(local));
     rand_hex(branch, 8);
-    rand_hex(callid, 12);
-    rand_hex(tag, 6);
+    if (st != NULL) {
+        snprintf(callid, sizeof(callid), "%s", st->call_id);
+        snprintf(tag, sizeof(tag), "%.8s", d->tag);
+        if (st->peer_tag[0] != '\0')
+            snprintf(to_tag, sizeof(to_tag), ";tag=%s", st->peer_tag);
+    } else {
+        char hex[33];
+        rand_hex(hex, 12);
+        snprintf(callid, sizeof(callid), "%s@%s", hex, local);
+        rand_hex(tag, 6);
+    }
     int n = snprintf(msg, sizeof(msg),
                      "MESSAGE sip:%s@%s SIP/2.0\r\n"
                      "Via: SIP/2.0/%s %s;rport;branch=z9hG4bK%s\r\n"
                      "From: <sip:%s@%.10s>;tag=%s\r\n"
-                     "To: <sip:%s@%.10s>\r\n"
-                     "Call-ID: %s@%s\r\n"
+                     "To: <sip:%s@%.10s>%s\r\n"
+                     "Call-ID: %s\r\n"
                      "CSeq: 20 MESSAGE\r\n"
                      "Content-Type: Application/MANSCDP+xml\r\n"
                      "Max-Forwards: 70\r\n"
                      "User-Agent: gbsim\r\n"
                      "Content-Length: %zu\r\n\r\n",
                      opt.platform_id, opt.server_text, transport_name(), local, branch, d->id, d->id, tag,
-                     opt.platform_id, opt.platform_id, callid, local, blen);
+                     opt.platform_id, opt.platform_id, to_tag, callid, blen);
     if (n < 0 || (size_t)n + blen > sizeof(msg))
         return;
     memcpy(msg + n, body, blen);
     dev_send(d, msg, (size_t)n + blen);
+}
+
+static void send_message(device *d, const char *body, size_t blen)
+{
+    send_message_in(d, NULL, body, blen);
 }
 
 static void send_keepalive(device *d)
@@ -712,7 +730,7 @@ static void media_status_end(stream *st)
         "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Notify>\r\n<CmdType>MediaStatus</CmdType>\r\n"
         "<SN>%ld</SN>\r\n<DeviceID>%s</DeviceID>\r\n<NotifyType>121</NotifyType>\r\n</Notify>\r\n",
         sn_counter++, st->channel);
-    send_message(d, body, (size_t)n);
+    send_message_in(d, opt.media_status_outside ? NULL : st, body, (size_t)n);
     printf("gbsim: playback of %s reached the end: MediaStatus 121\n", st->channel);
     fflush(stdout);
 }
@@ -971,6 +989,9 @@ static void on_dialog(device *d, osip_message_t *m, const char *raw, size_t len)
             fflush(stdout);
         }
         snprintf(st->call_id, sizeof(st->call_id), "%s", cid);
+        osip_generic_param_t *ftag = NULL;
+        if (osip_from_get_tag(m->from, &ftag) == 0 && ftag != NULL && ftag->gvalue != NULL)
+            snprintf(st->peer_tag, sizeof(st->peer_tag), "%s", ftag->gvalue);
         st->dest.sin_family = AF_INET;
         st->dest.sin_port = htons((uint16_t)offer.port);
         inet_pton(AF_INET, offer.ip, &st->dest.sin_addr);
@@ -1511,6 +1532,7 @@ static void usage(void)
                     "  --rtp-no-accept        offered TCP active: listen, never let RTP connect\n"
                     "  --rtp-refuse           offered TCP active: answer a port nobody listens on\n"
                     "  --pack-per-frame       send --ps one frame a pack, marker bit on its last packet\n"
+                    "  --media-status-outside-dialog  send a playback's MediaStatus 121 outside its dialog\n"
                     "  --frame-log FILE       log CHANNEL FRAME MONO_US as a frame's last RTP packet leaves\n"
                     "  --frame-log-every N    ... for every N-th frame of a stream (5)\n"
                     "  --rtp-to HOST:PORT     no SIP: stream --ps to PORT, PORT+1 ... (a channel each), UDP\n"
@@ -1567,6 +1589,8 @@ static int parse_args(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--psm") == 0) {
             ps.psm = 1;
+        } else if (strcmp(a, "--media-status-outside-dialog") == 0) {
+            opt.media_status_outside = 1;
         } else if (strcmp(a, "--rtp-no-accept") == 0) {
             rtp_no_accept = 1;
         } else if (strcmp(a, "--rtp-refuse") == 0) {
