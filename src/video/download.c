@@ -7,6 +7,7 @@
  * (ts.c) written to ID.ts.part from the first key frame on; MediaStatus 121 or the device's BYE
  * ends the job (renamed to ID.ts: done); no RTP for 10 s, a refused INVITE or the node stopping
  * fails it (the partial file is removed). Progress is the stream time written over the range.
+ * Cancelling a job stops its stream (BYE) and removes its file, partial or finished.
  *
  * Jobs live in memory on the event loop; a finished file outlives a restart of the process (its
  * status is then read from the directory). Files older than video_download_keep_h are deleted. */
@@ -30,7 +31,7 @@
 
 #define SWEEP_US 5000000LL
 
-enum { DL_RUNNING = 0, DL_DONE, DL_FAILED };
+enum { DL_RUNNING = 0, DL_DONE, DL_FAILED, DL_CANCELLED };
 
 typedef struct job {
     char id[JG_DOWNLOAD_ID_MAX + 1];
@@ -56,7 +57,7 @@ struct jg_vdownload {
     jg_buf buf;
 };
 
-static const char *const state_names[] = {"running", "done", "failed"};
+static const char *const state_names[] = {"running", "done", "failed", "cancelled"};
 
 jg_vdownload *jg_vdownload_new(jg_vsvc *svc)
 {
@@ -269,6 +270,42 @@ int jg_vdownload_ctl_status(jg_vdownload *dl, const char *device, const char *ch
     return 200;
 }
 
+int jg_vdownload_ctl_cancel(jg_vdownload *dl, const char *device, const char *channel, const char *query,
+                            json_t **answer)
+{
+    char id[JG_DOWNLOAD_ID_MAX + 2] = "", path[640];
+    param(query, "id", id, sizeof(id));
+    if (!jg_vdownload_id_valid(id))
+        return error(answer, 400, "invalid", "下载编号无效");
+    job *j = find(dl, id);
+    if (j != NULL && (strcmp(j->device, device) != 0 || strcmp(j->channel, channel) != 0))
+        return error(answer, 404, "not_found", "下载文件不存在或已过期"); /* another channel's */
+    if (j == NULL) {
+        /* Not in memory (the process restarted): a finished file may still be there. */
+        snprintf(path, sizeof(path), "%s/%s.ts", dl->dir, id);
+        if (unlink(path) != 0)
+            return error(answer, 404, "not_found", "下载文件不存在或已过期");
+    } else if (j->state != DL_CANCELLED) {
+        if (j->s != NULL) {
+            jg_vmedia_download_close(dl->svc, j->s);
+            j->s = NULL;
+        }
+        if (j->fp != NULL) {
+            fclose(j->fp);
+            j->fp = NULL;
+        }
+        job_path(dl, j, j->state == DL_RUNNING, path, sizeof(path));
+        if (unlink(path) != 0 && errno != ENOENT)
+            jg_warn("video: cannot remove %s: %s", path, strerror(errno));
+        j->state = DL_CANCELLED;
+        j->reason[0] = '\0';
+        j->finished_at = (long long)time(NULL);
+    }
+    jg_info("video: download %s of %s/%s cancelled", id, device, channel);
+    *answer = json_pack("{s:s, s:s}", "id", id, "state", "cancelled");
+    return 200;
+}
+
 int jg_vdownload_file(jg_vdownload *dl, const unsigned char url_key[32], const char *id, const char *query,
                       char *path, size_t pathlen, long long *size, const char **message)
 {
@@ -286,7 +323,7 @@ int jg_vdownload_file(jg_vdownload *dl, const unsigned char url_key[32], const c
     }
     job *j = find(dl, id);
     if (j != NULL && j->state != DL_DONE) {
-        *message = "下载尚未完成";
+        *message = j->state == DL_CANCELLED ? "下载已取消" : "下载尚未完成";
         return 404;
     }
     struct stat st;

@@ -36,6 +36,10 @@ int jg_vdownload_ctl_start(jg_vdownload *dl, const char *device, const char *cha
                            json_t **answer);
 int jg_vdownload_ctl_status(jg_vdownload *dl, const char *device, const char *channel, const char *query,
                             json_t **answer);
+/* Cancel: the stream stopped (BYE) and the file removed, partial or finished; 404 when the node has
+ * neither the job nor its file. */
+int jg_vdownload_ctl_cancel(jg_vdownload *dl, const char *device, const char *channel, const char *query,
+                            json_t **answer);
 
 /* GET /download/ID.ts?exp=&sig=: 200 with the file's path and size when signed, unexpired and done;
  * else the status (403 bad signature, 404 unknown or not finished) and a message. */

@@ -1904,13 +1904,19 @@ static void on_control(jg_vmedia *m, viewer *v, const char *target)
         ctl_playback(m, v, device, channel, q);
         return;
     }
-    if (strncmp(target, "/ctl/download?", 14) == 0 || strncmp(target, "/ctl/download_status?", 21) == 0) {
-        json_t *answer = NULL;
-        int status = target[13] == '?' ? jg_vdownload_ctl_start(m->download, device, channel, q, &answer)
-                                       : jg_vdownload_ctl_status(m->download, device, channel, q, &answer);
-        viewer_json(v, status, answer);
-        return;
-    }
+    static const struct {
+        const char *prefix;
+        int (*fn)(jg_vdownload *, const char *, const char *, const char *, json_t **);
+    } download_ctl[] = {{"/ctl/download?", jg_vdownload_ctl_start},
+                        {"/ctl/download_status?", jg_vdownload_ctl_status},
+                        {"/ctl/download_cancel?", jg_vdownload_ctl_cancel}};
+    for (size_t i = 0; i < sizeof(download_ctl) / sizeof(download_ctl[0]); i++)
+        if (strncmp(target, download_ctl[i].prefix, strlen(download_ctl[i].prefix)) == 0) {
+            json_t *answer = NULL;
+            int status = download_ctl[i].fn(m->download, device, channel, q, &answer);
+            viewer_json(v, status, answer);
+            return;
+        }
     jg_vdev *d = jg_vsvc_device(m->svc, device);
     if (d == NULL || !d->registered || !d->online) {
         viewer_error(v, 404, "not_found", "设备不在线");
@@ -2345,6 +2351,13 @@ void jg_vmedia_record_close(jg_vsvc *svc, jg_vstream *s)
 jg_vdownload *jg_vmedia_downloads(jg_vsvc *svc)
 {
     return svc->media != NULL ? svc->media->download : NULL;
+}
+
+void jg_vmedia_download_close(jg_vsvc *svc, jg_vstream *s)
+{
+    s->dlj = NULL;
+    jg_info("video: download stream %s cancelled: BYE", s->key);
+    stream_free(svc->media, s, 1);
 }
 
 jg_vstream *jg_vmedia_download_open(jg_vsvc *svc, const char *device, const char *channel, long long start,

@@ -3,7 +3,7 @@
 // a=downloadspeed; gbsim streams its PS file at that many times its pace for the range's length,
 // then MediaStatus 121; the node writes MPEG-TS as it arrives. GET /api/v1/video/downloads/{id}
 // reports state, bytes and progress, and once done a signed URL of the file (attachment), which
-// ffprobe (FFmpeg, which nobody here wrote) reads: codec, size and frame count.
+// ffprobe (FFmpeg, which nobody here wrote) reads: codec, size and frame count. DELETE cancels one.
 //
 // Environment: as tests/api/video_live.test.mjs (needs ffmpeg and ffprobe).
 import { test, before, after } from 'node:test';
@@ -196,6 +196,53 @@ test('scope: another city gets 404 for the channel and for the download; without
   assert.equal((await as(srv, users.contractor, `/api/v1/video/downloads/${dl}`)).status, 403);
   for (const bad of ['0'.repeat(32), 'xyz', '../../etc']) assert.equal((await as(srv, users.gulou, `/api/v1/video/downloads/${bad}`)).status, 404, bad);
   await until('that download is done', async () => (await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`)).json.state === 'done', 20000);
+});
+
+test('cancel: who asked it or video.control; a running one stops (BYE, partial file removed, slot freed), a done one loses its file; audited; twice is the same', async () => {
+  const ch = '35010200001310000003';
+  const id = await channelId(ch);
+  const t0 = Math.floor(Date.now() / 1000) - 5400;
+  const dir = join(srv.dir, 'data', 'downloads');
+  for (const u of ['fuzhou', 'gulou_chief']) users[u] ??= await session(srv, u);
+  const long = await as(srv, users.gulou, `/api/v1/video/channels/${id}/downloads`, { method: 'POST', body: { start: cst(t0), end: cst(t0 + 600), speed: 1 } });
+  assert.equal(long.status, 202, long.text);
+  const dl = long.json.id;
+  await until('the download is writing', () => existsSync(join(dir, `${dl}.ts.part`)) && new RegExp(`stream ${DEVICE}/${ch}/dl-${dl}`).test(videoErr));
+  // not the asker and without video.control: 403; another city: 404; no video.view: 403
+  const other = await as(srv, users.fuzhou, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' });
+  assert.equal(other.status, 403, other.text);
+  assert.match(assertError(other.json, 'forbidden').message, /自己发起/);
+  assert.equal((await as(srv, users.xiamen, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' })).status, 404);
+  assert.equal((await as(srv, users.contractor, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' })).status, 403);
+  assert.equal((await as(srv, users.gulou, `/api/v1/video/downloads/${'0'.repeat(32)}`, { method: 'DELETE' })).status, 404);
+  assert.equal((await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`)).json.state, 'running');
+  // the asker cancels: the stream ends with a BYE, the partial file goes
+  const c = await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' });
+  assert.equal(c.status, 200, c.text);
+  assert.equal(c.json.state, 'cancelled');
+  assert.match(videoErr, new RegExp(`download stream ${DEVICE}/${ch}/dl-${dl} cancelled: BYE`));
+  assert.match(videoErr, new RegExp(`download ${dl} of ${DEVICE}/${ch} cancelled`));
+  assert.ok(!existsSync(join(dir, `${dl}.ts.part`)) && !existsSync(join(dir, `${dl}.ts`)));
+  const st = await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`);
+  assert.equal(st.json.state, 'cancelled');
+  assert.equal(st.json.cancelled_at, c.json.cancelled_at);
+  assert.equal(st.json.progress, null);
+  const again = await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' });
+  assert.equal(again.status, 200);
+  assert.equal(again.json.cancelled_at, c.json.cancelled_at);
+  assert.equal(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.download.cancel' AND detail LIKE '%${dl}%'`), '1');
+  assert.equal(sql(`SELECT cancelled_by = (SELECT id FROM app_user WHERE username = 'gulou') FROM video_download WHERE download_id = '${dl}'`).replace('t', '1'), '1');
+  // the node's one download slot is free again: a short one runs to the end, then video.control cancels it
+  const short = await as(srv, users.gulou, `/api/v1/video/channels/${id}/downloads`, { method: 'POST', body: { start: cst(t0), end: cst(t0 + 4), speed: 4 } });
+  assert.equal(short.status, 202, short.text);
+  let done;
+  await until('the short download is done', async () => (done = await as(srv, users.gulou, `/api/v1/video/downloads/${short.json.id}`)).json.state === 'done', 20000);
+  assert.ok(existsSync(join(dir, `${short.json.id}.ts`)));
+  const byChief = await as(srv, users.gulou_chief, `/api/v1/video/downloads/${short.json.id}`, { method: 'DELETE' });
+  assert.equal(byChief.status, 200, byChief.text);
+  assert.ok(!existsSync(join(dir, `${short.json.id}.ts`)));
+  assert.equal((await req(done.json.url)).status, 404);
+  assert.equal((await as(srv, users.gulou, `/api/v1/video/downloads/${short.json.id}`)).json.state, 'cancelled');
 });
 
 test('limits: one download at a time on the node (429 in Chinese); an offline device 409', async () => {

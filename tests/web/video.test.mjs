@@ -211,6 +211,15 @@ test('cloud recording switch and a download of a range from the device (s=Downlo
   assert.match(await page.locator('[data-test="download-status"]').innerText(), /下载完成，100%/);
   assert.match(await link.getAttribute('href'), /\/download\/[0-9a-f]{32}\.ts\?exp=\d+&sig=[0-9a-f]{64}$/);
   await shot(page, 'download');
+  // delete the file: confirmed, the link goes, the status says cancelled
+  await page.locator('[data-test="download-cancel"]', { hasText: '删除文件' }).click();
+  await page.locator('.el-message-box', { hasText: '确定删除已下载的录像文件吗' }).waitFor();
+  const del = page.waitForResponse((r) => /\/downloads\/[0-9a-f]{32}$/.test(r.url()) && r.request().method() === 'DELETE');
+  await page.locator('.el-message-box__btns button', { hasText: '确定' }).click();
+  assert.equal((await del).status(), 200);
+  await page.locator('[data-test="download-status"]', { hasText: '下载已取消' }).waitFor();
+  assert.equal(await link.count(), 0);
+  assert.equal(sql("SELECT COUNT(*) FROM video_download WHERE cancelled_at IS NOT NULL"), '1');
 });
 
 test('another city\'s inspector sees no channel of the 鼓楼 site', async (t) => {

@@ -3,6 +3,9 @@
  *   POST /api/v1/video/channels/{id}/downloads {start, end, speed}   202 with the download's id
  *   GET  /api/v1/video/downloads/{id}                                state, bytes, progress; once
  *                                                                     done, a signed URL of the file
+ *   DELETE /api/v1/video/downloads/{id}                              cancel: the stream stopped, the
+ *                                                                     file removed (who asked it, or
+ *                                                                     video.control)
  *
  * The serve process holds no SIP state: it checks the caller (video.view, the channel in scope
  * through jg_video_channel_of), validates the range (at most video_download_max_s) and speed, and
@@ -165,27 +168,40 @@ jg_rc jg_video_post_download(jg_req *req, jg_resp *resp)
                                   "progress", 0, "bytes", (json_int_t)0));
 }
 
-jg_rc jg_video_get_download(jg_req *req, jg_resp *resp)
+/* The download {id} in the caller's scope (through its channel): one row of
+ * download_id, channel_id, device_gb_id, channel_gb_id, start_at, end_at, speed, created_at,
+ * cancelled_at, user_id; else the 404 is answered and JG_NOTFOUND returned. */
+static jg_rc download_row(jg_req *req, jg_resp *resp, const char **id_out, jg_rows **rows)
 {
     const char *id = jg_req_param(req, "id");
     int ok = id != NULL && strlen(id) == 32;
     for (size_t i = 0; ok && i < 32; i++)
         ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
-    if (!ok)
-        return jg_resp_error(req, resp, JG_NOTFOUND, "没有这个下载");
+    if (!ok) {
+        jg_resp_error(req, resp, JG_NOTFOUND, "没有这个下载");
+        return JG_NOTFOUND;
+    }
+    *id_out = id;
     jg_value p[8] = {JG_VTEXT(id)};
     int n = 1;
     jg_buf sql;
     jg_buf_init(&sql, 4096);
-    jg_buf_puts(&sql, "SELECT dl.download_id, dl.channel_id, dl.device_gb_id, dl.channel_gb_id, dl.start_at, "
-                      "dl.end_at, dl.speed, dl.created_at FROM video_download dl "
-                      "JOIN video_channel c ON c.id = dl.channel_id "
-                      "LEFT JOIN project pr ON pr.id = c.project_id WHERE dl.download_id = $1");
+    jg_buf_puts(&sql,
+                "SELECT dl.download_id, dl.channel_id, dl.device_gb_id, dl.channel_gb_id, dl.start_at, "
+                "dl.end_at, dl.speed, dl.created_at, dl.cancelled_at, dl.user_id FROM video_download dl "
+                "JOIN video_channel c ON c.id = dl.channel_id "
+                "LEFT JOIN project pr ON pr.id = c.project_id WHERE dl.download_id = $1");
     jg_video_scope(req, &sql, p, &n);
+    jg_rc rc = jg_video_read_one(req, resp, &sql, p, n, "没有这个下载", rows);
+    return rc != JG_OK ? JG_NOTFOUND : JG_OK;
+}
+
+jg_rc jg_video_get_download(jg_req *req, jg_resp *resp)
+{
+    const char *id = NULL;
     jg_rows *rows;
-    jg_rc rc = jg_video_read_one(req, resp, &sql, p, n, "没有这个下载", &rows);
-    if (rc != JG_OK)
-        return rc;
+    if (download_row(req, resp, &id, &rows) != JG_OK)
+        return JG_OK;
     char device[32], channel[32], t0[24], t1[24], args[256];
     jg_strlcpy(device, jg_rows_text(rows, 0, 2), sizeof(device));
     jg_strlcpy(channel, jg_rows_text(rows, 0, 3), sizeof(channel));
@@ -195,11 +211,20 @@ jg_rc jg_video_get_download(jg_req *req, jg_resp *resp)
                             (json_int_t)jg_rows_int(rows, 0, 1), "device_gb_id", device, "gb_id", channel,
                             "start", t0, "end", t1, "speed", (json_int_t)jg_rows_int(rows, 0, 6),
                             "created_at", jg_rows_text(rows, 0, 7));
+    const char *cancelled_at = jg_rows_text(rows, 0, 8);
+    if (cancelled_at != NULL) { /* the node removed it: nothing to ask */
+        json_object_set_new(out, "state", json_string("cancelled"));
+        json_object_set_new(out, "cancelled_at", json_string(cancelled_at));
+        json_object_set_new(out, "progress", json_null());
+        json_object_set_new(out, "bytes", json_null());
+        jg_rows_free(rows);
+        return jg_resp_json(req, resp, 200, out);
+    }
     jg_rows_free(rows);
     snprintf(args, sizeof(args), "device=%s&channel=%s&id=%s", device, channel, id);
     long status = 0;
     json_t *answer = NULL;
-    rc = jg_video_ctl_call(req, "download_status", args, 5, &status, &answer);
+    jg_rc rc = jg_video_ctl_call(req, "download_status", args, 5, &status, &answer);
     if (rc != JG_OK || status == 0 || (status != 200 && status != 404)) {
         json_decref(answer);
         json_decref(out);
@@ -248,4 +273,69 @@ jg_rc jg_video_get_download(jg_req *req, jg_resp *resp)
     }
     json_decref(answer);
     return jg_resp_json(req, resp, 200, out);
+}
+
+struct cancel_args {
+    jg_req *req;
+    const char *id;
+    int64_t channel_id;
+    char at[40];
+};
+
+static jg_rc cancel_tx(jg_conn *c, void *ud)
+{
+    struct cancel_args *a = ud;
+    const jg_principal *who = a->req->principal;
+    int64_t user = who != NULL ? who->user_id : 0;
+    jg_value p[] = {JG_VTEXT(a->at), user > 0 ? JG_VINT(user) : JG_VNULL, JG_VTEXT(a->id)};
+    jg_rc rc = jg_db_exec(c,
+                          "UPDATE video_download SET cancelled_at = $1, cancelled_by = $2 "
+                          "WHERE download_id = $3 AND cancelled_at IS NULL",
+                          p, 3, NULL);
+    if (rc != JG_OK)
+        return rc;
+    char rid[32];
+    snprintf(rid, sizeof(rid), "%lld", (long long)a->channel_id);
+    return jg_audit_req(c, a->req, "video.download.cancel", "video_channel", rid,
+                        json_pack("{s:s}", "download_id", a->id));
+}
+
+jg_rc jg_video_delete_download(jg_req *req, jg_resp *resp)
+{
+    const char *id = NULL;
+    jg_rows *rows;
+    if (download_row(req, resp, &id, &rows) != JG_OK)
+        return JG_OK;
+    const jg_principal *who = req->principal;
+    int mine = who != NULL && jg_rows_text(rows, 0, 9) != NULL && jg_rows_int(rows, 0, 9) == who->user_id;
+    if (!mine && !jg_principal_can(who, "video.control")) {
+        jg_rows_free(rows);
+        return jg_resp_error(req, resp, JG_DENIED, "只能取消自己发起的下载");
+    }
+    struct cancel_args a = {req, id, jg_rows_int(rows, 0, 1), ""};
+    const char *cancelled_at = jg_rows_text(rows, 0, 8);
+    if (cancelled_at != NULL) { /* cancelled before: the same answer */
+        json_t *out =
+            json_pack("{s:s, s:s, s:s}", "id", id, "state", "cancelled", "cancelled_at", cancelled_at);
+        jg_rows_free(rows);
+        return jg_resp_json(req, resp, 200, out);
+    }
+    char args[256];
+    snprintf(args, sizeof(args), "device=%s&channel=%s&id=%s", jg_rows_text(rows, 0, 2),
+             jg_rows_text(rows, 0, 3), id);
+    jg_rows_free(rows);
+    long status = 0;
+    json_t *answer = NULL;
+    jg_rc rc = jg_video_ctl_call(req, "download_cancel", args, 5, &status, &answer);
+    json_decref(answer);
+    /* 404: the node has neither job nor file (expired, or lost in a restart): nothing left to stop */
+    if (rc != JG_OK || (status != 200 && status != 404))
+        return jg_resp_error(req, resp, JG_UNAVAILABLE, "视频服务不可用");
+    jg_time_iso_now(a.at, sizeof(a.at));
+    rc = jg_db_tx(req->app->db, cancel_tx, &a);
+    if (rc != JG_OK)
+        return jg_resp_error(req, resp, rc, NULL);
+    jg_info("video: download %s cancelled", id);
+    return jg_resp_json(req, resp, 200,
+                        json_pack("{s:s, s:s, s:s}", "id", id, "state", "cancelled", "cancelled_at", a.at));
 }

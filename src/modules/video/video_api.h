@@ -61,6 +61,7 @@ jg_rc jg_video_ctl_failed(jg_req *req, jg_resp *resp, jg_rc rc, long status, jso
 /* download.c: downloads from devices (s=Download); record_plan.c: cloud recording plans. */
 jg_rc jg_video_post_download(jg_req *req, jg_resp *resp);
 jg_rc jg_video_get_download(jg_req *req, jg_resp *resp);
+jg_rc jg_video_delete_download(jg_req *req, jg_resp *resp);
 jg_rc jg_video_get_record_plan(jg_req *req, jg_resp *resp);
 jg_rc jg_video_put_record_plan(jg_req *req, jg_resp *resp);
 jg_rc jg_video_delete_record_plan(jg_req *req, jg_resp *resp);
