@@ -115,7 +115,8 @@ static const struct key keys[] = {
       "deleted."),
     S(video_upper, "",
       "jianguan video: upper platforms to register to as a lower platform (cascade), comma-separated: "
-      "ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table;transport=udp|tcp (secret: never logged; "
+      "ID@HOST:PORT;password=P;expires=S;keepalive=S;share=all|table;transport=udp|tcp (secret: never "
+      "logged; "
       "tcp: one kept connection, reconnected with backoff)."),
     S(video_subscribe, "catalog,alarm",
       "jianguan video: subscriptions (SUBSCRIBE) sent to a device when it registers, comma-separated: "
@@ -131,6 +132,9 @@ static const struct key keys[] = {
       "Longest time range (seconds) one download from a device may ask for (400 beyond)."),
     N(video_download_max, "4", 1, 64,
       "jianguan video: downloads from devices running at once on a media node."),
+    N(video_event_keep_days, "180", 1, 3650,
+      "jianguan video: days device events (registration, online, offline, catalog changes) and alarms are "
+      "kept; older ones are deleted every 10 minutes, up to 20,000 of each a time."),
     N(video_download_keep_h, "24", 1, 720,
       "jianguan video: hours a finished download file is kept, then deleted."),
     E(video_role, "all", "all|signal|media",

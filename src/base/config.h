@@ -63,16 +63,17 @@ typedef struct {
     char *video_subscribe;
     long video_subscribe_expires_s;
     long video_position_interval_s;
-    char *video_download_dir;       /* downloads from devices (s=Download) ("" : data_dir/downloads) */
-    long video_download_max_s;      /* longest time range one download may ask for */
-    long video_download_max;        /* downloads running at once on a media node */
-    long video_download_keep_h;     /* hours a finished download file is kept */
-    char *video_role;             /* all | signal | media (media nodes, src/video/nodes.c) */
-    char *video_node_id;          /* media role: this node's ID */
-    char *video_node_url;         /* media role: base URL viewers and signalling reach the node at */
-    char *video_signalling_url;   /* media role: base URL of the signalling service's media listener */
-    long video_node_dead_s;       /* a node silent this long is dead */
-    long max_export_rows;         /* most records in one XLSX export */
+    char *video_download_dir;   /* downloads from devices (s=Download) ("" : data_dir/downloads) */
+    long video_download_max_s;  /* longest time range one download may ask for */
+    long video_download_max;    /* downloads running at once on a media node */
+    long video_download_keep_h; /* hours a finished download file is kept */
+    long video_event_keep_days; /* days device events and alarms are kept */
+    char *video_role;           /* all | signal | media (media nodes, src/video/nodes.c) */
+    char *video_node_id;        /* media role: this node's ID */
+    char *video_node_url;       /* media role: base URL viewers and signalling reach the node at */
+    char *video_signalling_url; /* media role: base URL of the signalling service's media listener */
+    long video_node_dead_s;     /* a node silent this long is dead */
+    long max_export_rows;       /* most records in one XLSX export */
     long max_upload_bytes; /* one uploaded file (its request: this + JG_FORM_SLACK, even above max_body_bytes)
                             */
     long max_import_bytes; /* one imported file (its request: this + JG_FORM_SLACK, even above max_body_bytes)

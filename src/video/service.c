@@ -490,6 +490,14 @@ void jg_vsvc_tick(jg_vsvc *svc)
         poll_settings(svc);
         jg_vreg_expire_locks(svc);
     }
+    /* Retention of device events and alarms: at the first tick, then every 10 minutes (signalling). */
+    if (jg_vrole(svc->cfg) != JG_VROLE_MEDIA &&
+        (svc->last_purge_us == 0 || svc->now_us - svc->last_purge_us >= 600 * second)) {
+        svc->last_purge_us = svc->now_us;
+        char before[40];
+        jg_time_iso_offset(-(int64_t)svc->cfg->video_event_keep_days * 86400, before, sizeof(before));
+        jg_vstore_purge(svc->store, before);
+    }
 }
 
 /* ---- life cycle ---- */

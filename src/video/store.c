@@ -26,8 +26,11 @@ enum job_kind {
     J_STATUS,
     J_ALARM,
     J_POSITION,
-    J_CHANNEL_EVENT
+    J_CHANNEL_EVENT,
+    J_PURGE
 };
+
+#define PURGE_BATCH 20000 /* rows of each table one purge deletes at most */
 
 typedef struct job {
     struct job *next;
@@ -308,6 +311,27 @@ static jg_rc run_channel_event(jg_conn *c, const job *j)
     return rc;
 }
 
+/* Device events and alarms from before j->at (video_event_keep_days): at most PURGE_BATCH rows of
+ * each, oldest first, so the batch's transaction stays short; the next purge takes the rest. */
+static jg_rc run_purge(jg_conn *c, const job *j)
+{
+    jg_value p[] = {JG_VTEXT(j->at), JG_VINT(PURGE_BATCH)};
+    int64_t events = 0, alarms = 0;
+    jg_rc rc = jg_db_exec(c,
+                          "DELETE FROM video_event WHERE id IN "
+                          "(SELECT id FROM video_event WHERE at < $1 ORDER BY at LIMIT $2)",
+                          p, 2, &events);
+    if (rc == JG_OK)
+        rc = jg_db_exec(c,
+                        "DELETE FROM video_alarm WHERE id IN "
+                        "(SELECT id FROM video_alarm WHERE received_at < $1 ORDER BY received_at LIMIT $2)",
+                        p, 2, &alarms);
+    if (rc == JG_OK && events + alarms > 0)
+        jg_info("video: %lld device events and %lld alarms from before %s deleted (video_event_keep_days)",
+                (long long)events, (long long)alarms, j->at);
+    return rc;
+}
+
 static jg_rc run_job(jg_conn *c, const job *j)
 {
     switch (j->kind) {
@@ -334,6 +358,8 @@ static jg_rc run_job(jg_conn *c, const job *j)
         return run_position(c, j);
     case J_CHANNEL_EVENT:
         return run_channel_event(c, j);
+    case J_PURGE:
+        return run_purge(c, j);
     }
     return JG_ERR;
 }
@@ -605,4 +631,9 @@ void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channe
     j->c = dup_or_null(status);
     j->d = dup_or_null(name);
     enqueue(s, j);
+}
+
+void jg_vstore_purge(jg_vstore *s, const char *before)
+{
+    enqueue(s, job_new(J_PURGE, "", before));
 }

@@ -92,6 +92,8 @@ void jg_vstore_alarm(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, c
 void jg_vstore_position(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
 /* A catalog notification's event (ON OFF VLOST DEFECT ADD DEL UPDATE) for channel of device gb_id:
  * the channel's status set to status (NULL: unchanged) and a video_event row channel_<event>. */
+/* Delete device events and alarms from before the UTC time before (ISO 8601), a batch at a time. */
+void jg_vstore_purge(jg_vstore *s, const char *before);
 void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channel, const char *event,
                              const char *status, const char *name, const char *at);
 
@@ -309,12 +311,12 @@ struct jg_vsvc {
     jg_vtab txs;
     jg_vtx *tx_head, *tx_tail;
     size_t tx_count;
-    int64_t sn;      /* MANSCDP SN and CSeq source */
-    uint64_t serial; /* tags, branches, Call-IDs */
-    int64_t now_us;  /* monotonic, set per event */
-    int64_t last_scan_us, last_flush_us;
-    char settings_at[32];     /* settings_at of the newest settings change read */
-    int64_t events_window_us; /* auth_failed events: at most this many per second */
+    int64_t sn;                                         /* MANSCDP SN and CSeq source */
+    uint64_t serial;                                    /* tags, branches, Call-IDs */
+    int64_t now_us;                                     /* monotonic, set per event */
+    int64_t last_scan_us, last_flush_us, last_purge_us; /* last_purge_us 0: at the first tick */
+    char settings_at[32];                               /* settings_at of the newest settings change read */
+    int64_t events_window_us;                           /* auth_failed events: at most this many per second */
     int events_in_window;
     uint64_t stat_registers, stat_keepalives, stat_bad;
     jg_ssrc_pool ssrc_pool;

@@ -3,7 +3,8 @@
 // device's <Response>. At registration the video service subscribes (SUBSCRIBE Catalog, Alarm,
 // MobilePosition), refreshes the subscriptions in their dialogs before they expire and ends them at
 // shutdown; gbsim (--notify-after) then sends catalog events (OFF, DEL, UPDATE, ADD), alarms (by
-// NOTIFY and by MESSAGE) and positions, which end up in the database and the API.
+// NOTIFY and by MESSAGE) and positions, which end up in the database and the API. Old device events
+// and alarms are deleted after video_event_keep_days.
 //
 // Environment: JIANGUAN_TEST_BIN as for the other API tests; JIANGUAN_TEST_GBSIM (default: gbsim
 // beside the jianguan binary).
@@ -19,6 +20,7 @@ import { DEVICE, gbsim as startGbsim, startVideo, until as waitUntil } from './l
 const { JianguanVideo } = await import(join(root, 'sdk/js/jianguan-video.js'));
 const { sm2 } = createRequire(import.meta.url)('sm-crypto');
 const CH = ['35010200001310000001', '35010200001310000002', '35010200001310000003', '35010200001310000004'];
+const RETAINED = '35010200001180000999';
 let srv, video, videoErr = '', sipPort, mediaPort, sim, inspector, chief, xiamen;
 
 const sql = (q) => dbExec(srv.db.url, q).trim();
@@ -51,8 +53,16 @@ before(async () => {
       JIANGUAN_VIDEO_SUBSCRIBE: 'catalog,alarm,position',
       JIANGUAN_VIDEO_SUBSCRIBE_EXPIRES_S: '10',
       JIANGUAN_VIDEO_POSITION_INTERVAL_S: '1',
+      JIANGUAN_VIDEO_EVENT_KEEP_DAYS: '30',
     },
   });
+  // Retention (video_event_keep_days 30): an event and an alarm of 31 days ago and of 29 days ago, of
+  // a device of their own; the service's first purge takes the older ones.
+  for (const [days, tag] of [[31, 'old'], [29, 'kept']]) {
+    const at = new Date(Date.now() - days * 86400000).toISOString();
+    sql(`INSERT INTO video_event (device_gb_id, kind, at, detail) VALUES ('${RETAINED}', 'online', '${at}', '${tag}')`);
+    sql(`INSERT INTO video_alarm (device_gb_id, gb_id, alarm_type, description, received_at) VALUES ('${RETAINED}', '${RETAINED}', '1', '${tag}', '${at}')`);
+  }
   ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
   sim = gbsim(['--devices', '1', '--channels', '3', '--notify-after', '1500']);
   await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
@@ -65,6 +75,14 @@ after(async () => {
   if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
   if (video && video.exitCode === null) video.kill('SIGKILL');
   if (srv) await srv.stop();
+});
+
+test('retention: device events and alarms older than video_event_keep_days are deleted, newer ones kept', async () => {
+  await until('the purge', () => videoErr.includes('video: 1 device events and 1 alarms from before'));
+  assert.equal(sql(`SELECT detail FROM video_event WHERE device_gb_id = '${RETAINED}'`), 'kept');
+  assert.equal(sql(`SELECT description FROM video_alarm WHERE device_gb_id = '${RETAINED}'`), 'kept');
+  sql(`DELETE FROM video_event WHERE device_gb_id = '${RETAINED}'`);
+  sql(`DELETE FROM video_alarm WHERE device_gb_id = '${RETAINED}'`);
 });
 
 test('subscriptions: Catalog, Alarm and MobilePosition are subscribed at registration and refreshed in their dialogs', async () => {
