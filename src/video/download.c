@@ -241,16 +241,30 @@ static int progress(const job *j)
     return pct > 99 ? 99 : pct < 0 ? 0 : (int)pct;
 }
 
-int jg_vdownload_ctl_status(jg_vdownload *dl, const char *device, const char *channel, const char *query,
-                            json_t **answer)
+/* The id of query (into id) and its job (NULL when not in memory); 0, or the error status with
+ * *answer: 400 for a bad id, 404 for a job of another channel. */
+static int job_of(const jg_vdownload *dl, const char *device, const char *channel, const char *query,
+                  char id[JG_DOWNLOAD_ID_MAX + 2], job **out, json_t **answer)
 {
-    char id[JG_DOWNLOAD_ID_MAX + 2] = "";
-    param(query, "id", id, sizeof(id));
+    id[0] = '\0';
+    param(query, "id", id, JG_DOWNLOAD_ID_MAX + 2);
     if (!jg_vdownload_id_valid(id))
         return error(answer, 400, "invalid", "下载编号无效");
     job *j = find(dl, id);
     if (j != NULL && (strcmp(j->device, device) != 0 || strcmp(j->channel, channel) != 0))
         return error(answer, 404, "not_found", "下载文件不存在或已过期"); /* another channel's */
+    *out = j;
+    return 0;
+}
+
+int jg_vdownload_ctl_status(jg_vdownload *dl, const char *device, const char *channel, const char *query,
+                            json_t **answer)
+{
+    char id[JG_DOWNLOAD_ID_MAX + 2];
+    job *j = NULL;
+    int status = job_of(dl, device, channel, query, id, &j, answer);
+    if (status != 0)
+        return status;
     if (j == NULL) {
         /* Not in memory (the process restarted): a finished file is still there until its time. */
         char path[640];
@@ -273,13 +287,11 @@ int jg_vdownload_ctl_status(jg_vdownload *dl, const char *device, const char *ch
 int jg_vdownload_ctl_cancel(jg_vdownload *dl, const char *device, const char *channel, const char *query,
                             json_t **answer)
 {
-    char id[JG_DOWNLOAD_ID_MAX + 2] = "", path[640];
-    param(query, "id", id, sizeof(id));
-    if (!jg_vdownload_id_valid(id))
-        return error(answer, 400, "invalid", "下载编号无效");
-    job *j = find(dl, id);
-    if (j != NULL && (strcmp(j->device, device) != 0 || strcmp(j->channel, channel) != 0))
-        return error(answer, 404, "not_found", "下载文件不存在或已过期"); /* another channel's */
+    char id[JG_DOWNLOAD_ID_MAX + 2], path[640];
+    job *j = NULL;
+    int status = job_of(dl, device, channel, query, id, &j, answer);
+    if (status != 0)
+        return status;
     if (j == NULL) {
         /* Not in memory (the process restarted): a finished file may still be there. */
         snprintf(path, sizeof(path), "%s/%s.ts", dl->dir, id);

@@ -324,6 +324,7 @@ static void key_at_enumerates_all_keys(void **state)
                               "video_download_dir",
                               "video_download_max_s",
                               "video_download_max",
+                              "video_event_keep_days",
                               "video_download_keep_h",
                               "video_role",
                               "video_node_id",
