@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { root, startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim as startGbsim, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, gbsim as startGbsim, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
 
 const { JianguanVideo } = await import(join(root, 'sdk/js/jianguan-video.js'));
 const { sm2 } = createRequire(import.meta.url)('sm-crypto');
@@ -27,15 +27,7 @@ const sql = (q) => dbExec(srv.db.url, q).trim();
 const until = (what, fn, ms) => waitUntil(what, fn, { ms, proc: video, log: () => videoErr + '\n' + (sim?.out().slice(-3000) ?? '') });
 const gbsim = (args) => startGbsim(sipPort, null, args);
 
-async function channelId(gbId) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
-  return Number(id);
-}
+const channelId = (gbId) => siteChannelId(sql, until, gbId);
 
 const control = (s, id, body) => as(srv, s, `/api/v1/video/channels/${id}/control`, { method: 'POST', body });
 const post = (s, path) => as(srv, s, path, { method: 'POST' });

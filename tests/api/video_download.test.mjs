@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startServer } from './lib/harness.mjs';
 import { assertError, dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim, makePs, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, gbsim, makePs, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim;
 const users = {};
@@ -39,16 +39,7 @@ function ffprobe(file) {
   });
 }
 
-/** The channel's id, bound to a 鼓楼 site (so the county's and the city's users see it). */
-async function channelId(gbId) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-DL-1'") === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      "('VIDEO-DL-1', '鼓楼视频下载测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-DL-1') WHERE id = ${id}`);
-  return Number(id);
-}
+const channelId = (gbId) => siteChannelId(sql, until, gbId, 'VIDEO-DL-1', '鼓楼视频下载测试工地');
 
 before(async () => {
   mediaPort = await freePort();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, PASSWORD, gbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, gbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector;
 
@@ -37,15 +37,7 @@ function ffprobe(args) {
 
 const invitesOf = (channel) => (videoErr.match(new RegExp(`video: INVITE ${channel} `, 'g')) || []).length;
 
-async function channelId(gbId) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
-  return Number(id);
-}
+const channelId = (gbId) => siteChannelId(sql, until, gbId);
 
 async function liveUrl(gbId) {
   const r = await as(srv, inspector, `/api/v1/video/channels/${await channelId(gbId)}/live`);

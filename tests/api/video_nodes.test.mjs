@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { startServer, bin } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
 const CHANNELS = ['35010200001310000001', '35010200001310000002', '35010200001310000003', '35010200001310000004'];
 
@@ -44,15 +44,7 @@ async function startNode(id) {
   return node;
 }
 
-async function channelId(gbId) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
-  return Number(id);
-}
+const channelId = (gbId) => siteChannelId(sql, until, gbId);
 
 async function live(gbId) {
   const r = await as(srv, inspector, `/api/v1/video/channels/${await channelId(gbId)}/live`);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, PASSWORD, ffprobe, gbsim as startGbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
 
@@ -33,16 +33,7 @@ function assertPlayable(r, minFrames) {
   assert.ok(Number(v.nb_read_frames) > minFrames, `frames read: ${v.nb_read_frames}`);
 }
 
-/** The channel row id of gb_id, once the catalog is in, bound to a 鼓楼 project (data scope). */
-async function channelId(gbId) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql("SELECT COUNT(*) FROM project WHERE code = 'VIDEO-GL-1'") === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      "('VIDEO-GL-1', '鼓楼视频测试工地', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')");
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = 'VIDEO-GL-1') WHERE id = ${id}`);
-  return Number(id);
-}
+const channelId = (gbId) => siteChannelId(sql, until, gbId);
 
 async function liveUrl(id) {
   const r = await as(srv, inspector, `/api/v1/video/channels/${id}/live`);

@@ -82,3 +82,17 @@ export function ffprobe(url, seconds = 3) {
     });
   });
 }
+
+/** The id of channel gbId once the catalog brought it, bound to a 鼓楼 site (project code, made on
+ * first use) so that the 鼓楼 inspector and chief see it: channels are read in the caller's data
+ * scope through their project (tests/api/video_scope.test.mjs tests the scope). sql runs a
+ * statement on the test database; wait is the test's `until`. */
+export async function siteChannelId(sql, wait, gbId, code = 'VIDEO-GL-1', name = '鼓楼视频测试工地') {
+  let id = '';
+  await wait(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
+  if (sql(`SELECT COUNT(*) FROM project WHERE code = '${code}'`) === '0')
+    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
+      `('${code}', '${name}', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')`);
+  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = '${code}') WHERE id = ${id}`);
+  return Number(id);
+}
