@@ -28,6 +28,7 @@ extern const jg_module jg_module_flow_people;
 extern const jg_module jg_module_video;
 extern const jg_module jg_module_video_share;
 extern const jg_module jg_module_video_devcmd;
+extern const jg_module jg_module_video_settings;
 extern const jg_module jg_module_rules;
 extern const jg_module jg_module_scoring;
 extern const jg_module jg_module_credit;
@@ -63,6 +64,7 @@ const jg_module *const jg_modules[] = {
     &jg_module_video,
     &jg_module_video_share,
     &jg_module_video_devcmd,
+    &jg_module_video_settings,
     &jg_module_rules,
     &jg_module_scoring,
     &jg_module_credit,

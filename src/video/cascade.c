@@ -134,14 +134,15 @@ typedef struct jg_vrelay {
     uint32_t ssrc;                   /* the upper's y=, 0: the device's kept */
     struct sockaddr_in dst;
     int fd;
-    int tcp;       /* TCP active: we connect to the upper, RFC 4571 frames */
+    int tcp;       /* RFC 4571 frames over TCP: we connect to the upper, or it connects to us */
+    int lfd;       /* the upper connects (its a=setup:active): our listener until then, else -1 */
     uint8_t *pend; /* TCP: the frame not yet written in full (frames are dropped whole) */
     size_t pend_len, pend_off;
     uint64_t dropped;
     jg_vstream *stream;
     long cseq;
     uint64_t packets;
-    int playback;           /* s=Playback: the device's recordings; INFO (MANSRTSP) is passed on */
+    int playback; /* s=Playback or s=Download: the device's recordings; INFO (MANSRTSP) is passed on */
     struct sockaddr_in sig; /* the INVITE's source: our BYE and MediaStatus go there */
     /* UDP: our 200, retransmitted (T1 doubling to T2) until the ACK, for 32 s (RFC 3261 13.3.1.4) */
     char *ok_wire;
@@ -645,6 +646,8 @@ static void relay_free(jg_vcascade *c, jg_vrelay *r)
     }
     if (r->fd >= 0)
         close(r->fd);
+    if (r->lfd >= 0)
+        close(r->lfd);
     free(r->pend);
     free(r->ok_wire);
     free(r);
@@ -1085,14 +1088,14 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     const char *body = jg_sip_body(req, &len);
     jg_sdp_answer o;
     memset(&o, 0, sizeof(o));
-    if (body == NULL || jg_sdp_parse(body, len, &o) != JG_OK || (o.tcp && o.setup == JG_SDP_SETUP_ACTIVE)) {
-        jg_info("video: cascade: INVITE from %s for %s refused: no SDP offer of RTP over UDP or TCP passive",
-                u->c.id, channel);
+    if (body == NULL || jg_sdp_parse(body, len, &o) != JG_OK) {
+        jg_info("video: cascade: INVITE from %s for %s refused: no SDP offer", u->c.id, channel);
         jg_vsvc_respond(svc, req, peer, 488, NULL);
         return;
     }
-    /* s=Play (live) or s=Playback with its t= range; Download is not offered upstream. */
-    int playback = strcasecmp(o.session, "Playback") == 0;
+    /* s=Play (live), or s=Playback or s=Download (at a=downloadspeed) with its t= range. */
+    int download = strcasecmp(o.session, "Download") == 0;
+    int playback = download || strcasecmp(o.session, "Playback") == 0;
     if ((playback && (o.t_start <= 0 || o.t_end <= o.t_start)) ||
         (!playback && strcasecmp(o.session, "Play") != 0)) {
         jg_info("video: cascade: INVITE from %s for %s refused: s=%s%s", u->c.id, channel, o.session,
@@ -1110,7 +1113,7 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     }
     jg_vrelay *r = jg_xcalloc(1, sizeof(*r));
     r->u = u;
-    r->fd = -1;
+    r->fd = r->lfd = -1;
     r->sig = peer->addr;
     snprintf(r->call_id, sizeof(r->call_id), "%s%s%s", req->call_id->number,
              req->call_id->host != NULL ? "@" : "", req->call_id->host != NULL ? req->call_id->host : "");
@@ -1127,24 +1130,31 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     inet_pton(AF_INET, u->local_ip, &me.sin_addr);
     socklen_t mlen = sizeof(me);
     r->tcp = o.tcp;
-    r->fd = socket(AF_INET, (r->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (inet_pton(AF_INET, o.ip, &r->dst.sin_addr) != 1 || r->fd < 0 ||
-        bind(r->fd, (struct sockaddr *)&me, sizeof(me)) != 0 ||
-        (r->tcp && connect(r->fd, (const struct sockaddr *)&r->dst, sizeof(r->dst)) != 0 &&
+    int upper_connects = o.tcp && o.setup == JG_SDP_SETUP_ACTIVE;
+    int fd = socket(AF_INET, (r->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (upper_connects)
+        r->lfd = fd;
+    else
+        r->fd = fd;
+    if (inet_pton(AF_INET, o.ip, &r->dst.sin_addr) != 1 || fd < 0 ||
+        bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0 || (upper_connects && listen(fd, 1) != 0) ||
+        (r->tcp && !upper_connects && connect(fd, (const struct sockaddr *)&r->dst, sizeof(r->dst)) != 0 &&
          errno != EINPROGRESS) ||
-        getsockname(r->fd, (struct sockaddr *)&me, &mlen) != 0) {
+        getsockname(fd, (struct sockaddr *)&me, &mlen) != 0) {
         jg_warn("video: cascade: cannot set up a relay of %s to %s:%d", channel, o.ip, o.port);
         jg_vsvc_respond(svc, req, peer, 500, NULL);
-        if (r->fd >= 0)
-            close(r->fd);
+        if (fd >= 0)
+            close(fd);
         free(r);
         return;
     }
     r->next = c->relays;
     c->relays = r;
     r->playback = playback;
-    r->stream = playback ? jg_vmedia_relay_playback_open(svc, device, channel, o.t_start, o.t_end, r)
-                         : jg_vmedia_relay_open(svc, device, channel, r);
+    int speed = o.download_speed < 1 ? 1 : o.download_speed > 16 ? 16 : o.download_speed;
+    r->stream = download   ? jg_vmedia_relay_download_open(svc, device, channel, o.t_start, o.t_end, speed, r)
+                : playback ? jg_vmedia_relay_playback_open(svc, device, channel, o.t_start, o.t_end, r)
+                           : jg_vmedia_relay_open(svc, device, channel, r);
     if (r->stream == NULL) {
         jg_info(
             "video: cascade: INVITE from %s for %s refused: the stream cannot start or is relayed already",
@@ -1164,9 +1174,15 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     snprintf(sdp, sizeof(sdp),
              "v=0\r\no=%s 0 0 IN IP4 %s\r\ns=%s\r\nc=IN IP4 %s\r\nt=%lld %lld\r\n"
              "m=video %d %s 96\r\na=sendonly\r\na=rtpmap:96 PS/90000\r\n%sy=%s\r\n",
-             channel, u->local_ip, playback ? "Playback" : "Play", u->local_ip, playback ? o.t_start : 0LL,
-             playback ? o.t_end : 0LL, ntohs(me.sin_port), r->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
-             r->tcp ? "a=setup:active\r\na=connection:new\r\n" : "",
+             channel, u->local_ip,
+             download   ? "Download"
+             : playback ? "Playback"
+                        : "Play",
+             u->local_ip, playback ? o.t_start : 0LL, playback ? o.t_end : 0LL, ntohs(me.sin_port),
+             r->tcp ? "TCP/RTP/AVP" : "RTP/AVP",
+             !r->tcp          ? ""
+             : upper_connects ? "a=setup:passive\r\na=connection:new\r\n"
+                              : "a=setup:active\r\na=connection:new\r\n",
              o.ssrc[0] != '\0' ? o.ssrc : "0000000000");
     snprintf(contact, sizeof(contact), "<sip:%s@%s:%d>", svc->cfg->video_sip_id, u->local_ip,
              svc->listen_port);
@@ -1205,7 +1221,10 @@ static void on_invite(jg_vsvc *svc, jg_vupper *u, const osip_message_t *req, con
     char ip[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &r->dst.sin_addr, ip, sizeof(ip));
     jg_info("video: cascade: relaying %s%s (device %s) to upper platform %s at %s:%d (%s)", channel,
-            playback ? " playback" : "", device, u->c.id, ip, o.port, r->tcp ? "TCP active" : "UDP");
+            playback ? " playback" : "", device, u->c.id, ip, o.port,
+            !r->tcp          ? "UDP"
+            : upper_connects ? "TCP passive: it connects to us"
+                             : "TCP active");
 }
 
 /* Write what is pending of the current TCP frame: 1 when nothing is left. */
@@ -1239,6 +1258,24 @@ void jg_vcascade_relay_packet(jg_vsvc *svc, void *relay, const uint8_t *p, size_
         if (sendto(r->fd, buf, n, 0, (const struct sockaddr *)&r->dst, sizeof(r->dst)) == (ssize_t)n)
             r->packets++;
         return;
+    }
+    /* TCP passive: the upper's connection, once it came (packets before it are dropped). */
+    if (r->lfd >= 0) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        int fd = accept4(r->lfd, (struct sockaddr *)&from, &flen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0 && from.sin_addr.s_addr != r->dst.sin_addr.s_addr) { /* not from the offer's c= */
+            close(fd);
+            fd = -1;
+        }
+        if (fd < 0) {
+            r->dropped++;
+            return;
+        }
+        close(r->lfd);
+        r->lfd = -1;
+        r->fd = fd;
+        jg_info("video: cascade: upper platform %s connected for the RTP of %s", r->u->c.id, r->channel);
     }
     /* TCP: a frame starts only when the previous one is out in full; else this packet is dropped. */
     if (r->pend == NULL)

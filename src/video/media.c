@@ -707,6 +707,9 @@ static int open_rtp(jg_vmedia *m, jg_vstream *s)
     return ntohs(a.sin_port);
 }
 
+/* The tcp argument of the openers below: no transport asked, jg_vmedia_transport_of decides. */
+#define RTP_AUTO (-1)
+
 /* A new stream for device/channel with its INVITE sent; NULL with status and message set. A download
  * (speed > 0, range set) is keyed DEVICE/CHANNEL/dl-ID. */
 static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
@@ -748,9 +751,11 @@ static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *
                                   const char **message)
 {
     jg_vsvc *svc = m->svc;
+    jg_vdev *d = jg_vsvc_device(svc, device);
+    if (tcp == RTP_AUTO) /* no transport asked: the device's own, else the node's */
+        tcp = jg_vmedia_transport_of(svc, d, NULL);
     if (jg_vrole(svc->cfg) == JG_VROLE_MEDIA) /* nodes.c: the signalling service INVITEs */
         return node_stream_open(m, device, channel, tcp, range, status, message);
-    jg_vdev *d = jg_vsvc_device(svc, device);
     if (d == NULL || !d->registered || !d->online) {
         *status = 404;
         *message = "设备不在线";
@@ -996,6 +1001,23 @@ static int rtp_transport(const char *t)
                                         : JG_RTP_UDP;
 }
 
+int jg_vmedia_transport_of(const jg_vsvc *svc, const jg_vdev *d, const char *asked)
+{
+    const char *t = svc->cfg->video_media_transport, *why = "node";
+    if (asked != NULL && asked[0] != '\0') {
+        t = asked;
+        why = "URL";
+    } else if (d != NULL && d->media_transport[0] != '\0') {
+        t = d->media_transport;
+        why = "device";
+    }
+    int tcp = rtp_transport(t);
+    static const char *const names[] = {"UDP", "TCP passive", "TCP active"};
+    jg_debug("video: media transport of a new stream of %s: %s (%s)", d != NULL ? d->gb_id : "a device",
+             names[tcp], why);
+    return tcp;
+}
+
 /* The stream a request names, or NULL. */
 static jg_vstream *find_stream(jg_vmedia *m, const char *device, const char *channel, const long long *range)
 {
@@ -1019,7 +1041,8 @@ static jg_vstream *join_stream(jg_vmedia *m, viewer *v, const char *device, cons
         const char *message = "";
         char transport[16] = "";
         query_param(q, "transport", transport, sizeof(transport));
-        int tcp = rtp_transport(transport[0] != '\0' ? transport : m->svc->cfg->video_media_transport);
+        jg_vdev *d = jg_vsvc_device(m->svc, device);
+        int tcp = transport[0] != '\0' ? jg_vmedia_transport_of(m->svc, d, transport) : RTP_AUTO;
         s = stream_open(m, device, channel, tcp, range, &status, &message);
         if (s == NULL) {
             viewer_error(v, status, status == 404 ? "not_found" : "unavailable", message);
@@ -1701,7 +1724,7 @@ void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *msg)
 static void playback_ended(jg_vmedia *m, jg_vstream *s)
 {
     s->ended = 1;
-    if (s->dlj != NULL) { /* sent faster than real time: packets may still be queued behind it */
+    if (s->download_speed > 0) { /* sent faster than real time: packets may still be queued behind it */
         if (s->drain_us == 0)
             s->drain_us = now_us(m) + DRAIN_US;
         return;
@@ -2259,7 +2282,8 @@ void jg_vmedia_close(jg_vsvc *svc)
 
 /* ---- streams held open without a viewer: relays (cascade.c) and recordings (record.c) ---- */
 
-/* The stream of device/channel, opened (over TCP when tcp) when none runs; NULL when it cannot be. */
+/* The stream of device/channel, opened over tcp (JG_RTP_* or RTP_AUTO) when none runs; NULL when it
+ * cannot be. */
 static jg_vstream *held_stream(jg_vsvc *svc, const char *device, const char *channel, int tcp)
 {
     jg_vmedia *m = svc->media;
@@ -2283,7 +2307,7 @@ static void hold_released(jg_vstream *s)
 
 jg_vstream *jg_vmedia_relay_open(jg_vsvc *svc, const char *device, const char *channel, void *relay)
 {
-    jg_vstream *s = held_stream(svc, device, channel, 0);
+    jg_vstream *s = held_stream(svc, device, channel, RTP_AUTO);
     if (s == NULL || s->relay != NULL)
         return NULL;
     s->relay = relay;
@@ -2309,9 +2333,28 @@ jg_vstream *jg_vmedia_relay_playback_open(jg_vsvc *svc, const char *device, cons
     if (s == NULL) {
         int status = 0;
         const char *message = "";
-        s = stream_open(m, device, channel, 0, range, &status, &message);
+        s = stream_open(m, device, channel, RTP_AUTO, range, &status, &message);
     }
     if (s == NULL || s->gone || s->node[0] != '\0' || s->relay != NULL)
+        return NULL;
+    s->relay = relay;
+    s->idle_since_us = 0;
+    return s;
+}
+
+jg_vstream *jg_vmedia_relay_download_open(jg_vsvc *svc, const char *device, const char *channel,
+                                          long long start, long long end, int speed, void *relay)
+{
+    jg_vmedia *m = svc->media;
+    if (m == NULL)
+        return NULL;
+    char id[24]; /* the stream's key: DEVICE/CHANNEL/dl-upN, one per upper download */
+    snprintf(id, sizeof(id), "up%llx", (unsigned long long)++svc->serial);
+    long long range[2] = {start, end};
+    int status = 0;
+    const char *message = "";
+    jg_vstream *s = stream_open_ex(m, device, channel, RTP_AUTO, range, speed, id, &status, &message);
+    if (s == NULL || s->gone || s->node[0] != '\0')
         return NULL;
     s->relay = relay;
     s->idle_since_us = 0;
@@ -2332,7 +2375,7 @@ jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc)
 
 jg_vstream *jg_vmedia_record_open(jg_vsvc *svc, const char *device, const char *channel, void *rec)
 {
-    jg_vstream *s = held_stream(svc, device, channel, rtp_transport(svc->cfg->video_media_transport));
+    jg_vstream *s = held_stream(svc, device, channel, RTP_AUTO);
     if (s == NULL || s->rec != NULL)
         return NULL;
     s->rec = rec;
@@ -2366,8 +2409,7 @@ jg_vstream *jg_vmedia_download_open(jg_vsvc *svc, const char *device, const char
 {
     jg_vmedia *m = svc->media;
     long long range[2] = {start, end};
-    jg_vstream *s = stream_open_ex(m, device, channel, rtp_transport(svc->cfg->video_media_transport), range,
-                                   speed, id, status, message);
+    jg_vstream *s = stream_open_ex(m, device, channel, RTP_AUTO, range, speed, id, status, message);
     if (s == NULL)
         return NULL;
     s->dlj = job;

@@ -418,7 +418,17 @@ static void free_device(jg_vdev *d)
     free(d);
 }
 
-/* Apply settings changed in the database (password, charset, keepalive overrides, deletion). */
+/* video_device.media_transport of row i (column col): udp, tcp or tcp-active, else "" (the node's). */
+static const char *media_transport_of_row(jg_rows *r, int i, int col)
+{
+    const char *t = jg_rows_text(r, i, col);
+    if (t == NULL || (strcmp(t, "udp") != 0 && strcmp(t, "tcp") != 0 && strcmp(t, "tcp-active") != 0))
+        return "";
+    return t;
+}
+
+/* Apply settings changed in the database (password, charset, keepalive overrides, media transport,
+ * deletion). */
 static void poll_settings(jg_vsvc *svc)
 {
     jg_value p[] = {JG_VTEXT(svc->settings_at)};
@@ -428,7 +438,8 @@ static void poll_settings(jg_vsvc *svc)
                    "SELECT gb_id, password_enc, charset, keepalive_interval_s, keepalive_count, status, "
                    /* >=: a change made in the same millisecond as the last one seen is not missed;
                       rows seen before are applied again, which changes nothing. */
-                   "settings_at FROM video_device WHERE settings_at >= $1 ORDER BY settings_at",
+                   "settings_at, media_transport FROM video_device "
+                   "WHERE settings_at >= $1 ORDER BY settings_at",
                    p, 1, &r);
     if (rc != JG_OK) {
         jg_warn("video: cannot read device settings (%s)", jg_rc_name(rc));
@@ -457,7 +468,8 @@ static void poll_settings(jg_vsvc *svc)
                       (tok != NULL && strcmp(tok, d->password_enc) != 0) ||
                       d->charset != jg_vcharset_parse(jg_rows_text(r, i, 2)) ||
                       d->keepalive_interval_s != (int)jg_rows_int(r, i, 3) ||
-                      d->keepalive_count != (int)jg_rows_int(r, i, 4);
+                      d->keepalive_count != (int)jg_rows_int(r, i, 4) ||
+                      strcmp(d->media_transport, media_transport_of_row(r, i, 7)) != 0;
         if (!changed)
             continue;
         d->deleted = 0;
@@ -466,6 +478,7 @@ static void poll_settings(jg_vsvc *svc)
         d->charset = jg_vcharset_parse(jg_rows_text(r, i, 2));
         d->keepalive_interval_s = (int)jg_rows_int(r, i, 3);
         d->keepalive_count = (int)jg_rows_int(r, i, 4);
+        snprintf(d->media_transport, sizeof(d->media_transport), "%s", media_transport_of_row(r, i, 7));
         jg_info("video: settings of device %s changed", id);
     }
     jg_rows_free(r);
@@ -508,7 +521,8 @@ static jg_rc load_devices(jg_vsvc *svc)
     jg_rc rc =
         jg_db_read(svc->db,
                    "SELECT gb_id, password_enc, charset, transport, address, port, online, expires_at, "
-                   "keepalive_interval_s, keepalive_count, settings_at, status FROM video_device",
+                   "keepalive_interval_s, keepalive_count, settings_at, status, media_transport "
+                   "FROM video_device",
                    NULL, 0, &r);
     if (rc != JG_OK) {
         jg_error("video: cannot read the devices (%s); has `jianguan migrate` run?", jg_rc_name(rc));
@@ -535,6 +549,7 @@ static jg_rc load_devices(jg_vsvc *svc)
         d->addr.sin_port = htons((uint16_t)jg_rows_int(r, i, 5));
         d->keepalive_interval_s = (int)jg_rows_int(r, i, 8);
         d->keepalive_count = (int)jg_rows_int(r, i, 9);
+        snprintf(d->media_transport, sizeof(d->media_transport), "%s", media_transport_of_row(r, i, 12));
         const char *sa = jg_rows_text(r, i, 10);
         if (sa != NULL && strcmp(sa, svc->settings_at) > 0)
             snprintf(svc->settings_at, sizeof(svc->settings_at), "%s", sa);

@@ -138,6 +138,7 @@ typedef struct jg_vdev {
     int keepalive_interval_s; /* 0: the configured default */
     int keepalive_count;
     jg_charset charset;
+    char media_transport[12];     /* video_device.media_transport: udp|tcp|tcp-active, "": the node's */
     char *password_enc;           /* SM4 token, or NULL for the default password */
     char nonce[JG_NONCE_LEN + 1]; /* last nonce accepted, with its count: replays are refused */
     unsigned long nonce_count;
@@ -253,8 +254,13 @@ void jg_vmedia_records(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m);
 void jg_vmedia_media_status(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m, const jg_vdialog *dl);
 /* The device ended the stream (BYE) or the dialog is gone. */
 void jg_vmedia_ended(jg_vsvc *svc, jg_vstream *s);
-/* The stream of device/channel for an upper platform's relay (opened over UDP if none runs): its
- * RTP packets go to jg_vcascade_relay_packet, its end to jg_vcascade_relay_gone. One relay per
+/* The RTP transport (JG_RTP_*) of a new stream of device d (NULL: unknown): asked (a live URL's
+ * transport=; NULL or "": none) wins, then d's media_transport, then video_media_transport. Anything
+ * but tcp and tcp-active is UDP. Logged at debug. */
+int jg_vmedia_transport_of(const jg_vsvc *svc, const jg_vdev *d, const char *asked);
+/* The stream of device/channel for an upper platform's relay (opened with jg_vmedia_transport_of's
+ * choice if none runs): its RTP packets go to jg_vcascade_relay_packet, its end to
+ * jg_vcascade_relay_gone. One relay per
  * stream; NULL if the device is not online or the stream is relayed already. */
 jg_vstream *jg_vmedia_relay_open(jg_vsvc *svc, const char *device, const char *channel, void *relay);
 /* The relay left s (BYE from the upper platform): it idles out like a stream without viewers. */
@@ -263,6 +269,9 @@ void jg_vmedia_relay_close(jg_vsvc *svc, jg_vstream *s);
  * relay, opened if none of that range runs; NULL as jg_vmedia_relay_open. */
 jg_vstream *jg_vmedia_relay_playback_open(jg_vsvc *svc, const char *device, const char *channel,
                                           long long start, long long end, void *relay);
+/* The same for s=Download of [start, end) at speed (a stream of its own, never shared). */
+jg_vstream *jg_vmedia_relay_download_open(jg_vsvc *svc, const char *device, const char *channel,
+                                          long long start, long long end, int speed, void *relay);
 /* INFO with a MANSRTSP body in the device's dialog of the relayed playback s; JG_CONFLICT while the
  * device has not answered (or s is live). */
 jg_rc jg_vmedia_relay_info(jg_vsvc *svc, jg_vstream *s, const char *mansrtsp);

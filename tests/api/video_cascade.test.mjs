@@ -241,6 +241,39 @@ test('the lower platform registers with digest auth, keeps alive, and shares onl
     assert.equal(tcpForeign, 0);
     sip.send(sipRequest('BYE', `sip:${channels[1]}@127.0.0.1:${lowerPort}`, { callId: 'cas-3', cseq: 2, fromTag: 'u3', toTag: toTag3, port: sipPort }), lowerPort, '127.0.0.1');
     await until('200 to the TCP BYE', () => answers.some((a) => a.startsWith('SIP/2.0 200') && a.includes('2 BYE') && a.includes('cas-3')), 10000, both);
+
+    // An upper that connects itself (a=setup:active, RFC 4145): we answer a=setup:passive with the
+    // port we listen on, and send the frames over its connection once it came.
+    const activeOffer = ['v=0', `o=${UPPER} 0 0 IN IP4 127.0.0.1`, 's=Play', 'c=IN IP4 127.0.0.1', 't=0 0',
+      'm=video 9 TCP/RTP/AVP 96', 'a=recvonly', 'a=setup:active', 'a=connection:new',
+      'a=rtpmap:96 PS/90000', 'y=1350004321', ''].join('\r\n');
+    sip.send(sipRequest('INVITE', `sip:${channels[1]}@127.0.0.1:${lowerPort}`, { callId: 'cas-4', cseq: 1, fromTag: 'u4', body: activeOffer, port: sipPort }), lowerPort, '127.0.0.1');
+    await until('200 for the TCP active offer', () => answers.some((a) => a.startsWith('SIP/2.0 200') && a.includes('cas-4')), 15000, both);
+    const ok4 = answers.find((a) => a.startsWith('SIP/2.0 200') && a.includes('cas-4'));
+    assert.match(ok4, /a=setup:passive/);
+    const ourPort = Number(/m=video (\d+) TCP\/RTP\/AVP 96/.exec(ok4)[1]);
+    const toTag4 = /\nTo: [^\r\n]*;tag=([^;\r\n]+)/i.exec(ok4)[1];
+    sip.send(sipRequest('ACK', `sip:${channels[1]}@127.0.0.1:${lowerPort}`, { callId: 'cas-4', cseq: 1, fromTag: 'u4', toTag: toTag4, port: sipPort }), lowerPort, '127.0.0.1');
+    let activePackets = 0, activeForeign = 0, abuf = Buffer.alloc(0);
+    const conn = net.connect(ourPort, '127.0.0.1');
+    conn.on('error', () => {});
+    conn.on('data', (d) => {
+      abuf = Buffer.concat([abuf, d]);
+      while (abuf.length >= 2 && abuf.length >= 2 + abuf.readUInt16BE(0)) {
+        const pkt = abuf.subarray(2, 2 + abuf.readUInt16BE(0));
+        if (pkt.length >= 12 && pkt.readUInt32BE(8) === 1350004321) activePackets++; else activeForeign++;
+        abuf = abuf.subarray(2 + pkt.length);
+      }
+    });
+    try {
+      await until('RTP/PS over the upper\'s own connection', () => activePackets >= 40 || activePackets, 20000, both);
+      assert.equal(activeForeign, 0);
+      assert.match(lower.log(), /upper platform \d+ connected for the RTP of/);
+    } finally {
+      conn.destroy();
+    }
+    sip.send(sipRequest('BYE', `sip:${channels[1]}@127.0.0.1:${lowerPort}`, { callId: 'cas-4', cseq: 2, fromTag: 'u4', toTag: toTag4, port: sipPort }), lowerPort, '127.0.0.1');
+    await until('200 to the second TCP BYE', () => answers.some((a) => a.startsWith('SIP/2.0 200') && a.includes('2 BYE') && a.includes('cas-4')), 10000, both);
   } finally {
     sip.close();
     rtp.close();

@@ -6,7 +6,7 @@
 // the upper platform (its ID, from its address): DeviceControl and RecordInfo for a shared channel
 // are relayed to the device (unshared: 404), their answers come back under the upper's SN with the
 // channel's ID; a playback INVITE is relayed with its range, INFO passed on, MediaStatus 121 and BYE
-// at the end; a Catalog SUBSCRIBE is accepted with Expires and NOTIFYs follow share changes
+// at the end, and so is a download (s=Download at the upper's a=downloadspeed); a Catalog SUBSCRIBE is accepted with Expires and NOTIFYs follow share changes
 // (ADD/DEL, also at the real upper through its own subscription) and the device going offline and
 // online (OFF/ON); Expires: 0 ends it. A second lower registers over transport=tcp and reconnects
 // after the upper restarts. SQLite and PostgreSQL.
@@ -228,9 +228,9 @@ test('playback from the upper: s=Playback relayed with its range, INFO passed on
     const offer = (s, t) => ['v=0', `o=${UPPER} 0 0 IN IP4 127.0.0.1`, `s=${s}`, `u=${CH[1]}:0`, 'c=IN IP4 127.0.0.1', t,
       `m=video ${rtp.address().port} RTP/AVP 96`, 'a=recvonly', 'a=rtpmap:96 PS/90000', 'y=1350005678', ''].join('\r\n');
     const invite = (callId, body) => request('INVITE', `sip:${CH[1]}@127.0.0.1:${lowerPort}`, { callId, cseq: 1, fromTag: 'pb', body, type: 'APPLICATION/SDP' });
-    // A playback without its range, and a download, are refused (488).
+    // A playback or a download without its range is refused (488).
     invite('pb-0', offer('Playback', 't=0 0'));
-    invite('pb-00', offer('Download', `t=${start} ${end}`));
+    invite('pb-00', offer('Download', 't=0 0'));
     await until('488 twice', () => answered('pb-0', 488) !== undefined && answered('pb-00', 488) !== undefined);
 
     invite('pb-1', offer('Playback', `t=${start} ${end}`));
@@ -263,6 +263,34 @@ test('playback from the upper: s=Playback relayed with its range, INFO passed on
     // playback's dialog, then BYE.
     await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('Call-ID: pb-1') && m.includes('<NotifyType>121</NotifyType>') && m.includes(`<DeviceID>${CH[1]}</DeviceID>`)), 20000);
     await until('BYE at the upper', () => inbox.some((m) => m.startsWith('BYE ') && m.includes('Call-ID: pb-1')), 10000);
+  } finally {
+    rtp.close();
+  }
+});
+
+test('download from the upper: s=Download relayed with its range and a=downloadspeed, MediaStatus 121 in the dialog and BYE at the end', async () => {
+  const rtp = dgram.createSocket('udp4');
+  await new Promise((ok) => rtp.bind(0, '127.0.0.1', ok));
+  let packets = 0;
+  rtp.on('message', (m) => { if (m.readUInt32BE(8) === 1350005679) packets++; });
+  try {
+    const start = 1764032400, end = start + 8;
+    const body = ['v=0', `o=${UPPER} 0 0 IN IP4 127.0.0.1`, 's=Download', `u=${CH[1]}:0`, 'c=IN IP4 127.0.0.1', `t=${start} ${end}`,
+      `m=video ${rtp.address().port} RTP/AVP 96`, 'a=recvonly', 'a=rtpmap:96 PS/90000', 'a=downloadspeed:4', 'y=1350005679', ''].join('\r\n');
+    request('INVITE', `sip:${CH[1]}@127.0.0.1:${lowerPort}`, { callId: 'dl-1', cseq: 1, fromTag: 'dl', body, type: 'APPLICATION/SDP' });
+    await until('200 to the download INVITE', () => answered('dl-1', 200) !== undefined, 15000);
+    const ok = answered('dl-1', 200);
+    assert.match(ok, /\r\ns=Download\r\n/);
+    assert.match(ok, new RegExp(`\\r\\nt=${start} ${end}\\r\\n`));
+    const toTag = /\r\nTo: [^\r\n]*;tag=([^;\r\n]+)/i.exec(ok)[1];
+    request('ACK', `sip:${CH[1]}@127.0.0.1:${lowerPort}`, { callId: 'dl-1', cseq: 1, fromTag: 'dl', toTag });
+    // the device is asked for the same range at the upper's speed
+    await until('the device INVITEd with s=Download', () => sim.out().includes(`gbsim: download INVITE of ${CH[1]} (speed 4, 8 s)`));
+    await until('download RTP relayed with the upper\'s SSRC', () => packets >= 20 || packets, 15000);
+    // 8 s at 4x: the device's MediaStatus 121 ends it; the upper gets MediaStatus 121 in its dialog, then BYE.
+    await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('Call-ID: dl-1') && m.includes('<NotifyType>121</NotifyType>')), 20000);
+    await until('BYE at the upper', () => inbox.some((m) => m.startsWith('BYE ') && m.includes('Call-ID: dl-1')), 10000);
+    assert.match(lowerErr, new RegExp(`stream \\d{20}/${CH[1]}/dl-up[0-9a-f]+ `));
   } finally {
     rtp.close();
   }

@@ -178,6 +178,24 @@ test('设备面板: status refreshed, a channel command and a confirmed reboot r
   await page.locator('.el-message--success', { hasText: '设备已开始录像' }).waitFor();
   assert.equal(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.control' AND record_id = '${ids[CH1]}'`), '1');
 
+  // 设备设置: 传输方式 TCP被动 saved with a PUT into the device's row, then back to the platform's default
+  const saveSettings = async (option, want) => {
+    await page.locator('[data-test="settings-transport"]').click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: option }).click();
+    const saved = page.waitForResponse((r) => /\/devices\/\d+\/settings$/.test(r.url()) && r.request().method() === 'PUT');
+    await page.locator('[data-test="settings-save"]').click();
+    const put = await saved;
+    assert.equal(put.status(), 200, await put.text());
+    assert.deepEqual(JSON.parse(put.request().postData()), { media_transport: want, charset: null });
+    assert.equal((await put.json()).media_transport, want);
+    await page.locator('.el-message--success', { hasText: '设备设置已保存' }).last().waitFor();
+  };
+  await saveSettings('TCP被动', 'tcp');
+  assert.equal(sql(`SELECT media_transport FROM video_device WHERE gb_id = '${DEVICE}'`), 'tcp');
+  assert.equal(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.device.settings' AND record_id = '${DEVICE}'`), '1');
+  await saveSettings('跟随平台默认', null);
+  assert.equal(sql(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${DEVICE}' AND media_transport IS NULL`), '1');
+
   // reboot: cancelled first (nothing sent), then confirmed
   await page.locator('[data-test="device-reboot"]').click();
   await page.locator('.el-message-box', { hasText: '重启期间该设备的所有通道都将中断' }).waitFor();

@@ -385,7 +385,7 @@ jg_rc jg_video_get_device(jg_req *req, jg_resp *resp)
                       "last_keepalive_at, manufacturer, model, firmware, channel_count, catalog_state, "
                       "catalog_tries, catalog_got, catalog_sum, catalog_at, "
                       "(SELECT COUNT(*) FROM video_channel c WHERE c.device_gb_id = d.gb_id) AS channels, "
-                      "status_json, status_at, pos_longitude, pos_latitude, pos_at "
+                      "status_json, status_at, pos_longitude, pos_latitude, pos_at, media_transport, charset "
                       "FROM video_device d WHERE gb_id = $1 AND status = 'active'");
     jg_video_device_scope(req, &sql, p, &n);
     jg_rows *rows;
