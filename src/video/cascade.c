@@ -42,15 +42,18 @@
 
 enum { UP_IDLE = 0, UP_REGISTERING = 1, UP_REGISTERED = 2 };
 
-/* A NOTIFY sent over UDP and not answered yet: retransmitted (T1 doubling to T2) for 32 s. */
-typedef struct jg_vnotify {
-    struct jg_vnotify *next;
+/* A request (NOTIFY, MESSAGE) sent over UDP and not answered yet: retransmitted (T1 doubling to T2)
+ * for 32 s (RFC 3261 17.1.2). */
+typedef struct jg_vpending {
+    struct jg_vpending *next;
     long cseq;
     char *wire;
     size_t len;
+    struct sockaddr_in dst;
     int64_t next_us, interval_us, deadline_us;
-} jg_vnotify;
-#define NOTIFY_PENDING_MAX 256 /* NOTIFYs awaiting an answer per subscription; beyond, sent once */
+} jg_vpending;
+/* requests awaiting an answer per list (a subscription's NOTIFYs, an upper's MESSAGEs); beyond, sent once */
+#define PENDING_MAX 256
 
 /* An upper platform's Catalog SUBSCRIBE (one per upper: a new one replaces it). We are the
  * notifier: NOTIFY in its dialog when a shared channel's device goes online or offline (ON/OFF)
@@ -71,7 +74,7 @@ typedef struct {
     char (*shared)[JG_GBID_LEN + 1];
     int nshared;
     uint64_t stat_notifies;
-    jg_vnotify *pending; /* UDP: NOTIFYs awaiting their answer */
+    jg_vpending *pending; /* UDP: NOTIFYs awaiting their answer */
     int npending;
     jg_manscdp_item *q; /* items waiting to be notified (paced: notify_pump) */
     int qn, qpos, qcap;
@@ -108,6 +111,8 @@ typedef struct jg_vupper {
     jg_manscdp_item *cat_items;
     int cat_n, cat_pos;
     int64_t cat_sn, cat_next_us;
+    jg_vpending *msgs; /* UDP: MESSAGEs (answers, catalog chunks) awaiting their 200 */
+    int nmsgs;
 } jg_vupper;
 
 /* A RecordInfo query of an upper relayed to the device under our own SN: the device's answers
@@ -531,7 +536,78 @@ static void send_register(jg_vsvc *svc, jg_vupper *u, int with_auth)
         u->state = UP_REGISTERING;
 }
 
-/* A MESSAGE to u at dst (the source of the request it answers; NULL: u's address). */
+/* ---- requests awaiting their answer over UDP ---- */
+
+/* Keep the request (its CSeq and wire form, sent to dst) in *list for retransmission, unless the
+ * list holds PENDING_MAX already (then it was sent once). */
+static void pending_add(jg_vsvc *svc, jg_vpending **list, int *n, long cseq, const jg_buf *wire,
+                        const struct sockaddr_in *dst)
+{
+    if (*n >= PENDING_MAX)
+        return;
+    jg_vpending *p = jg_xcalloc(1, sizeof(*p));
+    p->cseq = cseq;
+    p->wire = jg_xstrndup(wire->data, wire->len);
+    p->len = wire->len;
+    p->dst = *dst;
+    p->interval_us = T1_US;
+    p->next_us = svc->now_us + T1_US;
+    p->deadline_us = svc->now_us + REG_TIMEOUT_US;
+    p->next = *list;
+    *list = p;
+    (*n)++;
+}
+
+/* A final answer to cseq: its request leaves the list. */
+static void pending_answered(jg_vpending **list, int *n, long cseq)
+{
+    for (jg_vpending **pp = list; *pp != NULL; pp = &(*pp)->next) {
+        if ((*pp)->cseq == cseq) {
+            jg_vpending *p = *pp;
+            *pp = p->next;
+            (*n)--;
+            free(p->wire);
+            free(p);
+            return;
+        }
+    }
+}
+
+/* Send again what is due (T1 doubling to T2); drop what is past its deadline, logged as what. */
+static void pending_tick(jg_vsvc *svc, jg_vupper *u, jg_vpending **list, int *n, const char *what)
+{
+    for (jg_vpending **pp = list; *pp != NULL;) {
+        jg_vpending *p = *pp;
+        if (svc->now_us >= p->deadline_us) {
+            jg_info("video: cascade: %s %ld to upper platform %s never answered", what, p->cseq, u->c.id);
+            *pp = p->next;
+            (*n)--;
+            free(p->wire);
+            free(p);
+            continue;
+        }
+        if (svc->now_us >= p->next_us) {
+            send_to_addr(svc, u, &p->dst, p->wire, p->len);
+            p->interval_us = p->interval_us * 2 < T2_US ? p->interval_us * 2 : T2_US;
+            p->next_us = svc->now_us + p->interval_us;
+        }
+        pp = &p->next;
+    }
+}
+
+static void pending_free(jg_vpending **list, int *n)
+{
+    while (*list != NULL) {
+        jg_vpending *p = *list;
+        *list = p->next;
+        free(p->wire);
+        free(p);
+    }
+    *n = 0;
+}
+
+/* A MESSAGE to u at dst (the source of the request it answers; NULL: u's address). Over UDP it is
+ * sent again until answered, but for keepalives (cseq_out set), which count their own misses. */
 static void send_message_to(jg_vsvc *svc, jg_vupper *u, const struct sockaddr_in *dst, const char *body,
                             size_t len, long *cseq_out)
 {
@@ -545,6 +621,8 @@ static void send_message_to(jg_vsvc *svc, jg_vupper *u, const struct sockaddr_in
         send_to_addr(svc, u, dst != NULL ? dst : &u->addr, b.data, b.len);
         if (cseq_out != NULL)
             *cseq_out = cseq;
+        else if (!u->c.tcp)
+            pending_add(svc, &u->msgs, &u->nmsgs, cseq, &b, dst != NULL ? dst : &u->addr);
     }
     jg_buf_free(&b);
     osip_message_free(m);
@@ -704,6 +782,7 @@ void jg_vcascade_exit(jg_vsvc *svc)
         jg_vupper *u = &c->uppers[i];
         jg_buf_free(&u->reg_wire);
         sub_free(&u->sub);
+        pending_free(&u->msgs, &u->nmsgs);
         free(u->cat_items);
         OPENSSL_cleanse(&u->c, sizeof(u->c));
     }
@@ -811,17 +890,7 @@ static int notify_answered(jg_vsvc *svc, const osip_message_t *resp)
             continue;
         if (resp->status_code < 200)
             return 1;
-        long cseq = jg_sip_cseq(resp);
-        for (jg_vnotify **pp = &s->pending; *pp != NULL; pp = &(*pp)->next) {
-            if ((*pp)->cseq == cseq) {
-                jg_vnotify *p = *pp;
-                *pp = p->next;
-                s->npending--;
-                free(p->wire);
-                free(p);
-                break;
-            }
-        }
+        pending_answered(&s->pending, &s->npending, jg_sip_cseq(resp));
         if (resp->status_code >= 300) { /* 481: the upper forgot the subscription */
             jg_info("video: cascade: upper platform %s answered a NOTIFY %d: its catalog subscription ends",
                     c->uppers[i].c.id, resp->status_code);
@@ -888,6 +957,8 @@ int jg_vcascade_on_response(jg_vsvc *svc, const osip_message_t *resp)
         }
         return 1;
     }
+    if (strcmp(resp->cseq->method, "MESSAGE") == 0 && cseq != u->keepalive_cseq)
+        pending_answered(&u->msgs, &u->nmsgs, cseq);
     if (strcmp(resp->cseq->method, "MESSAGE") == 0 && cseq == u->keepalive_cseq) {
         u->keepalive_cseq = 0;
         u->keepalive_misses = 0;
@@ -1487,12 +1558,7 @@ int jg_vcascade_control_answer(jg_vsvc *svc, jg_vdev *d, const jg_manscdp_msg *m
 
 static void sub_free(jg_vcsub *s)
 {
-    while (s->pending != NULL) {
-        jg_vnotify *p = s->pending;
-        s->pending = p->next;
-        free(p->wire);
-        free(p);
-    }
+    pending_free(&s->pending, &s->npending);
     free(s->shared);
     free(s->q);
     memset(s, 0, sizeof(*s));
@@ -1532,18 +1598,8 @@ static int send_notifies(jg_vsvc *svc, jg_vupper *u, const jg_manscdp_item *item
         if (jg_sip_serialize(m, &wire) == JG_OK) {
             send_to_addr(svc, u, &s->dst, wire.data, wire.len);
             s->stat_notifies++;
-            if (!u->c.tcp && s->npending < NOTIFY_PENDING_MAX) {
-                jg_vnotify *p = jg_xcalloc(1, sizeof(*p));
-                p->cseq = s->cseq;
-                p->wire = jg_xstrndup(wire.data, wire.len);
-                p->len = wire.len;
-                p->interval_us = T1_US;
-                p->next_us = svc->now_us + T1_US;
-                p->deadline_us = svc->now_us + REG_TIMEOUT_US;
-                p->next = s->pending;
-                s->pending = p;
-                s->npending++;
-            }
+            if (!u->c.tcp)
+                pending_add(svc, &s->pending, &s->npending, s->cseq, &wire, &s->dst);
         }
         osip_message_free(m);
     }
@@ -1764,6 +1820,7 @@ static void cascade_timers(jg_vsvc *svc)
     jg_vcascade *c = svc->cascade;
     for (int i = 0; i < c->n; i++) {
         jg_vupper *u = &c->uppers[i];
+        pending_tick(svc, u, &u->msgs, &u->nmsgs, "MESSAGE");
         if (u->cat_items != NULL && (u->state != UP_REGISTERED)) {
             free(u->cat_items); /* registration lost: the upper asks again after registering */
             u->cat_items = NULL;
@@ -1778,23 +1835,7 @@ static void cascade_timers(jg_vsvc *svc)
             sub_free(&u->sub);
             continue;
         }
-        for (jg_vnotify **pp = &u->sub.pending; *pp != NULL;) {
-            jg_vnotify *p = *pp;
-            if (svc->now_us >= p->deadline_us) {
-                jg_info("video: cascade: NOTIFY %ld to upper platform %s never answered", p->cseq, u->c.id);
-                *pp = p->next;
-                u->sub.npending--;
-                free(p->wire);
-                free(p);
-                continue;
-            }
-            if (svc->now_us >= p->next_us) {
-                send_to_addr(svc, u, &u->sub.dst, p->wire, p->len);
-                p->interval_us = p->interval_us * 2 < T2_US ? p->interval_us * 2 : T2_US;
-                p->next_us = svc->now_us + p->interval_us;
-            }
-            pp = &p->next;
-        }
+        pending_tick(svc, u, &u->sub.pending, &u->sub.npending, "NOTIFY");
         if (u->sub.qpos < u->sub.qn && svc->now_us >= u->sub.q_next_us)
             notify_pump(svc, u);
         if (svc->now_us >= u->sub.next_poll_us) {

@@ -110,7 +110,9 @@ before(async () => {
   sip.on('message', (m, from) => {
     const text = m.toString();
     inbox.push(text);
-    if (text.startsWith('NOTIFY ') && answerNotify) {
+    // Like a real upper: every MESSAGE is answered (else the lower sends it again over UDP), NOTIFYs
+    // unless a test turns that off.
+    if ((text.startsWith('NOTIFY ') && answerNotify) || text.startsWith('MESSAGE ')) {
       const head = (name) => (new RegExp(`\r\n${name}: ([^\r\n]*)`, 'i').exec(text) || [])[1];
       const ok = ['SIP/2.0 200 OK', `Via: ${head('Via')}`, `From: ${head('From')}`, `To: ${head('To')}`,
         `Call-ID: ${head('Call-ID')}`, `CSeq: ${head('CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n');

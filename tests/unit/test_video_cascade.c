@@ -47,7 +47,8 @@ static wire queue[4096];
 static int qhead, qtail;
 static node *nodes[2];
 #define LOWER_PORT 15061
-static int drop_to_upper; /* drop what the lower sends (the upper is down) */
+static int drop_to_upper;      /* drop what the lower sends (the upper is down) */
+static int drop_catalog_chunk; /* drop the next catalog chunk the lower sends (UDP loss), once */
 static int dropped;
 static int sent_invite_answer;
 static int last_status;          /* of the last response to an INVITE */
@@ -71,7 +72,11 @@ static void deliver(jg_vsvc *svc, const jg_vpeer *peer, const char *data, size_t
     if (from_port == LOWER_PORT && strncmp(data, "MESSAGE ", 8) == 0 &&
         strstr(data, "<CmdType>Catalog</CmdType>") != NULL)
         catalog_sent++;
-    if (to == NULL || (drop_to_upper && from_port == LOWER_PORT))
+    int lost = drop_catalog_chunk && from_port == LOWER_PORT && strncmp(data, "MESSAGE ", 8) == 0 &&
+               strstr(data, "<CmdType>Catalog</CmdType>") != NULL;
+    if (lost)
+        drop_catalog_chunk = 0;
+    if (to == NULL || (drop_to_upper && from_port == LOWER_PORT) || lost)
         return;
     assert_true(qtail < 4096);
     queue[qtail++] = (wire){&to->svc, from_port, jg_xstrndup(data, len), len};
@@ -350,6 +355,56 @@ static void catalog_paced(void **state)
                      1000);
     assert_int_equal(
         count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 1000);
+    nodes[0] = NULL;
+    node_close(&lower);
+    pump();
+    node_close(&upper);
+    nodes[1] = NULL;
+}
+
+/* A catalog chunk lost over UDP is sent again (T1, 500 ms) until the upper answers it; answered
+ * MESSAGEs are not sent again. */
+static void lost_catalog_chunk_sent_again(void **state)
+{
+    (void)state;
+    node lower, upper;
+    nodes[0] = &lower;
+    nodes[1] = &upper;
+    node_open(&upper, UPPER, 15060, "upper-pw", NULL);
+    node_start(&upper);
+    node_open(&lower, LOWER, LOWER_PORT, "",
+              UPPER "@127.0.0.1:15060;password=upper-pw;expires=120;keepalive=20");
+    seed_channels(&lower);
+    node_start(&lower);
+    upper.svc.now_us = lower.svc.now_us;
+    drop_catalog_chunk = 1;
+    catalog_sent = 0;
+    jg_vsvc_tick(&lower.svc);
+    pump();
+    assert_int_equal(jg_vcascade_registered(&lower.svc, UPPER), 1);
+    assert_int_equal(drop_catalog_chunk, 0); /* one chunk was lost */
+    assert_int_equal(catalog_sent, 2);       /* 5 channels, 4 a message */
+    jg_vstore_sync(upper.svc.store);
+    assert_int_equal(count_of(upper.db, "SELECT COUNT(*) FROM video_device WHERE gb_id = '" LOWER
+                                        "' AND catalog_state = 'complete'"),
+                     0);
+    advance(&lower, &upper, 400000); /* before T1: nothing yet */
+    pump();
+    assert_int_equal(catalog_sent, 2);
+    advance(&lower, &upper, 200000);
+    pump();
+    assert_int_equal(catalog_sent, 3); /* the lost one only: the other was answered */
+    jg_vstore_sync(upper.svc.store);
+    assert_int_equal(count_of(upper.db, "SELECT catalog_sum FROM video_device WHERE gb_id = '" LOWER
+                                        "' AND catalog_state = 'complete'"),
+                     5);
+    assert_int_equal(
+        count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 5);
+    for (int i = 0; i < 10; i++) { /* answered: never again */
+        advance(&lower, &upper, 1000000);
+        pump();
+    }
+    assert_int_equal(catalog_sent, 3);
     nodes[0] = NULL;
     node_close(&lower);
     pump();
@@ -688,6 +743,7 @@ int main(void)
         cmocka_unit_test(notify_and_record_bodies),
         cmocka_unit_test(register_catalog_keepalive),
         cmocka_unit_test(catalog_paced),
+        cmocka_unit_test(lost_catalog_chunk_sent_again),
         cmocka_unit_test(subscription_expiry),
         cmocka_unit_test(wrong_password_backs_off),
     };
