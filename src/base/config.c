@@ -101,6 +101,9 @@ static const struct key keys[] = {
       "connects, RFC 4571), or tcp-active (we connect to the device's answered port)."),
     N(video_live_idle_s, "15", 0, 3600,
       "jianguan video: seconds a live stream stays up after its last viewer leaves, then BYE."),
+    N(video_rtp_timeout_s, "10", 2, 300,
+      "jianguan video: seconds without RTP after which a playing stream is torn down (BYE); a playback "
+      "paused by its viewer is exempt until resumed."),
     N(video_live_url_ttl_s, "300", 10, 86400,
       "jianguan video: seconds a signed live URL (from GET /api/v1/video/channels/{id}/live) stays valid."),
     N(video_hls_segment_s, "2", 1, 10,

@@ -51,6 +51,7 @@ typedef struct {
     char *video_media_url;        /* base URL viewers reach the media node at ("" : from the listener) */
     char *video_media_transport;  /* udp | tcp (TCP passive) | tcp-active for new streams */
     long video_live_idle_s;       /* seconds a stream lives on without viewers before BYE */
+    long video_rtp_timeout_s;     /* seconds without RTP before a playing stream is torn down */
     long video_live_url_ttl_s;    /* seconds a signed live URL stays valid */
     long video_hls_segment_s;     /* HLS: wanted segment duration (cut at the next key frame) */
     long video_hls_window;        /* HLS: segments listed in the live playlist */

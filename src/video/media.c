@@ -52,8 +52,7 @@ extern char **environ;
 #define REQ_TIMEOUT_US 10000000LL
 /* TCP active: the device's port must accept our connection within this. */
 #define RTP_CONNECT_TIMEOUT_US 5000000LL
-#define RTP_TIMEOUT_US 10000000LL /* no RTP this long after the answer: the stream is torn down */
-#define DRAIN_US 1000000LL        /* a download's RTP still read this long after MediaStatus 121 */
+#define DRAIN_US 1000000LL /* a download's RTP still read this long after MediaStatus 121 */
 #define TCP_IN_MAX (256 * 1024)
 #define UDP_BATCH 256
 
@@ -135,6 +134,7 @@ struct jg_vstream {
     int playback;         /* s=Playback of the device's recordings between start and end */
     long long start, end; /* Unix seconds */
     int ended;            /* MediaStatus 121: the device reached the end */
+    int paused;           /* a playback paused by INFO: no RTP is expected until it is resumed */
     int hls_on;           /* an HLS viewer asked: frames are segmented too (hls.c) */
     jg_hls *hls;          /* from the first video frame after hls_on */
     int64_t hls_seen_us;  /* the last HLS request: the stream lives 3 segments past it */
@@ -461,8 +461,10 @@ static void stream_free(jg_vmedia *m, jg_vstream *s, int send_bye)
             jg_vinvite_bye(m->svc, s->dl);
         s->dl = NULL;
     }
-    if (s->remote && send_bye)
-        jg_vnodes_bye(m->svc, s->device, s->channel);
+    if (s->remote && send_bye) {
+        long long range[2] = {s->start, s->end};
+        jg_vnodes_bye(m->svc, s->device, s->channel, s->playback ? range : NULL);
+    }
     if (s->node_req != NULL) {
         viewer *nv = s->node_req;
         s->node_req = NULL;
@@ -754,8 +756,14 @@ static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *
     jg_vdev *d = jg_vsvc_device(svc, device);
     if (tcp == RTP_AUTO) /* no transport asked: the device's own, else the node's */
         tcp = jg_vmedia_transport_of(svc, d, NULL);
-    if (jg_vrole(svc->cfg) == JG_VROLE_MEDIA) /* nodes.c: the signalling service INVITEs */
+    if (jg_vrole(svc->cfg) == JG_VROLE_MEDIA) { /* nodes.c: the signalling service INVITEs */
+        if (speed > 0) {
+            *status = 404;
+            *message = "媒体节点不提供录像下载";
+            return NULL;
+        }
         return node_stream_open(m, device, channel, tcp, range, status, message);
+    }
     if (d == NULL || !d->registered || !d->online) {
         *status = 404;
         *message = "设备不在线";
@@ -1851,6 +1859,15 @@ static void ctl_records(jg_vmedia *m, viewer *v, jg_vdev *d, const char *channel
     snprintf(c->end, sizeof(c->end), "%s", end);
 }
 
+/* A MANSRTSP request sent in s's dialog: a PAUSE stops the RTP timeout, anything else (PLAY) starts
+ * it afresh. */
+static void playback_paused(jg_vstream *s, int paused)
+{
+    if (s->paused && !paused)
+        s->last_rtp_us = now_us(s->m);
+    s->paused = paused;
+}
+
 static void ctl_playback(jg_vmedia *m, viewer *v, const char *device, const char *channel, const char *q)
 {
     int64_t start = 0, end = 0;
@@ -1898,6 +1915,7 @@ static void ctl_playback(jg_vmedia *m, viewer *v, const char *device, const char
         viewer_error(v, 409, "conflict", "回放尚未建立");
         return;
     }
+    playback_paused(s, op == JG_RTSP_PAUSE);
     jg_info("video: playback %s: %s %s", s->key, action, value);
     viewer_json(v, 200, json_pack("{s:s, s:s, s:s}", "stream", s->key, "action", action, "value", value));
 }
@@ -2233,8 +2251,10 @@ void jg_vmedia_tick(jg_vsvc *svc)
                     "ending the stream",
                     s->key, s->peer, RTP_CONNECT_TIMEOUT_US / 1000000);
             stream_free(m, s, 1);
-        } else if (s->state == ST_PLAYING && now - s->last_rtp_us > RTP_TIMEOUT_US) {
-            jg_warn("video: no RTP for %s in %lld s; ending the stream", s->key, RTP_TIMEOUT_US / 1000000);
+        } else if (s->state == ST_PLAYING && !s->paused &&
+                   now - s->last_rtp_us > svc->cfg->video_rtp_timeout_s * 1000000LL) {
+            jg_warn("video: no RTP for %s in %ld s; ending the stream", s->key,
+                    svc->cfg->video_rtp_timeout_s);
             stream_free(m, s, 1);
         } else if (s->nviewers == 0 && s->rec == NULL && s->relay == NULL && s->dlj == NULL &&
                    s->idle_since_us != 0 && now - s->idle_since_us >= idle &&
@@ -2365,7 +2385,10 @@ jg_rc jg_vmedia_relay_info(jg_vsvc *svc, jg_vstream *s, const char *mansrtsp)
 {
     if (s->dl == NULL || !s->playback)
         return JG_CONFLICT;
-    return jg_vinvite_info(svc, s->dl, mansrtsp);
+    jg_rc rc = jg_vinvite_info(svc, s->dl, mansrtsp);
+    if (rc == JG_OK)
+        playback_paused(s, strncmp(mansrtsp, "PAUSE ", 6) == 0);
+    return rc;
 }
 
 jg_vrecord *jg_vmedia_recorder(jg_vsvc *svc)
@@ -2419,19 +2442,17 @@ jg_vstream *jg_vmedia_download_open(jg_vsvc *svc, const char *device, const char
 /* ---- media nodes (nodes.c): proxies on the signalling service, remote streams on a node ----
  *
  * Signalling (roles all and signal): a node's INVITE request makes a proxy stream here, keyed as
- * a local stream would be (so a channel has one stream wherever it runs): it holds the dialog
- * (INVITE, playback INFO, BYE) but no socket; its RTP goes to the node. Media role: a viewer's
- * first request opens the RTP receiver here and asks the signalling service for the INVITE. */
+ * a local stream would be (so a channel has one stream wherever it runs, a playback one per
+ * range): it holds the dialog (INVITE, playback INFO, MediaStatus 121, BYE) but no socket; its RTP
+ * goes to the node. Media role: a viewer's first request opens the RTP receiver here and asks the
+ * signalling service for the INVITE (with the range of a playback). A proxy that ends (BYE from
+ * the device, MediaStatus 121) is no longer listed in the node's heartbeat answer: the node ends
+ * its stream, and its viewers get the end of the FLV. */
 
 static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char *channel, int tcp,
                                     const long long *range, int *status, const char **message)
 {
     jg_vsvc *svc = m->svc;
-    if (range != NULL) {
-        *status = 404;
-        *message = "媒体节点只提供实时视频";
-        return NULL;
-    }
     if (tcp == JG_RTP_TCP_ACTIVE) { /* the node would need the device's answered address: not carried */
         jg_info("video: %s/%s: TCP active is not available on a media node; asking for TCP passive", device,
                 channel);
@@ -2447,7 +2468,14 @@ static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char
     s->remote = 1;
     s->token = ++svc->serial;
     s->opened_us = now_us(m);
-    snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    if (range != NULL) { /* a playback: keyed by its range, as a local one (stream_open_ex) */
+        s->playback = 1;
+        s->start = range[0];
+        s->end = range[1];
+        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
+    } else {
+        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    }
     jg_vtab_put(&m->streams, s->key, s);
     int port = open_rtp(m, s);
     if (port < 0) {
@@ -2458,7 +2486,7 @@ static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char
     }
     char ip[64];
     jg_vnodes_rtp_ip(svc, ip, sizeof(ip));
-    jg_vnodes_invite(svc, s->key, s->token, device, channel, ip, port, tcp, s->ssrc_text);
+    jg_vnodes_invite(svc, s->key, s->token, device, channel, range, ip, port, tcp, s->ssrc_text);
     s->state = ST_INVITING;
     return s;
 }
@@ -2497,9 +2525,10 @@ static void proxy_answered(jg_vsvc *svc, jg_vstream *s, const jg_sdp_answer *a)
     }
 }
 
-/* Signalling: the node's request to INVITE device/channel to ip:port with ssrc (v waits for it). */
+/* Signalling: the node's request to INVITE device/channel (range: s=Playback, else NULL) to ip:port
+ * with ssrc (v waits for it). */
 static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *device, const char *channel,
-                       const char *ip, int port, int tcp, const char *ssrc)
+                       const long long *range, const char *ip, int port, int tcp, const char *ssrc)
 {
     jg_vsvc *svc = m->svc;
     jg_vstream *s = jg_xcalloc(1, sizeof(*s));
@@ -2509,7 +2538,14 @@ static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *de
     s->opened_us = now_us(m);
     snprintf(s->device, sizeof(s->device), "%s", device);
     snprintf(s->channel, sizeof(s->channel), "%s", channel);
-    snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    if (range != NULL) { /* a playback: keyed by its range, as a local one (stream_open_ex) */
+        s->playback = 1;
+        s->start = range[0];
+        s->end = range[1];
+        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
+    } else {
+        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    }
     snprintf(s->node, sizeof(s->node), "%s", node);
     snprintf(s->ssrc_text, sizeof(s->ssrc_text), "%s", ssrc);
     int hist = 0, sseq = 0;
@@ -2519,12 +2555,17 @@ static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *de
     char sdp[1024];
     jg_sdp_offer o;
     memset(&o, 0, sizeof(o));
-    o.session = "Play";
+    o.session = s->playback ? "Playback" : "Play";
     o.origin_id = svc->cfg->video_sip_id;
     o.ip = ip;
     o.port = port;
     o.tcp = tcp;
     o.ssrc = s->ssrc_text;
+    if (s->playback) {
+        o.uri_channel = channel;
+        o.start = s->start;
+        o.end = s->end;
+    }
     if (jg_sdp_offer_build(&o, sdp, sizeof(sdp)) == 0 ||
         (s->dl = jg_vinvite_start(svc, device, channel, s->ssrc_text, sdp, s)) == NULL) {
         stream_free(m, s, 0);
@@ -2532,7 +2573,7 @@ static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *de
         return;
     }
     s->state = ST_INVITING;
-    jg_vnodes_placed(svc, device, channel);
+    jg_vnodes_placed(svc, device, channel, range);
     s->node_req = v;
     v->proxy = s;
     v->state = V_CTL;
@@ -2575,6 +2616,21 @@ static void node_control(jg_vmedia *m, viewer *v, const char *target, const char
     query_param(q, "channel", channel, sizeof(channel));
     int no_channel =
         strncmp(target, "/ctl/node/beat?", 15) == 0 || strncmp(target, "/ctl/node/leave?", 16) == 0;
+    /* a playback's range (/ctl/place, /ctl/node/invite and bye): start and end, or neither */
+    int64_t start = 0, end = 0;
+    char t[24];
+    long long range[2] = {0, 0};
+    const long long *rp = NULL;
+    if (query_param(q, "start", t, sizeof(t)) || query_param(q, "end", t, sizeof(t))) {
+        if (!param_int(q, "start", 0, INT64_MAX / 4, &start) ||
+            !param_int(q, "end", 0, INT64_MAX / 4, &end) || start >= end) {
+            viewer_error(v, 400, "invalid", "回放时间段无效");
+            return;
+        }
+        range[0] = start;
+        range[1] = end;
+        rp = range;
+    }
     if (strncmp(target, "/ctl/node/list?", 15) == 0) {
         if (role == JG_VROLE_MEDIA)
             viewer_error(v, 404, "not_found", "这是媒体节点，不是信令服务");
@@ -2606,7 +2662,7 @@ static void node_control(jg_vmedia *m, viewer *v, const char *target, const char
     }
     if (strncmp(target, "/ctl/place?", 11) == 0) {
         char url[JG_VNODE_URL_MAX + 1], id[JG_VNODE_ID_MAX + 1];
-        if (!jg_vnodes_place(svc, device, channel, url, sizeof(url), id, sizeof(id))) {
+        if (!jg_vnodes_place(svc, device, channel, rp, url, sizeof(url), id, sizeof(id))) {
             viewer_error(v, 503, "unavailable", "没有可用的媒体节点");
             return;
         }
@@ -2643,7 +2699,7 @@ static void node_control(jg_vmedia *m, viewer *v, const char *target, const char
         viewer_json(v, 200, json_pack("{s:b, s:o}", "ok", 1, "streams", keys));
         return;
     }
-    jg_vstream *s = find_stream(m, device, channel, NULL);
+    jg_vstream *s = find_stream(m, device, channel, rp);
     if (strncmp(target, "/ctl/node/leave?", 16) == 0) {
         char boot[24] = "";
         query_param(q, "boot", boot, sizeof(boot));
@@ -2693,7 +2749,7 @@ static void node_control(jg_vmedia *m, viewer *v, const char *target, const char
         viewer_error(v, 409, "conflict", "该通道的视频流在其他媒体节点上");
         return;
     }
-    proxy_open(m, v, node, device, channel, ip, (int)port, strcmp(transport, "1") == 0, ssrc);
+    proxy_open(m, v, node, device, channel, rp, ip, (int)port, strcmp(transport, "1") == 0, ssrc);
 }
 
 void jg_vmedia_load(jg_vsvc *svc, long *streams, long *viewers, uint64_t *bytes)
@@ -2730,9 +2786,10 @@ int jg_vmedia_node_streams(jg_vsvc *svc, const char *id)
     return n;
 }
 
-const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel)
+const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel,
+                                  const long long *range)
 {
-    jg_vstream *s = svc->media != NULL ? find_stream(svc->media, device, channel, NULL) : NULL;
+    jg_vstream *s = svc->media != NULL ? find_stream(svc->media, device, channel, range) : NULL;
     if (s == NULL || s->gone)
         return NULL;
     return s->node[0] != '\0' ? s->node : "local";
@@ -2800,7 +2857,8 @@ void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json)
             held = k != NULL && strcmp(k, s->key) == 0;
         }
         if (!held) {
-            jg_info("video: the signalling service no longer holds %s for this node: ending it", s->key);
+            jg_info("video: the signalling service no longer holds %s for this node: ending it%s", s->key,
+                    s->playback ? " (the playback's dialog ended)" : "");
             stream_free(m, s, 0);
         }
     }

@@ -7,9 +7,10 @@
  *
  * A media node (video_role = media) sends a heartbeat every second with its load, asks the
  * signalling service to INVITE a device when a viewer opens a stream here (the node chose the RTP
- * port and the SSRC), and tells it when a stream ends here (BYE). The heartbeat's answer lists the
- * streams the signalling service holds for this node; one that is playing here but not listed
- * (the device hung up, the service restarted) ends. */
+ * port and the SSRC; a playback adds &start=&end=, and the service INVITEs with s=Playback), and
+ * tells it when a stream ends here (BYE). The heartbeat's answer lists the streams the signalling
+ * service holds for this node; one that is playing here but not listed (the device hung up, a
+ * playback reached its end: MediaStatus 121, the service restarted) ends. */
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/text.h"
@@ -349,26 +350,37 @@ static void invite_cb(jg_vsvc *svc, const char *ctx, int status, const char *bod
     json_decref(j);
 }
 
-void jg_vnodes_invite(jg_vsvc *svc, const char *key, uint64_t token, const char *device, const char *channel,
-                      const char *ip, int port, int tcp, const char *ssrc)
+/* "&start=S&end=E" of a playback's range into out, or "" for live. */
+static void range_args(const long long *range, char *out, size_t outlen)
 {
-    char target[512], ctx[160];
+    if (range != NULL)
+        snprintf(out, outlen, "&start=%lld&end=%lld", range[0], range[1]);
+    else
+        out[0] = '\0';
+}
+
+void jg_vnodes_invite(jg_vsvc *svc, const char *key, uint64_t token, const char *device, const char *channel,
+                      const long long *range, const char *ip, int port, int tcp, const char *ssrc)
+{
+    char target[512], ctx[160], ra[64];
+    range_args(range, ra, sizeof(ra));
     snprintf(target, sizeof(target),
-             "/ctl/node/invite?node=%s&device=%s&channel=%s&ip=%s&port=%d&tcp=%d&ssrc=%s",
-             svc->cfg->video_node_id, device, channel, ip, port, tcp, ssrc);
+             "/ctl/node/invite?node=%s&device=%s&channel=%s&ip=%s&port=%d&tcp=%d&ssrc=%s%s",
+             svc->cfg->video_node_id, device, channel, ip, port, tcp, ssrc, ra);
     snprintf(ctx, sizeof(ctx), "%s %llu", key, (unsigned long long)token);
     jg_info("video: asking the signalling service to INVITE %s to %s:%d (SSRC %s)", key, ip, port, ssrc);
     /* the device has 10 s to answer the INVITE (invite.c): a little more here */
     jg_vhttp_get(svc, svc->cfg->video_signalling_url, target, ctx, invite_cb, 13000);
 }
 
-void jg_vnodes_bye(jg_vsvc *svc, const char *device, const char *channel)
+void jg_vnodes_bye(jg_vsvc *svc, const char *device, const char *channel, const long long *range)
 {
     if (svc->nodes == NULL || svc->nodes->stopping)
         return; /* the leave request moves them instead */
-    char target[256];
-    snprintf(target, sizeof(target), "/ctl/node/bye?node=%s&device=%s&channel=%s", svc->cfg->video_node_id,
-             device, channel);
+    char target[256], ra[64];
+    range_args(range, ra, sizeof(ra));
+    snprintf(target, sizeof(target), "/ctl/node/bye?node=%s&device=%s&channel=%s%s", svc->cfg->video_node_id,
+             device, channel, ra);
     jg_vhttp_get(svc, svc->cfg->video_signalling_url, target, "", NULL, 3000);
 }
 

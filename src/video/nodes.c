@@ -7,14 +7,17 @@
  * first heartbeat and dead after video_node_dead_s without one. With video_role = all the embedded
  * node is in the table too, as "local" (always live); with signal it is not.
  *
- * Placement: the platform asks GET /ctl/place?device=&channel= when it hands out a live URL. A
- * running stream stays where it is; otherwise the least loaded live node is chosen (streams the
- * signalling service placed on it plus placements not yet opened, then bytes/s, then CPU) and the
- * choice is held for JG_VPLACE_HOLD_US, so viewers asking at the same time land on the same node.
+ * Placement: the platform asks GET /ctl/place?device=&channel= when it hands out a live URL, and
+ * GET /ctl/place?device=&channel=&start=&end= for a playback URL (a playback is its own stream,
+ * keyed DEVICE/CHANNEL/START-END). A running stream stays where it is; otherwise the least loaded
+ * live node is chosen (streams the signalling service placed on it plus placements not yet opened,
+ * then bytes/s, then CPU) and the choice is held for JG_VPLACE_HOLD_US, so viewers asking at the
+ * same time land on the same node.
  *
  * Failover: a dead node's streams get BYE; each live one is opened again on the least loaded
  * other node (GET /ctl/node/open on it, or locally for "local"), without a viewer: it idles out
- * after video_live_idle_s unless the player comes back with a new URL from the platform. */
+ * after video_live_idle_s unless the player comes back with a new URL from the platform. A dead
+ * node's playbacks get BYE and are not reopened (the player asks the platform again). */
 #include "video/nodes.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -36,6 +39,48 @@ int jg_vrole(const jg_config *cfg)
     if (strcmp(r, "signal") == 0)
         return JG_VROLE_SIGNAL;
     return JG_VROLE_ALL;
+}
+
+void jg_vnodes_key(char out[JG_VKEY_MAX], const char *device, const char *channel, const long long *range)
+{
+    if (range != NULL)
+        snprintf(out, JG_VKEY_MAX, "%.20s/%.20s/%lld-%lld", device, channel, range[0], range[1]);
+    else
+        snprintf(out, JG_VKEY_MAX, "%.20s/%.20s", device, channel);
+}
+
+/* The decimal digits at p (1-18, no sign) into *out; their count, 0 if none or too many. */
+static size_t digits(const char *p, long long *out)
+{
+    size_t n = 0;
+    long long x = 0;
+    while (p[n] >= '0' && p[n] <= '9' && n < 18)
+        x = x * 10 + (p[n++] - '0');
+    *out = x;
+    return p[n] >= '0' && p[n] <= '9' ? 0 : n;
+}
+
+int jg_vnodes_key_parse(const char *key, char device[JG_GBID_LEN + 1], char channel[JG_GBID_LEN + 1],
+                        long long range[2])
+{
+    size_t n = strlen(key);
+    if (n < 2 * JG_GBID_LEN + 1 || key[JG_GBID_LEN] != '/')
+        return 0;
+    for (size_t i = 0; i < 2 * JG_GBID_LEN + 1; i++)
+        if (i != JG_GBID_LEN && (key[i] < '0' || key[i] > '9'))
+            return 0;
+    snprintf(device, JG_GBID_LEN + 1, "%.20s", key);
+    snprintf(channel, JG_GBID_LEN + 1, "%.20s", key + JG_GBID_LEN + 1);
+    if (n == 2 * JG_GBID_LEN + 1)
+        return 1;
+    const char *p = key + 2 * JG_GBID_LEN + 1;
+    if (*p++ != '/')
+        return 0;
+    size_t a = digits(p, &range[0]);
+    if (a == 0 || p[a] != '-')
+        return 0;
+    size_t b = digits(p + a + 1, &range[1]);
+    return b > 0 && p[a + 1 + b] == '\0' && range[0] < range[1] ? 2 : 0;
 }
 
 static int64_t load_of(const jg_vnode *x)
@@ -299,14 +344,13 @@ static int pick(jg_vsvc *svc, const char *exclude)
         ns->nodes[i].streams = jg_vmedia_node_streams(svc, ns->nodes[i].id);
         ns->nodes[i].pending = 0;
     }
-    for (int i = 0; i < ns->nplaces; i++) {
-        const char *key =
-            ns->places[i].key; /* DEVICE/CHANNEL: a placement whose stream opened is counted there */
-        char device[JG_GBID_LEN + 1];
-        snprintf(device, sizeof(device), "%.20s", key);
+    for (int i = 0; i < ns->nplaces; i++) { /* a placement whose stream opened is counted there */
+        char device[JG_GBID_LEN + 1], channel[JG_GBID_LEN + 1];
+        long long range[2];
+        int kind = jg_vnodes_key_parse(ns->places[i].key, device, channel, range);
         jg_vnode *x = node_get(ns, ns->places[i].node);
-        if (x != NULL && strlen(key) == 2 * JG_GBID_LEN + 1 &&
-            jg_vmedia_stream_node(svc, device, key + 21) == NULL)
+        if (x != NULL && kind != 0 &&
+            jg_vmedia_stream_node(svc, device, channel, kind == 2 ? range : NULL) == NULL)
             x->pending++;
     }
     int64_t now = svc->now_us != 0 ? svc->now_us : jg_time_mono_us();
@@ -315,17 +359,17 @@ static int pick(jg_vsvc *svc, const char *exclude)
     return jg_vnode_pick(ns->nodes, ns->n, now, dead_us(svc), exclude);
 }
 
-int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, char *url, size_t urllen,
-                    char *node, size_t nodelen)
+int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, const long long *range, char *url,
+                    size_t urllen, char *node, size_t nodelen)
 {
     jg_vnodes *ns = svc->nodes;
     if (ns == NULL)
         return 0;
-    char key[2 * JG_GBID_LEN + 2];
-    snprintf(key, sizeof(key), "%s/%s", device, channel);
+    char key[JG_VKEY_MAX];
+    jg_vnodes_key(key, device, channel, range);
     int64_t now = svc->now_us != 0 ? svc->now_us : jg_time_mono_us();
     const jg_vnode *x = NULL;
-    const char *at = jg_vmedia_stream_node(svc, device, channel);
+    const char *at = jg_vmedia_stream_node(svc, device, channel, range);
     if (at != NULL) {
         x = node_get(ns, at);
         if (x == NULL && strcmp(at, "local") == 0) { /* a stream on the embedded node (role signal) */
@@ -357,13 +401,13 @@ int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, char 
     return 1;
 }
 
-void jg_vnodes_placed(jg_vsvc *svc, const char *device, const char *channel)
+void jg_vnodes_placed(jg_vsvc *svc, const char *device, const char *channel, const long long *range)
 {
     jg_vnodes *ns = svc->nodes;
     if (ns == NULL)
         return;
-    char key[2 * JG_GBID_LEN + 2];
-    snprintf(key, sizeof(key), "%s/%s", device, channel);
+    char key[JG_VKEY_MAX];
+    jg_vnodes_key(key, device, channel, range);
     jg_vplace *p = place_get(ns, key);
     if (p != NULL)
         place_del(ns, p);
@@ -397,8 +441,8 @@ static void node_lost(jg_vsvc *svc, jg_vnode *x, const char *why)
     int64_t now = svc->now_us != 0 ? svc->now_us : jg_time_mono_us();
     for (int i = 0; i < n; i++) {
         int k = pick(svc, id);
-        char key[2 * JG_GBID_LEN + 2];
-        snprintf(key, sizeof(key), "%s/%s", devs[i], chans[i]);
+        char key[JG_VKEY_MAX];
+        jg_vnodes_key(key, devs[i], chans[i], NULL);
         if (k < 0) {
             jg_warn("video: no live media node for %s", key);
             continue;

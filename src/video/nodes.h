@@ -8,8 +8,11 @@
 #define JG_VPLACES_MAX 4096          /* placements handed out and not yet opened */
 #define JG_VPLACE_HOLD_US 15000000LL /* how long such a placement counts */
 
+/* A stream's key: DEVICE/CHANNEL (live) or DEVICE/CHANNEL/START-END (a playback, Unix seconds). */
+#define JG_VKEY_MAX 96
+
 typedef struct {
-    char key[2 * JG_GBID_LEN + 2]; /* DEVICE/CHANNEL */
+    char key[JG_VKEY_MAX]; /* a stream's key */
     char node[JG_VNODE_ID_MAX + 1];
     int64_t until_us;
 } jg_vplace;
@@ -40,6 +43,12 @@ struct jg_vnodes {
     /* the HTTP client */
     jg_vhreq *reqs, *grave;
 };
+
+/* nodes.c: the key of device/channel (range: a playback's [start, end), else NULL) into out. */
+void jg_vnodes_key(char out[JG_VKEY_MAX], const char *device, const char *channel, const long long *range);
+/* The parts of a key made by jg_vnodes_key: 1 live, 2 a playback (range filled), 0 not a key. */
+int jg_vnodes_key_parse(const char *key, char device[JG_GBID_LEN + 1], char channel[JG_GBID_LEN + 1],
+                        long long range[2]);
 
 /* node_client.c */
 void jg_vnodes_client_tick(jg_vsvc *svc);

@@ -524,20 +524,21 @@ void jg_vnodes_stop(jg_vsvc *svc);
 void *jg_vnodes_json(jg_vsvc *svc);
 /* Signalling: the node id when it is live, else NULL. */
 const jg_vnode *jg_vnodes_find(jg_vsvc *svc, const char *id);
-/* Signalling: where the stream of device/channel is or goes: the node's base URL into url (a
- * placement is reserved for a while). 0 when no node is live. */
-int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, char *url, size_t urllen,
-                    char *node, size_t nodelen);
-/* Signalling: a stream of device/channel opened (on node) or ended: placements forget it. */
-void jg_vnodes_placed(jg_vsvc *svc, const char *device, const char *channel);
+/* Signalling: where the stream of device/channel (range: a playback's [start, end), else NULL) is or
+ * goes: the node's base URL into url (a placement is reserved for a while). 0 when no node is live. */
+int jg_vnodes_place(jg_vsvc *svc, const char *device, const char *channel, const long long *range, char *url,
+                    size_t urllen, char *node, size_t nodelen);
+/* Signalling: a stream of device/channel (range as above) opened (on node) or ended: placements forget
+ * it. */
+void jg_vnodes_placed(jg_vsvc *svc, const char *device, const char *channel, const long long *range);
 /* The base URL of the embedded node: video_media_url, else http://video_media_listen. */
 void jg_vnodes_local_url(const jg_vsvc *svc, char *out, size_t outlen);
-/* Media role: ask the signalling service to INVITE device/channel to ip:port with ssrc; the answer
- * goes to jg_vmedia_node_result(key, token). */
+/* Media role: ask the signalling service to INVITE device/channel (range: s=Playback of [start, end),
+ * else NULL: live) to ip:port with ssrc; the answer goes to jg_vmedia_node_result(key, token). */
 void jg_vnodes_invite(jg_vsvc *svc, const char *key, uint64_t token, const char *device, const char *channel,
-                      const char *ip, int port, int tcp, const char *ssrc);
-/* Media role: the stream of device/channel ended here: the signalling service sends BYE. */
-void jg_vnodes_bye(jg_vsvc *svc, const char *device, const char *channel);
+                      const long long *range, const char *ip, int port, int tcp, const char *ssrc);
+/* Media role: the stream of device/channel (range as above) ended here: the signalling service BYEs. */
+void jg_vnodes_bye(jg_vsvc *svc, const char *device, const char *channel, const long long *range);
 /* Media role: the base URL devices' RTP address is taken from (video_media_ip, else the node URL's host). */
 void jg_vnodes_rtp_ip(const jg_vsvc *svc, char *out, size_t outlen);
 
@@ -555,8 +556,10 @@ void jg_vmedia_node_result(jg_vsvc *svc, const char *key, uint64_t token, int st
 void jg_vmedia_load(jg_vsvc *svc, long *streams, long *viewers, uint64_t *bytes);
 /* Signalling: streams placed on node id (proxies); local streams with id "local". */
 int jg_vmedia_node_streams(jg_vsvc *svc, const char *id);
-/* Signalling: the node holding device/channel's stream (its ID, "local" for the embedded one), or NULL. */
-const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel);
+/* Signalling: the node holding device/channel's stream (range: a playback's, else NULL: live) (its
+ * ID, "local" for the embedded one), or NULL. */
+const char *jg_vmedia_stream_node(jg_vsvc *svc, const char *device, const char *channel,
+                                  const long long *range);
 /* Signalling: node id is dead: BYE to each of its streams; the live ones' device/channel into
  * devs/chans (at most max; tcp[] their transports). Their count. */
 int jg_vmedia_node_lost(jg_vsvc *svc, const char *id, char (*devs)[JG_GBID_LEN + 1],

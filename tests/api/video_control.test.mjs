@@ -37,6 +37,7 @@ before(async () => {
       JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
       JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
       JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
+      JIANGUAN_VIDEO_RTP_TIMEOUT_S: '3',
       JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
       JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
     },
@@ -223,7 +224,7 @@ test('playback control: INFO pause, resume, speed and seek reach the device; Med
   }
 });
 
-test('MediaStatus 121 in a playback\'s dialog ends that playback alone, not another of the same channel', async () => {
+test('MediaStatus 121 in a playback\'s dialog ends that playback alone, not another of the same channel; a paused playback outlives the RTP timeout', async () => {
   const id = await channelId(CH1);
   const ranges = [{ start: '2026-11-23T10:00:00', end: '2026-11-23T10:30:00' }, { start: '2026-11-23T11:00:00', end: '2026-11-23T11:30:00' }];
   const s0 = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000; // 10:00 in Beijing
@@ -243,8 +244,10 @@ test('MediaStatus 121 in a playback\'s dialog ends that playback alone, not anot
     // The second waits, paused, while the first plays its 4 s file to the end.
     assert.equal((await control(ranges[1], 'pause')).status, 200);
     await until('the first playback ended', () => ended(keys[0]), 15000);
-    await sleep(500);
+    // Paused longer than video_rtp_timeout_s (3 s): no RTP is expected, the stream stays.
+    await sleep(3500);
     assert.ok(!ended(keys[1]), 'the second playback ended with the first');
+    assert.doesNotMatch(videoErr, new RegExp(`no RTP for ${keys[1]}`));
     assert.equal((await control(ranges[0], 'pause')).status, 404);
     assert.equal((await control(ranges[1], 'resume')).status, 200);
     await until('the second playback ended', () => ended(keys[1]), 15000);

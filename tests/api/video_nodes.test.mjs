@@ -3,10 +3,14 @@
 // streaming an ffmpeg-made PS. The platform's live URLs spread four channels 2/2 over the nodes;
 // ffprobe plays through the node each URL names (RTP went to that node: its log and gbsim's
 // destination ports say so); kill -9 of one node moves its streams to the other within seconds,
-// and a new live URL for a moved channel plays there.
+// and a new live URL for a moved channel plays there. A playback (s=Playback) of a fifth channel is
+// placed on a node too: the signalling service INVITEs and holds the dialog, pause/resume reach
+// the device through it, and the device's MediaStatus 121 at the end of the 4 s file ends the
+// stream on the node.
 //
 // Environment: JIANGUAN_TEST_BIN as for the other API tests; needs ffmpeg, ffprobe and gbsim.
 import { test, before, after } from 'node:test';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startServer, bin } from './lib/harness.mjs';
@@ -15,6 +19,7 @@ import { session, as } from './lib/auth.mjs';
 import { DEVICE, ffprobe, gbsim as startGbsim, makePs, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
 const CHANNELS = ['35010200001310000001', '35010200001310000002', '35010200001310000003', '35010200001310000004'];
+const PB_CHANNEL = '35010200001310000005'; // played back only: the live tests count four channels
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector, chief;
 const nodes = {}; // id -> { proc, port, err }
@@ -82,7 +87,7 @@ before(async () => {
   ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }, { JIANGUAN_VIDEO_ROLE: 'signal' }));
   await startNode('node-a');
   await startNode('node-b');
-  sim = startGbsim(sipPort, psFile, ['--devices', '1', '--channels', '4']);
+  sim = startGbsim(sipPort, psFile, ['--devices', '1', '--channels', '5']);
   await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
   inspector = await session(srv, 'gulou');
   chief = await session(srv, 'gulou_chief');
@@ -153,6 +158,64 @@ test('four channels spread 2/2 over two media nodes; each URL plays through its 
     const x = (await as(srv, chief, '/api/v1/video/nodes')).json.nodes;
     return x.every((n) => n.reported_streams === 2 && n.bytes_per_s > 0) || JSON.stringify(x);
   }, 5000);
+});
+
+test('a playback runs on a media node: placed there, INVITEd and controlled by signalling, ended by MediaStatus 121', async () => {
+  const id = await channelId(PB_CHANNEL);
+  const range = { start: '2026-11-24T10:00:00', end: '2026-11-24T10:30:00' };
+  const s0 = Date.UTC(2026, 10, 24, 2, 0, 0) / 1000; // 10:00 in Beijing
+  const key = `${DEVICE}/${PB_CHANNEL}/${s0}-${s0 + 1800}`;
+  const r = await as(srv, inspector, `/api/v1/video/channels/${id}/playback?start=${range.start}&end=${range.end}`);
+  assert.equal(r.status, 200, r.text);
+  const at = Object.keys(nodes).find((n) => r.json.url.startsWith(`http://127.0.0.1:${nodes[n].port}/playback/`));
+  assert.ok(at, `the playback URL names a media node: ${r.json.url}`);
+  assert.match(r.json.url, new RegExp(`/playback/${DEVICE}/${PB_CHANNEL}\\.flv\\?start=${s0}&end=${s0 + 1800}&exp=\\d+&sig=[0-9a-f]{64}$`));
+  // Cloud recordings stay on the signalling service: record_url names it, and its signature holds there.
+  assert.equal(r.json.record_url, `http://127.0.0.1:${mediaPort}/record/${DEVICE}/${PB_CHANNEL}.m3u8?${r.json.url.split('?')[1]}`);
+  const rec = await req(r.json.record_url);
+  assert.equal(rec.status, 404, rec.text);
+  assert.equal(rec.json.error.message, '该时间段没有云录像');
+  // Asked again before it opens: the same node (the placement is held for this range).
+  const again = await as(srv, inspector, `/api/v1/video/channels/${id}/playback?start=${range.start}&end=${range.end}`);
+  assert.ok(again.json.url.startsWith(`http://127.0.0.1:${nodes[at].port}/playback/`), again.json.url);
+  // The node checks the signature like the embedded one: another range with this signature is refused.
+  assert.equal((await req(r.json.url.replace(`end=${s0 + 1800}`, `end=${s0 + 3600}`))).status, 403);
+  const control = (action) => as(srv, inspector, `/api/v1/video/channels/${id}/playback/control`, { method: 'POST', body: { ...range, action } });
+  assert.equal((await control('pause')).status, 404); // nothing runs yet
+  let bytes = 0, ended = false;
+  const viewer = http.get(r.json.url, (res) => {
+    res.on('data', (d) => { bytes += d.length; });
+    res.on('end', () => { ended = true; });
+    res.on('close', () => { ended = true; });
+  });
+  viewer.on('error', () => {});
+  try {
+    await until('the playback playing through the node', () => bytes > 10000, 15000);
+    assert.match(videoErr, new RegExp(`stream ${key} placed on media node ${at} \\(RTP to 127\\.0\\.0\\.1:\\d+, SSRC \\d{10}\\)`));
+    assert.match(videoErr, new RegExp(`stream ${key} playing on media node ${at}`));
+    assert.match(nodes[at].err, new RegExp(`stream ${key} playing`));
+    assert.match(sim.out(), new RegExp(`playback INVITE of ${PB_CHANNEL}`));
+    assert.equal((videoErr.match(new RegExp(`video: INVITE ${PB_CHANNEL} `, 'g')) || []).length, 1);
+    for (const n of Object.values(nodes)) assert.doesNotMatch(n.err, /video: INVITE /);
+    // Pause and resume go to the signalling service, which sends INFO in the dialog it holds.
+    assert.equal((await control('pause')).status, 200);
+    await until('gbsim INFO pause', () => sim.out().includes(`INFO pause 0 of ${PB_CHANNEL}`), 5000);
+    const probe = ffprobe(r.json.url, 2); // a second viewer joins the same stream on the node
+    await sleep(300);
+    assert.equal((await control('resume')).status, 200);
+    await until('gbsim INFO resume', () => sim.out().includes(`INFO resume 0 of ${PB_CHANNEL}`), 5000);
+    assertPlayable(await probe, 10, 'the playback through the node');
+    assert.match(nodes[at].err, new RegExp(`viewer 2 of ${key}`));
+    // The 4 s file ends: MediaStatus 121 in the dialog ends the proxy (BYE), then the node's stream.
+    await until('MediaStatus 121 from gbsim', () => sim.out().includes(`playback of ${PB_CHANNEL} reached the end: MediaStatus 121`), 15000);
+    await until('the playback ended by signalling', () => videoErr.includes(`playback ${key} reached its end (MediaStatus 121): BYE`), 5000);
+    await until('the stream ended on the node', () => nodes[at].err.includes(`the signalling service no longer holds ${key} for this node: ending it (the playback's dialog ended)`), 5000);
+    assert.match(nodes[at].err, new RegExp(`stream ${key} ends \\(`));
+    await until('the viewer got the end of the FLV', () => ended, 5000);
+    assert.equal((await control('pause')).status, 404);
+  } finally {
+    viewer.destroy();
+  }
 });
 
 test('kill -9 of a node: its streams move to the other node and a new live URL plays there', async () => {

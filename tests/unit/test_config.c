@@ -311,6 +311,7 @@ static void key_at_enumerates_all_keys(void **state)
                               "video_media_url",
                               "video_media_transport",
                               "video_live_idle_s",
+                              "video_rtp_timeout_s",
                               "video_live_url_ttl_s",
                               "video_hls_segment_s",
                               "video_hls_window",

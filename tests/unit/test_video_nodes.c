@@ -144,7 +144,7 @@ static void table_placement(void **state)
     const char *ch[4] = {"35010200001310000001", "35010200001310000002", "35010200001310000003",
                          "35010200001310000004"};
     /* no node yet (role signal: the embedded one is not a candidate) */
-    assert_false(jg_vnodes_place(svc, dev, ch[0], url, sizeof(url), node, sizeof(node)));
+    assert_false(jg_vnodes_place(svc, dev, ch[0], NULL, url, sizeof(url), node, sizeof(node)));
     /* heartbeats are checked: URL scheme and characters, RTP address, the reserved ID */
     const char *message = "";
     assert_false(jg_vnodes_beat(svc, "a", "1", "ftp://x", "127.0.0.1", 0, 0, 0, 0, &message));
@@ -158,26 +158,27 @@ static void table_placement(void **state)
     /* four new streams: a, b, a, b (placements count until their streams open) */
     const char *want[4] = {"a", "b", "a", "b"};
     for (int i = 0; i < 4; i++) {
-        assert_true(jg_vnodes_place(svc, dev, ch[i], url, sizeof(url), node, sizeof(node)));
+        assert_true(jg_vnodes_place(svc, dev, ch[i], NULL, url, sizeof(url), node, sizeof(node)));
         assert_string_equal(node, want[i]);
         assert_string_equal(url, strcmp(node, "a") == 0 ? "http://127.0.0.1:9001" : "http://127.0.0.1:9002");
     }
     /* asked again: the same node */
-    assert_true(jg_vnodes_place(svc, dev, ch[1], url, sizeof(url), node, sizeof(node)));
+    assert_true(jg_vnodes_place(svc, dev, ch[1], NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "b");
     /* a placement forgotten (its stream ended without opening): the next goes to the lighter node */
-    jg_vnodes_placed(svc, dev, ch[1]);
-    jg_vnodes_placed(svc, dev, ch[3]);
-    assert_true(jg_vnodes_place(svc, dev, "35010200001310000005", url, sizeof(url), node, sizeof(node)));
+    jg_vnodes_placed(svc, dev, ch[1], NULL);
+    jg_vnodes_placed(svc, dev, ch[3], NULL);
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000005", NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "b");
     /* placements expire after JG_VPLACE_HOLD_US */
     svc->now_us += JG_VPLACE_HOLD_US + SEC;
     assert_true(beat(f, "a", "1", "http://127.0.0.1:9001"));
     assert_true(beat(f, "b", "2", "http://127.0.0.1:9002"));
     jg_vnodes_tick(svc);
-    assert_true(jg_vnodes_place(svc, dev, ch[0], url, sizeof(url), node, sizeof(node)));
+    assert_true(jg_vnodes_place(svc, dev, ch[0], NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "a");
-    assert_true(jg_vnodes_place(svc, dev, ch[1], url, sizeof(url), node, sizeof(node)));
+    assert_true(jg_vnodes_place(svc, dev, ch[1], NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "b");
 }
 
@@ -200,13 +201,14 @@ static void table_dead_and_restart(void **state)
     for (int i = 0; i < 3; i++) {
         char ch[21];
         snprintf(ch, sizeof(ch), "3501020000131000010%d", i);
-        assert_true(jg_vnodes_place(svc, dev, ch, url, sizeof(url), node, sizeof(node)));
+        assert_true(jg_vnodes_place(svc, dev, ch, NULL, url, sizeof(url), node, sizeof(node)));
         assert_string_equal(node, "a");
     }
     /* b reports again: live, and the lighter one */
     assert_true(beat(f, "b", "2", "http://127.0.0.1:9002"));
     assert_non_null(jg_vnodes_find(svc, "b"));
-    assert_true(jg_vnodes_place(svc, dev, "35010200001310000200", url, sizeof(url), node, sizeof(node)));
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000200", NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "b");
     /* a new boot ID under the same node ID is a restart: still live afterwards, with its new URL */
     assert_true(beat(f, "b", "3", "http://127.0.0.1:9003"));
@@ -228,20 +230,95 @@ static void table_role_all(void **state)
     char url[256], node[40];
     const char *dev = "35010200001180000001";
     /* alone: every stream on the embedded node, at the URL the platform always used */
-    assert_true(jg_vnodes_place(svc, dev, "35010200001310000001", url, sizeof(url), node, sizeof(node)));
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000001", NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "local");
     assert_string_equal(url, "http://media.example:8090");
     svc->now_us += 3600 * SEC; /* the embedded node is never silent */
     jg_vnodes_tick(svc);
     assert_true(beat(f, "a", "1", "http://127.0.0.1:9001"));
     /* the first placement expired: both empty, the embedded node first (joined first), then a */
-    assert_true(jg_vnodes_place(svc, dev, "35010200001310000002", url, sizeof(url), node, sizeof(node)));
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000002", NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "local");
-    assert_true(jg_vnodes_place(svc, dev, "35010200001310000003", url, sizeof(url), node, sizeof(node)));
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000003", NULL, url, sizeof(url), node, sizeof(node)));
     assert_string_equal(node, "a");
     assert_string_equal(url, "http://127.0.0.1:9001");
     const char *message = "";
     assert_false(jg_vnodes_beat(svc, "local", "9", "http://127.0.0.1:9", "127.0.0.1", 0, 0, 0, 0, &message));
+}
+
+/* Stream keys: live DEVICE/CHANNEL, a playback DEVICE/CHANNEL/START-END; anything else refused. */
+static void keys(void **state)
+{
+    (void)state;
+    char key[JG_VKEY_MAX], dev[JG_GBID_LEN + 1], ch[JG_GBID_LEN + 1];
+    long long r[2] = {1764028800, 1764032400}, got[2] = {0, 0};
+    jg_vnodes_key(key, "35010200001180000001", "35010200001310000001", NULL);
+    assert_string_equal(key, "35010200001180000001/35010200001310000001");
+    assert_int_equal(jg_vnodes_key_parse(key, dev, ch, got), 1);
+    assert_string_equal(dev, "35010200001180000001");
+    assert_string_equal(ch, "35010200001310000001");
+    jg_vnodes_key(key, "35010200001180000001", "35010200001310000001", r);
+    assert_string_equal(key, "35010200001180000001/35010200001310000001/1764028800-1764032400");
+    assert_int_equal(jg_vnodes_key_parse(key, dev, ch, got), 2);
+    assert_string_equal(ch, "35010200001310000001");
+    assert_true(got[0] == r[0] && got[1] == r[1]);
+    static const char *const bad[] = {
+        "",
+        "35010200001180000001",
+        "35010200001180000001/3501020000131000000",                        /* a short channel */
+        "3501020000118000000x/35010200001310000001",                       /* not digits */
+        "35010200001180000001-35010200001310000001",                       /* no slash */
+        "35010200001180000001/35010200001310000001/",                      /* no range */
+        "35010200001180000001/35010200001310000001/5",                     /* no end */
+        "35010200001180000001/35010200001310000001/5-",                    /* an empty end */
+        "35010200001180000001/35010200001310000001/-5",                    /* an empty start */
+        "35010200001180000001/35010200001310000001/9-5",                   /* backwards */
+        "35010200001180000001/35010200001310000001/5-5",                   /* empty */
+        "35010200001180000001/35010200001310000001/5-9x",                  /* trailing */
+        "35010200001180000001/35010200001310000001/1-1234567890123456789", /* too long */
+        "35010200001180000001/35010200001310000001/dl-abc",                /* a download */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(jg_vnodes_key_parse(bad[i], dev, ch, got), 0);
+}
+
+/* A playback is its own stream: placed by its range, held like a live placement, independent of the
+ * channel's live stream and of other ranges. */
+static void table_playback(void **state)
+{
+    fixture *f = *state;
+    jg_vsvc *svc = &f->svc;
+    char url[256], node[40];
+    const char *dev = "35010200001180000001", *ch = "35010200001310000001";
+    long long r1[2] = {1764028800, 1764032400}, r2[2] = {1764032400, 1764036000};
+    assert_true(beat(f, "a", "1", "http://127.0.0.1:9001"));
+    assert_true(beat(f, "b", "2", "http://127.0.0.1:9002"));
+    assert_true(jg_vnodes_place(svc, dev, ch, NULL, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "a");
+    /* the channel's live stream is placed on a: its playback is another stream, on b */
+    assert_true(jg_vnodes_place(svc, dev, ch, r1, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "b");
+    assert_string_equal(url, "http://127.0.0.1:9002");
+    /* asked again for the same range: the same node; another range: the lighter one again */
+    assert_true(jg_vnodes_place(svc, dev, ch, r1, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "b");
+    assert_true(jg_vnodes_place(svc, dev, ch, r2, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "a");
+    /* the playback's placement forgotten (its stream opened elsewhere or failed): b is lighter */
+    jg_vnodes_placed(svc, dev, ch, r1);
+    assert_true(
+        jg_vnodes_place(svc, dev, "35010200001310000002", NULL, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "b");
+    /* placements of playbacks expire like live ones */
+    svc->now_us += JG_VPLACE_HOLD_US + SEC;
+    assert_true(beat(f, "a", "1", "http://127.0.0.1:9001"));
+    assert_true(beat(f, "b", "2", "http://127.0.0.1:9002"));
+    jg_vnodes_tick(svc);
+    assert_true(jg_vnodes_place(svc, dev, ch, r2, url, sizeof(url), node, sizeof(node)));
+    assert_string_equal(node, "a");
 }
 
 int main(void)
@@ -251,6 +328,8 @@ int main(void)
         cmocka_unit_test(pick_ties_and_order),
         cmocka_unit_test(pick_skips_dead_and_excluded),
         cmocka_unit_test(roles),
+        cmocka_unit_test(keys),
+        cmocka_unit_test_setup_teardown(table_playback, setup, teardown),
         cmocka_unit_test_setup_teardown(table_placement, setup, teardown),
         cmocka_unit_test_setup_teardown(table_dead_and_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(table_role_all, setup, teardown),

@@ -283,16 +283,36 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp)
     long long exp = (long long)time(NULL) + cfg->video_live_url_ttl_s;
     unsigned char key[32], mac[32];
     jg_video_key(req, "jianguan video live url v1", key);
-    char msg[160], sig[65], base[512], url[1024], expires_at[40];
+    char msg[160], sig[65], base[512], home[512], url[1024], rec[1024], expires_at[40];
     int n = snprintf(msg, sizeof(msg), "playback/%s/%s/%lld/%lld/%lld", ch.device, ch.channel, (long long)s0,
                      (long long)s1, exp);
     if (jg_hmac_sm3(key, sizeof(key), msg, (size_t)n, mac) != JG_OK)
         return jg_resp_error(req, resp, JG_ERR, NULL);
     jg_crypto_hex_encode(mac, sizeof(mac), sig);
+    /* The media node the signalling service places this playback on (src/video/nodes.c, as live.c
+     * does for live), else the configured media URL (home: the signalling service's own listener,
+     * where cloud recordings are served). */
     if (cfg->video_media_url[0] != '\0')
-        snprintf(base, sizeof(base), "%s", cfg->video_media_url);
+        snprintf(home, sizeof(home), "%s", cfg->video_media_url);
     else
-        snprintf(base, sizeof(base), "http://%s", cfg->video_media_listen);
+        snprintf(home, sizeof(home), "http://%s", cfg->video_media_listen);
+    size_t hl = strlen(home);
+    while (hl > 0 && home[hl - 1] == '/')
+        home[--hl] = '\0';
+    char args[160];
+    snprintf(args, sizeof(args), "device=%s&channel=%s&start=%lld&end=%lld", ch.device, ch.channel,
+             (long long)s0, (long long)s1);
+    long pstatus = 0;
+    json_t *placed = NULL;
+    const char *pu = NULL;
+    if (jg_video_ctl_call(req, "place", args, 3, &pstatus, &placed) == JG_OK && pstatus == 200)
+        pu = json_string_value(json_object_get(placed, "url"));
+    if (pu != NULL && (strncmp(pu, "http://", 7) == 0 || strncmp(pu, "https://", 8) == 0) &&
+        strlen(pu) < sizeof(base))
+        snprintf(base, sizeof(base), "%s", pu);
+    else
+        snprintf(base, sizeof(base), "%s", home);
+    json_decref(placed);
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/')
         base[--bl] = '\0';
@@ -303,6 +323,10 @@ jg_rc jg_video_get_playback(jg_req *req, jg_resp *resp)
                             "device_gb_id", ch.device, "gb_id", ch.channel, "name", ch.name, "start", start,
                             "end", end, "protocol", "http-flv", "url", url, "expires_at", expires_at);
     jg_video_set_ws_url(out, url);
+    /* Cloud recordings stay on the signalling service: with media nodes, `url` may name a node. */
+    snprintf(rec, sizeof(rec), "%s/record/%s/%s.m3u8?start=%lld&end=%lld&exp=%lld&sig=%s", home, ch.device,
+             ch.channel, (long long)s0, (long long)s1, exp, sig);
+    json_object_set_new(out, "record_url", json_string(rec));
     return jg_resp_json(req, resp, 200, out);
 }
 
