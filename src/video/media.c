@@ -719,6 +719,19 @@ static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char
 
 /* A new stream of device/channel on SSRC sequence seq of this node: its demuxer, muxers, buffers
  * and RTP handle, not yet keyed nor listed (the caller sets s->key, then puts it in m->streams). */
+/* s's key and range: DEVICE/CHANNEL for live, DEVICE/CHANNEL/START-END for a playback of range. */
+static void stream_key(jg_vstream *s, const long long *range)
+{
+    if (range == NULL) {
+        snprintf(s->key, sizeof(s->key), "%s/%s", s->device, s->channel);
+        return;
+    }
+    s->playback = 1;
+    s->start = range[0];
+    s->end = range[1];
+    snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", s->device, s->channel, range[0], range[1]);
+}
+
 static jg_vstream *stream_new(jg_vmedia *m, const char *device, const char *channel, int tcp, int seq)
 {
     jg_vsvc *svc = m->svc;
@@ -776,17 +789,10 @@ static jg_vstream *stream_open_ex(jg_vmedia *m, const char *device, const char *
         return NULL;
     }
     jg_vstream *s = stream_new(m, device, channel, tcp, seq);
-    if (range != NULL) {
-        s->playback = 1;
-        s->start = range[0];
-        s->end = range[1];
-        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
-        if (speed > 0 && download_id != NULL) {
-            s->download_speed = speed;
-            snprintf(s->key, sizeof(s->key), "%s/%s/dl-%.32s", device, channel, download_id);
-        }
-    } else {
-        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
+    stream_key(s, range);
+    if (range != NULL && speed > 0 && download_id != NULL) {
+        s->download_speed = speed;
+        snprintf(s->key, sizeof(s->key), "%s/%s/dl-%.32s", device, channel, download_id);
     }
     jg_vtab_put(&m->streams, s->key, s);
     int port = open_rtp(m, s);
@@ -2468,14 +2474,7 @@ static jg_vstream *node_stream_open(jg_vmedia *m, const char *device, const char
     s->remote = 1;
     s->token = ++svc->serial;
     s->opened_us = now_us(m);
-    if (range != NULL) { /* a playback: keyed by its range, as a local one (stream_open_ex) */
-        s->playback = 1;
-        s->start = range[0];
-        s->end = range[1];
-        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
-    } else {
-        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
-    }
+    stream_key(s, range); /* a playback keyed by its range, as a local one */
     jg_vtab_put(&m->streams, s->key, s);
     int port = open_rtp(m, s);
     if (port < 0) {
@@ -2538,14 +2537,7 @@ static void proxy_open(jg_vmedia *m, viewer *v, const char *node, const char *de
     s->opened_us = now_us(m);
     snprintf(s->device, sizeof(s->device), "%s", device);
     snprintf(s->channel, sizeof(s->channel), "%s", channel);
-    if (range != NULL) { /* a playback: keyed by its range, as a local one (stream_open_ex) */
-        s->playback = 1;
-        s->start = range[0];
-        s->end = range[1];
-        snprintf(s->key, sizeof(s->key), "%s/%s/%lld-%lld", device, channel, range[0], range[1]);
-    } else {
-        snprintf(s->key, sizeof(s->key), "%s/%s", device, channel);
-    }
+    stream_key(s, range); /* a playback keyed by its range, as a local one */
     snprintf(s->node, sizeof(s->node), "%s", node);
     snprintf(s->ssrc_text, sizeof(s->ssrc_text), "%s", ssrc);
     int hist = 0, sseq = 0;

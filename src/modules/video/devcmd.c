@@ -117,36 +117,11 @@ static jg_rc post_control(jg_req *req, jg_resp *resp)
                    (json_int_t)ch.id);
 }
 
-/* The device of the route's {gb_id} in the caller's scope: JG_OK with its online state, or answered. */
-static jg_rc device_of(jg_req *req, jg_resp *resp, const char **gb, int *online)
-{
-    *gb = jg_req_param(req, "gb_id");
-    int ok = *gb != NULL && strlen(*gb) == 20;
-    for (size_t i = 0; ok && i < 20; i++)
-        ok = (*gb)[i] >= '0' && (*gb)[i] <= '9';
-    if (!ok) {
-        jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频设备");
-        return JG_NOTFOUND;
-    }
-    jg_value p[8] = {JG_VTEXT(*gb)};
-    int n = 1;
-    jg_buf sql;
-    jg_buf_init(&sql, 4096);
-    jg_buf_puts(&sql, "SELECT online FROM video_device d WHERE gb_id = $1 AND status = 'active'");
-    jg_video_device_scope(req, &sql, p, &n);
-    jg_rows *rows;
-    if (jg_video_read_one(req, resp, &sql, p, n, "没有这个视频设备", &rows) != JG_OK)
-        return JG_NOTFOUND;
-    *online = jg_rows_int(rows, 0, 0) != 0;
-    jg_rows_free(rows);
-    return JG_OK;
-}
-
 static jg_rc post_reboot(jg_req *req, jg_resp *resp)
 {
     const char *gb;
     int online;
-    if (device_of(req, resp, &gb, &online) != JG_OK)
+    if (jg_video_device_of(req, resp, &gb, &online) != JG_OK)
         return JG_OK;
     if (!online)
         return jg_resp_error(req, resp, JG_CONFLICT, "设备不在线，无法远程启动");
@@ -157,7 +132,7 @@ static jg_rc post_status_refresh(jg_req *req, jg_resp *resp)
 {
     const char *gb;
     int online;
-    if (device_of(req, resp, &gb, &online) != JG_OK)
+    if (jg_video_device_of(req, resp, &gb, &online) != JG_OK)
         return JG_OK;
     if (!online)
         return jg_resp_error(req, resp, JG_CONFLICT, "设备不在线，无法查询状态");

@@ -143,27 +143,6 @@ static jg_rc change_tx(jg_conn *c, void *ud)
     return JG_OK;
 }
 
-/* The device of the route's {gb_id} in the caller's scope: JG_OK, or answered (404). */
-static jg_rc device_in_scope(jg_req *req, jg_resp *resp, const char **gb)
-{
-    *gb = jg_req_param(req, "gb_id");
-    if (*gb == NULL || strlen(*gb) != 20 || strspn(*gb, "0123456789") != 20) {
-        jg_resp_error(req, resp, JG_NOTFOUND, "没有这个视频设备");
-        return JG_NOTFOUND;
-    }
-    jg_value p[8] = {JG_VTEXT(*gb)};
-    int n = 1;
-    jg_buf sql;
-    jg_buf_init(&sql, 4096);
-    jg_buf_puts(&sql, "SELECT gb_id FROM video_device d WHERE gb_id = $1 AND status = 'active'");
-    jg_video_device_scope(req, &sql, p, &n);
-    jg_rows *rows;
-    if (jg_video_read_one(req, resp, &sql, p, n, "没有这个视频设备", &rows) != JG_OK)
-        return JG_NOTFOUND;
-    jg_rows_free(rows);
-    return JG_OK;
-}
-
 /* Field errors of the body into fields. */
 static void validate(json_t *body, json_t *fields)
 {
@@ -204,7 +183,7 @@ static void validate(json_t *body, json_t *fields)
 static jg_rc put_settings(jg_req *req, jg_resp *resp)
 {
     const char *gb;
-    if (device_in_scope(req, resp, &gb) != JG_OK)
+    if (jg_video_device_of(req, resp, &gb, NULL) != JG_OK)
         return JG_OK;
     json_t *body = req->json;
     if (!json_is_object(body))

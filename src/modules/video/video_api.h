@@ -15,6 +15,9 @@ typedef struct {
 
 /* JG_OK with *ch filled, or the error already answered (404 also outside the caller's scope). */
 jg_rc jg_video_channel_of(jg_req *req, jg_resp *resp, jg_video_channel *ch);
+/* The active device of the route's {gb_id} in the caller's scope: JG_OK with *gb (the route's
+ * parameter) and *online (may be NULL), or the 404 already answered and JG_NOTFOUND. */
+jg_rc jg_video_device_of(jg_req *req, jg_resp *resp, const char **gb, int *online);
 /* Append " AND ..." restricting video_channel c LEFT JOIN project pr to the caller's scope (room for
  * 4 more params), " AND 1 = 0" when the caller may see no channel; 1 when some channel may be seen. */
 int jg_video_scope(jg_req *req, jg_buf *sql, jg_value *params, int *n);
