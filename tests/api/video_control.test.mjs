@@ -12,7 +12,7 @@ import http from 'node:http';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
 
 const CH1 = '35010200001310000001';
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector, chief;
@@ -50,11 +50,7 @@ before(async () => {
   chief = await session(srv, 'gulou_chief');
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('a device\'s state, with its catalog round, is readable with video.view', async () => {
   await channelId(CH1);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { root, startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim as startGbsim, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, gbsim as startGbsim, siteChannelId, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
 
 const { JianguanVideo } = await import(join(root, 'sdk/js/jianguan-video.js'));
 const { sm2 } = createRequire(import.meta.url)('sm-crypto');
@@ -63,11 +63,7 @@ before(async () => {
   xiamen = await session(srv, 'xiamen');
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('retention: device events and alarms older than video_event_keep_days are deleted, newer ones kept', async () => {
   await until('the purge', () => videoErr.includes('video: 1 device events and 1 alarms from before'));

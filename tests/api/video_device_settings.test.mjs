@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './lib/harness.mjs';
 import { CJK, dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
 
 const CH = ['35010200001310000001', '35010200001310000002', '35010200001310000003'];
 const NEW_PASSWORD = 'Dev-Secret-2026';
@@ -75,11 +75,7 @@ before(async () => {
   xiamenChief = await session(srv, 'xiamen');
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('validation: unknown fields and bad values are 400 with a Chinese message per field; nothing changes', async () => {
   const before = sql(`SELECT settings_at FROM video_device WHERE gb_id = '${DEVICE}'`);

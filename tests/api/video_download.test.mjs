@@ -11,10 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer } from './lib/harness.mjs';
-import { assertError, dbExec, freePort, req } from './lib/checks.mjs';
+import { assertError, dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim, makePs, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, siteChannelId, startVideo, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim;
 const users = {};
@@ -42,34 +41,14 @@ function ffprobe(file) {
 const channelId = (gbId) => siteChannelId(sql, until, gbId, 'VIDEO-DL-1', '鼓楼视频下载测试工地');
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: 'gb-Default-8',
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-      JIANGUAN_VIDEO_DOWNLOAD_MAX_S: '3600',
-      JIANGUAN_VIDEO_DOWNLOAD_MAX: '1',
-      JIANGUAN_VIDEO_DOWNLOAD_KEEP_H: '1',
-    },
-  });
-  // 4 s of 640x360 H.264 at 25 fps as MPEG-PS; gbsim loops it for longer ranges.
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
-  sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({
+    env: { JIANGUAN_VIDEO_DOWNLOAD_MAX_S: '3600', JIANGUAN_VIDEO_DOWNLOAD_MAX: '1', JIANGUAN_VIDEO_DOWNLOAD_KEEP_H: '1' },
+    onErr: (d) => { videoErr += d; },
+  }));
   for (const u of ['gulou', 'xiamen', 'contractor']) users[u] = await session(srv, u);
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('a download at speed 2: progress up to 100, a signed attachment ffprobe reads (h264 640x360, 10 s of frames), audited', async () => {
   const ch = '35010200001310000001';

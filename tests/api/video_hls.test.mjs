@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer } from './lib/harness.mjs';
-import { dbExec, freePort, req } from './lib/checks.mjs';
+import { dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, siteChannelId, sleep, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector;
 
@@ -49,33 +48,15 @@ async function liveUrl(gbId) {
 }
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
-      JIANGUAN_VIDEO_HLS_SEGMENT_S: '1',
-      JIANGUAN_VIDEO_HLS_WINDOW: '3',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  // 4 s of 640x360 H.264 at 25 fps, a key frame every 25 frames (so 1 s segments), as MPEG-PS.
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
-  sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  // A key frame every 25 frames of the 25 fps test file: 1 s segments.
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({
+    env: { JIANGUAN_VIDEO_HLS_SEGMENT_S: '1', JIANGUAN_VIDEO_HLS_WINDOW: '3' },
+    onErr: (d) => { videoErr += d; },
+  }));
   inspector = await session(srv, 'gulou');
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('a forged or altered signature opens no playlist, segment or snapshot, and starts nothing', async () => {
   const ch = '35010200001310000002';

@@ -7,10 +7,9 @@
 // Environment: as tests/api/video_live.test.mjs (needs ffmpeg to make the stream).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/harness.mjs';
-import { assertError, dbExec, freePort } from './lib/checks.mjs';
+import { assertError, dbExec } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, gbsim, makePs, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, siteChannelId, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim;
 const users = {};
@@ -19,41 +18,14 @@ const sql = (q) => dbExec(srv.db.url, q).trim();
 const until = (what, fn, ms) => waitUntil(what, fn, { ms, proc: video, log: () => videoErr });
 
 /** The channel's id, bound to a new project of code in region org. */
-async function bind(gbId, code, org) {
-  let id = '';
-  await until(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
-  if (sql(`SELECT COUNT(*) FROM project WHERE code = '${code}'`) === '0')
-    sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      `('${code}', '录像计划测试工地 ${code}', '${org}', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')`);
-  sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = '${code}') WHERE id = ${id}`);
-  return Number(id);
-}
+const bind = (gbId, code, org) => siteChannelId(sql, until, gbId, code, `录像计划测试工地 ${code}`, org);
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: 'gb-Default-8',
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
-  sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({ onErr: (d) => { videoErr += d; } }));
   for (const u of ['gulou', 'gulou_chief', 'province']) users[u] = await session(srv, u);
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('a plan set through the API records segments; switched off it stops; deleted it is gone; audited', async () => {
   const ch = '35010200001310000001';

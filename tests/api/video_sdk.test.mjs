@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { bin, root, startServer } from './lib/harness.mjs';
 import { dbExec, freePort } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, PASSWORD, gbsim as startGbsim, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, gbsim as startGbsim, PASSWORD, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
 
 const { JianguanVideo, JianguanError } = await import(join(root, 'sdk/js/jianguan-video.js'));
 const { sm2 } = createRequire(import.meta.url)('sm-crypto');
@@ -46,11 +46,7 @@ before(async () => {
   client = r.json;
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('a session login binds and steers a channel', async () => {
   const jv = await JianguanVideo.login({ baseUrl: srv.url, username: 'province', password: 'Jg@demo2026',

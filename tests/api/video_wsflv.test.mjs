@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { startServer } from './lib/harness.mjs';
-import { dbExec, freePort } from './lib/checks.mjs';
+import { dbExec } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, PASSWORD, gbsim, makePs, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, sleep, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector;
 
@@ -88,30 +87,11 @@ function ffprobeStdin(buf) {
 }
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
-  sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({ onErr: (d) => { videoErr += d; } }));
   inspector = await session(srv, 'gulou');
 });
 
-after(async () => {
-  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
-  if (video && video.exitCode === null) video.kill('SIGKILL');
-  if (srv) await srv.stop();
-});
+after(() => stopWorld({ srv, video, sim }));
 
 test('ws_url is the signed FLV URL over ws://; a forged signature or a bad handshake is refused before any upgrade', async () => {
   const ch = '35010200001310000002';

@@ -189,19 +189,35 @@ static void seed_channels(node *lower)
     }
 }
 
+/* The upper and a lower with the seeded channels (seed_channels) registering to it (expires
+ * 120 s, keepalive 20 s), their clocks in step; pair_close ends both. */
+static void pair_open(node *lower, node *upper)
+{
+    nodes[0] = lower;
+    nodes[1] = upper;
+    node_open(upper, UPPER, 15060, "upper-pw", NULL);
+    node_start(upper);
+    node_open(lower, LOWER, LOWER_PORT, "",
+              UPPER "@127.0.0.1:15060;password=upper-pw;expires=120;keepalive=20");
+    seed_channels(lower);
+    node_start(lower);
+    upper->svc.now_us = lower->svc.now_us;
+}
+
+static void pair_close(node *lower, node *upper)
+{
+    nodes[0] = NULL;
+    node_close(lower);
+    pump();
+    node_close(upper);
+    nodes[1] = NULL;
+}
+
 static void register_catalog_keepalive(void **state)
 {
     (void)state;
     node lower, upper;
-    nodes[0] = &lower;
-    nodes[1] = &upper;
-    node_open(&upper, UPPER, 15060, "upper-pw", NULL);
-    node_start(&upper);
-    node_open(&lower, LOWER, LOWER_PORT, "",
-              UPPER "@127.0.0.1:15060;password=upper-pw;expires=120;keepalive=20");
-    seed_channels(&lower);
-    node_start(&lower);
-    upper.svc.now_us = lower.svc.now_us;
+    pair_open(&lower, &upper);
 
     /* REGISTER, 401, REGISTER with the digest, 200; the upper then asks for the catalog. */
     jg_vsvc_tick(&lower.svc);
@@ -355,11 +371,7 @@ static void catalog_paced(void **state)
                      1000);
     assert_int_equal(
         count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 1000);
-    nodes[0] = NULL;
-    node_close(&lower);
-    pump();
-    node_close(&upper);
-    nodes[1] = NULL;
+    pair_close(&lower, &upper);
 }
 
 /* A catalog chunk lost over UDP is sent again (T1, 500 ms) until the upper answers it; answered
@@ -368,15 +380,7 @@ static void lost_catalog_chunk_sent_again(void **state)
 {
     (void)state;
     node lower, upper;
-    nodes[0] = &lower;
-    nodes[1] = &upper;
-    node_open(&upper, UPPER, 15060, "upper-pw", NULL);
-    node_start(&upper);
-    node_open(&lower, LOWER, LOWER_PORT, "",
-              UPPER "@127.0.0.1:15060;password=upper-pw;expires=120;keepalive=20");
-    seed_channels(&lower);
-    node_start(&lower);
-    upper.svc.now_us = lower.svc.now_us;
+    pair_open(&lower, &upper);
     drop_catalog_chunk = 1;
     catalog_sent = 0;
     jg_vsvc_tick(&lower.svc);
@@ -405,11 +409,7 @@ static void lost_catalog_chunk_sent_again(void **state)
         pump();
     }
     assert_int_equal(catalog_sent, 3);
-    nodes[0] = NULL;
-    node_close(&lower);
-    pump();
-    node_close(&upper);
-    nodes[1] = NULL;
+    pair_close(&lower, &upper);
 }
 
 /* A catalog SUBSCRIBE from the upper: 200 with the Expires granted (at most 3600), NOTIFY OFF/ON
@@ -521,11 +521,7 @@ static void subscription_expiry(void **state)
     jg_vcascade_device_state(&lower.svc, DEVICE, 1);
     pump();
     assert_int_equal(notify_sent, 0);
-    nodes[0] = NULL;
-    node_close(&lower);
-    pump();
-    node_close(&upper);
-    nodes[1] = NULL;
+    pair_close(&lower, &upper);
 }
 
 static void wrong_password_backs_off(void **state)

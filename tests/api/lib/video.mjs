@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { bin } from './harness.mjs';
+import { bin, startServer } from './harness.mjs';
+import { dbExec, freePort } from './checks.mjs';
 
 export const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
 export const PASSWORD = 'gb-Default-8';
@@ -83,16 +84,51 @@ export function ffprobe(url, seconds = 3) {
   });
 }
 
-/** The id of channel gbId once the catalog brought it, bound to a 鼓楼 site (project code, made on
- * first use) so that the 鼓楼 inspector and chief see it: channels are read in the caller's data
- * scope through their project (tests/api/video_scope.test.mjs tests the scope). sql runs a
- * statement on the test database; wait is the test's `until`. */
-export async function siteChannelId(sql, wait, gbId, code = 'VIDEO-GL-1', name = '鼓楼视频测试工地') {
+/** The id of channel gbId once the catalog brought it, bound to a site (project code in region
+ * org, made on first use; by default a 鼓楼 site, so that the 鼓楼 inspector and chief see it):
+ * channels are read in the caller's data scope through their project (tests/api/video_scope.test.mjs
+ * tests the scope). sql runs a statement on the test database; wait is the test's `until`. */
+export async function siteChannelId(sql, wait, gbId, code = 'VIDEO-GL-1', name = '鼓楼视频测试工地', org = '350102') {
   let id = '';
   await wait(`channel ${gbId}`, () => { id = sql(`SELECT id FROM video_channel WHERE gb_id = '${gbId}'`); return id !== ''; });
   if (sql(`SELECT COUNT(*) FROM project WHERE code = '${code}'`) === '0')
     sql("INSERT INTO project (code, name, org_code, status, registered_on, created_at, updated_at) VALUES " +
-      `('${code}', '${name}', '350102', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')`);
+      `('${code}', '${name}', '${org}', 'under_construction', '2026-01-05', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')`);
   sql(`UPDATE video_channel SET project_id = (SELECT id FROM project WHERE code = '${code}') WHERE id = ${id}`);
   return Number(id);
+}
+
+/** The world most video API tests need: `jianguan serve` (5 projects) and `jianguan video` beside
+ * it (SIP on a free port, media on mediaPort, streams idle out 1 s after their last viewer,
+ * keepalives every 2 s), the test PS file and gbsim (one NVR of 3 channels) online. env adds to or
+ * overrides those settings; onErr receives the video service's stderr. */
+export async function videoWorld({ env = {}, onErr = () => {} } = {}) {
+  const mediaPort = await freePort();
+  const srv = await startServer({
+    projects: 5,
+    env: {
+      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
+      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
+      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
+      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
+      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
+      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
+      ...env,
+    },
+  });
+  // 4 s of 640x360 H.264 at 25 fps as MPEG-PS; gbsim loops it.
+  const psFile = makePs(srv.dir);
+  let log = '';
+  const { proc: video, sipPort } = await startVideo(srv, (d) => { log += d; onErr(d); });
+  const sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
+  await until('device online', () => dbExec(srv.db.url, `SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`).trim() === '1',
+    { proc: video, log: () => log + '\n--- gbsim ---\n' + sim.out() });
+  return { srv, video, sipPort, mediaPort, psFile, sim };
+}
+
+/** Stop a video world: gbsim, the video service (as the test left them) and the server. */
+export async function stopWorld({ srv, video, sim }) {
+  if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
+  if (video && video.exitCode === null) video.kill('SIGKILL');
+  if (srv) await srv.stop();
 }
