@@ -268,7 +268,7 @@ test('the lower platform registers with digest auth, keeps alive, and shares onl
     try {
       await until('RTP/PS over the upper\'s own connection', () => activePackets >= 40 || activePackets, 20000, both);
       assert.equal(activeForeign, 0);
-      assert.match(lower.log(), /upper platform \d+ connected for the RTP of/);
+      await until('the connection in the lower\'s log', () => /upper platform \d+ connected for the RTP of/.test(lower.log()), 5000, both);
     } finally {
       conn.destroy();
     }

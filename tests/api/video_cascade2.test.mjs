@@ -292,7 +292,7 @@ test('download from the upper: s=Download relayed with its range and a=downloads
     // 8 s at 4x: the device's MediaStatus 121 ends it; the upper gets MediaStatus 121 in its dialog, then BYE.
     await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('Call-ID: dl-1') && m.includes('<NotifyType>121</NotifyType>')), 20000);
     await until('BYE at the upper', () => inbox.some((m) => m.startsWith('BYE ') && m.includes('Call-ID: dl-1')), 10000);
-    assert.match(lowerErr, new RegExp(`stream \\d{20}/${CH[1]}/dl-up[0-9a-f]+ `));
+    await until('the download stream in the lower\'s log', () => new RegExp(`stream \\d{20}/${CH[1]}/dl-up[0-9a-f]+ `).test(lowerErr), 5000);
   } finally {
     rtp.close();
   }

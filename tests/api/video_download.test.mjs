@@ -81,8 +81,8 @@ test('a download at speed 2: progress up to 100, a signed attachment ffprobe rea
   assert.match(st.json.url, new RegExp(`^http://127\\.0\\.0\\.1:${mediaPort}/download/${dl}\\.ts\\?exp=\\d+&sig=[0-9a-f]{64}$`));
   // the device ended it with MediaStatus 121 (faster than real time: 10 s of video in about 5)
   assert.match(sim.out(), /MediaStatus 121/);
-  assert.match(videoErr, new RegExp(`download ${DEVICE}/${ch}/dl-${dl} reached its end \\(MediaStatus 121\\): BYE`));
-  assert.match(videoErr, new RegExp(`download ${dl} of ${DEVICE}/${ch} done`));
+  await until('the end in the log', () => new RegExp(`download ${DEVICE}/${ch}/dl-${dl} reached its end \\(MediaStatus 121\\): BYE`).test(videoErr) &&
+    new RegExp(`download ${dl} of ${DEVICE}/${ch} done`).test(videoErr), 5000);
   // the file: an attachment, whole TS packets, as many bytes as reported
   const f = await req(st.json.url);
   assert.equal(f.status, 200);
@@ -190,8 +190,9 @@ test('cancel: who asked it or video.control; a running one stops (BYE, partial f
   const c = await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`, { method: 'DELETE' });
   assert.equal(c.status, 200, c.text);
   assert.equal(c.json.state, 'cancelled');
-  assert.match(videoErr, new RegExp(`download stream ${DEVICE}/${ch}/dl-${dl} cancelled: BYE`));
-  assert.match(videoErr, new RegExp(`download ${dl} of ${DEVICE}/${ch} cancelled`));
+  // the service logs before it answers, but its stderr may reach us after the API's answer
+  await until('the cancel in the log', () => new RegExp(`download stream ${DEVICE}/${ch}/dl-${dl} cancelled: BYE`).test(videoErr) &&
+    new RegExp(`download ${dl} of ${DEVICE}/${ch} cancelled`).test(videoErr), 5000);
   assert.ok(!existsSync(join(dir, `${dl}.ts.part`)) && !existsSync(join(dir, `${dl}.ts`)));
   const st = await as(srv, users.gulou, `/api/v1/video/downloads/${dl}`);
   assert.equal(st.json.state, 'cancelled');

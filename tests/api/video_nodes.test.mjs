@@ -191,10 +191,11 @@ test('a playback runs on a media node: placed there, INVITEd and controlled by s
   viewer.on('error', () => {});
   try {
     await until('the playback playing through the node', () => bytes > 10000, 15000);
-    assert.match(videoErr, new RegExp(`stream ${key} placed on media node ${at} \\(RTP to 127\\.0\\.0\\.1:\\d+, SSRC \\d{10}\\)`));
-    assert.match(videoErr, new RegExp(`stream ${key} playing on media node ${at}`));
-    assert.match(nodes[at].err, new RegExp(`stream ${key} playing`));
-    assert.match(sim.out(), new RegExp(`playback INVITE of ${PB_CHANNEL}`));
+    // the processes' output may reach us after the stream's bytes
+    await until('the placement in the logs', () =>
+      new RegExp(`stream ${key} placed on media node ${at} \\(RTP to 127\\.0\\.0\\.1:\\d+, SSRC \\d{10}\\)`).test(videoErr) &&
+      new RegExp(`stream ${key} playing on media node ${at}`).test(videoErr) &&
+      new RegExp(`stream ${key} playing`).test(nodes[at].err) && new RegExp(`playback INVITE of ${PB_CHANNEL}`).test(sim.out()), 5000);
     assert.equal((videoErr.match(new RegExp(`video: INVITE ${PB_CHANNEL} `, 'g')) || []).length, 1);
     for (const n of Object.values(nodes)) assert.doesNotMatch(n.err, /video: INVITE /);
     // Pause and resume go to the signalling service, which sends INFO in the dialog it holds.
