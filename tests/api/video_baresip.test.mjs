@@ -10,13 +10,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, freshDatabase, runVerb } from './lib/harness.mjs';
 import { dbExec, cleanEnv } from './lib/checks.mjs';
+import { freeSipPort } from './lib/video.mjs';
 
 const PASSWORD = 'gb-Default-8';
 const UDP_ID = '35010000001320000101';
@@ -42,23 +41,6 @@ async function until(what, fn, ms = 20000, log = () => '') {
   assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n--- video\n${stderr.slice(-3000)}\n${log().slice(-3000)}`);
 }
 
-/** A port baresip can take: it listens on UDP and TCP at sip_listen and on TCP one above (TLS). */
-async function freeSipPort() {
-  const tcpFree = (p) => new Promise((ok) => {
-    const srv = net.createServer();
-    srv.once('error', () => ok(false));
-    srv.listen(p, '127.0.0.1', () => srv.close(() => ok(true)));
-  });
-  for (;;) {
-    const s = dgram.createSocket('udp4');
-    await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
-    const p = s.address().port;
-    const free = p < 65535 && await tcpFree(p) && await tcpFree(p + 1);
-    await new Promise((ok) => s.close(ok));
-    if (free) return p;
-  }
-}
-
 /** baresip with one account for id over transport, from its own config directory. Another process
  *  may take its ports between our check and its bind ("init failed"): then it is started again on
  *  other ports, up to five times. */
@@ -71,7 +53,7 @@ async function baresip(id, password, transport) {
   writeFileSync(join(home, 'contacts'), '');
   let failures = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const listen = await freeSipPort();
+    const listen = await freeSipPort(1); // baresip also listens on TCP one above (TLS)
     writeFileSync(join(home, 'config'), [
       'poll_method\t\tepoll',
       `sip_listen\t\t127.0.0.1:${listen}`,

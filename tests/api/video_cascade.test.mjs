@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bin, freshDatabase, runVerb } from './lib/harness.mjs';
 import { dbExec, cleanEnv } from './lib/checks.mjs';
+import { freeSipPort } from './lib/video.mjs';
 
 const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
 const UPPER = '35000000002000000001';
@@ -50,15 +51,6 @@ function database() {
   const r = runVerb(env, 'migrate');
   assert.equal(r.status, 0, r.stderr);
   return { db, env };
-}
-
-/** A free UDP port on loopback (the upper keeps its port across its restart). */
-async function freePort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
-  const p = s.address().port;
-  await new Promise((ok) => s.close(ok));
-  return p;
 }
 
 /** Start `jianguan video` with extra env; resolves { child, port, log(), stop() }. */
@@ -98,8 +90,8 @@ let lowerBase, upperBase, upperPort, lowerPort, psFile;
 before(async () => {
   lowerBase = database();
   upperBase = database();
-  upperPort = await freePort();
-  lowerPort = await freePort();
+  upperPort = await freeSipPort(); // the upper keeps its port across its restart
+  lowerPort = await freeSipPort();
   // 4 s of H.264 as MPEG-PS for gbsim to stream (as in video_live.test.mjs).
   psFile = join(dirs[0], 'test.mpg');
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', '4',

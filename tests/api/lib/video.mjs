@@ -2,6 +2,8 @@
 // gbsim devices, ffprobe of a URL and polling with the video service's log in the failure.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { bin, startServer } from './harness.mjs';
 import { dbExec, freePort } from './checks.mjs';
@@ -131,4 +133,24 @@ export async function stopWorld({ srv, video, sim }) {
   if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
   if (video && video.exitCode === null) video.kill('SIGKILL');
   if (srv) await srv.stop();
+}
+
+/** A loopback port free for SIP over UDP and TCP alike (the video service listens on both), and for
+ * TCP on the next `extra` ports too (baresip's TLS listener takes the one above). Another process
+ * may still take it before its user binds: the window is short, not closed. */
+export async function freeSipPort(extra = 0) {
+  const tcpFree = (p) => new Promise((ok) => {
+    const srv = net.createServer();
+    srv.once('error', () => ok(false));
+    srv.listen(p, '127.0.0.1', () => srv.close(() => ok(true)));
+  });
+  for (;;) {
+    const s = dgram.createSocket('udp4');
+    await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
+    const p = s.address().port;
+    let free = p + extra <= 65535;
+    for (let k = 0; free && k <= extra; k++) free = await tcpFree(p + k);
+    await new Promise((ok) => s.close(ok));
+    if (free) return p;
+  }
 }
