@@ -184,7 +184,8 @@ test('DeviceControl: record, stop_record, guard, reset_guard and iframe reach th
     assert.equal(r.json.cmd, cmd);
     assert.equal(r.json.gb_id, CH[0]);
     assert.equal(r.json.channel_id, id);
-    assert.ok(sim.out().includes(`DeviceControl ${CH[0]} ${wire}\n`), wire);
+    // gbsim answers before it prints: wait for its line
+    await until(`gbsim's ${wire}`, () => sim.out().includes(`DeviceControl ${CH[0]} ${wire}\n`), 5000);
   }
   assert.equal(Number(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.control' AND record_id = '${id}'`)), cases.length);
   assert.match(sql("SELECT detail FROM audit_log WHERE action = 'video.control' ORDER BY id DESC LIMIT 1"), /"cmd":"iframe".*"outcome":"OK"|"outcome":"OK".*"cmd":"iframe"/);
@@ -197,7 +198,7 @@ test('reboot: TeleBoot to the device, taken with its 200 (a rebooting device sen
   const r = await post(chief, `/api/v1/video/devices/${DEVICE}/reboot`);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.result, 'accepted');
-  assert.ok(sim.out().includes(`DeviceControl ${DEVICE} TeleBoot Boot\n`));
+  await until('gbsim\'s TeleBoot', () => sim.out().includes(`DeviceControl ${DEVICE} TeleBoot Boot\n`), 5000);
   assert.equal(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.reboot' AND record_id = '${DEVICE}'`), '1');
 });
 
