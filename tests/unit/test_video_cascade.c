@@ -189,6 +189,17 @@ static void seed_channels(node *lower)
     }
 }
 
+/* The upper holds the lower's catalog, complete, with n channels (after its writer caught up). */
+static void assert_catalog_at_upper(node *upper, int64_t n)
+{
+    jg_vstore_sync(upper->svc.store);
+    assert_int_equal(count_of(upper->db, "SELECT catalog_sum FROM video_device WHERE gb_id = '" LOWER
+                                         "' AND catalog_state = 'complete'"),
+                     n);
+    assert_int_equal(
+        count_of(upper->db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), n);
+}
+
 /* The upper and a lower with the seeded channels (seed_channels) registering to it (expires
  * 120 s, keepalive 20 s), their clocks in step; pair_close ends both. */
 static void pair_open(node *lower, node *upper)
@@ -227,12 +238,7 @@ static void register_catalog_keepalive(void **state)
     assert_non_null(d);
     assert_true(d->registered && d->online);
     /* the catalog arrived in chunks (SumNum 5, 4 a message) and was merged */
-    jg_vstore_sync(upper.svc.store);
-    assert_int_equal(count_of(upper.db, "SELECT catalog_sum FROM video_device WHERE gb_id = '" LOWER
-                                        "' AND catalog_state = 'complete'"),
-                     5);
-    assert_int_equal(
-        count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 5);
+    assert_catalog_at_upper(&upper, 5);
     assert_int_equal(count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER
                                         "' AND gb_id = '35010200001310000006'"),
                      0);
@@ -398,12 +404,7 @@ static void lost_catalog_chunk_sent_again(void **state)
     advance(&lower, &upper, 200000);
     pump();
     assert_int_equal(catalog_sent, 3); /* the lost one only: the other was answered */
-    jg_vstore_sync(upper.svc.store);
-    assert_int_equal(count_of(upper.db, "SELECT catalog_sum FROM video_device WHERE gb_id = '" LOWER
-                                        "' AND catalog_state = 'complete'"),
-                     5);
-    assert_int_equal(
-        count_of(upper.db, "SELECT COUNT(*) FROM video_channel WHERE device_gb_id = '" LOWER "'"), 5);
+    assert_catalog_at_upper(&upper, 5);
     for (int i = 0; i < 10; i++) { /* answered: never again */
         advance(&lower, &upper, 1000000);
         pump();
