@@ -232,9 +232,10 @@ test('the header search finds records, marks the matches and never runs user tex
 test('the home page of a government user draws the charts; the header names the department and level', async (t) => {
   const { page } = await openPage(t, browser, srv.url, { allow: [ME] });
   await login(page, 'gulou_chief');
-  const who = await page.locator('[data-test="who"]').innerText();
-  assert.match(who, /鼓楼区（县级）/);
-  assert.match(who, /监督站站长/);
+  // the department and level come from a second request after the header is drawn
+  const who = page.locator('[data-test="who"]', { hasText: '鼓楼区（县级）' });
+  await who.waitFor();
+  assert.match(await who.innerText(), /监督站站长/);
   for (const c of ['chart-state', 'chart-region', 'chart-due']) await page.locator(`[data-test="${c}"] canvas`).waitFor();
   await page.locator('[data-test="box-card-todo"]').waitFor();
   await page.waitForLoadState('networkidle');
