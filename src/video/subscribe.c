@@ -53,7 +53,6 @@ static const struct {
 #define SECOND_US 1000000LL
 #define SEND_FOR_US (8 * SECOND_US)
 
-/* 1 if the comma-separated list names kind. */
 /* s failed (refused, unanswered, terminated, or could not be sent): idle, tried again after
  * JG_VSUB_RETRY_S, doubling with each failure in a row up to an hour, so devices that do not
  * support an event are not asked every minute; returns the wait in seconds. */
