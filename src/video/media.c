@@ -2679,16 +2679,20 @@ static void node_control(jg_vmedia *m, viewer *v, const char *target, const char
             viewer_error(v, 400, "invalid", message);
             return;
         }
-        json_t *keys = json_array();
+        json_t *keys = json_array(), *paused = json_array();
         if (m->streams.count > 0) {
             jg_vstream **all = jg_xmalloc(m->streams.count * sizeof(*all)), **p = all;
             jg_vtab_each(&m->streams, collect_stream, &p);
-            for (jg_vstream **x = all; x < p; x++)
-                if (strcmp((*x)->node, node) == 0)
-                    json_array_append_new(keys, json_string((*x)->key));
+            for (jg_vstream **x = all; x < p; x++) {
+                if (strcmp((*x)->node, node) != 0)
+                    continue;
+                json_array_append_new(keys, json_string((*x)->key));
+                if ((*x)->paused) /* the node's stream gets no RTP either: no timeout for it */
+                    json_array_append_new(paused, json_string((*x)->key));
+            }
             free(all);
         }
-        viewer_json(v, 200, json_pack("{s:b, s:o}", "ok", 1, "streams", keys));
+        viewer_json(v, 200, json_pack("{s:b, s:o, s:o}", "ok", 1, "streams", keys, "paused", paused));
         return;
     }
     jg_vstream *s = find_stream(m, device, channel, rp);
@@ -2830,10 +2834,21 @@ int jg_vmedia_open_held(jg_vsvc *svc, const char *device, const char *channel, i
     return 1;
 }
 
-void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json)
+/* 1 if the JSON array keys holds the text key. */
+static int listed(const json_t *keys, const char *key)
+{
+    for (size_t i = 0; i < json_array_size(keys); i++) {
+        const char *k = json_string_value(json_array_get(keys, i));
+        if (k != NULL && strcmp(k, key) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json, const void *paused_json)
 {
     jg_vmedia *m = svc->media;
-    const json_t *keys = keys_json;
+    const json_t *keys = keys_json, *paused = paused_json;
     if (m == NULL || m->streams.count == 0 || !json_is_array(keys))
         return;
     int64_t now = now_us(m);
@@ -2841,14 +2856,16 @@ void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json)
     jg_vtab_each(&m->streams, collect_stream, &p);
     for (jg_vstream **x = all; x < p; x++) {
         jg_vstream *s = *x;
-        if (!s->remote || s->state != ST_PLAYING || now - s->opened_us < 5000000LL)
+        if (!s->remote || s->state != ST_PLAYING)
             continue;
-        int held = 0;
-        for (size_t i = 0; i < json_array_size(keys) && !held; i++) {
-            const char *k = json_string_value(json_array_get(keys, i));
-            held = k != NULL && strcmp(k, s->key) == 0;
+        int pause = s->playback && listed(paused, s->key);
+        if (pause != s->paused) { /* the device was told by INFO in the dialog the service holds */
+            jg_info("video: playback %s %s by the signalling service", s->key, pause ? "paused" : "resumed");
+            playback_paused(s, pause);
         }
-        if (!held) {
+        if (now - s->opened_us < 5000000LL)
+            continue;
+        if (!listed(keys, s->key)) {
             jg_info("video: the signalling service no longer holds %s for this node: ending it%s", s->key,
                     s->playback ? " (the playback's dialog ended)" : "");
             stream_free(m, s, 0);

@@ -10,7 +10,8 @@
  * port and the SSRC; a playback adds &start=&end=, and the service INVITEs with s=Playback), and
  * tells it when a stream ends here (BYE). The heartbeat's answer lists the streams the signalling
  * service holds for this node; one that is playing here but not listed (the device hung up, a
- * playback reached its end: MediaStatus 121, the service restarted) ends. */
+ * playback reached its end: MediaStatus 121, the service restarted) ends; a playback it lists as
+ * paused (INFO PAUSE sent in the dialog it holds) is exempt from the RTP timeout until it is not. */
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/text.h"
@@ -289,7 +290,7 @@ static void beat_cb(jg_vsvc *svc, const char *ctx, int status, const char *body)
         jg_info("video: heartbeats to %s answered again", svc->cfg->video_signalling_url);
     ns->beat_failing = 0;
     json_t *j = json_loads(body, 0, NULL);
-    jg_vmedia_node_sync(svc, json_object_get(j, "streams"));
+    jg_vmedia_node_sync(svc, json_object_get(j, "streams"), json_object_get(j, "paused"));
     json_decref(j);
 }
 

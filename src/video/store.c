@@ -27,7 +27,8 @@ enum job_kind {
     J_ALARM,
     J_POSITION,
     J_CHANNEL_EVENT,
-    J_PURGE
+    J_PURGE,
+    J_SUBSCRIPTION
 };
 
 #define PURGE_BATCH 20000 /* rows of each table one purge deletes at most */
@@ -332,6 +333,31 @@ static jg_rc run_purge(jg_conn *c, const job *j)
     return rc;
 }
 
+static jg_rc run_subscription(jg_conn *c, const job *j)
+{
+    /* a kind, b state (NULL: the device's rows go), c retry_at or NULL; n1 code, n2 granted_s (0:
+     * none); count failures */
+    if (j->b == NULL) {
+        jg_value p[] = {JG_VTEXT(j->gb_id)};
+        return jg_db_exec(c, "DELETE FROM video_subscription WHERE device_gb_id = $1", p, 1, NULL);
+    }
+    jg_value p[] = {JG_VTEXT(j->gb_id),
+                    JG_VTEXT(j->a),
+                    JG_VTEXT(j->b),
+                    j->n2 > 0 ? JG_VINT(j->n2) : JG_VNULL,
+                    j->n1 > 0 ? JG_VINT(j->n1) : JG_VNULL,
+                    JG_VINT((int64_t)j->count),
+                    j->c != NULL ? JG_VTEXT(j->c) : JG_VNULL,
+                    JG_VTEXT(j->at)};
+    return jg_db_exec(c,
+                      "INSERT INTO video_subscription (device_gb_id, kind, state, granted_s, code, failures, "
+                      "retry_at, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                      "ON CONFLICT (device_gb_id, kind) DO UPDATE SET state = excluded.state, "
+                      "granted_s = excluded.granted_s, code = excluded.code, failures = excluded.failures, "
+                      "retry_at = excluded.retry_at, at = excluded.at",
+                      p, 8, NULL);
+}
+
 static jg_rc run_job(jg_conn *c, const job *j)
 {
     switch (j->kind) {
@@ -360,6 +386,8 @@ static jg_rc run_job(jg_conn *c, const job *j)
         return run_channel_event(c, j);
     case J_PURGE:
         return run_purge(c, j);
+    case J_SUBSCRIPTION:
+        return run_subscription(c, j);
     }
     return JG_ERR;
 }
@@ -636,4 +664,18 @@ void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channe
 void jg_vstore_purge(jg_vstore *s, const char *before)
 {
     enqueue(s, job_new(J_PURGE, "", before));
+}
+
+void jg_vstore_subscription(jg_vstore *s, const char *gb_id, const jg_vsub_state *st, const char *at)
+{
+    job *j = job_new(J_SUBSCRIPTION, gb_id, at);
+    if (st != NULL) {
+        j->a = jg_xstrdup(st->kind);
+        j->b = jg_xstrdup(st->state);
+        j->c = dup_or_null(st->retry_at);
+        j->n1 = st->code;
+        j->n2 = st->granted_s;
+        j->count = (size_t)st->failures;
+    }
+    enqueue(s, j);
 }

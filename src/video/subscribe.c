@@ -15,10 +15,15 @@
  * MESSAGEs (catalog.c: from the registered address, answered 200, the body dispatched as a
  * MANSCDP notification); a Subscription-State of terminated ends the subscription here.
  *
+ * Each change of state (active, refused, unanswered, terminated) is written to video_subscription
+ * through the writer, not each refresh; a fresh registration or the end of one clears the device's
+ * rows, so the platform API can tell why a device's alarms do not arrive.
+ *
  * Call-IDs are "sub<kind>x<random>x<device ID>", so a response finds its device without a table.
  * Everything runs on the event loop. */
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/timeutil.h"
 #include "crypto/crypto.h"
 #include "video/video_int.h"
 
@@ -40,6 +45,7 @@ typedef struct jg_vsub {
     int64_t next_us;  /* SUB_SENDING: next retransmission; SUB_ACTIVE: refresh; SUB_IDLE: try again */
     int64_t until_us; /* SUB_SENDING: give up */
     int failures;     /* refused or unanswered in a row: the wait before the next try doubles */
+    long granted_s;   /* the Expires of the active state last recorded (0: none) */
 } jg_vsub;
 
 static const struct {
@@ -53,10 +59,24 @@ static const struct {
 #define SECOND_US 1000000LL
 #define SEND_FOR_US (8 * SECOND_US)
 
-/* s failed (refused, unanswered, terminated, or could not be sent): idle, tried again after
- * JG_VSUB_RETRY_S, doubling with each failure in a row up to an hour, so devices that do not
- * support an event are not asked every minute; returns the wait in seconds. */
-static int sub_later(jg_vsvc *svc, jg_vsub *s)
+/* s of d is state now (video_subscription, through the writer); code: the SIP status of a refusal,
+ * retry_s: when it is tried again (not active). */
+static void sub_record(jg_vsvc *svc, const jg_vdev *d, const jg_vsub *s, const char *state, int code,
+                       int retry_s)
+{
+    char at[32], retry_at[32];
+    jg_vsvc_now_iso(at);
+    if (retry_s > 0)
+        jg_time_iso_offset(retry_s, retry_at, sizeof(retry_at));
+    jg_vsub_state st = {kinds[s->kind].name, state,       retry_s > 0 ? retry_at : NULL, code,
+                        s->failures,         s->granted_s};
+    jg_vstore_subscription(svc->store, d->gb_id, &st, at);
+}
+
+/* s of d failed (why: refused with code, unanswered, terminated, or failed to be sent): idle, tried
+ * again after JG_VSUB_RETRY_S, doubling with each failure in a row up to an hour, so devices that do
+ * not support an event are not asked every minute; recorded; returns the wait in seconds. */
+static int sub_later(jg_vsvc *svc, const jg_vdev *d, jg_vsub *s, const char *why, int code)
 {
     int wait = JG_VSUB_RETRY_S << (s->failures < 6 ? s->failures : 6);
     if (wait > 3600)
@@ -65,6 +85,8 @@ static int sub_later(jg_vsvc *svc, jg_vsub *s)
     s->state = SUB_IDLE;
     s->call_id[0] = '\0';
     s->next_us = svc->now_us + (int64_t)wait * SECOND_US;
+    s->granted_s = 0;
+    sub_record(svc, d, s, why, code, wait);
     return wait;
 }
 
@@ -172,11 +194,14 @@ static void sub_start(jg_vsvc *svc, jg_vdev *d, int kind)
     jg_buf_init(&s->wire, JG_SIP_MAX_MESSAGE);
     d->subs[kind] = s;
     if (sub_send(svc, d, s, svc->cfg->video_subscribe_expires_s) != JG_OK)
-        sub_later(svc, s);
+        sub_later(svc, d, s, "failed", 0);
 }
 
 void jg_vsub_registered(jg_vsvc *svc, jg_vdev *d)
 {
+    char at[32];
+    jg_vsvc_now_iso(at);
+    jg_vstore_subscription(svc->store, d->gb_id, NULL, at); /* the states of the last registration go */
     for (int k = 0; k < JG_VSUB_KINDS; k++) {
         if (configured(svc->cfg->video_subscribe, kinds[k].name)) {
             /* a fresh registration: the old dialog (if any) is gone with the device's restart */
@@ -196,6 +221,7 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
         svc->sub_window_us = svc->now_us;
         svc->sub_started = 0;
     }
+    int ended = 0;
     for (int k = 0; k < JG_VSUB_KINDS; k++) {
         jg_vsub *s = d->subs[k];
         if (s == NULL && d->registered && d->online && svc->sub_started < JG_VSUB_STARTS_PER_S &&
@@ -210,12 +236,13 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
         if (!d->registered) {
             sub_free(s);
             d->subs[k] = NULL;
+            ended = 1;
             continue;
         }
         if (svc->now_us < s->next_us)
             continue;
         if (s->state == SUB_SENDING && svc->now_us >= s->until_us) {
-            int wait = sub_later(svc, s);
+            int wait = sub_later(svc, d, s, "unanswered", 0);
             jg_log(s->failures == 1 ? JG_LOG_INFO : JG_LOG_DEBUG,
                    "video: %s subscription of %s not answered; again in %d s", kinds[k].name, d->gb_id, wait);
         } else if (s->state == SUB_SENDING) {
@@ -232,8 +259,13 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
         } else {
             s->call_id[0] = '\0'; /* a new dialog */
             if (sub_send(svc, d, s, svc->cfg->video_subscribe_expires_s) != JG_OK)
-                sub_later(svc, s);
+                sub_later(svc, d, s, "failed", 0);
         }
+    }
+    if (ended) { /* the registration ended: so did its subscriptions */
+        char at[32];
+        jg_vsvc_now_iso(at);
+        jg_vstore_subscription(svc->store, d->gb_id, NULL, at);
     }
 }
 
@@ -262,7 +294,7 @@ int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp)
         return 1;
     }
     if (code >= 300) {
-        int wait = sub_later(svc, s); /* the first refusal in a row is logged, the repeats at debug */
+        int wait = sub_later(svc, d, s, "refused", code); /* the first refusal in a row is logged */
         jg_log(s->failures == 1 ? JG_LOG_INFO : JG_LOG_DEBUG,
                "video: %s subscription of %s refused (%d); again in %d s", kinds[s->kind].name, d->gb_id,
                code, wait);
@@ -279,6 +311,10 @@ int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp)
     s->state = SUB_ACTIVE;
     s->failures = 0;
     s->next_us = svc->now_us + granted * SECOND_US * 8 / 10;
+    if (s->granted_s != granted) { /* newly active (or granted another time): recorded, not each refresh */
+        s->granted_s = granted;
+        sub_record(svc, d, s, "active", 0, 0);
+    }
     jg_debug("video: %s subscription of %s active for %ld s", kinds[s->kind].name, d->gb_id, granted);
     return 1;
 }
@@ -296,7 +332,7 @@ void jg_vsub_notified(jg_vsvc *svc, jg_vdev *d, const osip_message_t *req)
         jg_vsub *s = d->subs[k];
         if (s != NULL && strcmp(s->call_id, call_id) == 0) {
             jg_info("video: %s subscription of %s terminated by the device; again in %d s", kinds[k].name,
-                    d->gb_id, sub_later(svc, s));
+                    d->gb_id, sub_later(svc, d, s, "terminated", 0));
         }
     }
 }

@@ -90,10 +90,20 @@ void jg_vstore_alarm(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, c
  * without a position. */
 #define JG_POSITION_KEEP 1000
 void jg_vstore_position(jg_vstore *s, const char *gb_id, const jg_manscdp_msg *m, const char *at);
-/* A catalog notification's event (ON OFF VLOST DEFECT ADD DEL UPDATE) for channel of device gb_id:
- * the channel's status set to status (NULL: unchanged) and a video_event row channel_<event>. */
+/* The state of one of device gb_id's subscriptions (a video_subscription row): kind catalog, alarm
+ * or position; state "active" (granted_s), "refused" (code, the SIP status), "unanswered",
+ * "terminated" (by the device) or "failed" (not sent); failures in a row and retry_at when not
+ * active. st NULL: the device's subscriptions ended (its rows go). */
+typedef struct jg_vsub_state {
+    const char *kind, *state, *retry_at;
+    int code, failures;
+    long granted_s;
+} jg_vsub_state;
+void jg_vstore_subscription(jg_vstore *s, const char *gb_id, const jg_vsub_state *st, const char *at);
 /* Delete device events and alarms from before the UTC time before (ISO 8601), a batch at a time. */
 void jg_vstore_purge(jg_vstore *s, const char *before);
+/* A catalog notification's event (ON OFF VLOST DEFECT ADD DEL UPDATE) for channel of device gb_id:
+ * the channel's status set to status (NULL: unchanged) and a video_event row channel_<event>. */
 void jg_vstore_channel_event(jg_vstore *s, const char *gb_id, const char *channel, const char *event,
                              const char *status, const char *name, const char *at);
 
@@ -566,8 +576,9 @@ int jg_vmedia_node_lost(jg_vsvc *svc, const char *id, char (*devs)[JG_GBID_LEN +
                         char (*chans)[JG_GBID_LEN + 1], int *tcp, int max);
 /* Open device/channel here without a viewer (idles out after video_live_idle_s unless one comes). */
 int jg_vmedia_open_held(jg_vsvc *svc, const char *device, const char *channel, int tcp);
-/* Media role: streams the signalling service no longer holds for this node (keys, JSON array) end. */
-void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json);
+/* Media role: streams the signalling service no longer holds for this node (keys, JSON array) end;
+ * playbacks it lists in paused (JSON array of keys) are paused here (no RTP timeout), others not. */
+void jg_vmedia_node_sync(jg_vsvc *svc, const void *keys_json, const void *paused_json);
 
 /* The GB18030/UTF-8 choice stored in video_device.charset. */
 jg_charset jg_vcharset_parse(const char *s);

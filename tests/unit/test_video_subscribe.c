@@ -132,6 +132,16 @@ static void subscriptions(void **state)
     answer(f, alarm_copy, 489, "x", 0);
     jg_vdev *d = jg_vsvc_device(&f->svc, DEV);
     assert_int_equal(jg_vsub_active(d), 1);
+    /* Their states are recorded for the platform API: the granted Expires, the refusal's status. */
+    assert_int_equal(scalar(f,
+                            "SELECT COUNT(*) FROM video_subscription WHERE device_gb_id = '" DEV "' AND "
+                            "kind = 'catalog' AND state = 'active' AND granted_s = 10 AND retry_at IS NULL"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE device_gb_id = '" DEV "' AND "
+                               "kind = 'alarm' AND state = 'refused' AND code = 489 AND failures = 1 AND "
+                               "retry_at > at"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE kind = 'position'"), 0);
     /* Unanswered over UDP: sent again each second, the same request. */
     clear_sent();
     tick(f, 1100000);
@@ -152,6 +162,10 @@ static void subscriptions(void **state)
     assert_string_equal(cseq, "2 SUBSCRIBE");
     answer(f, re, 200, "devtag", 10);
     assert_int_equal(jg_vsub_active(d), 1);
+    /* The positions went unanswered for 8 s. */
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE kind = 'position' AND "
+                               "state = 'unanswered' AND code IS NULL AND failures = 1"),
+                     1);
     /* The refused alarm subscription is tried again after JG_VSUB_RETRY_S, in a new dialog. */
     clear_sent();
     tick(f, (int64_t)JG_VSUB_RETRY_S * 1000000);
@@ -176,6 +190,12 @@ static void subscriptions(void **state)
                 "</Notify>");
     assert_memory_equal(sent[0], "SIP/2.0 200 OK", 14);
     assert_int_equal(jg_vsub_active(d), 1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE kind = 'catalog' AND "
+                               "state = 'terminated'"),
+                     1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE kind = 'alarm' AND "
+                               "state = 'active' AND granted_s = 10 AND failures = 0 AND code IS NULL"),
+                     1);
     /* At exit the active one (alarm) ends with Expires: 0 in its dialog. */
     clear_sent();
     jg_vsvc_exit(&f->svc);
@@ -212,6 +232,14 @@ static void refusals_back_off(void **state)
     }
     jg_vdev *d = jg_vsvc_device(&f->svc, DEV);
     assert_true(jg_vsub_active(d) >= 1);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription WHERE kind = 'alarm' AND "
+                               "state = 'active' AND failures = 0"),
+                     1);
+    /* The registration ends (Expires: 0): so do its subscriptions, and their rows go. */
+    assert_memory_equal(register_with(f, DEV, "10.0.0.7", "default-pw", 0, NULL), "SIP/2.0 200 OK", 14);
+    tick(f, 1000);
+    assert_int_equal(jg_vsub_active(d), 0);
+    assert_int_equal(scalar(f, "SELECT COUNT(*) FROM video_subscription"), 0);
 }
 
 /* A restarted service subscribes the devices still registered (loaded from the database). */

@@ -424,5 +424,18 @@ jg_rc jg_video_get_device(jg_req *req, jg_resp *resp)
     if (json_object_get(out, "device_status") == NULL)
         json_object_set_new(out, "device_status", json_null());
     jg_rows_free(rows);
+    /* The platform's subscriptions to it (src/video/subscribe.c), in the order of video_subscribe. */
+    jg_value q[] = {JG_VTEXT(gb)};
+    rc = jg_db_read(req->app->db,
+                    "SELECT kind, state, granted_s, code, failures, retry_at, at FROM video_subscription "
+                    "WHERE device_gb_id = $1 ORDER BY CASE kind WHEN 'catalog' THEN 1 WHEN 'alarm' THEN 2 "
+                    "ELSE 3 END",
+                    q, 1, &rows);
+    if (rc != JG_OK) {
+        json_decref(out);
+        return jg_resp_error(req, resp, rc, NULL);
+    }
+    json_object_set_new(out, "subscriptions", jg_json_rows(rows));
+    jg_rows_free(rows);
     return jg_resp_json(req, resp, 200, out);
 }
