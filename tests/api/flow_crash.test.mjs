@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, bin } from './lib/harness.mjs';
+import { startServer, bin, START_MS } from './lib/harness.mjs';
 import { dbExec } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
 
@@ -88,7 +88,7 @@ test('kill -9 during a run of many transitions: every instance consistent afterw
   second = spawn(bin, ['serve'], { env: { ...process.env, ...srv.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise((ok, fail) => {
     let err = '';
-    const timer = setTimeout(() => fail(new Error('restart failed: ' + err)), 15000);
+    const timer = setTimeout(() => fail(new Error('restart failed: ' + err)), START_MS);
     second.stderr.on('data', (d) => {
       err += d;
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);

@@ -235,11 +235,11 @@ test('rule_time_ms bounds a run by the wall clock, whatever the budget', async (
   });
   try {
     const p = await session(slow, 'province');
-    const t0 = Date.now();
     const r = await as(slow, p, '/api/v1/rules/validate', { method: 'POST', body: { source: 'while true do end' } });
     assert.equal(r.status, 400, r.text);
+    // The wall clock stopped it (rule_timeout), not the budget (rule_budget, which a billion steps
+    // would take far longer to reach): what this proves holds however busy the machine is.
     assertError(r.json, 'rule_timeout');
-    assert.ok(Date.now() - t0 < 3000, 'stopped near 100 ms');
   } finally {
     assert.equal(await slow.stop(), 0);
   }

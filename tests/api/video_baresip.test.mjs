@@ -13,8 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, freshDatabase, runVerb } from './lib/harness.mjs';
-import { dbExec, cleanEnv } from './lib/checks.mjs';
+import { bin, freshDatabase, runVerb, START_MS } from './lib/harness.mjs';
+import { dbExec, cleanEnv, sleep, until as waitUntil } from './lib/checks.mjs';
 import { freeSipPort } from './lib/video.mjs';
 
 const PASSWORD = 'gb-Default-8';
@@ -26,20 +26,11 @@ const skip = haveBaresip ? false : 'baresip is not installed (apt-get install ba
 
 let dir, db, video, port, stderr = '', exited;
 const agents = [];
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const sql = (q) => dbExec(db.url, q).trim();
 const num = (q) => Number(sql(q));
 
-async function until(what, fn, ms = 20000, log = () => '') {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = fn();
-    if (last === true) return;
-    await sleep(150);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n--- video\n${stderr.slice(-3000)}\n${log().slice(-3000)}`);
-}
+const until = (what, fn, ms = 20000, log = () => '') =>
+  waitUntil(what, fn, { ms, proc: video, log: () => `--- video\n${stderr.slice(-3000)}\n${log().slice(-3000)}` });
 
 /** baresip with one account for id over transport, from its own config directory. Another process
  *  may take its ports between our check and its bind ("init failed"): then it is started again on
@@ -95,9 +86,9 @@ before(async () => {
   const r = runVerb(env, 'migrate');
   assert.equal(r.status, 0, r.stderr);
   video = spawn(bin, ['video'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  exited = new Promise((ok) => video.on('exit', (code, signal) => ok(code ?? signal)));
+  exited = new Promise((ok) => video.on('close', (code, signal) => ok(code ?? signal)));
   port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('video did not start: ' + stderr)), 15000);
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + stderr)), START_MS);
     video.stderr.on('data', (d) => {
       stderr += d;
       const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(stderr);

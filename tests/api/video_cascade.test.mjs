@@ -15,8 +15,8 @@ import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bin, freshDatabase, runVerb } from './lib/harness.mjs';
-import { dbExec, cleanEnv } from './lib/checks.mjs';
+import { bin, freshDatabase, runVerb, START_MS } from './lib/harness.mjs';
+import { dbExec, cleanEnv, until as waitUntil } from './lib/checks.mjs';
 import { freeSipPort } from './lib/video.mjs';
 
 const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
@@ -28,19 +28,8 @@ const dirs = [];
 const children = [];
 const dbs = [];
 
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const num = (db, q) => Number(dbExec(db.url, q).trim());
-
-async function until(what, fn, ms = 20000, log = () => '') {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = fn();
-    if (last === true) return;
-    await sleep(150);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${log().slice(-4000)}`);
-}
+const until = (what, fn, ms = 20000, log = () => '') => waitUntil(what, fn, { ms, log });
 
 function database() {
   const dir = mkdtempSync(join(tmpdir(), 'jianguan-cascade-'));
@@ -58,9 +47,10 @@ async function video(base, extra) {
   const child = spawn(bin, ['video'], { env: { ...base.env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let log = '';
-  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+  // 'close', not 'exit': the last lines of stderr may still be in the pipe when the process exits.
+  const exited = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
   const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('video did not start: ' + log)), 15000);
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + log)), START_MS);
     child.stderr.on('data', (d) => {
       log += d;
       const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(log);
@@ -159,8 +149,15 @@ test('the lower platform registers with digest auth, keeps alive, and shares onl
   await until('DeviceInfo at the upper', () => num(upperBase.db, `SELECT COUNT(*) FROM video_device WHERE gb_id = '${LOWER}' AND manufacturer = 'jianguan' AND channel_count = 3`) === 1, 20000, both);
   // Keepalives (every second) reach the upper: its keepalive time moves.
   await until('keepalive times at the upper', () => num(upperBase.db, `SELECT COUNT(*) FROM video_device WHERE gb_id = '${LOWER}' AND last_keepalive_at > registered_at`) === 1, 20000, both);
-  await sleep(4000); // past 3 keepalive intervals: still online
+  // Still online past 3 keepalive intervals: wait for a keepalive the upper took 4 s after the
+  // registration (its own clock), rather than sleeping 4 s of ours and hoping it kept up.
+  const span = () => {
+    const [reg, last] = dbExec(upperBase.db.url, `SELECT registered_at, last_keepalive_at FROM video_device WHERE gb_id = '${LOWER}'`).trim().split('|');
+    return Date.parse(last) - Date.parse(reg);
+  };
+  await until('keepalives 4 s after the registration at the upper', () => span() >= 4000 || span(), 20000, both);
   assert.equal(num(upperBase.db, `SELECT online FROM video_device WHERE gb_id = '${LOWER}'`), 1);
+  assert.equal(num(upperBase.db, `SELECT COUNT(*) FROM video_event WHERE device_gb_id = '${LOWER}' AND kind = 'offline'`), 0);
 
   // An INVITE from the upper platform (this test's socket, From the upper's ID on its address) for a
   // shared channel: the lower INVITEs the device and relays its RTP to the offered port with the
@@ -198,10 +195,11 @@ test('the lower platform registers with digest auth, keeps alive, and shares onl
     sip.send(sipRequest('BYE', `sip:${channels[0]}@127.0.0.1:${lowerPort}`, { callId: 'cas-1', cseq: 2, fromTag: 'u1', toTag, port: sipPort }), lowerPort, '127.0.0.1');
     await until('200 to the BYE', () => answers.some((a) => a.startsWith('SIP/2.0 200') && a.includes('2 BYE') && a.includes('cas-1')), 10000, both);
     const after = packets;
-    await sleep(1500);
-    assert.ok(packets - after < 5, `RTP still flowing after BYE: ${packets - after}`);
-    // Without viewers the device's stream idles out: BYE to the device (gbsim counts it below).
+    // Without viewers the device's stream idles out: BYE to the device (gbsim counts it below). That
+    // comes a second after the relay ended: no more RTP to the upper meanwhile (a few may have been
+    // on their way when the 200 came).
     await until('the device\'s stream ends', () => new RegExp(`no viewer of \\d+/${channels[0]} for 1 s: BYE`).test(lower.log()), 10000, both);
+    assert.ok(packets - after < 5, `RTP still flowing after BYE: ${packets - after}`);
 
     // TCP: the upper offers TCP/RTP/AVP with a=setup:passive (it listens); the lower connects
     // (TCP active) and sends RFC 4571 frames (2-byte length, then the RTP packet).

@@ -17,10 +17,10 @@ import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, freshDatabase, runVerb, startServer } from './lib/harness.mjs';
+import { bin, freshDatabase, runVerb, startServer, START_MS } from './lib/harness.mjs';
 import { dbExec, cleanEnv } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { gbsim as startGbsim, makePs, startVideo, until as waitUntil, sleep } from './lib/video.mjs';
+import { DEVICE, gbsim as startGbsim, logTime, makePs, serviceTimePast, startVideo, until as waitUntil } from './lib/video.mjs';
 
 const UPPER = '35000000002000000001';
 const LOWER = '35010000002000000007';
@@ -29,6 +29,7 @@ const CH = [1, 2, 3, 4].map((i) => `3501020000131000000${i}`);
 let srv, upper, upperDb, upperDir, lower, lowerErr = '', upperErr = '', lowerPort, sim, users = {};
 let sip, sipPort, inbox = [], psFile, upperPort, upperEnv;
 let answerNotify = true; // the test's socket answers NOTIFYs 200 (else the lower retransmits them)
+const unanswered = new Set(); // SNs of MESSAGEs the test's socket leaves unanswered (probes, below)
 const children = [];
 
 const sql = (q) => dbExec(srv.db.url, q).trim();
@@ -58,6 +59,43 @@ const xml = (root, cmd, sn, id, inner = '') =>
   `<?xml version="1.0" encoding="GB2312"?>\r\n<${root}>\r\n<CmdType>${cmd}</CmdType>\r\n<SN>${sn}</SN>\r\n<DeviceID>${id}</DeviceID>\r\n${inner}</${root}>\r\n`;
 const answered = (callId, code) => inbox.find((m) => m.startsWith(`SIP/2.0 ${code}`) && m.includes(`Call-ID: ${callId}`));
 const notifies = () => inbox.filter((m) => m.startsWith('NOTIFY '));
+/** A 200 to the request text from the lower, as a real upper sends it. */
+function answer(text, from) {
+  const head = (name) => (new RegExp(`\r\n${name}: ([^\r\n]*)`, 'i').exec(text) || [])[1];
+  const ok = ['SIP/2.0 200 OK', `Via: ${head('Via')}`, `From: ${head('From')}`, `To: ${head('To')}`,
+    `Call-ID: ${head('Call-ID')}`, `CSeq: ${head('CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n');
+  sip.send(Buffer.from(ok), from.port, from.address);
+}
+
+let barriers = 0, probes = 0;
+/** The lower handled everything before: a request it answers at once (DeviceControl for a channel
+ * never shared, as it does not exist: 404) sent now is answered only after what it was doing (a timer
+ * pass included), and over the same socket, so whatever it sent before is in the inbox when the 404 is. */
+const NO_CHANNEL = '35010200001310009999';
+async function barrier() {
+  const callId = `barrier-${++barriers}`;
+  request('MESSAGE', `sip:${NO_CHANNEL}@127.0.0.1:${lowerPort}`, { callId, cseq: 1, body: xml('Control', 'DeviceControl', 800 + barriers, NO_CHANNEL, '<PTZCmd>A50F0100000000B5</PTZCmd>\r\n') });
+  await until(`404 to ${callId}`, () => answered(callId, 404) !== undefined);
+}
+
+/**
+ * Wait for passes of the lower's cascade timers, on its own clock: the device's answer to a RecordCmd
+ * for CH[1] is relayed up as a MESSAGE, which this socket leaves unanswered until the lower sent it
+ * `copies` times (T1 = 500 ms doubling to T2, the schedule of its NOTIFYs too: copy k goes out a
+ * timer pass at least 0.5, 1.5, 3.5, 7.5 s after the first); then answered, then a barrier. So a
+ * NOTIFY due by then (a share poll, a retransmission) has been sent and is in the inbox.
+ */
+async function timerPasses(copies) {
+  const sn = 7000 + ++probes;
+  unanswered.add(sn);
+  const seen = () => inbox.filter((m) => m.startsWith('MESSAGE ') && m.includes(`<SN>${sn}</SN>`));
+  request('MESSAGE', `sip:${CH[1]}@127.0.0.1:${lowerPort}`, { callId: `probe-${sn}`, cseq: 1, body: xml('Control', 'DeviceControl', sn, CH[1], '<RecordCmd>Record</RecordCmd>\r\n') });
+  await until(`${copies} copies of the relayed answer ${sn}`, () => seen().length >= copies || seen().length, 30000);
+  unanswered.delete(sn);
+  answer(seen()[0], { port: lowerPort, address: '127.0.0.1' });
+  await barrier();
+}
+
 const events = (ev) => notifies().flatMap((m) => [...m.matchAll(/<Item>\r\n<DeviceID>(\d+)<\/DeviceID>\r\n<Event>(\w+)<\/Event>/g)])
   .filter((x) => x[2] === ev).map((x) => x[1]).sort();
 
@@ -74,7 +112,7 @@ before(async () => {
   });
   children.push(upper);
   upperPort = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('upper did not start: ' + upperErr)), 15000);
+    const timer = setTimeout(() => fail(new Error('upper did not start: ' + upperErr)), START_MS);
     upper.stderr.on('data', (d) => {
       upperErr += d;
       const m = /SIP listening on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(upperErr);
@@ -102,7 +140,10 @@ before(async () => {
   // The upper subscribes to the catalog of what registers to it (video_subscribe): share changes
   // below reach it as NOTIFY ADD/DEL (the first poll of the shares happens at once).
   await until('the upper subscribed to the lower\'s catalog', () => /upper platform \d+ subscribed to the catalog/.test(lowerErr));
-  await sleep(500);
+  // That first poll runs at the lower's next timer pass (every loop, 100 ms at most): wait until its
+  // loop took the device's keepalive a second after the subscription (its own clock), so that the
+  // share changes of the first test are changes, not the starting point.
+  await serviceTimePast(sql, until, logTime(lowerErr, 'subscribed to the catalog') + 1000, DEVICE);
   for (const u of ['province', 'gulou', 'gulou_chief']) users[u] = await session(srv, u);
   sip = dgram.createSocket('udp4');
   await new Promise((ok) => sip.bind(0, '127.0.0.1', ok));
@@ -112,12 +153,8 @@ before(async () => {
     inbox.push(text);
     // Like a real upper: every MESSAGE is answered (else the lower sends it again over UDP), NOTIFYs
     // unless a test turns that off.
-    if ((text.startsWith('NOTIFY ') && answerNotify) || text.startsWith('MESSAGE ')) {
-      const head = (name) => (new RegExp(`\r\n${name}: ([^\r\n]*)`, 'i').exec(text) || [])[1];
-      const ok = ['SIP/2.0 200 OK', `Via: ${head('Via')}`, `From: ${head('From')}`, `To: ${head('To')}`,
-        `Call-ID: ${head('Call-ID')}`, `CSeq: ${head('CSeq')}`, 'Content-Length: 0', '', ''].join('\r\n');
-      sip.send(Buffer.from(ok), from.port, from.address);
-    }
+    const sn = Number((/<SN>(\d+)<\/SN>/.exec(text) || [])[1]);
+    if ((text.startsWith('NOTIFY ') && answerNotify) || (text.startsWith('MESSAGE ') && !unanswered.has(sn))) answer(text, from);
   });
 });
 
@@ -195,11 +232,11 @@ test('DeviceControl and RecordInfo from the upper: relayed for shared channels, 
   await until('PTZ at the device', () => sim.out().includes(`gbsim: DeviceControl ${CH[0]} PTZCmd ${ptz}`));
   request('MESSAGE', `sip:${CH[3]}@127.0.0.1:${lowerPort}`, { callId: 'ctl-2', cseq: 1, body: xml('Control', 'DeviceControl', 502, CH[3], `<PTZCmd>${ptz}</PTZCmd>\r\n`) });
   await until('404 for an unshared channel', () => answered('ctl-2', 404) !== undefined);
-  await sleep(500);
-  assert.ok(!sim.out().includes(`gbsim: DeviceControl ${CH[3]}`));
   // A command the device answers with a <Response> (RecordCmd): the answer goes back up under the upper's SN.
   request('MESSAGE', `sip:${CH[0]}@127.0.0.1:${lowerPort}`, { callId: 'ctl-3', cseq: 1, body: xml('Control', 'DeviceControl', 503, CH[0], '<RecordCmd>Record</RecordCmd>\r\n') });
   await until('RecordCmd at the device', () => sim.out().includes(`gbsim: DeviceControl ${CH[0]} RecordCmd Record`));
+  // The command after it reached the device: the unshared one, handled first, was not relayed.
+  assert.ok(!sim.out().includes(`gbsim: DeviceControl ${CH[3]}`));
   await until('the device\'s answer at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') &&
     /<Response>\r\n<CmdType>DeviceControl<\/CmdType>\r\n<SN>503<\/SN>\r\n/.test(m) && m.includes(`<DeviceID>${CH[0]}</DeviceID>`) && m.includes('<Result>OK</Result>')));
 
@@ -245,10 +282,8 @@ test('playback from the upper: s=Playback relayed with its range, INFO passed on
     const oks = () => inbox.filter((m) => m.startsWith('SIP/2.0 200') && m.includes('Call-ID: pb-1') && m.includes('CSeq: 1 INVITE')).length;
     await until('the 200 retransmitted while no ACK came', () => oks() >= 2, 5000);
     request('ACK', `sip:${CH[1]}@127.0.0.1:${lowerPort}`, { callId: 'pb-1', cseq: 1, fromTag: 'pb', toTag });
-    await sleep(300);
-    const acked = oks();
-    await sleep(2500);
-    assert.equal(oks(), acked);
+    await barrier(); // the ACK was taken: every 200 sent before it is in the inbox
+    const acked = oks(); // (checked again once the playback is over: no 200 after the ACK)
     await until('the device INVITEd with s=Playback', () => sim.out().includes(`gbsim: playback INVITE of ${CH[1]}`));
     await until('playback RTP relayed with the upper\'s SSRC', () => packets >= 20 || packets, 15000);
     assert.equal(foreign, 0);
@@ -265,6 +300,7 @@ test('playback from the upper: s=Playback relayed with its range, INFO passed on
     // playback's dialog, then BYE.
     await until('MediaStatus 121 at the upper', () => inbox.some((m) => m.startsWith('MESSAGE ') && m.includes('Call-ID: pb-1') && m.includes('<NotifyType>121</NotifyType>') && m.includes(`<DeviceID>${CH[1]}</DeviceID>`)), 20000);
     await until('BYE at the upper', () => inbox.some((m) => m.startsWith('BYE ') && m.includes('Call-ID: pb-1')), 10000);
+    assert.equal(oks(), acked, 'the 200 is not sent again after the ACK');
   } finally {
     rtp.close();
   }
@@ -308,7 +344,9 @@ test('a catalog SUBSCRIBE: 200 with Expires, NOTIFY on share changes and on the 
   assert.match(ok, /\r\nExpires: 90\r\n/i);
   assert.match(ok, /\r\nTo: [^\r\n]*;tag=/i);
   const toTag = /\r\nTo: [^\r\n]*;tag=([^;\r\n]+)/i.exec(ok)[1];
-  await sleep(1500); // the first share poll takes the shares as they are: no NOTIFY for them
+  // The first share poll takes the shares as they are: no NOTIFY for them. It runs at the first timer
+  // pass after the SUBSCRIBE; the change below must come after it to be notified.
+  await timerPasses(2);
   assert.equal(notifies().length, 0);
 
   // Shares changed through the API: ADD (with the channel's fields), then DEL.
@@ -322,8 +360,9 @@ test('a catalog SUBSCRIBE: 200 with Expires, NOTIFY on share changes and on the 
   assert.match(add, /\r\nTo: [^\r\n]*tag=up1/);
   assert.match(add, /<Notify>\r\n<CmdType>Catalog<\/CmdType>/);
   assert.match(add, /<Name>[^<]+<\/Name>/);
-  // Answered NOTIFYs are sent once; an unanswered one is retransmitted (UDP) until answered.
-  await sleep(1200);
+  // Answered NOTIFYs are sent once; an unanswered one is retransmitted (UDP) until answered. (The ADD,
+  // had it been unanswered, would have gone again before the probe's third copy.)
+  await timerPasses(3);
   assert.equal(notifies().filter((m) => m.includes('<Event>ADD</Event>')).length, 1);
   answerNotify = false;
   assert.equal((await shares('province', 'DELETE', { channels: [CH[0]] })).status, 200);
@@ -334,7 +373,7 @@ test('a catalog SUBSCRIBE: 200 with Expires, NOTIFY on share changes and on the 
   answerNotify = true;
   await until('the retransmission answered', () => dels().length >= 3, 10000);
   const settled = dels().length;
-  await sleep(2500);
+  await timerPasses(4); // the next copy of the DEL would have been due 2 s after the last
   assert.equal(dels().length, settled);
   assert.deepEqual([...new Set(events('DEL'))], [CH[0]]);
 
@@ -357,7 +396,7 @@ test('a catalog SUBSCRIBE: 200 with Expires, NOTIFY on share changes and on the 
   await until('the subscription ended in the log', () => /ended its catalog subscription/.test(lowerErr));
   const before = notifies().length;
   assert.equal((await shares('province', 'PUT', { channels: [CH[0]] })).status, 200);
-  await sleep(2500);
+  await timerPasses(3); // shares are polled every second: the change would have been notified by now
   assert.equal(notifies().length, before);
   // A SUBSCRIBE for something else than the catalog is refused (489 Bad Event).
   request('SUBSCRIBE', `sip:${LOWER}@127.0.0.1:${lowerPort}`, {
@@ -372,7 +411,7 @@ async function videoProc(env, extra, onErr = () => {}) {
   children.push(proc);
   let text = '';
   const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('video did not start: ' + text)), 15000);
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + text)), START_MS);
     proc.stderr.on('data', (d) => {
       text += d;
       onErr(String(d));
@@ -380,7 +419,8 @@ async function videoProc(env, extra, onErr = () => {}) {
       if (m) { clearTimeout(timer); ok(Number(m[1])); }
     });
   });
-  const exited = new Promise((ok) => proc.on('exit', (code, signal) => ok(code ?? signal)));
+  // 'close', not 'exit': the last lines of stderr may still be in the pipe when the process exits.
+  const exited = new Promise((ok) => proc.on('close', (code, signal) => ok(code ?? signal)));
   return { proc, port, log: () => text, stop: async () => { proc.kill('SIGTERM'); return exited; } };
 }
 

@@ -12,7 +12,7 @@ import http from 'node:http';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, logTime, makePs, PASSWORD, serviceTimePast, siteChannelId, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
 
 const CH1 = '35010200001310000001';
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector, chief;
@@ -240,8 +240,9 @@ test('MediaStatus 121 in a playback\'s dialog ends that playback alone, not anot
     // The second waits, paused, while the first plays its 4 s file to the end.
     assert.equal((await control(ranges[1], 'pause')).status, 200);
     await until('the first playback ended', () => ended(keys[0]), 15000);
-    // Paused longer than video_rtp_timeout_s (3 s): no RTP is expected, the stream stays.
-    await sleep(3500);
+    // Paused longer than video_rtp_timeout_s (3 s): no RTP is expected, the stream stays. Paused
+    // before the first ended; wait on the service's clock until 3 s and a second more went by since.
+    await serviceTimePast(sql, until, logTime(videoErr, `playback ${keys[0]} reached its end`) + 4000);
     assert.ok(!ended(keys[1]), 'the second playback ended with the first');
     assert.doesNotMatch(videoErr, new RegExp(`no RTP for ${keys[1]}`));
     assert.equal((await control(ranges[0], 'pause')).status, 404);

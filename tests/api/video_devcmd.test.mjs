@@ -78,6 +78,26 @@ test('subscriptions: Catalog, Alarm and MobilePosition are subscribed at registr
   // Expires 10: refreshed at 8 s, in the same dialog (gbsim knows it by its Call-ID).
   await until('refreshes', () => ['Catalog', 'Alarm', 'MobilePosition'].every((k) => sim.out().includes(`re-SUBSCRIBE ${k} expires 10\n`)), 15000);
   assert.equal((sim.out().match(/gbsim: SUBSCRIBE /g) || []).length, 3, 'no new dialog for a refresh');
+  // Their states are the platform's to show (video_subscription): the device's page lists them in the
+  // order catalog, alarm, position, each granted 10 s; a refresh granting the same writes nothing new.
+  await channelId(CH[0]); // the device is in the inspector's scope through a channel bound to a site
+  const path = `/api/v1/video/devices/${DEVICE}`;
+  let subs = [];
+  await until('three states recorded', async () => {
+    const r = await as(srv, inspector, path);
+    subs = r.json?.subscriptions ?? [];
+    return subs.length === 3 || r.text;
+  });
+  assert.deepEqual(subs.map((x) => [x.kind, x.state, x.granted_s, x.code, x.failures, x.retry_at]), [
+    ['catalog', 'active', 10, null, 0, null], ['alarm', 'active', 10, null, 0, null], ['position', 'active', 10, null, 0, null]]);
+  for (const x of subs) assert.ok(Date.parse(x.at) <= Date.now(), x.at);
+  const refreshes = (k) => sim.out().split(`re-SUBSCRIBE ${k} expires 10\n`).length - 1;
+  const seen = Object.fromEntries(['Catalog', 'Alarm', 'MobilePosition'].map((k) => [k, refreshes(k)]));
+  await until('one more refresh of each', () => Object.keys(seen).every((k) => refreshes(k) > seen[k]), 15000);
+  assert.deepEqual((await as(srv, inspector, path)).json.subscriptions, subs);
+  // Another city does not see the device, nor its subscriptions.
+  const other = await as(srv, xiamen, path);
+  assert.equal(other.status, 404, other.text);
 });
 
 test('catalog notifications: OFF, DEL, UPDATE and ADD are applied to the channels and recorded as events', async () => {
@@ -211,7 +231,8 @@ test('a device that answers ERROR is 502, a silent one 504, an offline one 409',
     const r = await control(chief, a, { cmd: 'guard' });
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json.error.code, 'device_refused');
-    assert.match(failing.out(), /DeviceControl 35010200001310000060 GuardCmd SetGuard/);
+    // gbsim answers before it prints: its line may reach us just after the API's answer.
+    await until('the refused GuardCmd in gbsim', () => /DeviceControl 35010200001310000060 GuardCmd SetGuard/.test(failing.out()), 5000);
     const t0 = Date.now();
     const s = await control(chief, b, { cmd: 'record' });
     assert.equal(s.status, 504, s.text);

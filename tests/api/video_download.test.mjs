@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertError, dbExec, req } from './lib/checks.mjs';
+import { assertError, dbExec, exitOf, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
 import { DEVICE, siteChannelId, startVideo, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
@@ -80,7 +80,7 @@ test('a download at speed 2: progress up to 100, a signed attachment ffprobe rea
   assert.equal(st.json.gb_id, ch);
   assert.match(st.json.url, new RegExp(`^http://127\\.0\\.0\\.1:${mediaPort}/download/${dl}\\.ts\\?exp=\\d+&sig=[0-9a-f]{64}$`));
   // the device ended it with MediaStatus 121 (faster than real time: 10 s of video in about 5)
-  assert.match(sim.out(), /MediaStatus 121/);
+  await until('MediaStatus 121 in gbsim\'s output', () => /MediaStatus 121/.test(sim.out()), 5000);
   await until('the end in the log', () => new RegExp(`download ${DEVICE}/${ch}/dl-${dl} reached its end \\(MediaStatus 121\\): BYE`).test(videoErr) &&
     new RegExp(`download ${dl} of ${DEVICE}/${ch} done`).test(videoErr), 5000);
   // the file: an attachment, whole TS packets, as many bytes as reported
@@ -242,9 +242,8 @@ test('SIGTERM while a download runs: a clean exit (no sanitizer report), the par
   assert.equal(parts().length, 1, 'the long download of the previous test is running');
   const done = readdirSync(dir).filter((f) => f.endsWith('.ts'));
   assert.ok(done.length >= 1);
-  const exited = new Promise((ok) => video.on('exit', (c, sig) => ok(c ?? sig)));
   video.kill('SIGTERM');
-  assert.equal(await exited, 0, videoErr.slice(-3000));
+  assert.equal(await exitOf(video), 0, videoErr.slice(-3000)); // its stderr read to the end
   assert.doesNotMatch(videoErr, /AddressSanitizer|LeakSanitizer|runtime error/);
   assert.match(videoErr, /download [0-9a-f]{32} of \d{20}\/\d{20} failed \(stream_failed/);
   assert.deepEqual(parts(), []);

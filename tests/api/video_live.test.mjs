@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, sipPing, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
 
@@ -109,7 +109,8 @@ test('ffprobe plays the stream over UDP; two concurrent viewers share one INVITE
   const ch = '35010200001310000001';
   const { url } = await liveUrl(await channelId(ch));
   const first = ffprobe(url, 4);
-  await sleep(1500); // the second viewer joins a running stream (and starts from the cached GOP)
+  // the second viewer joins a running stream (and starts from the cached GOP)
+  await until('the stream playing for the first viewer', () => new RegExp(`stream ${DEVICE}/${ch} playing `).test(videoErr), 15000);
   const second = ffprobe(url, 3);
   const [a, b] = await Promise.all([first, second]);
   assertPlayable(a, 60);
@@ -156,7 +157,9 @@ test('an offline device gives 409 from the API; gbsim saw one INVITE per stream 
   const r = await as(srv, inspector, `/api/v1/video/channels/${id}/live`);
   assert.equal(r.status, 409);
   assert.match(r.json.error.message, /不在线/);
-  await sleep(2500); // idle BYE of the TCP stream
+  // idle BYE of the TCP stream, sent before gbsim stops (the ping: the service got past it)
+  await until('the TCP stream ends', () => new RegExp(`stream ${DEVICE}/35010200001310000002 ends \\(`).test(videoErr), 10000);
+  await sipPing(sipPort);
   assert.equal(await sim.stop(), 0);
   const m = sim.summary();
   assert.equal(m.invites, 3, JSON.stringify(m)); // UDP twice (before and after the idle BYE), TCP once

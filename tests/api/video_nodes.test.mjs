@@ -5,8 +5,8 @@
 // destination ports say so); kill -9 of one node moves its streams to the other within seconds,
 // and a new live URL for a moved channel plays there. A playback (s=Playback) of a fifth channel is
 // placed on a node too: the signalling service INVITEs and holds the dialog, pause/resume reach
-// the device through it, and the device's MediaStatus 121 at the end of the 4 s file ends the
-// stream on the node.
+// the device through it (and the node, whose RTP timeout spares the paused stream), and the
+// device's MediaStatus 121 at the end of the 4 s file ends the stream on the node.
 //
 // Environment: JIANGUAN_TEST_BIN as for the other API tests; needs ffmpeg, ffprobe and gbsim.
 import { test, before, after } from 'node:test';
@@ -14,9 +14,9 @@ import http from 'node:http';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startServer, bin } from './lib/harness.mjs';
-import { dbExec, freePort, req } from './lib/checks.mjs';
+import { dbExec, exitOf, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, logTime, makePs, serviceTimePast, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
 
 const CHANNELS = ['35010200001310000001', '35010200001310000002', '35010200001310000003', '35010200001310000004'];
 const PB_CHANNEL = '35010200001310000005'; // played back only: the live tests count four channels
@@ -39,6 +39,7 @@ async function startNode(id) {
       JIANGUAN_VIDEO_NODE_URL: `http://127.0.0.1:${port}`,
       JIANGUAN_VIDEO_SIGNALLING_URL: `http://127.0.0.1:${mediaPort}`,
       JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${port}`,
+      JIANGUAN_VIDEO_RTP_TIMEOUT_S: '4', // a paused playback outlives it (the heartbeat says paused)
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -201,10 +202,17 @@ test('a playback runs on a media node: placed there, INVITEd and controlled by s
     // Pause and resume go to the signalling service, which sends INFO in the dialog it holds.
     assert.equal((await control('pause')).status, 200);
     await until('gbsim INFO pause', () => sim.out().includes(`INFO pause 0 of ${PB_CHANNEL}`), 5000);
+    // The node's stream gets no RTP either: the heartbeat answer says it is paused, so the node's
+    // 4 s RTP timeout spares it.
+    const pausedLine = `playback ${key} paused by the signalling service`;
+    await until('the node told of the pause', () => nodes[at].err.includes(pausedLine), 10000);
+    await serviceTimePast(sql, until, logTime(nodes[at].err, pausedLine) + 5000);
+    assert.doesNotMatch(nodes[at].err, new RegExp(`no RTP for ${key}`));
     const probe = ffprobe(r.json.url, 2); // a second viewer joins the same stream on the node
-    await sleep(300);
+    await until('the second viewer on the node', () => new RegExp(`viewer 2 of ${key}`).test(nodes[at].err), 10000);
     assert.equal((await control('resume')).status, 200);
     await until('gbsim INFO resume', () => sim.out().includes(`INFO resume 0 of ${PB_CHANNEL}`), 5000);
+    await until('the node told of the resume', () => nodes[at].err.includes(`playback ${key} resumed by the signalling service`), 10000);
     assertPlayable(await probe, 10, 'the playback through the node');
     assert.match(nodes[at].err, new RegExp(`viewer 2 of ${key}`));
     // The 4 s file ends: MediaStatus 121 in the dialog ends the proxy (BYE), then the node's stream.
@@ -226,15 +234,13 @@ test('kill -9 of a node: its streams move to the other node and a new live URL p
   const survivor = victim === 'node-a' ? 'node-b' : 'node-a';
   const moved = CHANNELS.filter((_, i) => where[i] === victim);
   assert.equal(moved.length, 2);
-  // The streams still run (30 s idle delay): kill the node abruptly.
-  const killedAt = Date.now();
+  // The streams still run (30 s idle delay): kill the node abruptly. They move once its silence is
+  // noticed (the log says it was the silence), however long a busy machine makes that take.
   nodes[victim].proc.kill('SIGKILL');
   for (const ch of moved) {
     const key = `${DEVICE}/${ch}`;
-    await until(`${key} moved to ${survivor}`, () => new RegExp(`stream ${key} playing on media node ${survivor}`).test(videoErr), 15000);
+    await until(`${key} moved to ${survivor}`, () => new RegExp(`stream ${key} playing on media node ${survivor}`).test(videoErr), 20000);
   }
-  const took = Date.now() - killedAt;
-  assert.ok(took < 10000, `moved after ${took} ms`);
   assert.match(videoErr, new RegExp(`media node ${victim} silent for 3 s: it is dead; moving its streams`));
   for (const ch of moved) {
     assert.match(videoErr, new RegExp(`media node ${victim} is gone: BYE for ${DEVICE}/${ch}`));
@@ -263,18 +269,15 @@ test('SIGTERM of a node: it says it leaves, its streams move at once, it exits c
   assert.ok(survivor);
   await startNode('node-c');
   const before = videoErr.length;
-  const exited = new Promise((ok) => nodes[survivor].proc.on('exit', (code, signal) => ok(code ?? signal)));
-  const stoppedAt = Date.now();
   nodes[survivor].proc.kill('SIGTERM');
-  assert.equal(await exited, 0, nodes[survivor].err.slice(-3000));
+  assert.equal(await exitOf(nodes[survivor].proc), 0, nodes[survivor].err.slice(-3000)); // its stderr read to the end
   assert.match(nodes[survivor].err, /the signalling service moves this node's streams/);
   assert.doesNotMatch(nodes[survivor].err, /ERROR|AddressSanitizer|runtime error/);
   for (const ch of CHANNELS)
     await until(`${ch} on node-c`, () => new RegExp(`stream ${DEVICE}/${ch} playing on media node node-c`).test(videoErr.slice(before)), 10000);
-  // Well before the 3 s a silent node takes: the leave was heard, not the silence.
+  // The leave was heard, not the silence (which takes 3 s).
   assert.match(videoErr.slice(before), new RegExp(`media node ${survivor} is stopping; moving its streams`));
   assert.doesNotMatch(videoErr.slice(before), new RegExp(`media node ${survivor} silent`));
-  assert.ok(Date.now() - stoppedAt < 8000);
   const url = await liveUrl(CHANNELS[3]);
   assert.equal(nodeOf(url), 'node-c');
   assertPlayable(await ffprobe(url, 2), 25, `${CHANNELS[3]} on node-c`);

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertError, dbExec } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, siteChannelId, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
+import { DEVICE, logTime, serviceTimePast, siteChannelId, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim;
 const users = {};
@@ -19,6 +19,10 @@ const until = (what, fn, ms) => waitUntil(what, fn, { ms, proc: video, log: () =
 
 /** The channel's id, bound to a new project of code in region org. */
 const bind = (gbId, code, org) => siteChannelId(sql, until, gbId, code, `录像计划测试工地 ${code}`, org);
+
+/** Wait until the video service's clock is 3 s (a 2 s segment and a second more) past the first line
+ * of its log from mark on that includes text: had it gone on recording, a segment would be indexed. */
+const segmentPast = (mark, text) => serviceTimePast(sql, until, logTime(videoErr.slice(mark), text) + 3000);
 
 before(async () => {
   ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({ onErr: (d) => { videoErr += d; } }));
@@ -56,14 +60,15 @@ test('a plan set through the API records segments; switched off it stops; delete
   assert.equal(a[0].before, null);
   assert.deepEqual(a[0].after, { enabled: true, segment_s: 2, retention_days: 7, schedule: null });
   // off: recording stops, the plan stays; the segments stay (retention is by age)
+  const mark = videoErr.length;
   const off = await as(srv, users.gulou_chief, path, { method: 'PUT', body: { enabled: false } });
   assert.equal(off.status, 200, off.text);
   assert.equal(off.json.enabled, false);
   assert.equal(off.json.segment_s, 600, 'segment_s absent: the default');
   assert.equal(off.json.retention_days, null);
-  await until('the recording stops', () => new RegExp(`recording of ${DEVICE}/${ch} stops`).test(videoErr), 10000);
+  await until('the recording stops', () => new RegExp(`recording of ${DEVICE}/${ch} stops`).test(videoErr.slice(mark)), 10000);
   const n = Number(sql(`SELECT COUNT(*) FROM video_record_segment WHERE channel_gb_id = '${ch}'`));
-  await new Promise((ok) => setTimeout(ok, 3000));
+  await segmentPast(mark, `recording of ${DEVICE}/${ch} stops`);
   assert.ok(Number(sql(`SELECT COUNT(*) FROM video_record_segment WHERE channel_gb_id = '${ch}'`)) <= n + 1, 'no new segments once off');
   a = audits();
   assert.equal(a.length, 2);
@@ -96,7 +101,7 @@ test('a weekly schedule: outside its windows nothing records; inside it records;
   assert.equal(off.status, 200, off.text);
   assert.deepEqual(off.json.schedule, [{ days: [other], start: '00:00', end: '24:00' }], 'days normalised');
   await until('paused outside its schedule', () => new RegExp(`recording of ${DEVICE}/${ch} paused \\(outside its schedule\\)`).test(videoErr.slice(mark)), 10000);
-  await new Promise((ok) => setTimeout(ok, 3000));
+  await segmentPast(mark, `recording of ${DEVICE}/${ch} paused (outside its schedule)`);
   assert.equal(segs(), before0, 'nothing recorded outside the schedule');
   assert.doesNotMatch(videoErr.slice(mark), new RegExp(`video: recording ${DEVICE}/${ch}\\n`));
   // today all day (and a second window): it records
@@ -109,7 +114,7 @@ test('a weekly schedule: outside its windows nothing records; inside it records;
   assert.equal((await as(srv, users.gulou_chief, path, { method: 'PUT', body: { enabled: true, segment_s: 2, schedule: [{ days: [other], start: '00:00', end: '24:00' }] } })).status, 200);
   await until('paused again', () => /paused \(outside its schedule\)/.test(videoErr.slice(mark2)), 10000);
   const n = segs();
-  await new Promise((ok) => setTimeout(ok, 3000));
+  await segmentPast(mark2, 'paused (outside its schedule)');
   assert.ok(segs() <= n + 1, 'no new segments once paused');
   const audit = sql(`SELECT detail FROM audit_log WHERE action = 'video.record_plan' AND record_id = '${id}' ORDER BY id DESC LIMIT 1`);
   assert.deepEqual(JSON.parse(audit).after.schedule, [{ days: [other], start: '00:00', end: '24:00' }]);

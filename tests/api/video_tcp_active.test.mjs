@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { startServer } from './lib/harness.mjs';
 import { dbExec, freePort, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, sipPing, siteChannelId, sleep, startVideo, until as waitUntil } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
 
@@ -109,14 +109,16 @@ test('a device that never lets our connection complete: 502 within the connect t
   const took = Date.now() - t0;
   assert.equal(r.status, 502, r.text);
   assert.equal(r.json.error.code, 'unavailable');
-  assert.ok(took >= 4500 && took < 9000, `answered after ${took} ms`);
+  assert.ok(took >= 4500, `answered after ${took} ms, not before the connect timeout`);
+  // What answered is the connect timeout (the log says so), however late a busy machine let it come.
   const key = esc(`${dev}/${ch}`);
   const timedOut = new RegExp(`stream ${key}: TCP active connect to the device at 127\\.0\\.2\\.1:\\d+ timed out after 5 s; ending the stream`);
-  await until('the timeout in the log', () => timedOut.test(videoErr), 3000);
+  await until('the timeout in the log', () => timedOut.test(videoErr), 5000);
   assert.match(videoErr, new RegExp(`stream ${key}: connecting over TCP active to the device at 127\\.0\\.2\\.1:\\d+`));
   assert.doesNotMatch(videoErr, new RegExp(`stream ${key} playing`));
-  await sleep(300); // the BYE went out with the 502; let gbsim read it before it stops
-  await until('gbsim stopped', async () => { simB.child.kill('SIGTERM'); await sleep(200); return simB.child.exitCode !== null; }, 5000);
+  // The BYE went out before the 502 (the stream's end sends it, then answers its viewers): it is in
+  // gbsim's socket, and gbsim reads it before it stops.
+  assert.equal(await simB.stop(), 0);
   const s = simB.summary();
   assert.equal(s.invites, 1, JSON.stringify(s));
   assert.equal(s.byes, 1, JSON.stringify(s));
@@ -130,17 +132,16 @@ test('a device answering a port nobody listens on: 502 at once (connection refus
     const ch = '35010200001310000008';
     await until('third device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${dev}'`) === '1');
     const url = await liveUrl(await channelId(ch));
-    const t0 = Date.now();
     const r = await req(url);
-    const took = Date.now() - t0;
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json.error.code, 'unavailable');
-    assert.ok(took < 4000, `answered after ${took} ms`);
     const key = esc(`${dev}/${ch}`);
-    // (the log line is written before the 502, but stderr may reach us after the answer)
+    // (the log line is written before the 502, but stderr may reach us after the answer) The refusal
+    // answered, not the connect timeout, however long the round trip took on a busy machine.
     const refused = new RegExp(`stream ${key}: TCP active connect to the device at 127\\.0\\.3\\.1:\\d+ failed: Connection refused; ending the stream`);
-    await until('the refusal in the log', () => refused.test(videoErr), 3000);
-    await sleep(500);
+    await until('the refusal in the log', () => refused.test(videoErr), 5000);
+    assert.doesNotMatch(videoErr, new RegExp(`stream ${key}: TCP active connect .* timed out`));
+    // The BYE went out before the 502: it is in gbsim's socket.
     assert.equal(await simC.stop(), 0);
     const s = simC.summary();
     assert.equal(s.invites, 1, JSON.stringify(s));
@@ -151,7 +152,10 @@ test('a device answering a port nobody listens on: 502 at once (connection refus
 });
 
 test('SIGTERM stops the service cleanly (no leak under ASan)', async () => {
-  await sleep(2500); // idle BYE of the last stream
+  // the idle BYE of the last stream (TCP active, channel 2), sent before gbsim stops (the ping: the
+  // service got past it)
+  await until('the idle BYE of the last stream', () => (videoErr.match(new RegExp(`no viewer of ${esc(`${DEVICE}/35010200001310000002`)} for 2 s: BYE`, 'g')) || []).length === 2, 10000);
+  await sipPing(sipPort);
   assert.equal(await sim.stop(), 0);
   const m = sim.summary();
   assert.equal(m.invites, 3, JSON.stringify(m));

@@ -1,11 +1,13 @@
 // Helpers shared by the API tests (beside harness.mjs, which starts the server).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import { bin, root } from './harness.mjs';
+import { bin, root, START_MS } from './harness.mjs';
 
 /** Some Chinese text: user-facing messages are Chinese (ARCHITECTURE.md). */
 export const CJK = /[\u4e00-\u9fff]/;
@@ -43,6 +45,12 @@ export async function req(url, init = {}) {
   let json;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   return { status: r.status, headers: r.headers, text, json, buf };
+}
+
+/** Requests the server is handling now, as its /metrics counts them (that request itself included). */
+export async function inFlight(srv) {
+  const m = /^jianguan_http_requests_in_flight (\d+)$/m.exec((await req(srv.url + '/metrics')).text);
+  return m ? Number(m[1]) : -1;
 }
 
 /** GET /healthz must answer 200: the server survived whatever came before. */
@@ -118,8 +126,9 @@ export function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-/** Run the binary with a time limit (a verb that wrongly starts serving must not hang the suite). */
-export function run(env, args, { cwd = root, timeout = 10000 } = {}) {
+/** Run the binary with a time limit (a verb that wrongly starts serving must not hang the suite;
+ * START_MS, as seed-demo under ASan on a busy machine takes many seconds). */
+export function run(env, args, { cwd = root, timeout = START_MS } = {}) {
   const r = spawnSync(bin, args, { env: cleanEnv(env), cwd, encoding: 'utf8', timeout });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, error: r.error };
 }
@@ -131,9 +140,10 @@ export function run(env, args, { cwd = root, timeout = 10000 } = {}) {
 export async function spawnServe(env, args = ['serve'], { cwd = root } = {}) {
   const child = spawn(bin, args, { env: cleanEnv(env), cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+  // 'close', not 'exit': the last lines of stderr may still be in the pipe when the process exits.
+  const exited = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
   const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error('server did not start: ' + err)); }, 10000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error('server did not start: ' + err)); }, START_MS);
     child.stderr.on('data', (d) => {
       err += d;
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);
@@ -151,13 +161,46 @@ export async function spawnServe(env, args = ['serve'], { cwd = root } = {}) {
   };
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
+/** The kernel's ephemeral port range: where it picks a port for a bind to port 0 and for every
+ * outgoing connection (ffprobe, fetch, gbsim's RTP, psql...). */
+function ephemeralRange() {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo > 0 && hi >= lo) return [lo, hi];
+  } catch { /* not Linux: the usual range */ }
+  return [32768, 60999];
+}
+
+const tcpFree = (p) => new Promise((ok) => {
+  const s = net.createServer();
+  s.once('error', () => ok(false));
+  s.listen(p, '127.0.0.1', () => s.close(() => ok(true)));
+});
+const udpFree = (p) => new Promise((ok) => {
+  const s = dgram.createSocket('udp4');
+  s.once('error', () => { try { s.close(); } catch { /* never bound */ } ok(false); });
+  s.bind(p, '127.0.0.1', () => s.close(() => ok(true)));
+});
+
+/**
+ * A loopback port for a process the test starts with it in its settings (a port it cannot learn
+ * from the process itself): free for TCP at port..port+extra, and for UDP at port too when udp is
+ * set (SIP listens on both). It is drawn at random from below (or else above) the kernel's
+ * ephemeral range, so that no port-0 bind and no outgoing connection of any process on the machine
+ * takes it between this check and its user's bind, however long that is (a server seeded first,
+ * a machine under load): only another test drawing the same number could.
+ */
+export async function freePort({ udp = false, extra = 0 } = {}) {
+  const [lo, hi] = ephemeralRange();
+  const ranges = [[10000, lo - 1], [hi + 1, 65535 - extra]].filter(([a, b]) => b - a >= 1000);
+  for (let tries = 0; ranges.length && tries < 200; tries++) {
+    const [a, b] = ranges[tries % ranges.length];
+    const p = randomInt(a, b - extra + 1);
+    let free = !udp || await udpFree(p);
+    for (let k = 0; free && k <= extra; k++) free = await tcpFree(p + k);
+    if (free) return p;
+  }
+  throw new Error(`no free port outside the ephemeral range ${lo}-${hi}`);
 }
 
 /** Poll fn until it returns a truthy value or timeoutMs passes; returns the last value. */
@@ -171,6 +214,34 @@ export async function waitFor(fn, timeoutMs = 5000, intervalMs = 50) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll fn (sync or async) until it returns true; fail after ms, or at once when proc (a process the
+ * condition depends on, such as `jianguan video`) exits, with log() (its stderr and whatever helps)
+ * in the message. What fn returns otherwise is shown as the last value. */
+export async function until(what, fn, { ms = 20000, proc = null, log = () => '' } = {}) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    if (proc && (proc.exitCode !== null || proc.signalCode !== null))
+      assert.fail(`${proc.spawnargs.join(' ')} exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}\n${log().slice(-3000)}`);
+    last = await fn();
+    if (last === true) return;
+    await sleep(150);
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${log().slice(-5000)}`);
+}
+
+/** The exit code (or signal) of child once it has exited AND its stdout and stderr were read to the
+ * end: a log line written just before the exit may reach us after the 'exit' event. Safe to call
+ * after the process ended. */
+export async function exitOf(child) {
+  const pipes = [child.stdout, child.stderr].filter((s) => s && !s.closed);
+  await Promise.all([
+    child.exitCode !== null || child.signalCode !== null ? null : new Promise((ok) => child.once('exit', ok)),
+    ...pipes.map((s) => new Promise((ok) => s.once('close', ok))),
+  ]);
+  return child.exitCode ?? child.signalCode;
+}
 
 /** Open a TCP connection; resolves with the socket once connected, rejects with the error (e.g. ECONNREFUSED). */
 export function connect(port, timeoutMs = 2000) {

@@ -15,6 +15,10 @@ import net from 'node:net';
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const bin = process.env.JIANGUAN_TEST_BIN || join(root, 'build/jianguan');
 export const dbKind = process.env.JIANGUAN_TEST_DB || 'sqlite';
+/** How long a process may take to start listening (or a verb to run) before the test gives up: a
+ * guard against hangs, not a measure. Generous: the ASan build on a loaded 2-core CI machine starts
+ * far slower than a release build on a quiet one, and a wait on the real event costs nothing more. */
+export const START_MS = 60000;
 
 /** Create an empty database; returns { url, drop() }. */
 export function freshDatabase(dir) {
@@ -76,7 +80,7 @@ export async function startServer(options = {}) {
   const child = spawn(bin, ['serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const port = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('server did not start: ' + err)), 15000);
+    const timer = setTimeout(() => fail(new Error('server did not start: ' + err)), START_MS);
     child.stderr.on('data', (d) => {
       err += d;
       const m = /listening on http:\/\/[^:]+:(\d+)/.exec(err);
@@ -85,7 +89,8 @@ export async function startServer(options = {}) {
     child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`server exited ${code}: ${err}`)); });
   });
   child.removeAllListeners('exit');
-  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+  // 'close', not 'exit': the last lines of stderr may still be in the pipe when the process exits.
+  const exited = new Promise((ok) => child.on('close', (code, signal) => ok(code ?? signal)));
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -94,6 +99,7 @@ export async function startServer(options = {}) {
     db,
     child,
     stderr: () => err,
+    exited,
     /** SIGTERM, wait for exit, clean up; returns the exit code (0 expected, also under ASan). */
     async stop() {
       child.kill('SIGTERM');
@@ -105,8 +111,10 @@ export async function startServer(options = {}) {
   };
 }
 
-/** Send raw bytes over TCP and collect what comes back until the server closes or timeoutMs passes. */
-export function rawRequest(port, data, { timeoutMs = 3000, endAfterWrite = false } = {}) {
+/** Send raw bytes over TCP and collect what comes back until the server closes or timeoutMs passes
+ * (a guard for a request the server does not end: with Connection: close it ends with the answer,
+ * which a busy machine under ASan may take seconds to give). */
+export function rawRequest(port, data, { timeoutMs = 30000, endAfterWrite = false } = {}) {
   return new Promise((ok, fail) => {
     const sock = net.connect(port, '127.0.0.1');
     let got = Buffer.alloc(0);

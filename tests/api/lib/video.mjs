@@ -2,30 +2,17 @@
 // gbsim devices, ffprobe of a URL and polling with the video service's log in the failure.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
-import { bin, startServer } from './harness.mjs';
-import { dbExec, freePort } from './checks.mjs';
+import { bin, startServer, START_MS } from './harness.mjs';
+import { dbExec, freePort, sleep, until } from './checks.mjs';
+
+export { sleep, until };
 
 export const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
 export const PASSWORD = 'gb-Default-8';
 export const DEVICE = '35010200001180000001';
-export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-
-/** Poll fn until it returns true; fail after ms, or at once when proc (the video service) exits,
- * with log() (its stderr and whatever helps) in the message. */
-export async function until(what, fn, { ms = 20000, proc = null, log = () => '' } = {}) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    if (proc && proc.exitCode !== null) assert.fail(`jianguan video exited (${proc.exitCode ?? proc.signalCode}) while waiting for ${what}\n${log().slice(-3000)}`);
-    last = await fn();
-    if (last === true) return;
-    await sleep(150);
-  }
-  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})\n${log().slice(-5000)}`);
-}
 
 /** The test stream in dir: seconds of 640x360 H.264 at 25 fps, GOP 25, no B-frames, as MPEG-PS.
  * ffmpeg's muxer writes no PSM and packs several frames per PES, so this also covers that path. */
@@ -42,7 +29,7 @@ export async function startVideo(srv, onErr, env = {}) {
   const proc = spawn(bin, ['video'], { env: { ...process.env, ...srv.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
   const sipPort = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('video did not start: ' + text)), 15000);
+    const timer = setTimeout(() => fail(new Error('video did not start: ' + text)), START_MS);
     proc.stderr.on('data', (d) => {
       text += d;
       onErr(String(d));
@@ -128,6 +115,26 @@ export async function videoWorld({ env = {}, onErr = () => {} } = {}) {
   return { srv, video, sipPort, mediaPort, psFile, sim };
 }
 
+/** The time (ms since the epoch) of the first line of a service's log that includes text (its lines
+ * start with an ISO time), NaN if there is none. */
+export function logTime(log, text) {
+  const line = log.split('\n').find((l) => l.includes(text));
+  return line ? Date.parse(line.split(' ')[0]) : NaN;
+}
+
+/** Wait until `jianguan video` took a keepalive of device at its time t (ms since the epoch) or later
+ * (the database holds its receipt time): its clock, and its loop with its timers, got past t. This
+ * waits for what a fixed sleep would only hope for, on a machine too busy to keep the service on
+ * time. sql runs a statement on its database; wait is the test's `until`. */
+export async function serviceTimePast(sql, wait, t, device = DEVICE) {
+  assert.ok(Number.isFinite(t), 'a time to wait past (a log line with its time?)');
+  let last = NaN;
+  await wait(`a keepalive of ${device} taken after ${new Date(t).toISOString()}`, () => {
+    last = Date.parse(sql(`SELECT last_keepalive_at FROM video_device WHERE gb_id = '${device}'`));
+    return last >= t || (Number.isNaN(last) ? 'none' : new Date(last).toISOString());
+  }, 30000);
+}
+
 /** Stop a video world: gbsim, the video service (as the test left them) and the server. */
 export async function stopWorld({ srv, video, sim }) {
   if (sim && sim.child.exitCode === null) sim.child.kill('SIGKILL');
@@ -136,21 +143,36 @@ export async function stopWorld({ srv, video, sim }) {
 }
 
 /** A loopback port free for SIP over UDP and TCP alike (the video service listens on both), and for
- * TCP on the next `extra` ports too (baresip's TLS listener takes the one above). Another process
- * may still take it before its user binds: the window is short, not closed. */
-export async function freeSipPort(extra = 0) {
-  const tcpFree = (p) => new Promise((ok) => {
-    const srv = net.createServer();
-    srv.once('error', () => ok(false));
-    srv.listen(p, '127.0.0.1', () => srv.close(() => ok(true)));
-  });
-  for (;;) {
-    const s = dgram.createSocket('udp4');
-    await new Promise((ok) => s.bind(0, '127.0.0.1', ok));
-    const p = s.address().port;
-    let free = p + extra <= 65535;
-    for (let k = 0; free && k <= extra; k++) free = await tcpFree(p + k);
-    await new Promise((ok) => s.close(ok));
-    if (free) return p;
+ * TCP on the next `extra` ports too (baresip's TLS listener takes the one above); see freePort. */
+export const freeSipPort = (extra = 0) => freePort({ udp: true, extra });
+
+/**
+ * A barrier for `jianguan video` listening on sipPort: an OPTIONS it answers 200 only once it has done
+ * what it was doing when the request came (one event loop: a timer pass, a stream's end and the BYE
+ * it sends included). So what it logged before, it has also carried out: a BYE logged is on its way
+ * to the device, and in the device's socket before the device is stopped. Sent again every second
+ * until answered (UDP).
+ */
+export async function sipPing(sipPort, ms = 30000) {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((ok) => sock.bind(0, '127.0.0.1', ok));
+  const callId = 'ping-' + randomBytes(6).toString('hex');
+  const msg = Buffer.from([`OPTIONS sip:35000000002000000099@127.0.0.1:${sipPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${sock.address().port};rport;branch=z9hG4bK${callId}`,
+    `From: <sip:35000000002000000098@127.0.0.1>;tag=${callId}`, 'To: <sip:35000000002000000099@127.0.0.1>',
+    `Call-ID: ${callId}`, 'CSeq: 1 OPTIONS', 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'));
+  let timer, resend;
+  try {
+    await new Promise((ok, fail) => {
+      sock.on('message', (m) => { const t = m.toString(); if (t.startsWith('SIP/2.0 200') && t.includes(callId)) ok(); });
+      timer = setTimeout(() => fail(new Error(`no answer to OPTIONS from jianguan video on ${sipPort} in ${ms} ms`)), ms);
+      const send = () => sock.send(msg, sipPort, '127.0.0.1');
+      send();
+      resend = setInterval(send, 1000);
+    });
+  } finally {
+    clearTimeout(timer);
+    clearInterval(resend);
+    sock.close();
   }
 }
