@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
 import { dbExec } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, shotDir, login, logout } from './lib/browser.mjs';
+import { launch, openPage, shot, shotDir, login, logout, settled } from './lib/browser.mjs';
 
 let srv, browser;
 const ME = [401, /\/api\/v1\/auth\/me$/];
@@ -87,6 +87,8 @@ test('the 安全管理员 grants a role and edits a role template', async (t) =>
   await login(page, 'secadmin');
   assert.doesNotMatch(await menuItems(page), /审计日志/);
   await page.goto('/admin/users');
+  // the page is drawn (its list came) before the button is looked for
+  await page.locator('[data-test="users"] .el-table__body tr', { hasText: 'web_test01' }).waitFor();
   assert.equal(await page.locator('[data-test="user-new"]').count(), 0, 'creating accounts is the 系统管理员\'s');
   await page.locator('[data-test="role-web_test01"]').click();
   await page.locator('[data-test="role-select"]').click();
@@ -130,6 +132,7 @@ test('the 省厅管理员 adds, disables and reorders dictionary items, and brow
   await row.getByRole('button', { name: '上移' }).click();
   await page.locator('[data-test="save-order"]').click();
   await page.locator('.el-message--success', { hasText: '排序已保存' }).waitFor();
+  await settled(page); // the items asked again after the save: the server's order, not the page's
   const codes = await items.locator('.el-table__body tr td:nth-child(2)').allInnerTexts();
   assert.equal(codes[codes.length - 2], 'web_test');
   await shot(page, 'dictionaries');
@@ -147,9 +150,15 @@ test('the 系统管理员 names the 鼓楼 station\'s leader for workflow steps'
   const { page } = await openPage(t, browser, srv.url, { allow: [ME] });
   await login(page, 'admin');
   await page.goto('/admin/orgs');
+  // the tree is filtered as the text changes: a text typed before the regions came is not applied
+  await page.locator('[data-test="org-tree"]').getByText('福建省', { exact: true }).waitFor();
   await page.locator('input[name="org-filter"]').fill('350102');
   await page.locator('[data-test="set-leader-350102-station"]').click();
   const dialog = page.locator('.el-dialog', { hasText: '设置负责人' });
+  // the candidates load under a mask over the select: a click meanwhile lands on the mask and
+  // opens nothing
+  await settled(page, /\/api\/v1\/users\?kind=government/);
+  await dialog.locator('[data-test="leader-select"] .el-loading-mask').waitFor({ state: 'detached' });
   await dialog.locator('[data-test="leader-select"]').click();
   await page.locator('.el-select-dropdown__item', { hasText: 'gulou_chief' }).click();
   await shot(page, 'department-leader');
@@ -172,7 +181,12 @@ test('the 审计员 finds the administrators\' actions in the audit log', async 
   await page.waitForURL(/\/admin\/audit$/);
   await page.locator('[data-test="audit"] .el-table__body tr').first().waitFor();
   await page.locator('input[name="filter-username"]').fill('admin');
+  // the unfiltered page (50 rows) may hold the rows below too: read the table once the filtered
+  // answer has replaced it
+  const filtered = page.waitForResponse((r) => /\/api\/v1\/audit\?.*username=admin/.test(r.url()));
   await page.locator('[data-test="audit-search"]').click();
+  assert.equal((await filtered).status(), 200);
+  await settled(page, /\/api\/v1\/audit\?.*username=admin/);
   await page.locator('[data-test="audit"] .el-table__body tr', { hasText: '新增用户' }).waitFor();
   await page.locator('[data-test="audit"] .el-table__body tr', { hasText: '重置密码' }).waitFor();
   // a change shows the fields it changed, old → new

@@ -292,6 +292,7 @@ test('a station chief (flow.read) sees processes read-only, without the menu ent
   await login(page, 'gulou_chief');
   assert.doesNotMatch(await page.locator('[data-test="side-menu"]').innerText(), /业务定制/);
   await page.goto('/designer');
+  await page.locator('[data-test="open-registration"]').waitFor(); // the list is drawn
   assert.equal(await page.locator('[data-test="new-process"]').count(), 0);
   await page.locator('[data-test="open-registration"]').getByText('查看').click();
   const viewer = page.locator('[data-test="flow-viewer"]');

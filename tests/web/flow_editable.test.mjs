@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
 import { session, as } from '../api/lib/auth.mjs';
 import { dbExec } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, login } from './lib/browser.mjs';
+import { launch, openPage, shot, login, settled } from './lib/browser.mjs';
 
 let srv, browser;
 const s = {};
@@ -80,6 +80,7 @@ test('the applicant holding no step is not offered 修改', async (t) => {
   await page.goto(`/records/registration/${id}`);
   assert.equal((await asked).status(), 200);
   await page.getByText('页面可编辑字段测试项目').first().waitFor();
-  await page.waitForTimeout(200);
+  // the button follows that answer (and the definitions'): read once the page has applied them
+  await settled(page, /\/api\/v1\/flow\/editable/);
   assert.equal(await page.locator('[data-test="edit"]').count(), 0);
 });

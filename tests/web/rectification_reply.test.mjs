@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
 import { session, as } from '../api/lib/auth.mjs';
 import { dbExec } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, login } from './lib/browser.mjs';
+import { launch, openPage, shot, login, settled } from './lib/browser.mjs';
 
 let srv, browser;
 const s = {};
@@ -79,7 +79,8 @@ test('the station, holding no step on the issued order, is offered neither 修�
   await page.goto(`/records/rectification_order/${id}`);
   assert.equal((await asked).status(), 200);
   await page.getByText('整改回复页面测试项目').first().waitFor();
-  await page.waitForTimeout(200);
+  // the buttons follow that answer: read once the page has applied it
+  await settled(page, /\/api\/v1\/flow\/editable/);
   assert.equal(await page.locator('[data-test="edit"]').count(), 0);
   assert.equal(await page.locator('[data-test="delete"]').count(), 0);
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
 import { session, as } from '../api/lib/auth.mjs';
 import { dbExec } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, shotDir, login, logout } from './lib/browser.mjs';
+import { launch, openPage, shot, shotDir, login, logout, settled } from './lib/browser.mjs';
 
 let srv, browser;
 const s = {};
@@ -142,11 +142,15 @@ test('a supervisor of another city (厦门) never sees it', async (t) => {
   await page.goto('/registration/stats');
   await page.locator('[data-test="stats-table"]').waitFor();
   await page.locator('[data-test="station-table"] .el-table__empty-text').waitFor();
+  // both tables show 0 and 暂无记录 before their answers too: read them once the counts (tally)
+  // and then the station list (received) have come and been drawn
+  await settled(page, /\/api\/v1\/records\/registration\?.*received_on/);
   assert.equal(await page.locator('[data-test="sum-total"]').innerText(), '0');
   assert.equal(await page.getByText(NAME).count(), 0);
   assert.equal(await page.getByText('鼓楼区').count(), 0);
   await page.locator('[data-test="list-issued"]').click();
   await page.locator('[data-test="station-table"] .el-table__empty-text').waitFor();
+  await settled(page, /\/api\/v1\/records\/registration\?.*issued_on/);
   assert.equal(await page.getByText(NAME).count(), 0);
   await shot(page, 'stats-other-city');
   await logout(page);

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startServer, root } from '../api/lib/harness.mjs';
 import { session, as } from '../api/lib/auth.mjs';
 import { dbExec } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, shotDir, login, logout } from './lib/browser.mjs';
+import { launch, openPage, shot, shotDir, login, logout, settled } from './lib/browser.mjs';
 
 let srv, browser;
 const s = {};
@@ -170,6 +170,8 @@ test('委托 to a colleague of the same station, who sees it as 受托; the dele
   // the delegator, on the instance: 收回委托 (and no handling card: it is not theirs now)
   await page.goto(`/tasks/instance/${iid}?task=${task.id}`);
   await page.locator('[data-test="log"]').getByText('受托人：gulou').waitFor();
+  // the card follows the caller's 待办, asked after the instance (its log) was drawn
+  await settled(page, /\/api\/v1\/flow\/tasks\?box=todo/);
   assert.equal(await page.locator('[data-test="handle"]').count(), 0);
   await page.locator('[data-test="op-recall"]').click();
   await confirmBox(page, '收回委托');

@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { startServer, root, bin } from '../api/lib/harness.mjs';
 import { session, as } from '../api/lib/auth.mjs';
 import { dbExec, freePort } from '../api/lib/checks.mjs';
-import { launch, openPage, shot, login } from './lib/browser.mjs';
+import { launch, openPage, shot, login, settled } from './lib/browser.mjs';
 
 const gbsimBin = process.env.JIANGUAN_TEST_GBSIM || join(dirname(bin), 'gbsim');
 const PASSWORD = 'gb-Default-8';
@@ -141,6 +141,9 @@ test('视频监控: tree in scope, live view in panes, PTZ reaching the device, 
     simOut.includes(`DeviceControl ${CH1} PTZCmd A50F01080080003D`) && simOut.includes(`DeviceControl ${CH1} PTZCmd A50F0100000000B5`), 8000);
   await page.locator('[data-test="ptz-zoomin"]').click();
   await until('zoom in at gbsim', () => /DeviceControl 35010200001310000001 PTZCmd A50F0110/.test(simOut), 8000);
+  // the platform audits a command after the device took it, and the zoom's stop (the release) may
+  // still be on its way: count once the page's four PTZ requests are answered
+  await settled(page, /\/ptz$/);
   assert.equal(Number(sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'video.ptz' AND record_id = '${ids[CH1]}'`)), 4);
 
   // Playback: the last hour's recordings (gbsim: one an hour) on the timeline; a click plays back.

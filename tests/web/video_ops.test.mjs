@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { startServer, root, bin } from '../api/lib/harness.mjs';
 import { dbExec, freePort } from '../api/lib/checks.mjs';
 import { DEVICE, gbsim as startGbsim, makePs, startVideo, until as waitUntil } from '../api/lib/video.mjs';
-import { launch, openPage, shot, login } from './lib/browser.mjs';
+import { launch, openPage, shot, login, settled } from './lib/browser.mjs';
 
 const CH1 = '35010200001310000001', CH2 = '35010200001310000002';
 const ME = [401, /\/api\/v1\/auth\/me$/];
@@ -144,7 +144,8 @@ test('报警: the badge counts new alarms, the drawer lists and filters them, a 
   assert.match(await page.locator('[data-test="pane-0"] .vw-title').innerText(), /西湖工地 1/);
   await page.reload();
   await page.locator('[data-test="alarm-open"]').waitFor();
-  await page.waitForTimeout(1000);
+  // the badge is hidden until the first poll's answer too: look once it has been counted
+  await settled(page, /\/api\/v1\/video\/alarms\?/);
   assert.equal(await badge.isVisible(), false, 'seen alarms are not counted again');
   // A new alarm received in the same second as the newest seen one counts (told apart by its id).
   sql(`INSERT INTO video_alarm (device_gb_id, gb_id, priority, method, alarm_type, alarm_time, description, received_at) ` +
@@ -165,7 +166,8 @@ test('设备面板: status refreshed, a channel command and a confirmed reboot r
   const refreshed = page.waitForResponse((r) => /\/status\/refresh$/.test(r.url()));
   await page.locator('[data-test="device-refresh"]').click();
   assert.equal((await refreshed).status(), 200);
-  assert.ok((sim.out().match(/DeviceStatus query/g) || []).length > before, 'DeviceStatus sent to the device');
+  // gbsim's printed line comes through a pipe, apart from the answer
+  await until('DeviceStatus sent to the device', () => (sim.out().match(/DeviceStatus query/g) || []).length > before);
   await page.locator('[data-test="device-state"]', { hasText: '正常' }).waitFor();
   await page.locator('.el-message--success', { hasText: '已更新设备状态' }).waitFor();
 
@@ -197,12 +199,16 @@ test('设备面板: status refreshed, a channel command and a confirmed reboot r
   assert.equal(sql(`SELECT COUNT(*) FROM video_device WHERE gb_id = '${DEVICE}' AND media_transport IS NULL`), '1');
 
   // reboot: cancelled first (nothing sent), then confirmed
+  let reboots = 0; // the page's requests to reboot
+  page.on('request', (r) => { if (/\/reboot$/.test(r.url())) reboots += 1; });
   await page.locator('[data-test="device-reboot"]').click();
   await page.locator('.el-message-box', { hasText: '重启期间该设备的所有通道都将中断' }).waitFor();
   await page.evaluate(() => window.scrollTo(0, 0)); // the click scrolled: a full-page shot from the top
   await shot(page, 'device-reboot');
   await page.locator('.el-message-box__btns button', { hasText: '取消' }).click();
-  await page.waitForTimeout(500);
+  await page.locator('.el-message-box', { hasText: '重启期间该设备的所有通道都将中断' }).waitFor({ state: 'hidden' });
+  await settled(page); // whatever the cancel started has been answered
+  assert.equal(reboots, 0, 'no reboot asked for');
   assert.equal(sim.out().includes('TeleBoot'), false);
   await page.locator('[data-test="device-reboot"]').click();
   const reboot = page.waitForResponse((r) => /\/reboot$/.test(r.url()));
@@ -263,7 +269,7 @@ test('failover: the device restarts while a pane plays; the pane reconnects by i
   const asked = lives;
   await page.locator('[data-test="retry-0"]').click();
   await until('a live request at the click', () => lives > asked, 3000);
-  await page.waitForTimeout(500);
+  await settled(page); // its answer (409 while the device is away) applied
   assert.match(await page.locator('[data-test="status-0"]').innerText(), /正在重新连接…/);
   sim = gbsim();
   await until('the device online again', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');

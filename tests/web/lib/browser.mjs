@@ -1,6 +1,9 @@
 // Browser test helpers: Debian's chromium through playwright-core, a page that fails its test on
 // any console error, page error, failed request, unexpected 4xx/5xx answer or dialog, and
-// screenshots into one folder.
+// screenshots into one folder. A page is read once it shows what is asserted (a locator with hasText
+// and waitFor, waitForURL), or, for what arrives with a later request, after settled() (the app's
+// requests answered and applied) or inside eventually() (an assertion retried): never just once
+// right after an action.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +46,19 @@ let shots = 0;
  */
 export async function openPage(t, browser, baseURL, { allow = [] } = {}) {
   const context = await browser.newContext({ baseURL, locale: 'zh-CN', viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  await context.addInitScript(trackApi);
   const page = await context.newPage();
+  // Leaving the document cuts off the answers the app is still reading, and Chromium then rejects
+  // the read: the app lets that through to Vue, which logs it as a console error of the page. So
+  // page.goto and page.reload first let the app read what it asked for (bounded: 10 s).
+  for (const m of ['goto', 'reload']) {
+    const nav = page[m].bind(page);
+    page[m] = async (...args) => {
+      await page.waitForFunction(() => !window.__jgApi || window.__jgApi.pending === 0, null, { timeout: 10000, polling: 50 })
+        .catch(() => {});
+      return nav(...args);
+    };
+  }
   const problems = [];
   const allowed = (status, url) => allow.some(([s, re]) => s === status && re.test(url));
   page.on('console', (msg) => {
@@ -75,6 +90,76 @@ export async function openPage(t, browser, baseURL, { allow = [] } = {}) {
   return state;
 }
 
+/**
+ * Runs in every page before the app (context.addInitScript): counts the app's API requests (fetch of
+ * /api/) in flight, a request counting until its answer's body has been read, and notes each URL
+ * answered, for settled(). The answers reach the app unchanged. A poll task of waitForFunction runs between
+ * tasks, so when it sees nothing pending, the app's own continuations (parsing the answer, setting
+ * its state, Vue's re-render) have run as well: they are microtasks of the same task.
+ */
+function trackApi() {
+  const st = { pending: 0, done: [] };
+  window.__jgApi = st;
+  const fetch0 = window.fetch;
+  const note = (url) => { try { st.done.push(decodeURIComponent(url)); } catch { st.done.push(url); } };
+  const counted = (p, url) => {
+    st.pending += 1;
+    const end = () => { st.pending -= 1; note(url); };
+    p.then(end, end);
+    return p;
+  };
+  window.fetch = function fetch(input, init) {
+    const url = String(input && input.url !== undefined ? input.url : input);
+    const p = fetch0.call(window, input, init);
+    if (!/\/api\//.test(url)) return p;
+    return counted(p.then((resp) => {
+      for (const m of ['json', 'text', 'blob', 'arrayBuffer']) {
+        const read = resp[m];
+        resp[m] = function body() { return counted(read.call(resp), url); };
+      }
+      return resp;
+    }), url);
+  };
+}
+
+/**
+ * Waits until the page's API requests are all answered and their answers applied (no fetch of
+ * /api/ in flight, every body read), and, with after (a RegExp of the decoded URL), until such a
+ * request of this document was answered. For a negative assertion ("no 修改 button") whose answer
+ * arrives after the page is drawn: it proves the page finished what those requests change. A
+ * request a timer starts later is not waited for.
+ */
+export async function settled(page, after = null, ms = 15000) {
+  await page.waitForFunction((re) => {
+    const st = window.__jgApi;
+    if (!st || st.pending !== 0) return false;
+    return !re || st.done.some((u) => new RegExp(re[0], re[1]).test(u));
+  }, after ? [after.source, after.flags] : null, { timeout: ms, polling: 50 }).catch(async (e) => {
+    const st = await page.evaluate(() => window.__jgApi).catch(() => null);
+    throw new Error(`the page's API requests did not settle${after ? ` after ${after}` : ''} in ${ms} ms (pending ${st?.pending}, answered: ${st?.done.slice(-10).join(' ')}): ${e.message}`);
+  });
+}
+
+/**
+ * Retries fn (an async assertion: it throws while the state is not there yet) until it passes, for
+ * a value the page is still changing (a name fetched after the row is drawn, a filtered list
+ * replacing the unfiltered one); after ms the last failure is thrown, named by what.
+ */
+export async function eventually(fn, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() >= end) {
+        e.message = `${what}: still failing after ${ms} ms: ${e.message}`;
+        throw e;
+      }
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+}
+
 /** A full-page screenshot named after its order and the page, in shotDir. */
 export async function shot(page, name) {
   shots += 1;
@@ -86,13 +171,17 @@ export async function shot(page, name) {
   return file;
 }
 
-/** Logs in through the login page as the demo user and waits for the workbench. */
+/**
+ * Logs in through the login page as the demo user and waits for the workbench, the answers of its
+ * first requests (menus, the header's region, the counts) read and drawn.
+ */
 export async function login(page, username, password = 'Jg@demo2026') {
   await page.goto('/login');
   await page.locator('input[name="username"]').fill(username);
   await page.locator('input[name="password"]').fill(password);
   await page.locator('[data-test="login-submit"]').click();
   await page.locator('[data-test="who"]').waitFor();
+  await settled(page);
 }
 
 /** Logs out with the header's button and waits for the login page. */
