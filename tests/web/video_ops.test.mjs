@@ -170,6 +170,9 @@ test('设备面板: status refreshed, a channel command and a confirmed reboot r
   await until('DeviceStatus sent to the device', () => (sim.out().match(/DeviceStatus query/g) || []).length > before);
   await page.locator('[data-test="device-state"]', { hasText: '正常' }).waitFor();
   await page.locator('.el-message--success', { hasText: '已更新设备状态' }).waitFor();
+  // the platform's subscriptions to the device (video_subscribe: alarm here), granted by gbsim
+  await panel.locator('[data-test="sub-alarm"]', { hasText: '报警已订阅' }).waitFor();
+  assert.equal(await panel.locator('[data-test^="sub-"]').count(), 1);
 
   const cmd = page.waitForResponse((r) => /\/channels\/\d+\/control$/.test(r.url()));
   await page.locator('[data-test="cmd-record"]').click();

@@ -49,18 +49,26 @@ export async function request(method, path, { body, query, quiet = false, raw = 
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
   }
+  // The connection failed, or an answer was cut off while being read: the same message either way.
+  const lost = () => {
+    const err = new ApiError(0, 'network', '无法连接服务器，请检查网络后重试');
+    if (quiet !== true) ElMessage.error(err.message);
+    return err;
+  };
   let resp;
   try {
     resp = await fetch(withQuery(path, query), { method, headers, body: payload, credentials: 'same-origin' });
   } catch {
-    const err = new ApiError(0, 'network', '无法连接服务器，请检查网络后重试');
-    if (quiet !== true) ElMessage.error(err.message);
-    throw err;
+    throw lost();
   }
   if (resp.ok) {
     if (raw) return resp;
     if (resp.status === 204) return null;
-    return resp.json();
+    try {
+      return await resp.json();
+    } catch {
+      throw lost();
+    }
   }
   let code = 'http_' + resp.status, message = `请求失败（${resp.status}）`, fields, detail;
   try {
