@@ -73,6 +73,14 @@ static void sub_record(jg_vsvc *svc, const jg_vdev *d, const jg_vsub *s, const c
     jg_vstore_subscription(svc->store, d->gb_id, &st, at);
 }
 
+/* d's subscriptions ended (its registration did, or a fresh one begins): their rows go. */
+static void subs_cleared(jg_vsvc *svc, const jg_vdev *d)
+{
+    char at[32];
+    jg_vsvc_now_iso(at);
+    jg_vstore_subscription(svc->store, d->gb_id, NULL, at);
+}
+
 /* s of d failed (why: refused with code, unanswered, terminated, or failed to be sent): idle, tried
  * again after JG_VSUB_RETRY_S, doubling with each failure in a row up to an hour, so devices that do
  * not support an event are not asked every minute; recorded; returns the wait in seconds. */
@@ -199,9 +207,7 @@ static void sub_start(jg_vsvc *svc, jg_vdev *d, int kind)
 
 void jg_vsub_registered(jg_vsvc *svc, jg_vdev *d)
 {
-    char at[32];
-    jg_vsvc_now_iso(at);
-    jg_vstore_subscription(svc->store, d->gb_id, NULL, at); /* the states of the last registration go */
+    subs_cleared(svc, d); /* the states of the last registration go */
     for (int k = 0; k < JG_VSUB_KINDS; k++) {
         if (configured(svc->cfg->video_subscribe, kinds[k].name)) {
             /* a fresh registration: the old dialog (if any) is gone with the device's restart */
@@ -262,11 +268,8 @@ void jg_vsub_check(jg_vsvc *svc, jg_vdev *d)
                 sub_later(svc, d, s, "failed", 0);
         }
     }
-    if (ended) { /* the registration ended: so did its subscriptions */
-        char at[32];
-        jg_vsvc_now_iso(at);
-        jg_vstore_subscription(svc->store, d->gb_id, NULL, at);
-    }
+    if (ended) /* the registration ended: so did its subscriptions */
+        subs_cleared(svc, d);
 }
 
 int jg_vsub_on_response(jg_vsvc *svc, const osip_message_t *resp)
