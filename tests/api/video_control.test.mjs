@@ -9,10 +9,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startServer } from './lib/harness.mjs';
-import { dbExec, freePort, req } from './lib/checks.mjs';
+import { dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, logTime, makePs, PASSWORD, serviceTimePast, siteChannelId, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, logTime, serviceTimePast, siteChannelId, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 const CH1 = '35010200001310000001';
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, inspector, chief;
@@ -29,23 +28,8 @@ const channelId = (gbId) => siteChannelId(sql, until, gbId);
 const ptz = (s, id, body) => as(srv, s, `/api/v1/video/channels/${id}/ptz`, { method: 'POST', body });
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '1',
-      JIANGUAN_VIDEO_RTP_TIMEOUT_S: '3',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
-  sim = gbsim(['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({
+    env: { JIANGUAN_VIDEO_RTP_TIMEOUT_S: '3' }, onErr: (d) => { videoErr += d; } }));
   inspector = await session(srv, 'gulou');
   chief = await session(srv, 'gulou_chief');
 });

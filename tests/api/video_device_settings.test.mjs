@@ -9,10 +9,9 @@
 // beside the jianguan binary). Needs ffmpeg and ffprobe.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/harness.mjs';
-import { CJK, dbExec, freePort, req } from './lib/checks.mjs';
+import { CJK, dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, siteChannelId, startVideo, stopWorld, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, siteChannelId, stopWorld, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 const CH = ['35010200001310000001', '35010200001310000002', '35010200001310000003'];
 const NEW_PASSWORD = 'Dev-Secret-2026';
@@ -52,25 +51,12 @@ async function liveUrl(gbId) {
 }
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  psFile = makePs(srv.dir);
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({
+    env: { JIANGUAN_VIDEO_LIVE_IDLE_S: '2' }, videoEnv: { JIANGUAN_LOG_LEVEL: 'debug' },
+    onErr: (d) => { videoErr += d; } }));
+  assert.match(videoErr, /\(RTP over udp\)/); // the node's default
   // A Xiamen station chief: video.control, but no channel of this 鼓楼 device in scope.
   sql("UPDATE app_user SET role = 'station_chief' WHERE username = 'xiamen'");
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }, { JIANGUAN_LOG_LEVEL: 'debug' }));
-  assert.match(videoErr, /\(RTP over udp\)/); // the node's default
-  sim = gbsim(['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
   for (const ch of CH) await channelId(ch);
   inspector = await session(srv, 'gulou');
   chief = await session(srv, 'gulou_chief');

@@ -8,10 +8,9 @@
 // beside the jianguan binary). Needs ffmpeg and ffprobe (scripts/install-deps.sh, TEST list).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/harness.mjs';
-import { dbExec, freePort, req } from './lib/checks.mjs';
+import { dbExec, req } from './lib/checks.mjs';
 import { session, as } from './lib/auth.mjs';
-import { DEVICE, ffprobe, gbsim as startGbsim, makePs, PASSWORD, sipPing, siteChannelId, startVideo, until as waitUntil } from './lib/video.mjs';
+import { DEVICE, ffprobe, gbsim as startGbsim, sipPing, siteChannelId, until as waitUntil, videoWorld } from './lib/video.mjs';
 
 let srv, video, videoErr = '', sipPort, mediaPort, psFile, sim, simB, inspector;
 
@@ -44,23 +43,9 @@ async function liveUrl(id, s = inspector) {
 }
 
 before(async () => {
-  mediaPort = await freePort();
-  srv = await startServer({
-    projects: 5,
-    env: {
-      JIANGUAN_VIDEO_SIP_LISTEN: '127.0.0.1:0',
-      JIANGUAN_VIDEO_SIP_PASSWORD: PASSWORD,
-      JIANGUAN_VIDEO_MEDIA_LISTEN: `127.0.0.1:${mediaPort}`,
-      JIANGUAN_VIDEO_LIVE_IDLE_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_INTERVAL_S: '2',
-      JIANGUAN_VIDEO_KEEPALIVE_FLUSH_S: '1',
-    },
-  });
-  psFile = makePs(srv.dir);
-  ({ proc: video, sipPort } = await startVideo(srv, (d) => { videoErr += d; }));
+  ({ srv, video, sipPort, mediaPort, psFile, sim } = await videoWorld({
+    env: { JIANGUAN_VIDEO_LIVE_IDLE_S: '2' }, onErr: (d) => { videoErr += d; } }));
   assert.match(videoErr, new RegExp(`media listening on http://127\\.0\\.0\\.1:${mediaPort} \\(RTP over udp\\)`));
-  sim = gbsim(['--devices', '1', '--channels', '3']);
-  await until('device online', () => sql(`SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`) === '1');
   inspector = await session(srv, 'gulou');
 });
 

@@ -89,9 +89,10 @@ export async function siteChannelId(sql, wait, gbId, code = 'VIDEO-GL-1', name =
 
 /** The world most video API tests need: `jianguan serve` (5 projects) and `jianguan video` beside
  * it (SIP on a free port, media on mediaPort, streams idle out 1 s after their last viewer,
- * keepalives every 2 s), the test PS file and gbsim (one NVR of 3 channels) online. env adds to or
- * overrides those settings; onErr receives the video service's stderr. */
-export async function videoWorld({ env = {}, onErr = () => {} } = {}) {
+ * keepalives every 2 s), the test PS file and gbsim (one NVR of 3 channels, or simArgs) online. env
+ * adds to or overrides those settings; videoEnv is for the video service alone (a log level, say);
+ * onErr receives the video service's stderr. */
+export async function videoWorld({ env = {}, videoEnv = {}, simArgs = ['--devices', '1', '--channels', '3'], onErr = () => {} } = {}) {
   const mediaPort = await freePort();
   const srv = await startServer({
     projects: 5,
@@ -108,8 +109,8 @@ export async function videoWorld({ env = {}, onErr = () => {} } = {}) {
   // 4 s of 640x360 H.264 at 25 fps as MPEG-PS; gbsim loops it.
   const psFile = makePs(srv.dir);
   let log = '';
-  const { proc: video, sipPort } = await startVideo(srv, (d) => { log += d; onErr(d); });
-  const sim = gbsim(sipPort, psFile, ['--devices', '1', '--channels', '3']);
+  const { proc: video, sipPort } = await startVideo(srv, (d) => { log += d; onErr(d); }, videoEnv);
+  const sim = gbsim(sipPort, psFile, simArgs);
   await until('device online', () => dbExec(srv.db.url, `SELECT online FROM video_device WHERE gb_id = '${DEVICE}'`).trim() === '1',
     { proc: video, log: () => log + '\n--- gbsim ---\n' + sim.out() });
   return { srv, video, sipPort, mediaPort, psFile, sim };
